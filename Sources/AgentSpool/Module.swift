@@ -1,0 +1,1 @@
+// AgentSpool: see the package overview in Package.swift.

@@ -1,0 +1,1 @@
+// CellDetection: see the package overview in Package.swift.

@@ -1,0 +1,1 @@
+// CellSimulator: see the package overview in Package.swift.

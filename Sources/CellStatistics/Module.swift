@@ -1,0 +1,1 @@
+// CellStatistics: see the package overview in Package.swift.

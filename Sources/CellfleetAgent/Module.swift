@@ -1,0 +1,1 @@
+// CellfleetAgent: see the package overview in Package.swift.

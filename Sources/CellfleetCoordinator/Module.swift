@@ -1,0 +1,1 @@
+// CellfleetCoordinator: see the package overview in Package.swift.

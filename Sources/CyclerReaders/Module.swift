@@ -1,0 +1,1 @@
+// CyclerReaders: see the package overview in Package.swift.

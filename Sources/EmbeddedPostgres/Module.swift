@@ -1,0 +1,1 @@
+// EmbeddedPostgres: see the package overview in Package.swift.

@@ -1,0 +1,1 @@
+// WireProtocol: see the package overview in Package.swift.

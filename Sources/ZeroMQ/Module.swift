@@ -1,0 +1,2 @@
+// ZeroMQ: see the package overview in Package.swift.
+import CZMQ

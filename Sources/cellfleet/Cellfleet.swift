@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// The one executable: every role (agent, coordinator) and every offline tool is a subcommand,
+/// so a lab installs and upgrades one binary.
+@main
+struct Cellfleet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cellfleet",
+        abstract: "Coordinate a fleet of battery cycling tests.",
+        subcommands: [
+            AgentCommand.self, CoordinatorCommand.self, DemoCommand.self,
+            SimulateCommand.self, DetectCommand.self,
+            InspectCommand.self, ConvertCommand.self,
+            StatsCommand.self,
+            BenchCommand.self,
+        ]
+    )
+}
