@@ -1,1 +1,0 @@
-// CyclerReaders: see the package overview in Package.swift.

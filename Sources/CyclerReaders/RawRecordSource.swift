@@ -1,0 +1,46 @@
+/// The seam between decoding a container (text, `.xlsx`, `.nda`, `.ndax`, `.mpr`, `.res`) and
+/// understanding a vendor's columns. A decoder only turns bytes into named columns, row by row;
+/// what a column means (units, sign, counter rules) is decided once, by the cycler profile, for
+/// text and binary files alike. That is what lets a lab add a vendor variant as a data file.
+public protocol RawRecordSource {
+    /// Short identifier of the container format, e.g. `neware_ndax`, `biologic_mpr`.
+    var format: String { get }
+    /// Column names exactly as the instrument (or its export) names them, units included,
+    /// e.g. `Ewe/V`, `Current(mA)`, `Charge_Capacity(Ah)`.
+    var columnNames: [String] { get }
+    /// Header facts the instrument wrote outside the table: acquisition start, channel,
+    /// active mass, software version… Keys are the instrument's own.
+    var metadata: [String: String] { get }
+    /// Reads the next record into `row` (one value per column, in `columnNames` order), or returns
+    /// false at the end of the data. Throws `CyclerReadError` on corrupt input; never traps.
+    mutating func next(into row: inout [RawValue]) throws -> Bool
+    /// Index of the next record to be returned (0-based), for resuming a growing file.
+    var position: Int { get }
+}
+
+/// One cell of a raw record. Numbers stay numbers; vendor labels (`C_CC`, `CC_Chg`) and
+/// date-time strings stay text until the profile interprets them.
+public enum RawValue: Sendable, Hashable {
+    case number(Double)
+    case text(String)
+    case missing
+}
+
+/// Why a file was refused. Always says where and why, so a lab can act on it.
+public struct CyclerReadError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var file: String
+    /// Byte offset or record index where the problem was found, when known.
+    public var location: String?
+    public var reason: String
+
+    public init(file: String, location: String? = nil, reason: String) {
+        self.file = file
+        self.location = location
+        self.reason = reason
+    }
+
+    public var description: String {
+        if let location { return "\(file): \(location): \(reason)" }
+        return "\(file): \(reason)"
+    }
+}
