@@ -82,6 +82,7 @@ let package = Package(
 
         // MARK: tests
         .testTarget(name: "CellModelTests", dependencies: ["CellModel"]),
+        .testTarget(name: "CellSimulatorTests", dependencies: ["CellSimulator", "CellModel"]),
         .testTarget(name: "CellDetectionTests", dependencies: ["CellDetection", "CellSimulator", "CellModel"]),
         .testTarget(name: "CyclerReadersTests", dependencies: ["CyclerReaders", "CellModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CellStatisticsTests", dependencies: ["CellStatistics"], resources: [.copy("Fixtures")]),
