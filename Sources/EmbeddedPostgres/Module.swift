@@ -1,1 +1,0 @@
-// EmbeddedPostgres: see the package overview in Package.swift.

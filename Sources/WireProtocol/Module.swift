@@ -1,1 +1,0 @@
-// WireProtocol: see the package overview in Package.swift.

@@ -1,2 +1,0 @@
-// ZeroMQ: see the package overview in Package.swift.
-import CZMQ
