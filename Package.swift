@@ -41,7 +41,10 @@ let package = Package(
             name: "WireProtocol",
             dependencies: ["CellModel", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
-        .target(name: "AgentSpool", dependencies: ["WireProtocol"]),
+        .target(
+            name: "AgentSpool",
+            dependencies: ["WireProtocol", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "EmbeddedPostgres",
             dependencies: [.product(name: "Logging", package: "swift-log")]

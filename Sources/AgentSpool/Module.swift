@@ -1,1 +1,0 @@
-// AgentSpool: see the package overview in Package.swift.

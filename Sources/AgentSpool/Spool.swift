@@ -1,0 +1,372 @@
+import Foundation
+import Logging
+import WireProtocol
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The agent's durable outbox: every delivery (test start, sample batch, test end) is appended
+/// here, made durable, and only then sent; it leaves when the coordinator acknowledges it.
+///
+/// Layout: append-only segment files `segment-<first id>.log` of checksummed records
+/// (`SpoolRecord`) plus `ledger.json` (`SpoolLedger`). The spool is bounded: `hasRoom` tells the
+/// producers to stop taking samples (back-pressure) instead of dropping any.
+///
+/// Not thread-safe: one owner (the agent's actor) uses it.
+public final class Spool {
+    public struct Configuration: Sendable {
+        public var directory: URL
+        public var capacityBytes: Int
+        public var segmentBytes: Int
+
+        public init(directory: URL, capacityBytes: Int = 1 << 30, segmentBytes: Int? = nil) {
+            self.directory = directory
+            self.capacityBytes = capacityBytes
+            self.segmentBytes = segmentBytes ?? max(64 << 10, min(16 << 20, capacityBytes / 8))
+        }
+    }
+
+    /// What the spool knows of one entry without reading it back.
+    struct EntryInfo {
+        var id: UInt64
+        var segment: UInt64      // first id of its segment
+        var offset: Int          // of the record header
+        var size: Int            // header + payload
+        var sampleCount: Int
+        var testID: String
+        var lastSequence: UInt64 // of a sample batch; 0 otherwise
+    }
+
+    final class Segment {
+        let firstID: UInt64
+        let path: String
+        let fd: Int32
+        var size: Int
+        var lastID: UInt64
+
+        init(firstID: UInt64, path: String, fd: Int32, size: Int, lastID: UInt64) {
+            self.firstID = firstID
+            self.path = path
+            self.fd = fd
+            self.size = size
+            self.lastID = lastID
+        }
+        deinit { close(fd) }
+    }
+
+    public let configuration: Configuration
+    private let logger: Logger
+    private var ledger: SpoolLedger
+    private var segments: [Segment] = []
+    /// Unacknowledged-or-not-yet-forgotten entries, ascending by id.
+    private var entries: [EntryInfo] = []
+    private var entriesHead = 0
+    private var ackedAhead: Set<UInt64> = []
+    private var ackedAheadSamples = 0
+    private var nextID: UInt64
+    private var unsyncedSegmentCreated = false
+    private var spooledHighSequence: [String: UInt64] = [:]
+
+    public private(set) var durableThrough: UInt64
+    /// Samples appended over the spool's whole life, across agent restarts.
+    public private(set) var producedSampleCount: Int
+    /// Records found damaged at start-up and skipped (counted, logged).
+    public private(set) var corruptRecordsAtOpen = 0
+
+    public var epoch: UInt64 { ledger.epoch }
+    public var ackedSampleCount: Int { ledger.ackedSamples + ackedAheadSamples }
+    public var usedBytes: Int { segments.reduce(0) { $0 + $1.size } }
+    public var unackedEntryCount: Int { entries.count - entriesHead - ackedAhead.count }
+    public var lastAppendedID: UInt64 { nextID - 1 }
+    /// The oldest entry not yet acknowledged, if any.
+    public var firstUnackedID: UInt64? {
+        var index = entriesHead
+        while index < entries.count {
+            if !ackedAhead.contains(entries[index].id) { return entries[index].id }
+            index += 1
+        }
+        return nil
+    }
+
+    public init(configuration: Configuration, logger: Logger = Logger(label: "cellfleet.spool")) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let directory = configuration.directory
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if let ledger = try SpoolLedger.load(from: directory) {
+            self.ledger = ledger
+        } else {
+            // A new spool: a new epoch, so a coordinator can tell its delivery ids from an old spool's.
+            var epoch = UInt64(Date().timeIntervalSince1970 * 1_000_000)
+            epoch ^= UInt64.random(in: 0...UInt64(UInt16.max))
+            self.ledger = SpoolLedger(epoch: epoch)
+            try ledger.store(in: directory)
+        }
+        self.nextID = ledger.ackedThrough + 1
+        self.producedSampleCount = ledger.ackedSamples
+        self.durableThrough = ledger.ackedThrough
+        try recover()
+        durableThrough = nextID - 1
+    }
+
+    // MARK: recovery
+
+    private func recover() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: configuration.directory.path)
+            .filter { $0.hasPrefix("segment-") && $0.hasSuffix(".log") }
+            .sorted()
+        for (position, name) in names.enumerated() {
+            let path = configuration.directory.appendingPathComponent(name).path
+            guard let firstID = UInt64(name.dropFirst("segment-".count).dropLast(".log".count)) else { continue }
+            let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+            var offset = 0
+            var lastID = firstID &- 1
+            var goodEnd = 0
+            scan: while offset < data.count {
+                switch SpoolRecord.decode(data[offset...]) {
+                case .record(let id, let payload, let size):
+                    if id > ledger.ackedThrough {
+                        let info = try describe(id: id, payload: payload, segment: firstID, offset: offset, size: size)
+                        entries.append(info)
+                        producedSampleCount += info.sampleCount
+                        if info.lastSequence > 0 {
+                            spooledHighSequence[info.testID] = max(spooledHighSequence[info.testID] ?? 0, info.lastSequence)
+                        }
+                    }
+                    lastID = id
+                    offset += size
+                    goodEnd = offset
+                case .truncated:
+                    logger.warning("spool segment ends in a partial record (an interrupted write); dropping its tail",
+                                   metadata: ["segment": "\(name)", "bytes": "\(data.count - offset)"])
+                    break scan
+                case .corrupt(let reason):
+                    corruptRecordsAtOpen += 1
+                    logger.error("spool segment has a damaged record; the rest of this segment is unreadable",
+                                 metadata: ["segment": "\(name)", "offset": "\(offset)", "reason": "\(reason)"])
+                    break scan
+                }
+            }
+            let isLast = position == names.count - 1
+            if goodEnd < data.count {
+                if isLast {
+                    guard truncate(path, off_t(goodEnd)) == 0 else { throw SpoolError.io(operation: "truncate \(path)", errno: errno) }
+                } else {
+                    // Keep the damaged bytes for forensics, out of the way of the spool.
+                    let quarantine = path + ".damaged-\(Int(Date().timeIntervalSince1970))"
+                    _ = link(path, quarantine)
+                    guard truncate(path, off_t(goodEnd)) == 0 else { throw SpoolError.io(operation: "truncate \(path)", errno: errno) }
+                }
+            }
+            if goodEnd == 0 && !isLast {
+                unlink(path)
+                continue
+            }
+            let fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC)
+            guard fd >= 0 else { throw SpoolError.io(operation: "open \(path)", errno: errno) }
+            segments.append(Segment(firstID: firstID, path: path, fd: fd, size: goodEnd, lastID: lastID))
+            if lastID != firstID &- 1 { nextID = max(nextID, lastID + 1) }
+        }
+    }
+
+    private func describe(id: UInt64, payload: ArraySlice<UInt8>, segment: UInt64, offset: Int, size: Int) throws -> EntryInfo {
+        let envelope: Cellfleet_Wire_V1_Envelope
+        do {
+            envelope = try Cellfleet_Wire_V1_Envelope(serializedBytes: Array(payload))
+        } catch {
+            throw SpoolError.unreadableEntry(id: id, reason: "\(error)")
+        }
+        var info = EntryInfo(id: id, segment: segment, offset: offset, size: size, sampleCount: 0, testID: "", lastSequence: 0)
+        switch envelope.body {
+        case .sampleBatch(let batch):
+            info.testID = batch.testID
+            info.sampleCount = batch.testTimeS.count
+            info.lastSequence = batch.firstSeq + UInt64(batch.testTimeS.count) - 1
+        case .testStart(let start): info.testID = start.testID
+        case .testEnd(let end): info.testID = end.testID
+        default: break
+        }
+        return info
+    }
+
+    // MARK: appending
+
+    /// Whether an entry of about `bytes` fits without exceeding the capacity.
+    public func hasRoom(forBytes bytes: Int) -> Bool {
+        usedBytes + bytes + SpoolRecord.headerSize <= configuration.capacityBytes
+    }
+
+    /// Appends a delivery; `makeEnvelope` receives its delivery id. Not durable until `sync()`.
+    /// The caller checks `hasRoom` first: a full spool is back-pressure, not an error to swallow.
+    @discardableResult
+    public func append(_ makeEnvelope: (UInt64) -> Cellfleet_Wire_V1_Envelope) throws -> UInt64 {
+        let id = nextID
+        let payload: [UInt8] = try makeEnvelope(id).serializedBytes()
+        guard payload.count <= SpoolRecord.maximumPayloadSize else { throw SpoolError.entryTooLarge(bytes: payload.count) }
+        let record = SpoolRecord.encode(entryID: id, payload: payload)
+        let segment = try activeSegment(for: record.count, firstID: id)
+        let offset = segment.size
+        try record.withUnsafeBytes { bytes in
+            var written = 0
+            while written < bytes.count {
+                let n = write(segment.fd, bytes.baseAddress! + written, bytes.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    // Leave the file as it was: a partial record would be a torn tail.
+                    _ = ftruncate(segment.fd, off_t(offset))
+                    throw SpoolError.io(operation: "write \(segment.path)", errno: errno)
+                }
+                written += n
+            }
+        }
+        segment.size += record.count
+        segment.lastID = id
+        let info = try describe(id: id, payload: payload[...], segment: segment.firstID, offset: offset, size: record.count)
+        entries.append(info)
+        producedSampleCount += info.sampleCount
+        if info.lastSequence > 0 { spooledHighSequence[info.testID] = info.lastSequence }
+        nextID += 1
+        return id
+    }
+
+    private func activeSegment(for recordSize: Int, firstID: UInt64) throws -> Segment {
+        if let last = segments.last, last.size == 0 || last.size + recordSize <= configuration.segmentBytes {
+            return last
+        }
+        let path = configuration.directory.appendingPathComponent(String(format: "segment-%020llu.log", firstID)).path
+        let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw SpoolError.io(operation: "create \(path)", errno: errno) }
+        if let previous = segments.last, fdatasync(previous.fd) != 0 {
+            throw SpoolError.io(operation: "fdatasync \(previous.path)", errno: errno)
+        }
+        let segment = Segment(firstID: firstID, path: path, fd: fd, size: 0, lastID: firstID &- 1)
+        segments.append(segment)
+        unsyncedSegmentCreated = true
+        return segment
+    }
+
+    /// Makes every appended entry durable (one fdatasync for many appends: group commit).
+    public func sync() throws {
+        guard durableThrough < nextID - 1 else { return }
+        if let segment = segments.last, fdatasync(segment.fd) != 0 {
+            throw SpoolError.io(operation: "fdatasync \(segment.path)", errno: errno)
+        }
+        if unsyncedSegmentCreated {
+            try DurableFile.syncDirectory(configuration.directory)
+            unsyncedSegmentCreated = false
+        }
+        durableThrough = nextID - 1
+    }
+
+    /// The highest sample sequence number this spool has ever held for a test (0 if none), so an
+    /// agent restarted on it carries on numbering where it stopped.
+    public func highestSequence(forTest testID: String) -> UInt64 {
+        max(spooledHighSequence[testID] ?? 0, ledger.testHighSequence[testID] ?? 0)
+    }
+
+    // MARK: sending and acknowledging
+
+    /// Durable, unacknowledged entries with ids at or above `startID`, oldest first: what to send.
+    public func pendingEntries(from startID: UInt64, limit: Int) throws -> [(id: UInt64, payload: [UInt8])] {
+        var result: [(id: UInt64, payload: [UInt8])] = []
+        var low = entriesHead, high = entries.count
+        while low < high {
+            let mid = (low + high) / 2
+            if entries[mid].id < startID { low = mid + 1 } else { high = mid }
+        }
+        var index = low
+        while index < entries.count, result.count < limit {
+            let info = entries[index]
+            index += 1
+            if info.id > durableThrough { break }
+            if ackedAhead.contains(info.id) { continue }
+            result.append((info.id, try readPayload(info)))
+        }
+        return result
+    }
+
+    private func readPayload(_ info: EntryInfo) throws -> [UInt8] {
+        guard let segment = segments.first(where: { $0.firstID == info.segment }) else {
+            throw SpoolError.unreadableEntry(id: info.id, reason: "its segment is gone")
+        }
+        var bytes = [UInt8](repeating: 0, count: info.size)
+        var done = 0
+        while done < info.size {
+            let n = bytes.withUnsafeMutableBytes { pread(segment.fd, $0.baseAddress! + done, info.size - done, off_t(info.offset + done)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SpoolError.io(operation: "pread \(segment.path)", errno: errno)
+            }
+            if n == 0 { throw SpoolError.unreadableEntry(id: info.id, reason: "short read") }
+            done += n
+        }
+        switch SpoolRecord.decode(bytes[...]) {
+        case .record(let id, let payload, _) where id == info.id: return Array(payload)
+        case .record(let id, _, _): throw SpoolError.unreadableEntry(id: info.id, reason: "found entry \(id) at its place")
+        case .truncated: throw SpoolError.unreadableEntry(id: info.id, reason: "truncated")
+        case .corrupt(let reason): throw SpoolError.unreadableEntry(id: info.id, reason: reason)
+        }
+    }
+
+    /// Records acknowledgements (duplicates and unknown ids are ignored) and frees segments whose
+    /// entries are all acknowledged. Returns how many samples were newly acknowledged.
+    @discardableResult
+    public func acknowledge(_ ids: some Sequence<UInt64>) throws -> Int {
+        var newlyAcked = 0
+        for id in ids where id > ledger.ackedThrough && id < nextID && !ackedAhead.contains(id) {
+            guard let info = entry(withID: id) else { continue }
+            ackedAhead.insert(id)
+            ackedAheadSamples += info.sampleCount
+            newlyAcked += info.sampleCount
+        }
+        // Advance the contiguous acknowledged prefix.
+        var advanced = false
+        while entriesHead < entries.count, ackedAhead.remove(entries[entriesHead].id) != nil {
+            let info = entries[entriesHead]
+            ackedAheadSamples -= info.sampleCount
+            ledger.ackedSamples += info.sampleCount
+            ledger.ackedThrough = info.id
+            if info.lastSequence > 0 {
+                ledger.testHighSequence[info.testID] = max(ledger.testHighSequence[info.testID] ?? 0, info.lastSequence)
+            }
+            entriesHead += 1
+            advanced = true
+        }
+        if advanced {
+            if entriesHead > 4096, entriesHead * 2 > entries.count {
+                entries.removeFirst(entriesHead)
+                entriesHead = 0
+            }
+            try releaseAcknowledgedSegments()
+        }
+        return newlyAcked
+    }
+
+    private func entry(withID id: UInt64) -> EntryInfo? {
+        var low = entriesHead, high = entries.count
+        while low < high {
+            let mid = (low + high) / 2
+            if entries[mid].id < id { low = mid + 1 } else { high = mid }
+        }
+        return low < entries.count && entries[low].id == id ? entries[low] : nil
+    }
+
+    /// Ledger first (durably), then unlink: a crash in between leaves a segment whose entries are
+    /// already known to be acknowledged, which recovery skips.
+    private func releaseAcknowledgedSegments() throws {
+        let releasable = segments.dropLast().filter { $0.lastID <= ledger.ackedThrough && $0.lastID != $0.firstID &- 1 }
+        guard !releasable.isEmpty else { return }
+        try ledger.store(in: configuration.directory)
+        for segment in releasable {
+            unlink(segment.path)
+        }
+        let released = Set(releasable.map(\.firstID))
+        segments.removeAll { released.contains($0.firstID) }
+    }
+
+    /// Persists the ledger (clean shutdown), so a restart re-sends as little as possible.
+    public func checkpoint() throws {
+        try sync()
+        try ledger.store(in: configuration.directory)
+    }
+}

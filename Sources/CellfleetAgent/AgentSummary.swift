@@ -1,0 +1,31 @@
+import Foundation
+
+/// The one JSON line an agent prints on stdout when it has finished: labs script against these
+/// field names.
+public struct AgentSummary: Codable, Sendable, Equatable {
+    public var agentID: String
+    public var samplesProduced: Int
+    public var samplesAcked: Int
+    public var tests: Int
+    public var deliveriesResent: Int
+    public var spoolFullEpisodes: Int
+    public var errorsFromCoordinator: Int
+    public var durationSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case agentID = "agent_id"
+        case samplesProduced = "samples_produced"
+        case samplesAcked = "samples_acked"
+        case tests
+        case deliveriesResent = "deliveries_resent"
+        case spoolFullEpisodes = "spool_full_episodes"
+        case errorsFromCoordinator = "errors_from_coordinator"
+        case durationSeconds = "duration_seconds"
+    }
+
+    public func jsonLine() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}

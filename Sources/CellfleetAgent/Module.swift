@@ -1,1 +1,0 @@
-// CellfleetAgent: see the package overview in Package.swift.
