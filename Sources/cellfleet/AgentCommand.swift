@@ -1,9 +1,111 @@
 import ArgumentParser
+import CellfleetAgent
+import Foundation
+import Logging
+import ServiceLifecycle
 
 struct AgentCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "agent", abstract: "Run the agent beside a cycler: spool every sample and stream it to the coordinator.")
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Run the agent beside a cycler: spool every sample and stream it to the coordinator.",
+        discussion: """
+            When it has produced for --duration seconds it ends its tests, waits until the coordinator has \
+            acknowledged every spooled sample, prints one JSON line (samples_produced, samples_acked, …) on \
+            stdout and exits 0. Totals count across restarts on the same spool.
+            """)
+
+    @Option(help: "Agent configuration file (TOML); flags override it.")
+    var config: String?
+
+    @Option(help: "This agent's id (default: the host name).")
+    var agentID: String?
+
+    @Option(help: "Coordinator endpoint, e.g. tcp://coordinator:7341.")
+    var coordinator: String?
+
+    @Option(help: "Spool directory (created if missing).")
+    var spool: String?
+
+    @Option(help: "Spool capacity in MiB; when full the agent stops taking samples (nothing is dropped).")
+    var spoolCapacityMb: Double?
+
+    @Option(help: "Number of simulated channels.")
+    var simulate: Int?
+
+    @Option(help: "Samples per second per channel (wall-clock time).")
+    var rate: Double?
+
+    @Option(help: "Simulated test seconds per wall-clock second.")
+    var speed: Double?
+
+    @Option(help: "Produce for this many seconds, then finish (default: run until stopped).")
+    var duration: Double?
+
+    @Option(help: "Seed of the simulated channels.")
+    var seed: UInt64?
+
+    @Flag(help: "Connect without CURVE (explicit opt-out).")
+    var insecure = false
 
     func run() async throws {
-        throw ValidationError("'agent' is not built yet in this version of cellfleet")
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        let logger = Logger(label: "cellfleet.agent")
+        var configuration: AgentConfiguration
+        if let config {
+            configuration = try AgentConfiguration.load(tomlFile: URL(fileURLWithPath: config))
+        } else {
+            guard let coordinator, let spool else {
+                throw ValidationError("give --config FILE, or at least --coordinator and --spool")
+            }
+            configuration = AgentConfiguration(
+                agentID: ProcessInfo.processInfo.hostName, coordinatorEndpoint: coordinator,
+                spoolDirectory: URL(fileURLWithPath: spool))
+        }
+        if let agentID { configuration.agentID = agentID }
+        if let coordinator { configuration.coordinatorEndpoint = coordinator }
+        if let spool { configuration.spoolDirectory = URL(fileURLWithPath: spool) }
+        if let spoolCapacityMb { configuration.spoolCapacityBytes = Int(spoolCapacityMb * 1_048_576) }
+        if let simulate { configuration.simulatedChannels = simulate }
+        if let rate { configuration.sampleRateHertz = rate }
+        if let speed { configuration.speedFactor = speed }
+        if let duration { configuration.durationSeconds = duration }
+        if let seed { configuration.seed = seed }
+        if insecure { configuration.insecure = true }
+        do { try configuration.validate() } catch { throw ValidationError("\(error)") }
+
+        let agent = Agent(configuration: configuration, logger: logger)
+        let service = AgentService(agent: agent)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+        if let summary = await service.summary.value {
+            print(summary.jsonLine())
+        }
     }
+}
+
+/// Runs the agent in a ServiceGroup: SIGTERM/SIGINT stop production and leave what is not yet
+/// acknowledged in the spool for the next run.
+final class AgentService: Service, Sendable {
+    let agent: Agent
+    let summary = SummaryBox()
+
+    init(agent: Agent) { self.agent = agent }
+
+    func run() async throws {
+        let agent = self.agent
+        let result = try await withGracefulShutdownHandler {
+            try await agent.run()
+        } onGracefulShutdown: {
+            Task { await agent.requestStop() }
+        }
+        await summary.set(result)
+    }
+}
+
+actor SummaryBox {
+    var value: AgentSummary?
+    func set(_ summary: AgentSummary) { value = summary }
 }

@@ -1,9 +1,95 @@
 import ArgumentParser
+import CellfleetCoordinator
+import EmbeddedPostgres
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
 
 struct CoordinatorCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "coordinator", abstract: "Run the coordinator: persist samples to PostgreSQL and acknowledge them.")
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator",
+        abstract: "Run the coordinator: persist samples to PostgreSQL and acknowledge them after COMMIT.")
+
+    @Option(help: "PostgreSQL URL, e.g. postgres://cellfleet@db:5432/cellfleet or postgres://postgres@localhost/cellfleet?host=/run/postgresql. Without it, an embedded cluster is started under --data-dir.")
+    var database: String?
+
+    @Option(help: "ZeroMQ endpoint to bind for agents.")
+    var listen = "tcp://0.0.0.0:7341"
+
+    @Option(help: "Directory for the coordinator's own state (the embedded database lives here).")
+    var dataDir = "cellfleet-data"
+
+    @Option(help: "Directory of the schema (schemas/ or schemas/migrations); found automatically when omitted.")
+    var schemas: String?
+
+    @Option(help: "Deliveries an agent may have unacknowledged at once.")
+    var credit: UInt32 = 64
+
+    @Flag(help: "Accept agents without CURVE authentication (explicit opt-out).")
+    var insecure = false
 
     func run() async throws {
-        throw ValidationError("'coordinator' is not built yet in this version of cellfleet")
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        let logger = Logger(label: "cellfleet.coordinator")
+        let database = try DatabaseSetup(url: database, dataDirectory: dataDir, logger: logger)
+        defer { database.stop() }
+        var configuration = CoordinatorConfiguration(listenEndpoint: listen)
+        configuration.insecure = insecure
+        configuration.schemasDirectory = schemas
+        configuration.credit = credit
+        let client = PostgresClient(configuration: database.location.clientConfiguration, backgroundLogger: logger)
+        let coordinator = Coordinator(configuration: configuration, client: client, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: client),
+                .init(service: CoordinatorService(coordinator: coordinator), successTerminationBehavior: .gracefullyShutdownGroup,
+                      failureTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}
+
+/// Runs the coordinator inside a ServiceGroup; a graceful shutdown cancels it (an open
+/// transaction rolls back and its deliveries, never acknowledged, are re-sent by the agents).
+struct CoordinatorService: Service {
+    let coordinator: Coordinator
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await coordinator.run()
+        }
+    }
+}
+
+/// The database to use: the given URL, or an embedded cluster started for this process (and
+/// stopped with it if this process started it).
+struct DatabaseSetup {
+    let location: DatabaseLocation
+    let embedded: EmbeddedPostgres?
+    let startedHere: Bool
+    let logger: Logger
+
+    init(url: String?, dataDirectory: String, logger: Logger) throws {
+        self.logger = logger
+        if let url {
+            location = try DatabaseLocation(url: url)
+            embedded = nil
+            startedHere = false
+        } else {
+            let root = URL(fileURLWithPath: dataDirectory).appendingPathComponent("postgres").standardizedFileURL
+            let embedded = EmbeddedPostgres(rootDirectory: root, logger: logger)
+            startedHere = try embedded.start()
+            location = try DatabaseLocation(url: embedded.url)
+            self.embedded = embedded
+            logger.info("using the embedded PostgreSQL cluster", metadata: ["url": "\(embedded.url)"])
+        }
+    }
+
+    func stop() {
+        guard let embedded, startedHere else { return }
+        do { try embedded.stop() } catch { logger.error("could not stop the embedded PostgreSQL", metadata: ["error": "\(error)"]) }
     }
 }

@@ -1,0 +1,92 @@
+import Foundation
+import TOMLKit
+
+/// Everything an agent needs to run. Built from a TOML file (see `agents/simulated-16.toml`) and
+/// overridden by command-line flags for quick runs.
+public struct AgentConfiguration: Sendable {
+    public var agentID: String
+    public var coordinatorEndpoint: String
+    public var spoolDirectory: URL
+    public var spoolCapacityBytes: Int = 1 << 30
+    /// Simulated channels (the first source); 0 = none.
+    public var simulatedChannels: Int = 0
+    /// Samples per second per channel, in wall-clock time.
+    public var sampleRateHertz: Double = 1
+    /// Simulated test seconds per wall-clock second.
+    public var speedFactor: Double = 1
+    /// How long to produce, then end the tests and wait until everything is acknowledged.
+    /// nil = until stopped.
+    public var durationSeconds: Double?
+    /// Produce as fast as possible instead of in wall-clock time (benchmarks); then
+    /// `samplesPerChannel` bounds the run.
+    public var unpaced = false
+    public var samplesPerChannel: Int?
+    public var seed: UInt64 = 1
+    public var flushIntervalSeconds: Double = 0.1
+    public var maximumBatchSamples: Int = 5000
+    public var acknowledgementTimeoutSeconds: Double = 5
+    public var insecure = false
+    public var cyclerMake = "simulated"
+    public var cyclerModel = "cellfleet-sim"
+
+    public init(agentID: String, coordinatorEndpoint: String, spoolDirectory: URL) {
+        self.agentID = agentID
+        self.coordinatorEndpoint = coordinatorEndpoint
+        self.spoolDirectory = spoolDirectory
+    }
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Reads a TOML agent configuration. Unknown keys are an error, not silently ignored: a
+    /// misspelt `spool_capacity_mb` must not leave the default in force unnoticed.
+    public static func load(tomlFile url: URL) throws -> AgentConfiguration {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch {
+            throw Invalid(description: "\(url.path): not valid TOML: \(error)")
+        }
+        func string(_ t: TOMLTable, _ key: String) -> String? { t[key]?.string }
+        func number(_ t: TOMLTable, _ key: String) -> Double? { t[key]?.double ?? t[key]?.int.map(Double.init) }
+
+        let known: Set<String> = ["agent_id", "coordinator", "spool", "simulate", "cycler"]
+        if let unknown = table.keys.first(where: { !known.contains($0) }) {
+            throw Invalid(description: "\(url.path): unknown key '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        guard let agentID = string(table, "agent_id") else { throw Invalid(description: "\(url.path): agent_id is required") }
+        guard let coordinator = table["coordinator"]?.table, let endpoint = string(coordinator, "endpoint") else {
+            throw Invalid(description: "\(url.path): [coordinator] endpoint is required")
+        }
+        guard let spool = table["spool"]?.table, let directory = string(spool, "directory") else {
+            throw Invalid(description: "\(url.path): [spool] directory is required")
+        }
+        var configuration = AgentConfiguration(
+            agentID: agentID, coordinatorEndpoint: endpoint,
+            spoolDirectory: URL(fileURLWithPath: directory, relativeTo: url.deletingLastPathComponent()).standardizedFileURL)
+        configuration.insecure = coordinator["insecure"]?.bool ?? false
+        if let megabytes = number(spool, "capacity_mb") { configuration.spoolCapacityBytes = Int(megabytes * 1_048_576) }
+        if let simulate = table["simulate"]?.table {
+            configuration.simulatedChannels = Int(number(simulate, "channels") ?? 0)
+            configuration.sampleRateHertz = number(simulate, "rate_hz") ?? 1
+            configuration.speedFactor = number(simulate, "speed") ?? 1
+            configuration.seed = UInt64(number(simulate, "seed") ?? 1)
+        }
+        if let cycler = table["cycler"]?.table {
+            configuration.cyclerMake = string(cycler, "make") ?? configuration.cyclerMake
+            configuration.cyclerModel = string(cycler, "model") ?? configuration.cyclerModel
+        }
+        try configuration.validate()
+        return configuration
+    }
+
+    public func validate() throws {
+        guard !agentID.isEmpty, agentID.utf8.count <= 255 else { throw Invalid(description: "the agent id must be 1–255 bytes") }
+        guard sampleRateHertz > 0, sampleRateHertz.isFinite else { throw Invalid(description: "the sample rate must be positive") }
+        guard speedFactor > 0, speedFactor.isFinite else { throw Invalid(description: "the speed factor must be positive") }
+        guard spoolCapacityBytes >= 64 << 10 else { throw Invalid(description: "the spool capacity must be at least 64 KiB") }
+        if let durationSeconds, !(durationSeconds >= 0) { throw Invalid(description: "the duration must not be negative") }
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Metrics
+
+/// What the coordinator has done with what it received. Every bad input has a counter here, so
+/// "logged and counted" is checkable; the same numbers go to swift-metrics (Prometheus) as
+/// `cellfleet_ingest_*_total` counters.
+public struct IngestCounts: Sendable, Equatable {
+    public var messagesReceived = 0
+    public var deliveriesCommitted = 0
+    public var samplesCommitted = 0
+    /// Samples received again at or below the committed high-water mark, and not stored again.
+    public var samplesDuplicate = 0
+    public var transactions = 0
+    public var malformedMessages = 0
+    public var unsupportedProtocolVersion = 0
+    public var sequenceGaps = 0
+    public var unknownTests = 0
+    public var notYourTest = 0
+    /// NaN or infinite measurements, stored as NULL.
+    public var nonFiniteValues = 0
+    public var commitFailures = 0
+    public var repliesUndeliverable = 0
+    public var hellos = 0
+}
+
+public final class IngestStatistics: Sendable {
+    private let state = LockedCounts()
+
+    public init() {}
+
+    public var snapshot: IngestCounts { state.read() }
+
+    func record(_ keyPath: WritableKeyPath<IngestCounts, Int>, _ amount: Int = 1, metric: String) {
+        guard amount != 0 else { return }
+        state.modify { $0[keyPath: keyPath] += amount }
+        Counter(label: "cellfleet_ingest_\(metric)_total").increment(by: Int64(amount))
+    }
+}
+
+final class LockedCounts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts = IngestCounts()
+    func read() -> IngestCounts { lock.lock(); defer { lock.unlock() }; return counts }
+    func modify(_ body: (inout IngestCounts) -> Void) { lock.lock(); body(&counts); lock.unlock() }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import WireProtocol
+
+/// One group commit: the test starts, sample batches and test ends of many deliveries, from many
+/// agents, in one transaction. Re-delivery is idempotent: each test's committed high-water
+/// sequence number is locked, checked and advanced in the same transaction as its rows.
+struct IngestTransaction {
+    var deliveries: [PendingDelivery]
+
+    struct Result {
+        var outcomes: [DeliveryOutcome]
+        var samplesCommitted = 0
+        var samplesDuplicate = 0
+        var nonFiniteValues = 0
+    }
+
+    func run(on connection: PostgresConnection, logger: Logger) async throws -> Result {
+        var result = Result(outcomes: Array(repeating: .committed, count: deliveries.count))
+
+        // 1. Test starts (idempotent).
+        for (index, delivery) in deliveries.enumerated() {
+            guard case .start(let start) = delivery.body else { continue }
+            guard start.agentID == delivery.agentID else {
+                result.outcomes[index] = .refused(.notYourTest, "a test start for agent '\(start.agentID)' sent by agent '\(delivery.agentID)'")
+                continue
+            }
+            let cell = start.cell
+            let cellType: String? = switch cell.cellType {
+            case .symmetric: "symmetric"
+            case .full: "full"
+            default: nil
+            }
+            let attributes = String(decoding: try JSONSerialization.data(withJSONObject: cell.attributes, options: [.sortedKeys]), as: UTF8.self)
+            _ = try await connection.query("""
+                INSERT INTO tests (test_id, agent_id, channel_id, cell_id, cell_type, electrode_area_m2,
+                                   active_mass_kg, nominal_capacity_ah, attributes, started_at)
+                VALUES (\(delivery.testID), \(start.agentID), \(start.channelID), \(cell.cellID), \(cellType),
+                        \(Self.positive(cell.electrodeAreaM2)), \(Self.positive(cell.activeMassKg)),
+                        \(Self.positive(cell.nominalCapacityAh)), \(attributes)::jsonb, to_timestamp(\(start.startUnixTimeS)))
+                ON CONFLICT (test_id) DO NOTHING
+                """, logger: logger).collect()
+            _ = try await connection.query(
+                "INSERT INTO test_progress (test_id) VALUES (\(delivery.testID)) ON CONFLICT (test_id) DO NOTHING",
+                logger: logger).collect()
+        }
+
+        // 2. Lock the high-water marks of every test touched, in a fixed order (no deadlocks
+        //    between coordinators).
+        let testIDs = Array(Set(deliveries.map(\.testID))).sorted { $0.uuidString < $1.uuidString }
+        var highWater: [UUID: Int64] = [:]
+        var owner: [UUID: String] = [:]
+        let rows = try await connection.query("""
+            SELECT p.test_id, p.committed_seq, t.agent_id
+            FROM test_progress p JOIN tests t ON t.test_id = p.test_id
+            WHERE p.test_id = ANY(\(testIDs))
+            ORDER BY p.test_id
+            FOR UPDATE OF p
+            """, logger: logger)
+        for try await (testID, committed, agentID) in rows.decode((UUID, Int64, String).self) {
+            highWater[testID] = committed
+            owner[testID] = agentID
+        }
+        let initialHighWater = highWater
+
+        // 3. Decide each batch against the high-water mark and encode the new rows.
+        let totalSamples = deliveries.reduce(0) { $0 + $1.sampleCount }
+        var encoder = CopyTextEncoder(capacity: max(1024, totalSamples * 120))
+        for (index, delivery) in deliveries.enumerated() {
+            if case .refused = result.outcomes[index] { continue }
+            guard let committed = highWater[delivery.testID] else {
+                result.outcomes[index] = .refused(.unknownTest, "test \(delivery.testID.uuidString.lowercased()) has not been started")
+                continue
+            }
+            guard owner[delivery.testID] == delivery.agentID else {
+                result.outcomes[index] = .refused(.notYourTest, "test \(delivery.testID.uuidString.lowercased()) belongs to another agent")
+                continue
+            }
+            guard case .batch(let batch) = delivery.body else { continue }
+            let first = Int64(batch.firstSeq)
+            let count = batch.testTimeS.count
+            if first > committed + 1 {
+                result.outcomes[index] = .refused(
+                    .sequenceGap, "batch starts at \(first) but \(committed + 1) is next", expectedSequence: UInt64(committed + 1))
+                continue
+            }
+            let skip = Int(min(Int64(count), committed - first + 1))
+            result.samplesDuplicate += skip
+            if skip < count {
+                Self.encode(batch, testID: delivery.testID.uuidString.lowercased(), from: skip, into: &encoder)
+                result.samplesCommitted += count - skip
+                highWater[delivery.testID] = first + Int64(count) - 1
+            }
+        }
+        result.nonFiniteValues = encoder.nonFiniteValues
+
+        // 4. COPY the rows and advance the marks, in the same transaction.
+        if result.samplesCommitted > 0 {
+            let buffer = encoder.buffer
+            try await connection.copyFrom(
+                table: "samples",
+                columns: ["test_id", "seq", "unix_time_s", "test_time_s", "voltage_v", "current_a", "capacity_ah",
+                          "energy_wh", "temperature_c", "step_index", "step_type", "cycle_index"],
+                logger: logger
+            ) { writer in
+                try await writer.write(buffer)
+            }
+            let advanced = highWater.filter { initialHighWater[$0.key] != $0.value }
+            let ids = Array(advanced.keys)
+            let marks = ids.map { advanced[$0]! }
+            _ = try await connection.query("""
+                UPDATE test_progress SET committed_seq = u.seq, updated_at = now()
+                FROM unnest(\(ids)::uuid[], \(marks)::int8[]) AS u(test_id, seq)
+                WHERE test_progress.test_id = u.test_id
+                """, logger: logger).collect()
+        }
+
+        // 5. Test ends.
+        for (index, delivery) in deliveries.enumerated() {
+            guard case .end(let end) = delivery.body, case .committed = result.outcomes[index] else { continue }
+            _ = try await connection.query("""
+                UPDATE tests SET ended_at = COALESCE(ended_at, to_timestamp(\(end.endUnixTimeS))),
+                                 end_reason = COALESCE(end_reason, \(end.reason)),
+                                 last_seq = \(Int64(clamping: end.lastSeq))
+                WHERE test_id = \(delivery.testID)
+                """, logger: logger).collect()
+        }
+        return result
+    }
+
+    static func positive(_ value: Double) -> Double? { value > 0 && value.isFinite ? value : nil }
+
+    static func encode(_ batch: Cellfleet_Wire_V1_SampleBatch, testID: String, from start: Int, into encoder: inout CopyTextEncoder) {
+        let first = Int64(batch.firstSeq)
+        let hasCapacity = !batch.capacityAh.isEmpty, hasEnergy = !batch.energyWh.isEmpty
+        let hasTemperature = !batch.temperatureC.isEmpty, hasStep = !batch.stepIndex.isEmpty
+        let hasStepType = !batch.stepType.isEmpty, hasCycle = !batch.cycleIndex.isEmpty
+        for i in start..<batch.testTimeS.count {
+            encoder.writeUUID(testID)
+            encoder.writeInteger(first + Int64(i))
+            encoder.writeDouble(batch.unixTimeS[i])
+            encoder.writeDouble(batch.testTimeS[i])
+            encoder.writeDouble(batch.voltageV[i])
+            encoder.writeDouble(batch.currentA[i])
+            if hasCapacity { encoder.writeDouble(batch.capacityAh[i]) } else { encoder.writeNull() }
+            if hasEnergy { encoder.writeDouble(batch.energyWh[i]) } else { encoder.writeNull() }
+            if hasTemperature { encoder.writeDouble(batch.temperatureC[i]) } else { encoder.writeNull() }
+            if hasStep { encoder.writeInteger(batch.stepIndex[i]) } else { encoder.writeNull() }
+            if hasStepType { encoder.writeInteger(Int16(clamping: batch.stepType[i].rawValue)) } else { encoder.writeNull() }
+            if hasCycle { encoder.writeInteger(batch.cycleIndex[i], last: true) } else { encoder.writeNull(last: true) }
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// CellfleetCoordinator: see the package overview in Package.swift.
