@@ -198,6 +198,16 @@ def make_datasets():
             t = fmt_life(min(life, stop))
             rows.append({"cell": f"{g}{i}", "group": g, "life": t, "failed": int(life <= stop)})
     sets["heavy_censoring"] = rows
+
+    # 8. A group whose cells all leave before the first failure anywhere: its log-rank variance
+    #    row is zero and the covariance matrix singular (lifelines uses a pseudo-inverse).
+    rows = [{"cell": f"s{i}", "group": "a_stopped_early", "life": float(t), "failed": 0}
+            for i, t in enumerate([1, 1, 2])]
+    rows += [{"cell": f"p{i}", "group": "p", "life": float(t), "failed": e}
+             for i, (t, e) in enumerate([(5, 1), (6, 1), (9, 0), (11, 1), (14, 1)])]
+    rows += [{"cell": f"q{i}", "group": "q", "life": float(t), "failed": e}
+             for i, (t, e) in enumerate([(4, 1), (8, 1), (8, 1), (10, 0), (20, 1)])]
+    sets["never_at_risk"] = rows
     return sets
 
 
@@ -212,7 +222,14 @@ def gamma_table():
     for df in [1, 2, 3, 5, 9]:
         for x in [0.0, 0.001, 0.5, 3.841458820694124, 7.5, 25.0, 80.0]:
             chi2.append({"df": df, "x": x, "p": float(scipy.stats.chi2.sf(x, df))})
-    return {"gamma": cases, "chi2": chi2}
+    fisher = []
+    for failures, cells, total_failures, total_cells in [(5, 6, 44, 65), (10, 10, 30, 100), (0, 8, 20, 50),
+                                                         (3, 12, 3, 40), (7, 9, 12, 60), (2, 2, 2, 2)]:
+        # P(X >= failures), X hypergeometric: `cells` drawn from `total_cells` with `total_failures`.
+        p = float(scipy.stats.hypergeom.sf(failures - 1, total_cells, total_failures, cells))
+        fisher.append({"failures": failures, "cells": cells, "total_failures": total_failures,
+                       "total_cells": total_cells, "p": p})
+    return {"gamma": cases, "chi2": chi2, "fisher_upper_tail": fisher}
 
 
 def main():
