@@ -58,6 +58,8 @@ public struct WeibullFit: Sendable, Equatable {
         for i in u.indices where failed[i] { failureMeanU += u[i] }
         failureMeanU /= Double(failures)
         let r = Double(failures)
+        // g(∞) = −mean failure u, which is 0 exactly when every failure is at the longest life.
+        if failureMeanU == 0 { throw FitError.shapeUnbounded }
 
         /// Score of the profile likelihood and its derivative; increasing in β.
         func score(_ beta: Double) -> (value: Double, slope: Double) {
@@ -81,7 +83,7 @@ public struct WeibullFit: Sendable, Equatable {
         }
         while score(high).value < 0 {
             high *= 2
-            if high > 1e5 { throw FitError.shapeUnbounded }
+            if high > 1e8 { throw FitError.shapeUnbounded }
         }
         var beta = (low + high) / 2
         if score(low).value == 0 { beta = low } else if score(high).value == 0 { beta = high }
