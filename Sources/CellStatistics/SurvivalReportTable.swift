@@ -16,8 +16,9 @@ extension SurvivalReport {
         for group in groups {
             let curve = group.kaplanMeier
             let median = curve.medianLife.map(Self.number) ?? "not reached"
-            var row = [group.name, "\(group.cells)", "\(group.failures)", "\(group.censored)",
-                       "\(median) (\(curve.medianLower.map(Self.number) ?? "nr")–\(curve.medianUpper.map(Self.number) ?? "nr"))"]
+            let interval = curve.medianLower == nil && curve.medianUpper == nil ? ""
+                : " (\(curve.medianLower.map(Self.number) ?? "nr")–\(curve.medianUpper.map(Self.number) ?? "nr"))"
+            var row = [group.name, "\(group.cells)", "\(group.failures)", "\(group.censored)", median + interval]
             if let fit = group.weibull {
                 let mark = fit.failures < 5 ? "*" : ""
                 row += ["\(Self.number(fit.shape))\(mark) (\(Self.number(fit.shapeInterval.lower))–\(Self.number(fit.shapeInterval.upper)))",
