@@ -1,1 +1,0 @@
-// CellStatistics: see the package overview in Package.swift.
