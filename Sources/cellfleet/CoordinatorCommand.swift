@@ -58,8 +58,12 @@ struct CoordinatorService: Service {
     let coordinator: Coordinator
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await coordinator.run()
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await coordinator.run()
+            }
+        } catch is CancellationError {
+            // a graceful shutdown, not a failure
         }
     }
 }

@@ -1,9 +1,126 @@
 import ArgumentParser
+import CellfleetAgent
+import CellfleetCoordinator
+import EmbeddedPostgres
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
 
 struct DemoCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "demo", abstract: "Run a coordinator on an embedded database and an agent with simulated channels.")
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run a coordinator on an embedded database and an agent with simulated channels, and show live ingest.",
+        discussion: "Stops cleanly on Ctrl-C: the agent stops producing, the coordinator stops, the embedded PostgreSQL shuts down.")
+
+    @Option(help: "Where the embedded database and the agent's spool live.")
+    var dataDir = "/var/tmp/cellfleet-demo"
+
+    @Option(help: "Simulated channels.")
+    var channels = 16
+
+    @Option(help: "Samples per second per channel.")
+    var rate: Double = 50
+
+    @Option(help: "Simulated test seconds per wall-clock second.")
+    var speed: Double = 60
+
+    @Option(help: "ZeroMQ port for the coordinator (loopback).")
+    var port = 7341
+
+    @Option(help: "Stop by itself after this many seconds (default: run until Ctrl-C).")
+    var duration: Double?
 
     func run() async throws {
-        throw ValidationError("'demo' is not built yet in this version of cellfleet")
+        var logger = Logger(label: "cellfleet.demo")
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
+        logger.logLevel = .info
+        let root = URL(fileURLWithPath: dataDir).standardizedFileURL
+        say("cellfleet demo: \(channels) simulated channels × \(rate) samples/s, data in \(root.path)")
+        let database = try DatabaseSetup(url: nil, dataDirectory: root.path, logger: logger)
+        defer { database.stop() }
+        say("embedded PostgreSQL: \(database.location)")
+
+        let client = PostgresClient(configuration: database.location.clientConfiguration, backgroundLogger: logger)
+        var coordinatorConfiguration = CoordinatorConfiguration(listenEndpoint: "tcp://127.0.0.1:\(port)", coordinatorID: "demo")
+        coordinatorConfiguration.insecure = true
+        let coordinator = Coordinator(configuration: coordinatorConfiguration, client: client, logger: logger)
+        var agentConfiguration = AgentConfiguration(
+            agentID: "demo-agent", coordinatorEndpoint: "tcp://127.0.0.1:\(port)",
+            spoolDirectory: root.appendingPathComponent("spool"))
+        agentConfiguration.simulatedChannels = channels
+        agentConfiguration.sampleRateHertz = rate
+        agentConfiguration.speedFactor = speed
+        agentConfiguration.insecure = true
+        agentConfiguration.durationSeconds = duration
+        let agent = Agent(configuration: agentConfiguration, logger: logger)
+
+        let monitor = DemoMonitor(agent: agent, coordinator: coordinator)
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: client),
+                .init(service: CoordinatorService(coordinator: coordinator)),
+                .init(service: DemoAgentService(agent: agent, coordinator: coordinator), successTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: monitor),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+        let counts = coordinator.statistics.snapshot
+        let status = await agent.status()
+        say("stopped: \(status.samplesProduced) samples produced, \(counts.samplesCommitted) committed this run, \(status.samplesAcked) acknowledged in all")
     }
+}
+
+/// Starts the agent once the coordinator listens; Ctrl-C stops it, leaving the unacknowledged
+/// rest in its spool.
+struct DemoAgentService: Service {
+    let agent: Agent
+    let coordinator: Coordinator
+
+    func run() async throws {
+        await coordinator.waitUntilReady()
+        let agent = self.agent
+        _ = try await withGracefulShutdownHandler {
+            try await agent.run()
+        } onGracefulShutdown: {
+            Task { await agent.requestStop() }
+        }
+    }
+}
+
+/// Prints one line a second: ingest rate, totals, lag and spool depth.
+struct DemoMonitor: Service {
+    let agent: Agent
+    let coordinator: Coordinator
+
+    func run() async throws {
+        await coordinator.waitUntilReady()
+        try? await cancelWhenGracefulShutdown {
+            let started = Date()
+            var previous = 0
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(1))
+                let counts = coordinator.statistics.snapshot
+                let status = await agent.status()
+                let rate = counts.samplesCommitted - previous
+                previous = counts.samplesCommitted
+                let line = String(
+                    format: "t=%4.0fs  ingest %7d samples/s  committed %9d  acked %9d  lag %5.2fs  spool files %7.1f kB, %d deliveries unacked%@%@",
+                    Date().timeIntervalSince(started), rate, counts.samplesCommitted, status.samplesAcked, status.lagSeconds,
+                    Double(status.spoolBytes) / 1000, status.unackedDeliveries,
+                    status.connected ? "" : "  [not connected]", status.backPressured ? "  [SPOOL FULL]" : "")
+                say(line)
+            }
+        }
+    }
+}
+
+/// Unbuffered, so the demo's lines appear as they happen even when piped.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

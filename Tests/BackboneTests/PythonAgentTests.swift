@@ -6,7 +6,8 @@ import Testing
 /// and its samples are committed and acknowledged like ours.
 @Suite struct PythonAgentTests {
     @Test func aPythonAgentIsServedLikeOurs() async throws {
-        let check = try TestProcess("/usr/bin/env", ["python3", "-c", "import zmq, google.protobuf"])
+        let python = ProcessInfo.processInfo.environment["CELLFLEET_PYTHON"] ?? "python3"
+        let check = try TestProcess("/usr/bin/env", [python, "-c", "import zmq, google.protobuf"])
         check.process.waitUntilExit()
         try #require(check.process.terminationStatus == 0,
                      "python3 with pyzmq and protobuf is needed (the README's test command installs them): \(check.stderr)")
@@ -19,7 +20,7 @@ import Testing
 
         let harness = try await ProtocolMisbehaviourTests.Harness()
         let script = TestPaths.repositoryRoot.appendingPathComponent("Tests/BackboneTests/Python/python_agent.py").path
-        let agent = try TestProcess("/usr/bin/env", ["python3", script, harness.endpoint, "python-lab-7", "5000"],
+        let agent = try TestProcess("/usr/bin/env", [python, script, harness.endpoint, "python-lab-7", "5000"],
                                     environment: ["PYTHONPATH": generated.path])
         let status = await agent.waitForExit(timeoutSeconds: 90)
         #expect(status == 0, "python agent stderr: \(agent.stderr)")

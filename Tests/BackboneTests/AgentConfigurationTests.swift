@@ -1,0 +1,43 @@
+import CellfleetAgent
+import Foundation
+import Testing
+
+@Suite struct AgentConfigurationTests {
+    @Test func theShippedExampleLoads() throws {
+        let url = TestPaths.repositoryRoot.appendingPathComponent("agents/simulated-16.toml")
+        let configuration = try AgentConfiguration.load(tomlFile: url)
+        #expect(configuration.agentID == "sim-lab-1")
+        #expect(configuration.simulatedChannels == 16)
+        #expect(configuration.sampleRateHertz == 200)
+        #expect(configuration.spoolCapacityBytes == 1024 * 1_048_576)
+        #expect(configuration.spoolDirectory.path.hasSuffix("cellfleet-data/spool-sim-lab-1"))
+        #expect(!configuration.spoolDirectory.path.contains(".."))
+    }
+
+    func load(_ text: String) throws -> AgentConfiguration {
+        let url = TestPaths.temporaryDirectory("config").appendingPathComponent("agent.toml")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return try AgentConfiguration.load(tomlFile: url)
+    }
+
+    @Test func anUnknownKeyIsAnErrorNotIgnored() {
+        #expect(throws: AgentConfiguration.Invalid.self) {
+            try load("agent_id = \"a\"\nspool_capacity = 5\n[coordinator]\nendpoint = \"tcp://x:1\"\n[spool]\ndirectory = \"s\"\n")
+        }
+    }
+
+    @Test func missingEssentialsAreNamed() {
+        do {
+            _ = try load("agent_id = \"a\"\n[coordinator]\nendpoint = \"tcp://x:1\"\n")
+            Issue.record("a configuration without a spool was accepted")
+        } catch {
+            #expect("\(error)".contains("[spool] directory"))
+        }
+    }
+
+    @Test func nonsenseValuesAreRefused() {
+        #expect(throws: AgentConfiguration.Invalid.self) {
+            try load("agent_id = \"a\"\n[coordinator]\nendpoint = \"tcp://x:1\"\n[spool]\ndirectory = \"s\"\n[simulate]\nchannels = 2\nrate_hz = -1\n")
+        }
+    }
+}
