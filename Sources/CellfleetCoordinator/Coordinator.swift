@@ -249,9 +249,17 @@ public actor Coordinator {
 
     private func commit(_ group: [PendingDelivery]) async {
         do {
+            let clock = ContinuousClock()
+            let started = clock.now
             let result = try await client.withTransaction(logger: logger) { connection in
                 try await IngestTransaction(deliveries: group).run(on: connection, logger: logger)
             }
+            let total = started.duration(to: clock.now)
+            let totalSeconds = Double(total.components.seconds) + Double(total.components.attoseconds) * 1e-18
+            statistics.recordTime(\.encodeSeconds, result.encodeSeconds)
+            statistics.recordTime(\.copySeconds, result.copySeconds)
+            statistics.recordTime(\.statementSeconds, result.statementSeconds)
+            statistics.recordTime(\.commitSeconds, max(0, totalSeconds - result.encodeSeconds - result.copySeconds - result.statementSeconds))
             // Only now, after COMMIT, may anything be acknowledged.
             statistics.record(\.transactions, metric: "transactions")
             statistics.record(\.samplesCommitted, result.samplesCommitted, metric: "samples_committed")

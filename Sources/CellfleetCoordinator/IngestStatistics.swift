@@ -21,6 +21,12 @@ public struct IngestCounts: Sendable, Equatable {
     public var commitFailures = 0
     public var repliesUndeliverable = 0
     public var hellos = 0
+    /// Where the writer's time goes (seconds, summed): encoding rows as COPY text, the COPY itself,
+    /// the other statements (test starts, high-water locks and updates), and COMMIT.
+    public var encodeSeconds = 0.0
+    public var copySeconds = 0.0
+    public var statementSeconds = 0.0
+    public var commitSeconds = 0.0
 }
 
 public final class IngestStatistics: Sendable {
@@ -29,6 +35,10 @@ public final class IngestStatistics: Sendable {
     public init() {}
 
     public var snapshot: IngestCounts { state.read() }
+
+    func recordTime(_ keyPath: WritableKeyPath<IngestCounts, Double>, _ seconds: Double) {
+        state.modify { $0[keyPath: keyPath] += seconds }
+    }
 
     func record(_ keyPath: WritableKeyPath<IngestCounts, Int>, _ amount: Int = 1, metric: String) {
         guard amount != 0 else { return }

@@ -15,10 +15,21 @@ struct IngestTransaction {
         var samplesCommitted = 0
         var samplesDuplicate = 0
         var nonFiniteValues = 0
+        var encodeSeconds = 0.0
+        var copySeconds = 0.0
+        var statementSeconds = 0.0
     }
 
     func run(on connection: PostgresConnection, logger: Logger) async throws -> Result {
         var result = Result(outcomes: Array(repeating: .committed, count: deliveries.count))
+        let clock = ContinuousClock()
+        var mark = clock.now
+        func lap() -> Double {
+            let now = clock.now
+            defer { mark = now }
+            let elapsed = now - mark
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        }
 
         // 1. Test starts (idempotent).
         for (index, delivery) in deliveries.enumerated() {
@@ -64,6 +75,7 @@ struct IngestTransaction {
             owner[testID] = agentID
         }
         let initialHighWater = highWater
+        result.statementSeconds += lap()
 
         // 3. Decide each batch against the high-water mark and encode the new rows.
         let totalSamples = deliveries.reduce(0) { $0 + $1.sampleCount }
@@ -95,6 +107,7 @@ struct IngestTransaction {
             }
         }
         result.nonFiniteValues = encoder.nonFiniteValues
+        result.encodeSeconds += lap()
 
         // 4. COPY the rows and advance the marks, in the same transaction.
         if result.samplesCommitted > 0 {
@@ -107,6 +120,7 @@ struct IngestTransaction {
             ) { writer in
                 try await writer.write(buffer)
             }
+            result.copySeconds += lap()
             let advanced = highWater.filter { initialHighWater[$0.key] != $0.value }
             let ids = Array(advanced.keys)
             let marks = ids.map { advanced[$0]! }
@@ -127,6 +141,7 @@ struct IngestTransaction {
                 WHERE test_id = \(delivery.testID)
                 """, logger: logger).collect()
         }
+        result.statementSeconds += lap()
         return result
     }
 
