@@ -3,7 +3,8 @@ import Foundation
 
 /// Streams one full cell's samples under CC charge / rest / CC discharge / rest cycling.
 ///
-/// The state (y, v_RC) is integrated in sub-steps of at most `maxSubstepSeconds`; a voltage
+/// The state (y, v_RC) is integrated in sub-steps of at most 6 s/C-rate (60 s at 0.1C) and at
+/// most one sample interval; a voltage
 /// cutoff ends its step at the interpolated crossing time and that step-end point is logged, as
 /// cyclers do. Samples otherwise follow a grid restarted at every step. O(1) memory.
 struct FullCellEngine: Sendable {
@@ -13,7 +14,6 @@ struct FullCellEngine: Sendable {
     private let artefacts: InstrumentArtefacts
     private let baseIntervalSeconds: Double
     private let durationSeconds: Double
-    private let maxSubstepSeconds: Double
     private let theoreticalAmpereSeconds: Double
     private let tenthCAmperes: Double
 
@@ -56,7 +56,6 @@ struct FullCellEngine: Sendable {
         self.artefacts = artefacts
         self.baseIntervalSeconds = sampleIntervalSeconds
         self.durationSeconds = durationSeconds
-        self.maxSubstepSeconds = min(10, sampleIntervalSeconds)
         self.theoreticalAmpereSeconds = parameters.theoreticalCapacityAmpereSeconds
         self.tenthCAmperes = parameters.tenthCCurrentAmperes
         noiseRandom = SeededRandom(seed: seed, stream: 11)
@@ -243,7 +242,7 @@ struct FullCellEngine: Sendable {
         let target = parameters.relaxationVoltsAtTenthC * ion / tenthCAmperes
         relaxationVolts = target + (relaxationVolts - target) * exp(-h / parameters.relaxationTimeConstantSeconds)
         lithiumContent -= ion * h / (theoreticalAmpereSeconds * usableFraction)
-        lithiumContent = min(max(lithiumContent, 0.3), 1.05)
+        lithiumContent = min(max(lithiumContent, 0.35), 1.0)
         stepChargeAmpHours += abs(stepCurrentAmperes) * h / 3600
     }
 
@@ -252,6 +251,7 @@ struct FullCellEngine: Sendable {
     private mutating func integrate(to t: Double) -> Double? {
         let isCharge = phase == .charge
         let isDischarge = phase == .discharge
+        let maxSubstepSeconds = min(6 / cRate, baseIntervalSeconds)
         while stateSeconds < t - 1e-9 {
             let h = min(maxSubstepSeconds, t - stateSeconds)
             let start = stateSeconds

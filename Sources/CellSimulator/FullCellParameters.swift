@@ -44,7 +44,7 @@ public struct FullCellParameters: Sendable {
         resistance: CellResistanceLaw,
         relaxationVoltsAtTenthC: Double = 0.025,
         relaxationTimeConstantSeconds: Double = 3600,
-        initialLithiumContent: Double = 0.985,
+        initialLithiumContent: Double = 1.0,
         rateCapacityMultipliers: [RateMultiplier] = [],
         faults: [FullCellFault] = []
     ) {
