@@ -287,7 +287,7 @@ public enum ScenarioCatalog {
             hours: 12, intervalSeconds: 10,
             expectation: ScenarioExpectation(
                 healthy: false,
-                expectedAlerts: [.hours(["H1"], 10.667, 10.680)],
+                expectedAlerts: [ExpectedAlert(rules: ["H1"], earliestTestTimeSeconds: criticalCurrentShortSeconds, latestTestTimeSeconds: 10.680 * hour)],
                 forbiddenRules: ["P1", "P2", "P3"],
                 verdict: "HARD_SHORT; CCD = 0.6 mA/cm², max sustained 0.5, CAC ≈ 3.4 mAh/cm²"
             )
