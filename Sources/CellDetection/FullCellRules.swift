@@ -276,12 +276,15 @@ extension CellDetector {
             let reference = MedianOfFew.median(fullCell.capacityValues.values)!
             fullCell.capacityReference = reference
             fullCell.chargeEndVoltageReference = MedianOfFew.median(fullCell.chargeEndVoltageValues.values) ?? .nan
+            // Back-fill the SOH window from the reference cycles, which include this one when
+            // it is a reference cycle, so the knee rule can judge this cycle already.
             for value in fullCell.capacityValues.chronological { fullCell.stateOfHealthWindow.append(value / reference) }
-            if cycleNumber <= thresholds.capacityReferenceLastCycle { return }
+            if cycleNumber > thresholds.capacityReferenceLastCycle { fullCell.stateOfHealthWindow.append(discharged / reference) }
+        } else {
+            fullCell.stateOfHealthWindow.append(discharged / fullCell.capacityReference)
         }
         let reference = fullCell.capacityReference
         let health = discharged / reference
-        fullCell.stateOfHealthWindow.append(health)
         fullCell.lastStateOfHealth = health
         fullCell.lastStateOfHealthCycle = cycleNumber
         cycleSummary?.stateOfHealth = health

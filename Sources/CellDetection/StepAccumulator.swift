@@ -48,12 +48,8 @@ struct StepAccumulator: Codable, Sendable {
     var overpotentialReference: Double
     var noiseReference: Double
 
-    // S1 drop-and-recover tracking
+    /// S1 events that recovered during this step.
     var dropEvents = 0
-    var inDrop = false
-    var preDropLevel = 0.0
-    var dropThreshold = 0.0
-    var dropTime = 0.0
 
     // S4 negative steps during charge
     var negativeSteps = 0

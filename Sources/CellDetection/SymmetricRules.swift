@@ -8,6 +8,12 @@ struct SymmetricRuleState: Codable, Sendable {
     var clampStart = 0.0
     // S1: closed half-cycles' event counts (window minus the open half-cycle)
     var dropWindow = RecentValues(capacity: 9)
+    /// A drop in progress; it may recover in the next half-cycle (|V| is symmetric), so it
+    /// lives here rather than in the step.
+    var inDrop = false
+    var preDropLevel = 0.0
+    var dropThreshold = 0.0
+    var dropTime = 0.0
     var s1Active = false
     // episodes of the warn rules evaluated per half-cycle
     var p1Active = false
@@ -24,6 +30,7 @@ extension CellDetector {
     mutating func symmetricSampleRules(_ point: RawPoint, deglitchedVoltage: Double, into alerts: inout [Alert]) {
         guard let open = step else { return }
         let absVoltage = abs(deglitchedVoltage)
+        if symmetric.inDrop, open.kind.isActive { dropRecovery(point, absVoltage: absVoltage, into: &alerts) }
         let atSetpoint = open.kind.isActive
             && abs(abs(point.current) - open.levelAmperes) <= thresholds.stepLevelTolerance * open.levelAmperes
         var limit = thresholds.h1AbsoluteVolts
@@ -81,40 +88,43 @@ extension CellDetector {
         }
     }
 
-    /// S1 (spec §4.3): a drop of D = max(30 % of the local level, 6·noise_ref, 3 mV) that comes
-    /// back to within D/2 of the level before it within 30 min is one event.
+    /// S1 (spec §4.3): a drop of D = max(30 % of the local level, 6·noise_ref, 3 mV) between two
+    /// plateau samples starts an event.
     @inline(__always)
     mutating func dropAndRecover(_ point: RawPoint, absVoltage: Double, previous: Double, into alerts: inout [Alert]) {
-        var open = step!
-        if open.inDrop {
-            if absVoltage >= open.preDropLevel - 0.5 * open.dropThreshold {
-                open.inDrop = false
-                open.dropEvents += 1
-                step = open
-                let window = symmetric.dropWindow.sum + Double(open.dropEvents)
-                if !symmetric.s1Active,
-                   open.dropEvents >= thresholds.s1EventsPerHalfCycle || window >= Double(thresholds.s1EventsPerWindow) {
-                    symmetric.s1Active = true
-                    fire(.S1, at: point, evidence: [
-                        "events_this_half_cycle": Double(open.dropEvents), "events_in_window": window,
-                        "last_drop_volts": open.dropThreshold, "level_before_drop_volts": open.preDropLevel,
-                    ], message: "soft short suspected: repeated drop-and-recover events", into: &alerts)
-                }
-                return
-            } else if point.time - open.dropTime > thresholds.s1RecoverySeconds {
-                open.inDrop = false
-            }
-        } else {
-            let noise = open.noiseReference.isNaN ? 0 : open.noiseReference
-            let threshold = max(thresholds.s1RelativeDrop * previous, thresholds.s1NoiseMultiple * noise, thresholds.s1MinimumDropVolts)
-            if previous - absVoltage >= threshold {
-                open.inDrop = true
-                open.preDropLevel = previous
-                open.dropThreshold = threshold
-                open.dropTime = point.time
-            }
+        guard !symmetric.inDrop else { return }
+        let noise = step!.noiseReference.isNaN ? 0 : step!.noiseReference
+        let threshold = max(thresholds.s1RelativeDrop * previous, thresholds.s1NoiseMultiple * noise, thresholds.s1MinimumDropVolts)
+        if previous - absVoltage >= threshold {
+            symmetric.inDrop = true
+            symmetric.preDropLevel = previous
+            symmetric.dropThreshold = threshold
+            symmetric.dropTime = point.time
         }
-        step = open
+    }
+
+    /// S1 recovery, checked on every sample of an active step: the event counts when |V| is back
+    /// within D/2 of the level before the drop within 30 min.
+    @inline(__always)
+    mutating func dropRecovery(_ point: RawPoint, absVoltage: Double, into alerts: inout [Alert]) {
+        guard point.time > symmetric.dropTime else { return }
+        if absVoltage >= symmetric.preDropLevel - 0.5 * symmetric.dropThreshold {
+            symmetric.inDrop = false
+            step!.dropEvents += 1
+            let events = step!.dropEvents
+            let window = symmetric.dropWindow.sum + Double(events)
+            if !symmetric.s1Active,
+               events >= thresholds.s1EventsPerHalfCycle || window >= Double(thresholds.s1EventsPerWindow) {
+                symmetric.s1Active = true
+                fire(.S1, at: point, evidence: [
+                    "events_this_half_cycle": Double(events), "events_in_window": window,
+                    "drop_threshold_volts": symmetric.dropThreshold, "level_before_drop_volts": symmetric.preDropLevel,
+                    "event_seconds": point.time - symmetric.dropTime,
+                ], message: "soft short suspected: repeated drop-and-recover events", into: &alerts)
+            }
+        } else if point.time - symmetric.dropTime > thresholds.s1RecoverySeconds {
+            symmetric.inDrop = false  // a drop that never recovers is left to H1, S3 or P2
+        }
     }
 
     /// Half-cycle rules (spec §3.3, §4.3): P1, P2, P3, P4 (capacity clause), S2, S3, and the S1

@@ -1,7 +1,7 @@
 import CellModel
 import Foundation
 import Testing
-@testable import CellDetection
+import CellDetection
 
 @Test func scratchPrint() {
     var healthy = SymmetricCellGenerator()

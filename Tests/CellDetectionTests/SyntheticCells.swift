@@ -1,6 +1,6 @@
 import CellModel
 import Foundation
-@testable import CellDetection
+import CellDetection
 
 /// Small deterministic cell models for the unit tests, so each rule can be shown to fire on its
 /// signature and stay quiet on the near-miss without depending on the full simulator.
