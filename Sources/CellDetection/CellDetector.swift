@@ -33,7 +33,10 @@ public struct CellDetector: Codable, Sendable {
     var lastAcceptedTime = -Double.infinity
 
     // segmentation
-    var step: StepAccumulator?
+    /// The open step; meaningful only while `hasOpenStep` (kept non-optional so the per-sample
+    /// path mutates it in place instead of copying it out of an optional).
+    var step = StepAccumulator.placeholder
+    var hasOpenStep = false
     var stepCount = 0
     var previousTime = Double.nan
     var lastActiveKind: StepKind?
@@ -133,10 +136,11 @@ public struct CellDetector: Codable, Sendable {
             process(last, deglitchedVoltage: last.voltage, into: &alerts)
             pending = nil
         }
-        if var open = step {
+        if hasOpenStep {
+            var open = step
+            hasOpenStep = false
             if collectsSummaries { collectedSteps.append(open.summary()) }
             addToCycleSummary(&open)
-            step = nil
         }
         if let summary = cycleSummary, collectsSummaries { collectedCycles.append(summary) }
         cycleSummary = nil
@@ -186,18 +190,18 @@ public struct CellDetector: Codable, Sendable {
         }
         let kind = classify(point.current)
         var opensStep = false
-        if let open = step {
-            if kind != open.kind {
+        if hasOpenStep {
+            if kind != step.kind {
                 opensStep = true
-            } else if point.cyclerStep != RawPoint.absent, point.cyclerStep != open.cyclerStep {
+            } else if point.cyclerStep != RawPoint.absent, point.cyclerStep != step.cyclerStep {
                 opensStep = true
             } else if kind.isActive, point.cyclerStep == RawPoint.absent {
                 let level = abs(point.current)
-                if abs(level - open.levelAmperes) > thresholds.stepLevelTolerance * open.levelAmperes {
-                    step!.outOfLevelCount += 1
-                    opensStep = step!.outOfLevelCount >= 2
-                } else if open.outOfLevelCount != 0 {
-                    step!.outOfLevelCount = 0
+                if abs(level - step.levelAmperes) > thresholds.stepLevelTolerance * step.levelAmperes {
+                    step.outOfLevelCount += 1
+                    opensStep = step.outOfLevelCount >= 2
+                } else if step.outOfLevelCount != 0 {
+                    step.outOfLevelCount = 0
                 }
             }
         } else {
@@ -244,6 +248,7 @@ public struct CellDetector: Codable, Sendable {
             if let finished = cycleSummary, collectsSummaries { collectedCycles.append(finished) }
             cycleSummary = CycleSummary(cycle: cycle, startTestTimeSeconds: point.time)
         }
+        hasOpenStep = true
         step = StepAccumulator(
             number: stepCount, kind: kind, cycle: cycle, cyclerStep: point.cyclerStep,
             startTime: point.time, levelAmperes: level, bucketIndex: bucketIndex,
@@ -255,9 +260,9 @@ public struct CellDetector: Codable, Sendable {
         )
         observeTemperature(point.temperature)
         let absVoltage = abs(deglitchedVoltage)
-        step!.maxAbsVoltage = absVoltage
-        step!.transientMaxAbsVoltage = absVoltage
-        step!.end3 = absVoltage
+        step.maxAbsVoltage = absVoltage
+        step.transientMaxAbsVoltage = absVoltage
+        step.end3 = absVoltage
     }
 
     /// Cycle counting (spec §2.2): a full cell's cycle starts at a charge that follows a
@@ -296,75 +301,72 @@ public struct CellDetector: Codable, Sendable {
 
     @inline(__always)
     mutating func accumulate(_ point: RawPoint, deglitchedVoltage: Double, interval: Double, into alerts: inout [Alert]) {
-        guard var open = step else { return }
+        guard hasOpenStep else { return }
         let absCurrent = abs(point.current)
         if interval > 0 {
-            let meanCurrent = 0.5 * (absCurrent + abs(open.lastCurrent))
-            open.capacityAmpHours += meanCurrent * interval / 3600
-            let meanPower = 0.5 * (abs(point.current * point.voltage) + abs(open.lastCurrent * open.lastVoltage))
-            open.energyWattHours += meanPower * interval / 3600
+            let meanCurrent = 0.5 * (absCurrent + abs(step.lastCurrent))
+            step.capacityAmpHours += meanCurrent * interval / 3600
+            let meanPower = 0.5 * (abs(point.current * point.voltage) + abs(step.lastCurrent * step.lastVoltage))
+            step.energyWattHours += meanPower * interval / 3600
         }
-        open.sampleCount += 1
+        step.sampleCount += 1
         let absVoltage = abs(deglitchedVoltage)
-        if absVoltage > open.maxAbsVoltage { open.maxAbsVoltage = absVoltage }
-        open.end1 = open.end2
-        open.end2 = open.end3
-        open.end3 = absVoltage
-        if point.time - open.startTime >= open.skipSeconds {
-            if open.plateauCount > 0, interval > 0 {
-                open.plateauIntegralVoltSeconds += 0.5 * (absVoltage + open.lastPlateauAbsVoltage) * interval
-                open.plateauSeconds += interval
+        if absVoltage > step.maxAbsVoltage { step.maxAbsVoltage = absVoltage }
+        step.end1 = step.end2
+        step.end2 = step.end3
+        step.end3 = absVoltage
+        if point.time - step.startTime >= step.skipSeconds {
+            if step.plateauCount > 0, interval > 0 {
+                step.plateauIntegralVoltSeconds += 0.5 * (absVoltage + step.lastPlateauAbsVoltage) * interval
+                step.plateauSeconds += interval
             }
-            open.plateauSum += absVoltage
-            open.plateauCount += 1
-            if !open.secondLastPlateauVoltage.isNaN, interval > 0 {
-                open.noiseSum += abs(deglitchedVoltage - 2 * open.lastPlateauVoltage + open.secondLastPlateauVoltage)
-                open.noiseCount += 1
+            step.plateauSum += absVoltage
+            step.plateauCount += 1
+            if !step.secondLastPlateauVoltage.isNaN, interval > 0 {
+                step.noiseSum += abs(deglitchedVoltage - 2 * step.lastPlateauVoltage + step.secondLastPlateauVoltage)
+                step.noiseCount += 1
             }
             if interval > 0 {
-                open.secondLastPlateauVoltage = open.lastPlateauVoltage
+                step.secondLastPlateauVoltage = step.lastPlateauVoltage
             } else {
-                open.secondLastPlateauVoltage = .nan
+                step.secondLastPlateauVoltage = .nan
             }
-            let previousPlateauAbs = open.lastPlateauAbsVoltage
-            open.lastPlateauVoltage = deglitchedVoltage
-            open.lastPlateauAbsVoltage = absVoltage
-            open.lastPlateauTime = point.time
-            step = open
+            let previousPlateauAbs = step.lastPlateauAbsVoltage
+            step.lastPlateauVoltage = deglitchedVoltage
+            step.lastPlateauAbsVoltage = absVoltage
+            step.lastPlateauTime = point.time
             plateauRules(point, deglitchedVoltage: deglitchedVoltage, previousAbsVoltage: previousPlateauAbs, into: &alerts)
-            open = step!
-        } else if absVoltage > open.transientMaxAbsVoltage {
-            open.transientMaxAbsVoltage = absVoltage
+        } else if absVoltage > step.transientMaxAbsVoltage {
+            step.transientMaxAbsVoltage = absVoltage
         }
         if !point.temperature.isNaN {
-            open.temperatureMin = min(open.temperatureMin, point.temperature)
-            open.temperatureMax = max(open.temperatureMax, point.temperature)
-            open.temperatureSum += point.temperature
-            open.temperatureCount += 1
+            step.temperatureMin = min(step.temperatureMin, point.temperature)
+            step.temperatureMax = max(step.temperatureMax, point.temperature)
+            step.temperatureSum += point.temperature
+            step.temperatureCount += 1
         }
-        if !point.cyclerCapacity.isNaN { open.cyclerCapacityLast = point.cyclerCapacity }
-        open.lastTime = point.time
-        open.lastCurrent = point.current
-        open.lastVoltage = point.voltage
-        open.secondPreviousDeglitchedVoltage = open.previousDeglitchedVoltage
-        open.previousDeglitchedVoltage = open.lastDeglitchedVoltage
-        open.lastDeglitchedVoltage = deglitchedVoltage
-        step = open
+        if !point.cyclerCapacity.isNaN { step.cyclerCapacityLast = point.cyclerCapacity }
+        step.lastTime = point.time
+        step.lastCurrent = point.current
+        step.lastVoltage = point.voltage
+        step.secondPreviousDeglitchedVoltage = step.previousDeglitchedVoltage
+        step.previousDeglitchedVoltage = step.lastDeglitchedVoltage
+        step.lastDeglitchedVoltage = deglitchedVoltage
     }
 
     mutating func observeTemperature(_ temperature: Double) {
-        guard var open = step, !temperature.isNaN else { return }
-        open.temperatureMin = min(open.temperatureMin, temperature)
-        open.temperatureMax = max(open.temperatureMax, temperature)
-        open.temperatureSum += temperature
-        open.temperatureCount += 1
-        step = open
+        guard hasOpenStep, !temperature.isNaN else { return }
+        step.temperatureMin = min(step.temperatureMin, temperature)
+        step.temperatureMax = max(step.temperatureMax, temperature)
+        step.temperatureSum += temperature
+        step.temperatureCount += 1
     }
 
     /// Closes the open step: step-level and cycle-level rules, baselines, summaries.
     mutating func closeStep(next point: RawPoint, nextKind: StepKind, deglitchedVoltage: Double, into alerts: inout [Alert]) {
-        guard var closing = step else { return }
-        step = nil
+        guard hasOpenStep else { return }
+        var closing = step
+        hasOpenStep = false
         crossCheckCapacity(closing, into: &alerts)
         if closing.kind.isActive {
             lastActiveKind = closing.kind

@@ -34,7 +34,7 @@ extension CellDetector {
         quality.invalidActive = false
         // A voltage pinned at the instrument clamp is P4's business, not a frozen channel.
         let atClamp = voltageClampVolts.map { abs(point.voltage) >= 0.999 * $0 } ?? false
-        if let open = step, open.kind.isActive, !atClamp, point.voltage == quality.lastRawVoltage {
+        if hasOpenStep, step.kind.isActive, !atClamp, point.voltage == quality.lastRawVoltage {
             quality.frozenCount += 1
             quality.unfrozenCount = 0
             if quality.frozenCount >= thresholds.q1FrozenSamples, !quality.frozenActive {

@@ -66,9 +66,9 @@ extension CellDetector {
     /// H2 (spec §4.4), S5 (charge runaway) and the S7 rest windows, per sample.
     @inline(__always)
     mutating func fullCellSampleRules(_ point: RawPoint, deglitchedVoltage: Double, into alerts: inout [Alert]) {
-        guard let open = step else { return }
+        guard hasOpenStep else { return }
         // H2, first clause: far below any valid LCO potential while not discharging.
-        if open.kind != .discharge, deglitchedVoltage < thresholds.h2Volts {
+        if step.kind != .discharge, deglitchedVoltage < thresholds.h2Volts {
             if fullCell.lowCount == 0 { fullCell.lowStart = point.time }
             fullCell.lowCount += 1
             if fullCell.lowCount >= thresholds.h2Samples, point.time - fullCell.lowStart >= thresholds.h2Seconds, !hasLatched(.H2) {
@@ -81,7 +81,7 @@ extension CellDetector {
             fullCell.lowCount = 0
         }
         // H2, second clause: a ≥ 0.5 V drop within two samples of one step that does not recover.
-        if open.kind != .discharge {
+        if step.kind != .discharge {
             if fullCell.watchingDrop {
                 if deglitchedVoltage >= fullCell.preDropVoltage - 0.5 * thresholds.h2DropVolts {
                     fullCell.watchingDrop = false
@@ -92,8 +92,8 @@ extension CellDetector {
                         "seconds_since_drop": point.time - fullCell.dropTime,
                     ], message: "hard short: sudden voltage drop that did not recover", into: &alerts)
                 }
-            } else if !open.secondPreviousDeglitchedVoltage.isNaN {
-                let before = max(open.previousDeglitchedVoltage, open.secondPreviousDeglitchedVoltage)
+            } else if !step.secondPreviousDeglitchedVoltage.isNaN {
+                let before = max(step.previousDeglitchedVoltage, step.secondPreviousDeglitchedVoltage)
                 if before - deglitchedVoltage >= thresholds.h2DropVolts {
                     fullCell.watchingDrop = true
                     fullCell.preDropVoltage = before
@@ -103,12 +103,12 @@ extension CellDetector {
         } else {
             fullCell.watchingDrop = false
         }
-        switch open.kind {
+        switch step.kind {
         case .charge:
             chargeRunaway(point, deglitchedVoltage: deglitchedVoltage, into: &alerts)
         case .rest:
             if lastActiveKind == .charge {
-                let minutes = (point.time - open.startTime) / 60
+                let minutes = (point.time - step.startTime) / 60
                 let hours = minutes / 60
                 if minutes >= 30, minutes < 75 {
                     fullCell.early.add(hours: hours, volts: deglitchedVoltage)
@@ -124,13 +124,13 @@ extension CellDetector {
     /// S5 (spec §4.4): the charge goes on past 1.3 × Q_ref (or 1.3 × the expected time) below V_max.
     @inline(__always)
     mutating func chargeRunaway(_ point: RawPoint, deglitchedVoltage: Double, into alerts: inout [Alert]) {
-        guard !hasLatched(.S5), let open = step else { return }
+        guard !hasLatched(.S5), hasOpenStep else { return }
         var reference = fullCell.capacityReference
         if reference.isNaN, let nominal = cell.nominalCapacityAmpHours { reference = nominal }
         guard !reference.isNaN, reference > 0 else { return }
-        let charged = (cycleSummary?.chargeCapacityAmpHours ?? 0) + open.capacityAmpHours
-        let seconds = (cycleSummary?.chargeSeconds ?? 0) + (point.time - open.startTime)
-        let expectedSeconds = open.levelAmperes > 0 ? reference / open.levelAmperes * 3600 : .infinity
+        let charged = (cycleSummary?.chargeCapacityAmpHours ?? 0) + step.capacityAmpHours
+        let seconds = (cycleSummary?.chargeSeconds ?? 0) + (point.time - step.startTime)
+        let expectedSeconds = step.levelAmperes > 0 ? reference / step.levelAmperes * 3600 : .infinity
         let belowMaximum = fullCell.chargeEndVoltageReference.isNaN || deglitchedVoltage < fullCell.chargeEndVoltageReference - 0.005
         if belowMaximum, charged > thresholds.s5Ratio * reference || seconds > thresholds.s5Ratio * expectedSeconds {
             fire(.S5, at: point, evidence: [
@@ -143,18 +143,16 @@ extension CellDetector {
     /// S4 (spec §4.4): negative voltage steps during a CC charge, against the cell's own charge noise.
     @inline(__always)
     mutating func negativeStepsDuringCharge(_ point: RawPoint, deglitchedVoltage: Double, into alerts: inout [Alert]) {
-        var open = step!
-        let previous = open.secondLastPlateauVoltage
+        let previous = step.secondLastPlateauVoltage
         guard !previous.isNaN else { return }
         let noise = fullCell.chargeNoiseReference.isNaN ? 0 : fullCell.chargeNoiseReference
         let limit = max(thresholds.s4MinimumStepVolts, thresholds.s4NoiseMultiple * noise)
         if deglitchedVoltage - previous < -limit {
-            open.negativeSteps += 1
-            step = open
-            if open.negativeSteps >= thresholds.s4Count, !fullCell.s4Active {
+            step.negativeSteps += 1
+            if step.negativeSteps >= thresholds.s4Count, !fullCell.s4Active {
                 fullCell.s4Active = true
                 fire(.S4, at: point, evidence: [
-                    "negative_steps": Double(open.negativeSteps), "step_volts": deglitchedVoltage - previous,
+                    "negative_steps": Double(step.negativeSteps), "step_volts": deglitchedVoltage - previous,
                     "threshold_volts": limit,
                 ], message: "soft short suspected: voltage drops during CC charge", into: &alerts)
             }

@@ -58,6 +58,13 @@ struct StepAccumulator: Codable, Sendable {
     var cyclerCapacityStart: Double
     var cyclerCapacityLast: Double
 
+    /// The value held while no step is open.
+    static let placeholder = StepAccumulator(
+        number: 0, kind: .rest, cycle: 0, cyclerStep: RawPoint.absent, startTime: 0, levelAmperes: 0, bucketIndex: -1,
+        startVoltage: 0, skipSeconds: 0, lastTime: 0, lastCurrent: 0, lastVoltage: 0, lastDeglitchedVoltage: 0,
+        overpotentialReference: .nan, noiseReference: .nan, cyclerCapacityStart: .nan, cyclerCapacityLast: .nan
+    )
+
     var plateauMean: Double? {
         if plateauSeconds > 0 { return plateauIntegralVoltSeconds / plateauSeconds }
         return plateauCount > 0 ? plateauSum / Double(plateauCount) : nil

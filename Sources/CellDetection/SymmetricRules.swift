@@ -28,13 +28,13 @@ extension CellDetector {
     /// H1 (spec §4.1): |V_med3| collapses below a fraction of the plateau while current flows.
     @inline(__always)
     mutating func symmetricSampleRules(_ point: RawPoint, deglitchedVoltage: Double, into alerts: inout [Alert]) {
-        guard let open = step else { return }
+        guard hasOpenStep else { return }
         let absVoltage = abs(deglitchedVoltage)
-        if symmetric.inDrop, open.kind.isActive { dropRecovery(point, absVoltage: absVoltage, into: &alerts) }
-        let atSetpoint = open.kind.isActive
-            && abs(abs(point.current) - open.levelAmperes) <= thresholds.stepLevelTolerance * open.levelAmperes
+        if symmetric.inDrop, step.kind.isActive { dropRecovery(point, absVoltage: absVoltage, into: &alerts) }
+        let atSetpoint = step.kind.isActive
+            && abs(abs(point.current) - step.levelAmperes) <= thresholds.stepLevelTolerance * step.levelAmperes
         var limit = thresholds.h1AbsoluteVolts
-        let reference = open.overpotentialReference
+        let reference = step.overpotentialReference
         if !reference.isNaN {
             limit = max(min(thresholds.h1AbsoluteVolts, thresholds.h1ReferenceFractionCap * reference),
                         thresholds.h1ReferenceFractionFloor * reference)
@@ -80,10 +80,10 @@ extension CellDetector {
     mutating func plateauRules(_ point: RawPoint, deglitchedVoltage: Double, previousAbsVoltage: Double, into alerts: inout [Alert]) {
         switch cell.cellType {
         case .symmetric:
-            guard step!.kind.isActive, !previousAbsVoltage.isNaN else { return }
+            guard step.kind.isActive, !previousAbsVoltage.isNaN else { return }
             dropAndRecover(point, absVoltage: abs(deglitchedVoltage), previous: previousAbsVoltage, into: &alerts)
         case .full:
-            guard step!.kind == .charge else { return }
+            guard step.kind == .charge else { return }
             negativeStepsDuringCharge(point, deglitchedVoltage: deglitchedVoltage, into: &alerts)
         }
     }
@@ -93,7 +93,7 @@ extension CellDetector {
     @inline(__always)
     mutating func dropAndRecover(_ point: RawPoint, absVoltage: Double, previous: Double, into alerts: inout [Alert]) {
         guard !symmetric.inDrop else { return }
-        let noise = step!.noiseReference.isNaN ? 0 : step!.noiseReference
+        let noise = step.noiseReference.isNaN ? 0 : step.noiseReference
         let threshold = max(thresholds.s1RelativeDrop * previous, thresholds.s1NoiseMultiple * noise, thresholds.s1MinimumDropVolts)
         if previous - absVoltage >= threshold {
             symmetric.inDrop = true
@@ -110,8 +110,8 @@ extension CellDetector {
         guard point.time > symmetric.dropTime else { return }
         if absVoltage >= symmetric.preDropLevel - 0.5 * symmetric.dropThreshold {
             symmetric.inDrop = false
-            step!.dropEvents += 1
-            let events = step!.dropEvents
+            step.dropEvents += 1
+            let events = step.dropEvents
             let window = symmetric.dropWindow.sum + Double(events)
             if !symmetric.s1Active,
                events >= thresholds.s1EventsPerHalfCycle || window >= Double(thresholds.s1EventsPerWindow) {
