@@ -17,6 +17,11 @@ public struct CellSimulation: Sequence, IteratorProtocol, Sendable {
 
     private var symmetric: SymmetricCellEngine?
     private var full: FullCellEngine?
+    /// A sample read ahead by `fastForward`.
+    private var pending: Sample?
+    /// Step index of the last sample before a channel restart (nil until the restart happens).
+    private var stepOffsetAfterRestart: Int32?
+    private var lastStepBeforeRestart: Int32 = 0
 
     /// - Parameters:
     ///   - sampleIntervalSeconds: overrides the preset's logging interval (must be > 0).
@@ -44,8 +49,46 @@ public struct CellSimulation: Sequence, IteratorProtocol, Sendable {
     }
 
     public mutating func next() -> Sample? {
-        if symmetric != nil { return symmetric!.next(startUnixTimeSeconds: startUnixTimeSeconds) }
-        if full != nil { return full!.next(startUnixTimeSeconds: startUnixTimeSeconds) }
-        return nil
+        if let sample = pending {
+            pending = nil
+            return sample
+        }
+        let sample: Sample?
+        if symmetric != nil {
+            sample = symmetric!.next(startUnixTimeSeconds: startUnixTimeSeconds)
+        } else if full != nil {
+            sample = full!.next(startUnixTimeSeconds: startUnixTimeSeconds)
+        } else {
+            sample = nil
+        }
+        guard var sample, let restart = preset.artefacts.channelRestart else { return sample }
+        if sample.testTimeSeconds < restart.atTestTimeSeconds {
+            lastStepBeforeRestart = sample.stepIndex ?? 0
+            return sample
+        }
+        // The step in progress at the restart counts as the new step 1.
+        let offset = stepOffsetAfterRestart ?? {
+            let value = (sample.stepIndex ?? 0) == lastStepBeforeRestart ? lastStepBeforeRestart - 1 : lastStepBeforeRestart
+            stepOffsetAfterRestart = value
+            return value
+        }()
+        sample.stepIndex = sample.stepIndex.map { $0 - offset }
+        sample.cycleIndex = sample.cycleIndex.map { $0 + restart.cycleIndexJump }
+        return sample
+    }
+
+    /// Skips ahead so that the next sample is the first at or after `testTimeSeconds`: a live
+    /// channel can join a test in progress. Returns the number of samples skipped.
+    @discardableResult
+    public mutating func fastForward(toTestTimeSeconds testTimeSeconds: Double) -> Int {
+        var skipped = 0
+        while let sample = next() {
+            if sample.testTimeSeconds >= testTimeSeconds {
+                pending = sample
+                break
+            }
+            skipped += 1
+        }
+        return skipped
     }
 }

@@ -18,6 +18,8 @@ public struct InstrumentArtefacts: Sendable {
     public var loggingGaps: [LoggingGap]
     /// A change of logging interval in the middle of a test.
     public var sampleIntervalChanges: [SampleIntervalChange]
+    /// A re-started channel: the step index restarts and the cycle index jumps.
+    public var channelRestart: ChannelRestart?
 
     public init(
         noiseSigmaVolts: Double = 0.0005,
@@ -28,7 +30,8 @@ public struct InstrumentArtefacts: Sendable {
         temperaturePeriodSeconds: Double = 86_400,
         temperatureNoiseCelsius: Double = 0.02,
         loggingGaps: [LoggingGap] = [],
-        sampleIntervalChanges: [SampleIntervalChange] = []
+        sampleIntervalChanges: [SampleIntervalChange] = [],
+        channelRestart: ChannelRestart? = nil
     ) {
         self.noiseSigmaVolts = noiseSigmaVolts
         self.glitchAmplitudeVolts = glitchAmplitudeVolts
@@ -39,6 +42,7 @@ public struct InstrumentArtefacts: Sendable {
         self.temperatureNoiseCelsius = temperatureNoiseCelsius
         self.loggingGaps = loggingGaps
         self.sampleIntervalChanges = sampleIntervalChanges
+        self.channelRestart = channelRestart
     }
 
     /// The cell's true temperature at a test time (no sensor noise).
@@ -89,5 +93,17 @@ public struct SampleIntervalChange: Sendable, Hashable {
     public init(fromTestTimeSeconds: Double, sampleIntervalSeconds: Double) {
         self.fromTestTimeSeconds = fromTestTimeSeconds
         self.sampleIntervalSeconds = sampleIntervalSeconds
+    }
+}
+
+/// The cycler software was restarted at this test time: its step counter starts again from 1 and
+/// its cycle counter jumps by `cycleIndexJump` (the cell itself is unaffected).
+public struct ChannelRestart: Sendable, Hashable {
+    public var atTestTimeSeconds: Double
+    public var cycleIndexJump: Int32
+
+    public init(atTestTimeSeconds: Double, cycleIndexJump: Int32) {
+        self.atTestTimeSeconds = atTestTimeSeconds
+        self.cycleIndexJump = cycleIndexJump
     }
 }

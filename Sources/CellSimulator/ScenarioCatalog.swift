@@ -3,7 +3,7 @@ import CellModel
 /// The labelled scenarios of design notes §8.2 (names "1" … "12", variants "2b" and "6b") and
 /// the reference paper's study (`paper-*`), with their expected detector outcomes.
 public enum ScenarioCatalog {
-    public static var all: [ScenarioPreset] { scenarios + paperStudy }
+    public static var all: [ScenarioPreset] { scenarios + paperStudy + artefactStudy }
 
     /// The twelve labelled scenarios and their variants, in table order.
     public static let scenarios: [ScenarioPreset] = [
@@ -21,9 +21,12 @@ public enum ScenarioCatalog {
         paperRateTest(), paperFullCell(coated: true), paperFullCell(coated: false), paperRateCapability(),
     ]
 
-    /// Group names and their members: `scenarios`, `paper`, `all`.
+    /// Healthy cells carrying the other artefacts of design notes §7.4, for false-alarm tests.
+    public static let artefactStudy: [ScenarioPreset] = [conditioningDecline(), healthyWithArtefacts()]
+
+    /// Group names and their members: `scenarios`, `paper`, `artefacts`, `all`.
     public static var groups: [String: [ScenarioPreset]] {
-        ["scenarios": scenarios, "paper": paperStudy, "all": all]
+        ["scenarios": scenarios, "paper": paperStudy, "artefacts": artefactStudy, "all": all]
     }
 
     /// A preset by name or alias (case-insensitive).
@@ -390,6 +393,40 @@ public enum ScenarioCatalog {
                 quietBeforeCycle: 20,
                 verdict: "SELF_DISCHARGE, then CE_COLLAPSE"
             )
+        )
+    }
+
+    // MARK: - §7.4 artefacts on healthy cells
+
+    static func conditioningDecline() -> ScenarioPreset {
+        symmetric(
+            name: "conditioning-decline", aliases: [],
+            summary: "Healthy coated cell whose η falls 250 → 200 mV over the first 50 h (conditioning), 600 h",
+            coated: true,
+            parameters: SymmetricCellParameters(
+                protocolStages: tenthMilliampStage(halfCycleHours: 1),
+                resistanceLaw: .conditioning(plateau: 2000, drop: -500, timeConstantHours: 50, driftPerHour: 0.1)
+            ),
+            artefacts: InstrumentArtefacts(noiseSigmaVolts: 0.0005),
+            hours: 600, intervalSeconds: 60,
+            expectation: ScenarioExpectation(healthy: true, verdict: "HEALTHY (a 20 % conditioning decline is not a short)")
+        )
+    }
+
+    static func healthyWithArtefacts() -> ScenarioPreset {
+        symmetric(
+            name: "healthy-artefacts", aliases: [],
+            summary: "Healthy coated cell with glitches, ±2 °C, 30-min and 2-h logging gaps, 60 → 10 s logging at 200 h and a channel restart at 300 h",
+            coated: true,
+            parameters: SymmetricCellParameters(protocolStages: tenthMilliampStage(halfCycleHours: 1), resistanceLaw: coatedLaw),
+            artefacts: InstrumentArtefacts(
+                noiseSigmaVolts: 0.002, glitchAmplitudeVolts: 0.030, glitchProbability: 1e-3, temperatureSwingCelsius: 2,
+                loggingGaps: [.hours(120.2, 120.7), .hours(250.5, 252.5)],
+                sampleIntervalChanges: [SampleIntervalChange(fromTestTimeSeconds: 200 * hour, sampleIntervalSeconds: 10)],
+                channelRestart: ChannelRestart(atTestTimeSeconds: 300.4 * hour, cycleIndexJump: 50)
+            ),
+            hours: 400, intervalSeconds: 60,
+            expectation: ScenarioExpectation(healthy: true, allowedOnHealthy: ["Q1"], verdict: "HEALTHY (data-quality notes allowed)")
         )
     }
 

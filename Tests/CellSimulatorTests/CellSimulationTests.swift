@@ -133,3 +133,47 @@ struct CellSimulationTests {
         #expect(temperatures.min()! < 23.2 && temperatures.min()! > 22.8)
     }
 }
+
+struct ChannelArtefactTests {
+    @Test func channelRestartRenumbersStepsAndJumpsCycles() {
+        let run = samples("healthy-artefacts", hours: 310)
+        let restart = 300.4 * hour
+        let before = run.last { $0.testTimeSeconds < restart }!
+        let after = run.first { $0.testTimeSeconds >= restart }!
+        // The half-cycle in progress (step 301 of cycle 151) becomes step 1 of cycle 201.
+        #expect(before.stepIndex == 301 && before.cycleIndex == 151)
+        #expect(after.stepIndex == 1 && after.cycleIndex == 201)
+        // The cell itself does not notice: same current, continuous voltage.
+        #expect(after.currentAmperes == before.currentAmperes)
+        #expect(abs(abs(after.voltageVolts) - abs(before.voltageVolts)) < 0.05)
+        let next = run.first { $0.testTimeSeconds >= 301 * hour + 1 }!
+        #expect(next.stepIndex == 2)
+    }
+
+    @Test func healthyArtefactsCarryGapsAndAnIntervalChange() {
+        let run = samples("healthy-artefacts", hours: 260)
+        let spacings = zip(run, run.dropFirst()).map { $1.testTimeSeconds - $0.testTimeSeconds }
+        #expect(spacings.filter { $0 > 1500 && $0 < 2000 }.count == 1)
+        #expect(spacings.filter { $0 > 7000 }.count == 1)
+        #expect(run.filter { $0.testTimeSeconds < 200 * hour }.count < run.filter { $0.testTimeSeconds >= 200 * hour }.count)
+    }
+
+    @Test func conditioningDeclineFalls20Percent() {
+        let halfCycles = HalfCycleOverpotentialTally(CellSimulation(preset: preset("conditioning-decline"), seed: 1, durationSeconds: 300 * hour)).halfCycles
+        #expect(abs(halfCycles[0].plateauOverpotentialVolts - 0.25) < 0.01)
+        #expect(abs(halfCycles[200].plateauOverpotentialVolts - 0.205) < 0.005)
+        #expect(halfCycles[0].plateauOverpotentialVolts / halfCycles[200].plateauOverpotentialVolts > 1.2)
+    }
+
+    @Test func fastForwardJoinsATestInProgress() {
+        var live = CellSimulation(preset: preset("6"), seed: 2)
+        let skipped = live.fastForward(toTestTimeSeconds: 300 * hour)
+        #expect(skipped == 300 * 360)
+        let first = live.next()
+        #expect(first?.testTimeSeconds == 300 * hour)
+        let reference = CellSimulation(preset: preset("6"), seed: 2)
+        let same = reference.first { $0.testTimeSeconds >= 300 * hour }
+        #expect(first == same)
+        #expect(live.next()?.testTimeSeconds == 300 * hour + 10)
+    }
+}
