@@ -3,7 +3,7 @@ import CellModel
 /// The labelled scenarios of design notes §8.2 (names "1" … "12", variants "2b" and "6b") and
 /// the reference paper's study (`paper-*`), with their expected detector outcomes.
 public enum ScenarioCatalog {
-    public static var all: [ScenarioPreset] { scenarios + paperStudy + artefactStudy }
+    public static var all: [ScenarioPreset] { scenarios + paperStudy + extras }
 
     /// The twelve labelled scenarios and their variants, in table order.
     public static let scenarios: [ScenarioPreset] = [
@@ -21,12 +21,16 @@ public enum ScenarioCatalog {
         paperRateTest(), paperFullCell(coated: true), paperFullCell(coated: false), paperRateCapability(),
     ]
 
-    /// Healthy cells carrying the other artefacts of design notes §7.4, for false-alarm tests.
-    public static let artefactStudy: [ScenarioPreset] = [conditioningDecline(), healthyWithArtefacts()]
+    /// Beyond the table: healthy cells carrying the other artefacts of design notes §7.4, and
+    /// two of the scenarios §9 asks for (√t growth for P5, a full-cell hard short for H2). Their
+    /// windows follow from the rule definitions but were not calibrated by the design notes.
+    public static let extras: [ScenarioPreset] = [
+        conditioningDecline(), healthyWithArtefacts(), squareRootGrowth(), fullCellHardShort(),
+    ]
 
-    /// Group names and their members: `scenarios`, `paper`, `artefacts`, `all`.
+    /// Group names and their members: `scenarios`, `paper`, `extras`, `all`.
     public static var groups: [String: [ScenarioPreset]] {
-        ["scenarios": scenarios, "paper": paperStudy, "artefacts": artefactStudy, "all": all]
+        ["scenarios": scenarios, "paper": paperStudy, "extras": extras, "all": all]
     }
 
     /// A preset by name or alias (case-insensitive).
@@ -109,7 +113,8 @@ public enum ScenarioCatalog {
     }
 
     static let shortRules: Set<String> = ["H1", "S1", "S2", "S3"]
-    static let fullCellShortRules: Set<String> = ["H2", "S4", "S5", "S7"]
+    /// "No short alarms" on a full cell: the full-cell short rules plus the symmetric ones.
+    static let fullCellShortRules: Set<String> = ["H1", "H2", "S1", "S2", "S3", "S4", "S5", "S7"]
 
     // MARK: - symmetric scenarios (§8.2 #1–#8)
 
@@ -188,7 +193,6 @@ public enum ScenarioCatalog {
             expectation: ScenarioExpectation(
                 healthy: false,
                 expectedAlerts: [.hours(["P1"], 45, 60), .hours(["P2"], 100, 112), .hours(["P4"], 225, 240)],
-                quietBeforeTestTimeSeconds: 45 * hour,
                 rulesQuietBefore: [RuleQuietPeriod(rules: shortRules, beforeTestTimeSeconds: 100 * hour)],
                 verdict: "FAIL_POLARIZATION"
             )
@@ -427,6 +431,49 @@ public enum ScenarioCatalog {
             ),
             hours: 400, intervalSeconds: 60,
             expectation: ScenarioExpectation(healthy: true, allowedOnHealthy: ["Q1"], verdict: "HEALTHY (data-quality notes allowed)")
+        )
+    }
+
+    static func squareRootGrowth() -> ScenarioPreset {
+        symmetric(
+            name: "sqrt-growth", aliases: ["wenzel-growth"],
+            summary: "Bare Li with Wenzel-type interphase growth ASR = 1000(1 + 0.4√t), 1-h half-cycles, 600 h: slow, √t-shaped rise",
+            coated: false,
+            parameters: SymmetricCellParameters(
+                protocolStages: tenthMilliampStage(halfCycleHours: 1),
+                resistanceLaw: .squareRoot(initial: 1000, coefficientPerRootHour: 0.4)
+            ),
+            artefacts: InstrumentArtefacts(noiseSigmaVolts: 0.0005),
+            hours: 600, intervalSeconds: 60,
+            expectation: ScenarioExpectation(
+                healthy: false,
+                // η/η_ref crosses 2 at ≈ 61 h and 5 at ≈ 539 h (η_ref at ≈ 7 h); plus debounce.
+                expectedAlerts: [.hours(["P1"], 55, 75), .hours(["P2"], 530, 560)],
+                forbiddenRules: shortRules,
+                verdict: "FAIL_POLARIZATION (slow √t growth)"
+            )
+        )
+    }
+
+    /// Mid-charge of cycle 8 of the coated full cell (cycle 8 starts at ≈ 168.5 h).
+    static let fullCellHardShortSeconds = 175 * hour
+
+    static func fullCellHardShort() -> ScenarioPreset {
+        var parameters = coatedFullCellParameters(cycles: 10, scatter: 0)
+        parameters.faults = [.hardShort(atTestTimeSeconds: fullCellHardShortSeconds, resistanceFraction: 0.5)]
+        return full(
+            name: "full-cell-hard-short", aliases: [],
+            summary: "Coated full cell with a hard short (R_sh = 0.5·R) at 175 h, in the cycle-8 charge",
+            coated: true, parameters: parameters,
+            artefacts: InstrumentArtefacts(noiseSigmaVolts: 0.001),
+            intervalSeconds: 60,
+            expectation: ScenarioExpectation(
+                healthy: false,
+                // ≥ 3 samples and ≥ 30 s below 2.0 V after median-of-3: a few samples at 60 s.
+                expectedAlerts: [ExpectedAlert(rules: ["H2"], earliestTestTimeSeconds: fullCellHardShortSeconds, latestTestTimeSeconds: fullCellHardShortSeconds + 6 * 60)],
+                quietBeforeTestTimeSeconds: fullCellHardShortSeconds,
+                verdict: "HARD_SHORT"
+            )
         )
     }
 

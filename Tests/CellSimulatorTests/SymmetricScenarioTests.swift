@@ -173,3 +173,29 @@ struct SymmetricScenarioTests {
         #expect(swing > 0.04 && swing < 0.09)
     }
 }
+
+struct ExtraScenarioTests {
+    @Test func squareRootGrowthRatiosCrossWhereTheWindowsSay() {
+        let run = HalfCycleOverpotentialTally(CellSimulation(preset: preset("sqrt-growth"), seed: 1)).halfCycles
+        let reference = median(run[2...11].map(\.plateauOverpotentialVolts))
+        let double = run.first { $0.plateauOverpotentialVolts / reference >= 2 }!
+        let fivefold = run.first { $0.plateauOverpotentialVolts / reference >= 5 }!
+        #expect(double.startTestTimeSeconds > 56 * hour && double.startTestTimeSeconds < 70 * hour)
+        #expect(fivefold.startTestTimeSeconds > 530 * hour && fivefold.startTestTimeSeconds < 555 * hour)
+        // √t: the growth in the second 300 h is smaller than in the first.
+        let at = { (h: Double) in run.first { $0.startTestTimeSeconds >= h * hour }!.plateauOverpotentialVolts }
+        #expect(at(300) - at(10) > at(590) - at(300))
+    }
+
+    @Test func fullCellHardShortPullsTheVoltageBelow2Volts() {
+        let run = samples("full-cell-hard-short")
+        let onset = ScenarioCatalog.fullCellHardShortSeconds
+        let before = run.filter { $0.testTimeSeconds < onset }
+        #expect(before.allSatisfy { $0.voltageVolts > 2.9 })
+        let charging = run.first { $0.testTimeSeconds >= onset }!
+        #expect(charging.cycleIndex == 8 && charging.stepType == .constantCurrentCharge)
+        let after = run.filter { $0.testTimeSeconds >= onset && $0.stepType != .constantCurrentDischarge }
+        #expect(after.count > 10)
+        #expect(after.allSatisfy { $0.voltageVolts < 2.0 })
+    }
+}
