@@ -20,6 +20,13 @@ struct CurrentBucket: Codable, Sendable {
     var resistanceReference = Double.nan
     var r1Streak = 0
 
+    // S7: post-charge rest slopes after a charge at this current (relaxation scales with it)
+    var postChargeRests = 0
+    var restEarlyValues = RecentValues(capacity: 5)
+    var restLateValues = RecentValues(capacity: 5)
+    var restEarlyBaseline = Double.nan
+    var restLateBaseline = Double.nan
+
     var p1Streak = 0
     var p2Streak = 0
     var p3Streak = 0

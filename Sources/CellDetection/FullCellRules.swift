@@ -30,14 +30,11 @@ struct FullCellRuleState: Codable, Sendable {
     var coulombicEfficiencyBaseline = Double.nan
     var coulombicEfficiencyWindow = RecentValues(capacity: 10)
     var s6WarnActive = false
-    // S7
-    var postChargeRests = 0
+    // S7 (baselines live in the charge current's bucket)
     var early = RestSlopeSums()
     var late = RestSlopeSums()
-    var earlyBaselineValues = RecentValues(capacity: 5)
-    var lateBaselineValues = RecentValues(capacity: 5)
-    var earlyBaseline = Double.nan
-    var lateBaseline = Double.nan
+    var lastChargeBucket = -1
+    var referenceChargeLevel = Double.nan
     var s7Active = false
 }
 
@@ -168,6 +165,8 @@ extension CellDetector {
                 fullCell.chargeNoiseReference = MedianOfFew.median(fullCell.chargeNoiseValues.values)!
             }
             if closing.negativeSteps < thresholds.s4Count { fullCell.s4Active = false }
+            fullCell.lastChargeBucket = closing.bucketIndex
+            if fullCell.referenceChargeLevel.isNaN { fullCell.referenceChargeLevel = closing.levelAmperes }
         case .rest:
             if lastActiveKind == .charge { closePostChargeRest(closing, into: &alerts) }
             fullCell.early = RestSlopeSums()
@@ -177,15 +176,23 @@ extension CellDetector {
         }
     }
 
-    /// S7 (spec §4.4): late-rest OCV slopes against the cell's own relaxation baseline.
+    /// S7 (spec §4.4): late-rest OCV slopes against the cell's own relaxation baseline after a
+    /// charge at the same current. The absolute clause (late slope < −20 mV/h) is calibrated for
+    /// the test's own C-rate: at other currents it waits for that current's baseline, because a
+    /// healthy cell relaxes faster after a faster charge.
     mutating func closePostChargeRest(_ closing: StepAccumulator, into alerts: inout [Alert]) {
-        guard let early = fullCell.early.slope, let late = fullCell.late.slope else { return }
-        fullCell.postChargeRests += 1
-        let rest = fullCell.postChargeRests
-        let baselinesKnown = !fullCell.earlyBaseline.isNaN
+        guard let early = fullCell.early.slope, let late = fullCell.late.slope,
+              fullCell.lastChargeBucket >= 0, fullCell.lastChargeBucket < buckets.count else { return }
+        var bucket = buckets[fullCell.lastChargeBucket]
+        defer { buckets[fullCell.lastChargeBucket] = bucket }
+        bucket.postChargeRests += 1
+        let rest = bucket.postChargeRests
+        let baselinesKnown = !bucket.restEarlyBaseline.isNaN
+        let atTestRate = !fullCell.referenceChargeLevel.isNaN
+            && bucket.contains(fullCell.referenceChargeLevel, relativeWidth: thresholds.bucketRelativeWidth)
         let relative = thresholds.s7RelativeSlopeVoltsPerHour
-        let alarm = (baselinesKnown && early - fullCell.earlyBaseline < -relative && late - fullCell.lateBaseline < -relative)
-            || late < -thresholds.s7AbsoluteSlopeVoltsPerHour
+        let alarm = (baselinesKnown && early - bucket.restEarlyBaseline < -relative && late - bucket.restLateBaseline < -relative)
+            || ((baselinesKnown || atTestRate) && late < -thresholds.s7AbsoluteSlopeVoltsPerHour)
         if alarm {
             if !fullCell.s7Active {
                 fullCell.s7Active = true
@@ -193,24 +200,24 @@ extension CellDetector {
                                   cyclerStep: RawPoint.absent, cyclerCycle: RawPoint.absent, cyclerCapacity: .nan)
                 fire(.S7, at: at, evidence: [
                     "early_slope_mv_per_hour": early * 1000, "late_slope_mv_per_hour": late * 1000,
-                    "early_baseline_mv_per_hour": fullCell.earlyBaseline * 1000,
-                    "late_baseline_mv_per_hour": fullCell.lateBaseline * 1000,
+                    "early_baseline_mv_per_hour": bucket.restEarlyBaseline * 1000,
+                    "late_baseline_mv_per_hour": bucket.restLateBaseline * 1000,
                 ], message: "self-discharge: the rest voltage decays faster than this cell's own relaxation", into: &alerts)
             }
             return
         }
         fullCell.s7Active = false
         if rest >= 2, rest <= 6 {
-            fullCell.earlyBaselineValues.append(early)
-            fullCell.lateBaselineValues.append(late)
-            if rest == 6 || fullCell.earlyBaselineValues.isFull {
-                fullCell.earlyBaseline = MedianOfFew.median(fullCell.earlyBaselineValues.values)!
-                fullCell.lateBaseline = MedianOfFew.median(fullCell.lateBaselineValues.values)!
+            bucket.restEarlyValues.append(early)
+            bucket.restLateValues.append(late)
+            if bucket.restEarlyValues.isFull {
+                bucket.restEarlyBaseline = MedianOfFew.median(bucket.restEarlyValues.values)!
+                bucket.restLateBaseline = MedianOfFew.median(bucket.restLateValues.values)!
             }
         } else if baselinesKnown {
             let alpha = thresholds.s7BaselineSmoothingFactor
-            fullCell.earlyBaseline += alpha * (early - fullCell.earlyBaseline)
-            fullCell.lateBaseline += alpha * (late - fullCell.lateBaseline)
+            bucket.restEarlyBaseline += alpha * (early - bucket.restEarlyBaseline)
+            bucket.restLateBaseline += alpha * (late - bucket.restLateBaseline)
         }
     }
 
