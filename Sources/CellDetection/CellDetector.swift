@@ -261,7 +261,7 @@ public struct CellDetector: Codable, Sendable {
         observeTemperature(point.temperature)
         let absVoltage = abs(deglitchedVoltage)
         step.maxAbsVoltage = absVoltage
-        step.transientMaxAbsVoltage = absVoltage
+        step.transientMaxAbsVoltage = abs(point.voltage)
         step.end3 = absVoltage
     }
 
@@ -336,8 +336,9 @@ public struct CellDetector: Codable, Sendable {
             step.lastPlateauAbsVoltage = absVoltage
             step.lastPlateauTime = point.time
             plateauRules(point, deglitchedVoltage: deglitchedVoltage, previousAbsVoltage: previousPlateauAbs, into: &alerts)
-        } else if absVoltage > step.transientMaxAbsVoltage {
-            step.transientMaxAbsVoltage = absVoltage
+        } else if abs(point.voltage) > step.transientMaxAbsVoltage {
+            // The nucleation spike is often a single sample at 60 s logging: raw, not deglitched.
+            step.transientMaxAbsVoltage = abs(point.voltage)
         }
         if !point.temperature.isNaN {
             step.temperatureMin = min(step.temperatureMin, point.temperature)

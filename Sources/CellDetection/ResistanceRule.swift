@@ -7,7 +7,7 @@ struct ResistanceRuleState: Codable, Sendable {
 }
 
 extension CellDetector {
-    /// R_DC = |ΔV| / |ΔI| between the last sample before a transition and the first after it:
+    /// R_DC = |ΔV| / |ΔI| between the last raw sample before a transition and the first after it:
     /// a symmetric cell's reversal (ΔI = 2|I|) or a full cell's charge → rest (ΔI = I_ch).
     mutating func measureResistance(from closing: StepAccumulator, to point: RawPoint, nextKind: StepKind,
                                     deglitchedVoltage: Double, into alerts: inout [Alert]) {
@@ -19,7 +19,8 @@ extension CellDetector {
         guard measured, closing.bucketIndex >= 0, closing.bucketIndex < buckets.count else { return }
         let deltaCurrent = abs(point.current - closing.lastCurrent)
         guard deltaCurrent > 0 else { return }
-        let ohms = abs(deglitchedVoltage - closing.lastDeglitchedVoltage) / deltaCurrent
+        // Raw voltages: the centred median would mix the two sides of the transition.
+        let ohms = abs(point.voltage - closing.lastVoltage) / deltaCurrent
         resistance.lastOhms = ohms
         var bucket = buckets[closing.bucketIndex]
         bucket.transitions += 1
