@@ -12,10 +12,16 @@ import Foundation
 /// sample k+1 arrives, with V replaced by median(V[k−1], V[k], V[k+1]), and alerts carry sample
 /// k's test time. So a detector lags its input by one sample, and `finish()` flushes that sample.
 ///
-/// Episodes: fail rules latch (fire once per test, spec §1.3 rule 5). Warn and info rules fire once
-/// when their debounced condition is first met and re-arm only after the condition has been clear
-/// for as many consecutive evaluations (samples, half-cycles, cycles or rests) as it took to fire,
-/// or as documented at the rule. A rule therefore never fires on every sample of one event.
+/// Episodes (each rule fires once per episode, never on every sample of one event):
+/// * fail rules (P2, P3, P4, H1, H2, S5, S6's CE < 0.90 clause, E1) latch: once per test, as
+///   terminal verdicts (spec §1.3 rule 5); the other rules keep running after them;
+/// * P1, S2, S3 re-arm after as many consecutive clear half-cycles as it took to fire;
+/// * S1 re-arms when its 10-half-cycle window holds no event; S4 after a charge step with fewer
+///   than 3 negative steps; S7 after a post-charge rest that does not alarm; E2 after a cycle
+///   whose slope is back above the limit; S6's rolling-mean warn when the mean is back within
+///   half the drop; R1 after 3 transitions below the ratio;
+/// * Q1 notes: each gap is its own episode; frozen voltage, out-of-range voltage and the thermal
+///   notes re-arm when the condition clears (frozen: after as many live samples as it took).
 public struct CellDetector: Codable, Sendable {
     public let cell: CellMetadata
     public var thresholds: DetectorThresholds

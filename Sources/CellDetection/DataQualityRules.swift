@@ -28,7 +28,7 @@ extension CellDetector {
     }
 
     /// Q1 per sample: frozen voltage while current flows, |V| beyond the instrument clamp, and the
-    /// thermal notes (T above the test's own early level by 5 °C, |dT/dt| > 1 °C/min).
+    /// thermal notes (T above the test's first-day mean by 5 °C, |dT/dt| > 1 °C/min).
     @inline(__always)
     mutating func dataQualityRules(_ point: RawPoint, into alerts: inout [Alert]) {
         quality.invalidActive = false
@@ -69,7 +69,8 @@ extension CellDetector {
         if quality.temperatureReference.isNaN {
             quality.temperatureReferenceSum += temperature
             quality.temperatureReferenceCount += 1
-            if point.time - quality.firstTime >= 3600 {
+            // A day, so that a diurnal swing averages out of the set-point estimate.
+            if point.time - quality.firstTime >= 86_400 {
                 quality.temperatureReference = quality.temperatureReferenceSum / Double(quality.temperatureReferenceCount)
             }
         } else if temperature > quality.temperatureReference + thresholds.q1TemperatureExcessCelsius {

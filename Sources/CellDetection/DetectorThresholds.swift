@@ -38,6 +38,8 @@ public struct DetectorThresholds: Codable, Sendable, Hashable {
     public var p4ClampFraction = 0.95
     public var p4ClampSeconds = 10.0
     public var p4CapacityFraction = 0.98
+    /// A step "ended by a voltage limit" if its last |V| is at least this fraction of the clamp.
+    public var p4VoltageLimitFraction = 0.90
 
     // MARK: shorts (§4)
     public var h1AbsoluteVolts = 0.005
@@ -107,7 +109,7 @@ public struct DetectorThresholds: Codable, Sendable, Hashable {
         "P1.ratio": \.p1Ratio, "P2.ratio": \.p2Ratio,
         "P3.asrOhmCm2": \.p3AreaSpecificResistanceOhmSquareCentimeters,
         "P4.clampFraction": \.p4ClampFraction, "P4.seconds": \.p4ClampSeconds,
-        "P4.capacityFraction": \.p4CapacityFraction,
+        "P4.capacityFraction": \.p4CapacityFraction, "P4.voltageLimitFraction": \.p4VoltageLimitFraction,
         "H1.volts": \.h1AbsoluteVolts, "H1.referenceFractionCap": \.h1ReferenceFractionCap,
         "H1.referenceFractionFloor": \.h1ReferenceFractionFloor, "H1.seconds": \.h1Seconds,
         "H2.volts": \.h2Volts, "H2.seconds": \.h2Seconds, "H2.dropVolts": \.h2DropVolts,

@@ -158,7 +158,7 @@ extension CellDetector {
         // P4 capacity clause: a capacity-limited step that a voltage limit cut short.
         if let clamp = voltageClampVolts, !bucket.capacityReference.isNaN,
            closing.capacityAmpHours < thresholds.p4CapacityFraction * bucket.capacityReference,
-           closing.endAbsVoltage >= 0.9 * clamp {
+           closing.endAbsVoltage >= thresholds.p4VoltageLimitFraction * clamp {
             fire(.P4, at: at, evidence: [
                 "step_capacity_amp_hours": closing.capacityAmpHours,
                 "planned_capacity_amp_hours": bucket.capacityReference,
