@@ -172,9 +172,16 @@ public struct CellDetector: Codable, Sendable {
             noteInvalid(point, reason: "non-finite time, voltage or current; sample ignored", into: &alerts)
             return
         }
-        guard point.time > lastAcceptedTime else {
-            noteInvalid(point, reason: "test time does not increase; sample ignored", into: &alerts)
+        guard point.time != lastAcceptedTime else {
+            noteInvalid(point, reason: "duplicate test time; sample ignored", into: &alerts)
             return
+        }
+        if point.time < lastAcceptedTime {
+            // A restarted channel or a concatenated file: keep detecting rather than drop the
+            // rest of the stream; the open step is closed and nothing is integrated across it.
+            alerts.append(Alert(rule: .Q1, cellID: cell.cellID, testTimeSeconds: point.time, cycle: cycle,
+                                evidence: ["backward_seconds": lastAcceptedTime - point.time],
+                                message: "test time went backwards: treated as a restart"))
         }
         lastAcceptedTime = point.time
         if let previous = pending {
@@ -189,14 +196,15 @@ public struct CellDetector: Codable, Sendable {
     }
 
     mutating func process(_ point: RawPoint, deglitchedVoltage: Double, into alerts: inout [Alert]) {
-        let interval = previousTime.isNaN ? 0 : point.time - previousTime
+        let restarted = point.time < previousTime
+        let interval = previousTime.isNaN || restarted ? 0 : point.time - previousTime
         let afterGap = interval > thresholds.q1GapSeconds
         if afterGap {
             fire(.Q1, at: point, evidence: ["gap_seconds": interval], message: "logging gap longer than \(Int(thresholds.q1GapSeconds)) s: not integrated across", into: &alerts)
         }
         let kind = classify(point.current)
-        var opensStep = false
-        if hasOpenStep {
+        var opensStep = restarted
+        if hasOpenStep, !restarted {
             if kind != step.kind {
                 opensStep = true
             } else if point.cyclerStep != RawPoint.absent, point.cyclerStep != step.cyclerStep {
@@ -210,7 +218,7 @@ public struct CellDetector: Codable, Sendable {
                     step.outOfLevelCount = 0
                 }
             }
-        } else {
+        } else if !hasOpenStep {
             opensStep = true
         }
         if opensStep {

@@ -41,9 +41,12 @@ public enum DetectionRun {
     public static func jsonLines(forFileAt path: String, options: DetectionOptions) throws -> String {
         let url = URL(fileURLWithPath: path)
         let columns = try BatteryDataFormatCSV.read(contentsOf: url)
-        let cellID = url.deletingPathExtension().lastPathComponent
-        let alerts = detect(columns, cellID: cellID, options: options)
-        return alerts.map { AlertJSON.line($0, file: path) + "\n" }.joined()
+        return jsonLines(for: columns, cellID: url.deletingPathExtension().lastPathComponent, file: path, options: options)
+    }
+
+    /// The same for samples from any source (a cycler reader, a database query).
+    public static func jsonLines(for columns: SampleColumns, cellID: String, file: String?, options: DetectionOptions) -> String {
+        detect(columns, cellID: cellID, options: options).map { AlertJSON.line($0, file: file) + "\n" }.joined()
     }
 }
 

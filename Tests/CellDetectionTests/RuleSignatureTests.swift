@@ -263,6 +263,20 @@ import CellDetection
         #expect(alerts.warnOrFail.isEmpty)
     }
 
+    @Test func aRestartedTestTimeKeepsDetecting() throws {
+        var first = SymmetricCellGenerator()
+        first.durationHours = 20
+        var second = SymmetricCellGenerator()
+        second.durationHours = 20
+        second.intervalSeconds = 10
+        second.shortResistance = { $0 >= 15.5 ? 5 : nil }
+        let alerts = Detection.run(first.samples() + second.samples(), cell: Detection.symmetricCell)
+        #expect(alerts.contains { $0.rule == .Q1 && $0.evidence["backward_seconds"] != nil })
+        let h1 = try #require(alerts.first(.H1))
+        #expect(h1.testTimeSeconds >= 15.5 * 3600 && h1.testTimeSeconds < 15.5 * 3600 + 60)
+        #expect(alerts.warnOrFail.filter { $0.rule != .R1 }.count == alerts.filter { $0.rule == .H1 || $0.rule == .S3 }.count)
+    }
+
     @Test func cyclerCapacityDisagreementIsFlagged() {
         var cell = SymmetricCellGenerator()
         cell.durationHours = 3
