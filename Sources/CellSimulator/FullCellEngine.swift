@@ -47,6 +47,7 @@ struct FullCellEngine: Sendable {
     private var chargeLeak: (fromCycle: Int, ohms: Double)?
     private var constantLeak: (fromCycle: Int, ohms: Double)?
     private var hardShort: (at: Double, fraction: Double)?
+    private var growingLeak: (fromCycle: Int, siemensPerCycle: Double)?
     private var nextContactSeconds = Double.infinity
     private var contactEndSeconds = -Double.infinity
     private var contactOhms = Double.infinity
@@ -70,6 +71,7 @@ struct FullCellEngine: Sendable {
             case let .chargeLeak(from, ohms): chargeLeak = (from, ohms)
             case let .constantLeak(from, ohms): constantLeak = (from, ohms)
             case let .hardShort(at, fraction): hardShort = (at, fraction)
+            case let .growingLeak(from, siemens): growingLeak = (from, siemens)
             }
         }
         if parameters.protocolStages.isEmpty {
@@ -218,6 +220,9 @@ struct FullCellEngine: Sendable {
         }
         if let chargeLeak, cycle >= chargeLeak.fromCycle, phase == .charge { conductance += 1 / chargeLeak.ohms }
         if let constantLeak, cycle >= constantLeak.fromCycle { conductance += 1 / constantLeak.ohms }
+        if let growingLeak, cycle >= growingLeak.fromCycle {
+            conductance += growingLeak.siemensPerCycle * Double(cycle - growingLeak.fromCycle + 1)
+        }
         if let hardShort, t >= hardShort.at { conductance += 1 / (hardShort.fraction * resistanceOhms) }
         return conductance > 0 ? 1 / conductance : .infinity
     }

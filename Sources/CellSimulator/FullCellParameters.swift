@@ -164,6 +164,9 @@ public enum FullCellFault: Sendable, Hashable {
     case chargeLeak(fromCycle: Int, ohms: Double)
     /// A constant micro-short (self-discharge).
     case constantLeak(fromCycle: Int, ohms: Double)
+    /// A leak whose conductance grows by `siemensPerCycle` every cycle from `fromCycle` on: a
+    /// slow coulombic-efficiency drift (accelerated side reactions before a knee).
+    case growingLeak(fromCycle: Int, siemensPerCycle: Double)
     /// A hard short: R_sh = fraction·R(N) from `atTestTimeSeconds` on.
     case hardShort(atTestTimeSeconds: Double, resistanceFraction: Double)
 }

@@ -22,10 +22,11 @@ public enum ScenarioCatalog {
     ]
 
     /// Beyond the table: healthy cells carrying the other artefacts of design notes §7.4, and
-    /// two of the scenarios §9 asks for (√t growth for P5, a full-cell hard short for H2). Their
+    /// three of the scenarios §9 asks for (√t growth for P5, a full-cell hard short for H2, a slow
+    /// CE drift for the S6 warning). Their
     /// windows follow from the rule definitions but were not calibrated by the design notes.
     public static let extras: [ScenarioPreset] = [
-        conditioningDecline(), healthyWithArtefacts(), squareRootGrowth(), fullCellHardShort(),
+        conditioningDecline(), healthyWithArtefacts(), squareRootGrowth(), fullCellHardShort(), coulombicEfficiencyDrift(),
     ]
 
     /// Group names and their members: `scenarios`, `paper`, `extras`, `all`.
@@ -473,6 +474,27 @@ public enum ScenarioCatalog {
                 expectedAlerts: [ExpectedAlert(rules: ["H2"], earliestTestTimeSeconds: fullCellHardShortSeconds, latestTestTimeSeconds: fullCellHardShortSeconds + 6 * 60)],
                 quietBeforeTestTimeSeconds: fullCellHardShortSeconds,
                 verdict: "HARD_SHORT"
+            )
+        )
+    }
+
+    static func coulombicEfficiencyDrift() -> ScenarioPreset {
+        var parameters = coatedFullCellParameters(cycles: 40, scatter: 0)
+        parameters.faults = [.growingLeak(fromCycle: 11, siemensPerCycle: 2.3e-8)]
+        return full(
+            name: "ce-drift", aliases: ["coulombic-efficiency-drift"],
+            summary: "Coated full cell whose CE drifts down ≈ 0.22 points per cycle from cycle 11 (a growing leak), 40 cycles",
+            coated: true, parameters: parameters,
+            artefacts: InstrumentArtefacts(noiseSigmaVolts: 0.001),
+            intervalSeconds: 60,
+            expectation: ScenarioExpectation(
+                healthy: false,
+                // The 10-cycle mean CE falls 2 points below the cycles-3–7 baseline at cycle 24;
+                // CE itself stays above 0.90 (no S6 FAIL) through cycle 40.
+                expectedAlerts: [.cycles(["S6"], 23, 26)],
+                forbiddenRules: ["S5", "H2"],
+                quietBeforeCycle: 11,
+                verdict: "CE drift (S6 WARN)"
             )
         )
     }

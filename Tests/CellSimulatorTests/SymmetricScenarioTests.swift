@@ -198,4 +198,25 @@ struct ExtraScenarioTests {
         #expect(after.count > 10)
         #expect(after.allSatisfy { $0.voltageVolts < 2.0 })
     }
+
+    @Test func coulombicEfficiencyDriftsAndTheRollingMeanCrossesAtCycle24() {
+        let run = samples("ce-drift")
+        let cycles = CycleCapacityTally(run).cycles
+        #expect(cycles.count == 40)
+        let efficiencies = cycles.map(\.coulombicEfficiency)
+        #expect(efficiencies[1..<10].allSatisfy { abs($0 - 1) < 0.001 })
+        // ≈ −0.2 points per cycle once the leak grows, but never below 0.90 (no S6 FAIL).
+        let drift = (efficiencies[29] - efficiencies[19]) / 10
+        #expect(drift < -0.0018 && drift > -0.0026)
+        #expect(efficiencies.allSatisfy { $0 > 0.9 })
+        // S6 WARN arithmetic: the 10-cycle mean falls 2 points below the cycles-3–7 median.
+        let baseline = median(Array(efficiencies[2...6]))
+        let crossing = (10...40).first { n in
+            baseline - efficiencies[(n - 10)..<n].reduce(0, +) / 10 > 0.02
+        }
+        #expect(crossing == 24)
+        // The charge still reaches 4.2 V: no runaway.
+        let lastCharge = run.last { $0.cycleIndex == 40 && $0.stepType == .constantCurrentCharge }!
+        #expect(lastCharge.voltageVolts > 4.19)
+    }
 }
