@@ -37,6 +37,23 @@ import CellDetection
         (name == "6" || name == "6b") && (problem.hasPrefix("S1/") || problem.hasPrefix("S2/")) && problem.contains("later than 310")
     }
 
+    /// The simulator's extra presets (§7.4 artefacts on healthy cells, √t growth, a full-cell
+    /// hard short), by whatever names the catalog lists.
+    @Test func extraScenarios() throws {
+        for preset in ScenarioCatalog.extras {
+            #if DEBUG
+            let seeds: [UInt64] = [1]
+            #else
+            let seeds: [UInt64] = [1, 2, 3]
+            #endif
+            for seed in seeds {
+                let outcome = ScenarioHarness.run(preset, seed: seed)
+                let problems = ScenarioHarness.judge(preset, outcome)
+                #expect(problems.isEmpty, "\(preset.name) seed \(seed): \(problems) | \(ScenarioHarness.summary(outcome))")
+            }
+        }
+    }
+
     #if !DEBUG
     static let seeds: [UInt64] = [2, 3, 4, 5, 6]
 
