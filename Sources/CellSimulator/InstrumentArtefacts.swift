@@ -20,6 +20,9 @@ public struct InstrumentArtefacts: Sendable {
     public var sampleIntervalChanges: [SampleIntervalChange]
     /// A re-started channel: the step index restarts and the cycle index jumps.
     public var channelRestart: ChannelRestart?
+    /// Oven excursions: the chamber steps away from its set point for a while. Symmetric cells
+    /// feel them through the interphase activation energy; full cells are not coupled (§7.3).
+    public var temperatureExcursions: [TemperatureExcursion]
 
     public init(
         noiseSigmaVolts: Double = 0.0005,
@@ -31,7 +34,8 @@ public struct InstrumentArtefacts: Sendable {
         temperatureNoiseCelsius: Double = 0.02,
         loggingGaps: [LoggingGap] = [],
         sampleIntervalChanges: [SampleIntervalChange] = [],
-        channelRestart: ChannelRestart? = nil
+        channelRestart: ChannelRestart? = nil,
+        temperatureExcursions: [TemperatureExcursion] = []
     ) {
         self.noiseSigmaVolts = noiseSigmaVolts
         self.glitchAmplitudeVolts = glitchAmplitudeVolts
@@ -43,13 +47,20 @@ public struct InstrumentArtefacts: Sendable {
         self.loggingGaps = loggingGaps
         self.sampleIntervalChanges = sampleIntervalChanges
         self.channelRestart = channelRestart
+        self.temperatureExcursions = temperatureExcursions
     }
 
     /// The cell's true temperature at a test time (no sensor noise).
     @inline(__always)
     func temperatureCelsius(atTestTime t: Double) -> Double {
-        guard temperatureSwingCelsius != 0 else { return ambientCelsius }
-        return ambientCelsius + temperatureSwingCelsius * sin(2 * Double.pi * t / temperaturePeriodSeconds)
+        var celsius = ambientCelsius
+        if temperatureSwingCelsius != 0 {
+            celsius += temperatureSwingCelsius * sin(2 * Double.pi * t / temperaturePeriodSeconds)
+        }
+        for excursion in temperatureExcursions where t >= excursion.startSeconds && t < excursion.endSeconds {
+            celsius += excursion.deltaCelsius
+        }
+        return celsius
     }
 
     /// Whether a sample at this test time falls inside a logging gap.
@@ -105,5 +116,18 @@ public struct ChannelRestart: Sendable, Hashable {
     public init(atTestTimeSeconds: Double, cycleIndexJump: Int32) {
         self.atTestTimeSeconds = atTestTimeSeconds
         self.cycleIndexJump = cycleIndexJump
+    }
+}
+
+/// The chamber runs `deltaCelsius` away from its set point between start and end.
+public struct TemperatureExcursion: Sendable, Hashable {
+    public var startSeconds: Double
+    public var endSeconds: Double
+    public var deltaCelsius: Double
+
+    public init(startSeconds: Double, endSeconds: Double, deltaCelsius: Double) {
+        self.startSeconds = startSeconds
+        self.endSeconds = endSeconds
+        self.deltaCelsius = deltaCelsius
     }
 }

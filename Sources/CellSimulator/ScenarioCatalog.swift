@@ -22,11 +22,12 @@ public enum ScenarioCatalog {
     ]
 
     /// Beyond the table: healthy cells carrying the other artefacts of design notes §7.4, and
-    /// three of the scenarios §9 asks for (√t growth for P5, a full-cell hard short for H2, a slow
-    /// CE drift for the S6 warning). Their
+    /// four of the scenarios §9 asks for (√t growth for P5, a full-cell hard short for H2, a slow
+    /// CE drift for the S6 warning, an oven excursion for the thermal flags). Their
     /// windows follow from the rule definitions but were not calibrated by the design notes.
     public static let extras: [ScenarioPreset] = [
         conditioningDecline(), healthyWithArtefacts(), squareRootGrowth(), fullCellHardShort(), coulombicEfficiencyDrift(),
+        ovenExcursion(),
     ]
 
     /// Group names and their members: `scenarios`, `paper`, `extras`, `all`.
@@ -432,6 +433,21 @@ public enum ScenarioCatalog {
             ),
             hours: 400, intervalSeconds: 60,
             expectation: ScenarioExpectation(healthy: true, allowedOnHealthy: ["Q1"], verdict: "HEALTHY (data-quality notes allowed)")
+        )
+    }
+
+    static func ovenExcursion() -> ScenarioPreset {
+        symmetric(
+            name: "oven-excursion", aliases: [],
+            summary: "Healthy coated cell; the oven steps +8 °C for 4 h at 100 h (η drops ≈ 26 % meanwhile), 200 h",
+            coated: true,
+            parameters: SymmetricCellParameters(protocolStages: tenthMilliampStage(halfCycleHours: 1), resistanceLaw: coatedLaw),
+            artefacts: InstrumentArtefacts(
+                noiseSigmaVolts: 0.0005,
+                temperatureExcursions: [TemperatureExcursion(startSeconds: 100 * hour, endSeconds: 104 * hour, deltaCelsius: 8)]
+            ),
+            hours: 200, intervalSeconds: 60,
+            expectation: ScenarioExpectation(healthy: true, allowedOnHealthy: ["Q1"], verdict: "HEALTHY (thermal notes allowed)")
         )
     }
 

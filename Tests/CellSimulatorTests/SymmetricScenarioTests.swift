@@ -219,4 +219,17 @@ struct ExtraScenarioTests {
         let lastCharge = run.last { $0.cycleIndex == 40 && $0.stepType == .constantCurrentCharge }!
         #expect(lastCharge.voltageVolts > 4.19)
     }
+
+    @Test func ovenExcursionWarmsTheCellAndLowersItsOverpotential() {
+        let run = samples("oven-excursion", hours: 110)
+        let inside = run.filter { $0.testTimeSeconds >= 100.5 * hour && $0.testTimeSeconds < 103.5 * hour }
+        let before = run.filter { $0.testTimeSeconds >= 95 * hour && $0.testTimeSeconds < 99 * hour }
+        #expect(inside.allSatisfy { abs($0.temperatureCelsius! - 33) < 0.2 })
+        #expect(before.allSatisfy { abs($0.temperatureCelsius! - 25) < 0.2 })
+        // Arrhenius with 0.3 eV: exp(−0.305) ≈ 0.74 of the plateau at 33 °C.
+        let ratio = median(inside.map { abs($0.voltageVolts) }) / median(before.map { abs($0.voltageVolts) })
+        #expect(abs(ratio - 0.737) < 0.02)
+        let after = run.filter { $0.testTimeSeconds >= 105 * hour }
+        #expect(after.allSatisfy { abs($0.temperatureCelsius! - 25) < 0.2 })
+    }
 }
