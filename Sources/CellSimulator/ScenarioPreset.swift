@@ -10,6 +10,8 @@ public struct ScenarioPreset: Sendable {
     public var cell: CellMetadata
     /// The cycler's hard voltage limit: |V| never reads beyond it (5 V for symmetric cells, §8.1).
     public var voltageClampVolts: Double?
+    /// Symmetric presets run exactly this long; full-cell presets end with their last programmed
+    /// cycle, and this is an upper bound (every step at its time limit).
     public var durationSeconds: Double
     public var sampleIntervalSeconds: Double
     public var expectation: ScenarioExpectation

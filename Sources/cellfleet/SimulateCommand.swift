@@ -6,7 +6,7 @@ struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Write a simulated cell as a Battery Data Format CSV.",
-        discussion: "SCENARIO is a preset name (\"1\" … \"12\", \"2b\", \"6b\", paper-*) or alias; a group name (paper, scenarios, all) writes one CSV per preset into the --out directory."
+        discussion: "SCENARIO is a preset name (\"1\" … \"12\", \"2b\", \"6b\", paper-*) or alias; a group name (scenarios, paper, extras, all) writes one CSV per preset into the --out directory."
     )
 
     @Argument(help: "Preset, alias or group name (see --list).")
