@@ -1,9 +1,75 @@
 import ArgumentParser
+import CellDetection
+import CellModel
+import Foundation
 
+/// Offline detection on recorded Battery Data Format CSV files: no database, one JSON line per
+/// alert on stdout. A file that cannot be read prints nothing on stdout, an error on stderr, and
+/// makes the exit status non-zero; the other files are still processed.
 struct DetectCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "detect", abstract: "Run every failure detector on recorded files and print one JSON line per alert.")
+    static let configuration = CommandConfiguration(
+        commandName: "detect",
+        abstract: "Run every failure detector on recorded files and print one JSON line per alert."
+    )
+
+    @Argument(help: "BDF CSV files (test_time_second, current_ampere, voltage_volt; optional temperature_celsius, cycle_count, step_count).")
+    var files: [String]
+
+    @Option(help: "symmetric or full (default: inferred from the voltage).")
+    var cell: CellType?
+
+    @Option(name: .customLong("area-cm2"), help: "Electrode area in cm² (default 0.785, a 10 mm die).")
+    var areaSquareCentimeters: Double = 0.785
+
+    @Option(name: .customLong("active-mass-mg"), help: "Cathode active mass in mg (full cells).")
+    var activeMassMilligrams: Double?
+
+    @Option(name: .customLong("nominal-capacity-mah"), help: "Nominal capacity in mAh (full cells; S5 before the cell's own reference).")
+    var nominalCapacityMilliampHours: Double?
+
+    @Option(name: .customLong("voltage-clamp-volts"), help: "The cycler's protective voltage limit (default 5 V).")
+    var voltageClampVolts: Double = 5.0
+
+    @Option(name: .customLong("threshold"), help: "Override a threshold, e.g. P2.ratio=5 (repeatable).")
+    var thresholds: [String] = []
+
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("give at least one CSV file") }
+        guard areaSquareCentimeters > 0, areaSquareCentimeters.isFinite else { throw ValidationError("--area-cm2 must be positive") }
+        guard voltageClampVolts > 0, voltageClampVolts.isFinite else { throw ValidationError("--voltage-clamp-volts must be positive") }
+        for value in [activeMassMilligrams, nominalCapacityMilliampHours].compactMap({ $0 }) where !(value > 0 && value.isFinite) {
+            throw ValidationError("--active-mass-mg and --nominal-capacity-mah must be positive")
+        }
+        _ = try options()
+    }
+
+    func options() throws -> DetectionOptions {
+        var options = DetectionOptions()
+        options.cellType = cell
+        options.areaSquareCentimeters = areaSquareCentimeters
+        options.activeMassMilligrams = activeMassMilligrams
+        options.nominalCapacityMilliampHours = nominalCapacityMilliampHours
+        options.voltageClampVolts = voltageClampVolts
+        for assignment in thresholds {
+            do { try options.thresholds.apply(assignment: assignment) } catch { throw ValidationError(error.description) }
+        }
+        return options
+    }
 
     func run() async throws {
-        throw ValidationError("'detect' is not built yet in this version of cellfleet")
+        let options = try options()
+        var failed = false
+        for file in files {
+            do {
+                let lines = try DetectionRun.jsonLines(forFileAt: file, options: options)
+                FileHandle.standardOutput.write(Data(lines.utf8))
+            } catch {
+                failed = true
+                FileHandle.standardError.write(Data("cellfleet detect: \(file): \(error)\n".utf8))
+            }
+        }
+        if failed { throw ExitCode.failure }
     }
 }
+
+extension CellType: ExpressibleByArgument {}

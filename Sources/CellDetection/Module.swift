@@ -1,1 +1,0 @@
-// CellDetection: see the package overview in Package.swift.

@@ -1,1 +1,0 @@
-// CellSimulator: see the package overview in Package.swift.
