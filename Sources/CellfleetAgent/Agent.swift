@@ -33,6 +33,8 @@ public actor Agent {
         var testID: String
         var nextSequence: UInt64
         var producedThisRun = 0
+        /// The simulated test has run its course and its end is spooled.
+        var ended = false
         /// Wall-clock origin of this run's production, shifted while back-pressured so that a
         /// paused source resumes where it stopped instead of catching up in a burst.
         var clockOrigin: Double
@@ -148,15 +150,19 @@ public actor Agent {
         for index in 0..<configuration.simulatedChannels {
             let channelID = "ch\(index + 1)"
             if let running = registry.tests[channelID] {
+                var source = try SimulatedChannel(
+                    channelIndex: index, scenario: running.scenario ?? configuration.scenarios[index % configuration.scenarios.count],
+                    seed: running.seed, testSecondsPerSample: testSecondsPerSample, cellIDPrefix: configuration.agentID)
                 let next = spool.highestSequence(forTest: running.testID) + 1
+                source.skip(next - 1)
                 channels.append(ChannelState(
-                    channelID: channelID,
-                    source: SimulatedChannel(channelIndex: index, seed: running.seed, testSecondsPerSample: testSecondsPerSample),
-                    testID: running.testID, nextSequence: next, clockOrigin: now))
+                    channelID: channelID, source: source, testID: running.testID, nextSequence: next, clockOrigin: now))
                 logger.info("continuing a test after restart", metadata: [
                     "channel": "\(channelID)", "test": "\(running.testID)", "next_seq": "\(next)"])
             } else {
-                let source = SimulatedChannel(channelIndex: index, seed: configuration.seed, testSecondsPerSample: testSecondsPerSample)
+                let source = try SimulatedChannel(
+                    channelIndex: index, scenario: configuration.scenarios[index % configuration.scenarios.count],
+                    seed: configuration.seed, testSecondsPerSample: testSecondsPerSample, cellIDPrefix: configuration.agentID)
                 channels.append(try startTest(channelID: channelID, source: source, now: now))
             }
         }
@@ -177,40 +183,46 @@ public actor Agent {
         }
         appendedAt[spool.lastAppendedID] = now
         registry.tests[channelID] = .init(
-            testID: testID, channelID: channelID, cell: source.cell, startUnixTimeSeconds: now, seed: source.seed)
+            testID: testID, channelID: channelID, cell: source.cell, startUnixTimeSeconds: now, seed: source.seed,
+            scenario: source.scenario)
         return ChannelState(channelID: channelID, source: source, testID: testID, nextSequence: 1, clockOrigin: now)
     }
 
     private func endTests(now: Double) throws {
-        for channel in channels {
-            var end = Cellfleet_Wire_V1_TestEnd()
-            end.testID = channel.testID
-            end.lastSeq = channel.nextSequence - 1
-            end.endUnixTimeS = now
-            end.reason = "completed"
-            try spool.append { id in
-                end.deliveryID = id
-                return WireEnvelope(.testEnd(end))
-            }
-            appendedAt[spool.lastAppendedID] = now
-            registry.tests[channel.channelID] = nil
+        for index in channels.indices where !channels[index].ended {
+            try endTest(index, now: now, reason: "completed")
         }
         try spool.sync()
         try registry.store(in: configuration.spoolDirectory)
     }
 
+    private func endTest(_ index: Int, now: Double, reason: String) throws {
+        var end = Cellfleet_Wire_V1_TestEnd()
+        end.testID = channels[index].testID
+        end.lastSeq = channels[index].nextSequence - 1
+        end.endUnixTimeS = now
+        end.reason = reason
+        try spool.append { id in
+            end.deliveryID = id
+            return WireEnvelope(.testEnd(end))
+        }
+        appendedAt[spool.lastAppendedID] = now
+        registry.tests[channels[index].channelID] = nil
+        channels[index].ended = true
+    }
+
     private func isDoneProducing(now: Double, started: Double) -> Bool {
         if configuration.unpaced, let limit = configuration.samplesPerChannel {
-            return channels.allSatisfy { $0.producedThisRun >= limit }
+            return channels.allSatisfy { $0.ended || $0.producedThisRun >= limit }
         }
-        if let duration = configuration.durationSeconds { return now - started >= duration }
-        return false
+        if let duration = configuration.durationSeconds, now - started >= duration { return true }
+        return !channels.isEmpty && channels.allSatisfy(\.ended)
     }
 
     // MARK: producing
 
     private func produce(now: Double) throws {
-        for index in channels.indices {
+        for index in channels.indices where !channels[index].ended {
             var due: Int
             if configuration.unpaced {
                 let limit = configuration.samplesPerChannel ?? Int.max
@@ -241,10 +253,18 @@ public actor Agent {
             }
             var columns = SampleColumns()
             let first = channels[index].nextSequence
-            for offset in 0..<due {
-                columns.append(channels[index].source.sample(sequence: first + UInt64(offset), unixTimeSeconds: now))
+            for _ in 0..<due {
+                guard let sample = channels[index].source.next(unixTimeSeconds: now) else { break }
+                columns.append(sample)
             }
+            due = columns.count
             let testID = channels[index].testID
+            if due == 0 {
+                // The simulated test ran its course: end it; the channel falls idle.
+                try endTest(index, now: now, reason: "completed")
+                try registry.store(in: configuration.spoolDirectory)
+                continue
+            }
             try spool.append { id in
                 WireEnvelope(.sampleBatch(Cellfleet_Wire_V1_SampleBatch(deliveryID: id, testID: testID, firstSeq: first, columns: columns)))
             }
@@ -403,20 +423,10 @@ public actor Agent {
         result.commandID = command.commandID
         switch command.action {
         case .stopChannel(let stop):
-            if let index = channels.firstIndex(where: { $0.channelID == stop.channelID }) {
+            if let index = channels.firstIndex(where: { $0.channelID == stop.channelID && !$0.ended }) {
                 do {
-                    var end = Cellfleet_Wire_V1_TestEnd()
-                    end.testID = channels[index].testID
-                    end.lastSeq = channels[index].nextSequence - 1
-                    end.endUnixTimeS = now
-                    end.reason = stop.reason.isEmpty ? "stopped" : "stopped: \(stop.reason)"
-                    try spool.append { id in
-                        end.deliveryID = id
-                        return WireEnvelope(.testEnd(end))
-                    }
-                    registry.tests[stop.channelID] = nil
+                    try endTest(index, now: now, reason: stop.reason.isEmpty ? "stopped" : "stopped: \(stop.reason)")
                     try registry.store(in: configuration.spoolDirectory)
-                    channels.remove(at: index)
                     result.ok = true
                     result.message = "channel \(stop.channelID) stopped"
                 } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import CellSimulator
 import TOMLKit
 
 /// Everything an agent needs to run. Built from a TOML file (see `agents/simulated-16.toml`) and
@@ -22,6 +23,8 @@ public struct AgentConfiguration: Sendable {
     public var unpaced = false
     public var samplesPerChannel: Int?
     public var seed: UInt64 = 1
+    /// Simulator presets the simulated channels cycle through (`cellfleet simulate --list`).
+    public var scenarios: [String] = SimulatedChannel.defaultScenarios
     public var flushIntervalSeconds: Double = 0.1
     public var maximumBatchSamples: Int = 5000
     public var acknowledgementTimeoutSeconds: Double = 5
@@ -73,6 +76,9 @@ public struct AgentConfiguration: Sendable {
             configuration.sampleRateHertz = number(simulate, "rate_hz") ?? 1
             configuration.speedFactor = number(simulate, "speed") ?? 1
             configuration.seed = UInt64(number(simulate, "seed") ?? 1)
+            if let scenarios = simulate["scenarios"]?.array {
+                configuration.scenarios = scenarios.compactMap { $0.string }
+            }
         }
         if let cycler = table["cycler"]?.table {
             configuration.cyclerMake = string(cycler, "make") ?? configuration.cyclerMake
@@ -87,6 +93,12 @@ public struct AgentConfiguration: Sendable {
         guard sampleRateHertz > 0, sampleRateHertz.isFinite else { throw Invalid(description: "the sample rate must be positive") }
         guard speedFactor > 0, speedFactor.isFinite else { throw Invalid(description: "the speed factor must be positive") }
         guard spoolCapacityBytes >= 64 << 10 else { throw Invalid(description: "the spool capacity must be at least 64 KiB") }
+        if simulatedChannels > 0 {
+            guard !scenarios.isEmpty else { throw Invalid(description: "no simulator scenarios given") }
+            for scenario in scenarios where ScenarioCatalog.preset(named: scenario) == nil {
+                throw Invalid(description: "unknown simulator scenario '\(scenario)' (see `cellfleet simulate --list`)")
+            }
+        }
         if let durationSeconds, !(durationSeconds >= 0) { throw Invalid(description: "the duration must not be negative") }
     }
 }

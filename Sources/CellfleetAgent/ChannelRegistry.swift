@@ -13,6 +13,8 @@ struct ChannelRegistry: Codable {
         var cell: CellMetadata
         var startUnixTimeSeconds: Double
         var seed: UInt64
+        /// The simulator preset of a simulated channel (absent in files of older agents).
+        var scenario: String?
     }
 
     var agentID: String
