@@ -1,0 +1,197 @@
+import Foundation
+
+/// Recognises a text export from its first bytes: which profile's header it carries, on which
+/// line, with which delimiter and decimal separator. The extension is only a tie-breaker.
+enum TextLayoutSniffer {
+    static let headBytes = 256 * 1024
+    static let maximumHeaderLine = 400
+
+    struct Match {
+        var profile: CyclerProfile
+        var layout: TextLayout
+        var score: Int
+    }
+
+    static func readHead(path: String) throws -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw CyclerReadError(file: path, reason: "cannot open the file for reading")
+        }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: headBytes)) ?? Data()
+        return [UInt8](data)
+    }
+
+    /// Lines of the head with their byte offsets (line terminator excluded).
+    static func lines(_ head: [UInt8]) -> [(start: Int, end: Int, next: Int)] {
+        var result: [(Int, Int, Int)] = []
+        var start = 0
+        var i = 0
+        while i < head.count, result.count < maximumHeaderLine + 60 {
+            if head[i] == 0x0A {
+                var end = i
+                if end > start, head[end - 1] == 0x0D { end -= 1 }
+                result.append((start, end, i + 1))
+                start = i + 1
+            }
+            i += 1
+        }
+        if start < head.count, result.count < maximumHeaderLine + 60, head.count < headBytes {
+            result.append((start, head.count, head.count))
+        }
+        return result
+    }
+
+    static func delimiterByte(_ name: String) -> UInt8? {
+        switch name {
+        case "tab", "\t": 0x09
+        case "comma", ",": UInt8(ascii: ",")
+        case "semicolon", ";": UInt8(ascii: ";")
+        default: name.utf8.count == 1 ? name.utf8.first : nil
+        }
+    }
+
+    static func fields(_ head: [UInt8], _ start: Int, _ end: Int, delimiter: UInt8, prefix: String?) -> [String] {
+        var text = decodeText(head[start..<end])
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        if let prefix, text.hasPrefix(prefix) { text.removeFirst(prefix.count) }
+        return text.split(separator: Character(Unicode.Scalar(delimiter)), omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"\u{FEFF}")) }
+    }
+
+    static func detect(path: String, head: [UInt8], profiles: [CyclerProfile]) -> Match? {
+        let headText = decodeText(head[0..<min(head.count, 64 * 1024)])
+        let lineTable = lines(head)
+        let ext = (path as NSString).pathExtension.lowercased()
+        var best: Match? = nil
+        for profile in profiles where profile.containers.contains("text") {
+            let markers = profile.detect?.markers ?? []
+            if !markers.allSatisfy({ headText.contains($0) }) { continue }
+            let sets = (profile.detect?.headerColumns ?? []).map { Set($0.map(CyclerRecordReader.normalisedName)) }
+            let delimiters = (profile.text?.delimiters ?? ["tab", "comma", "semicolon"]).compactMap(delimiterByte)
+            let layered = profile.text?.layered ?? false
+            var found: Match? = nil
+            search: for (n, line) in lineTable.prefix(maximumHeaderLine).enumerated() {
+                for d in delimiters {
+                    let names = fields(head, line.start, line.end, delimiter: d, prefix: profile.text?.headerPrefix)
+                    guard names.count >= 2 else { continue }
+                    let normalised = Set(names.map(CyclerRecordReader.normalisedName))
+                    guard let matched = sets.first(where: { $0.isSubset(of: normalised) }) else { continue }
+                    if layered {
+                        guard n >= 2, line.end > line.start, head[line.start] == d else { continue }
+                        let stepLine = lineTable[n - 1]
+                        let cycleLine = lineTable[n - 2]
+                        let recordNames = Array(names.drop { $0.isEmpty })
+                        let stepNames = Array(fields(head, stepLine.start, stepLine.end, delimiter: d, prefix: nil).dropFirst())
+                        let cycleNames = fields(head, cycleLine.start, cycleLine.end, delimiter: d, prefix: nil)
+                        let layout = TextLayout(
+                            delimiter: d, decimalSeparator: UInt8(ascii: "."), dataStartOffset: line.next, headerLineNumber: n,
+                            columnNames: recordNames, metadata: [:],
+                            layered: LayeredLayout(cycleColumns: trimTrailingEmpty(cycleNames), stepColumns: trimTrailingEmpty(stepNames), recordColumns: trimTrailingEmpty(recordNames)))
+                        found = Match(profile: profile, layout: layout, score: 0)
+                    } else {
+                        let metadata = parseMetadata(head, lineTable.prefix(n), prefix: profile.text?.headerPrefix)
+                        let layout = TextLayout(delimiter: d, decimalSeparator: UInt8(ascii: "."), dataStartOffset: line.next, headerLineNumber: n, columnNames: names, metadata: metadata)
+                        found = Match(profile: profile, layout: layout, score: 0)
+                    }
+                    found!.score = markers.count * 100 + matched.count * 10 + (profile.priority ?? 0)
+                    if profile.detect?.extensions?.contains(ext) == true { found!.score += 5 }
+                    break search
+                }
+            }
+            guard var match = found else { continue }
+            configureNumbers(&match, head: head, lineTable: lineTable)
+            if best == nil || match.score > best!.score { best = match }
+        }
+        return best
+    }
+
+    static func trimTrailingEmpty(_ names: [String]) -> [String] {
+        var n = names
+        while let last = n.last, last.isEmpty { n.removeLast() }
+        return n
+    }
+
+    static func parseMetadata(_ head: [UInt8], _ lines: ArraySlice<(start: Int, end: Int, next: Int)>, prefix: String?) -> [String: String] {
+        var metadata: [String: String] = [:]
+        for line in lines {
+            var text = decodeText(head[line.start..<line.end])
+            if let prefix, text.hasPrefix(prefix) { text.removeFirst(prefix.count) }
+            if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+            let key: Substring
+            let value: Substring
+            if let colon = text.firstIndex(of: ":") {
+                key = text[..<colon]
+                value = text[text.index(after: colon)...]
+            } else if let tab = text.firstIndex(of: "\t") {
+                key = text[..<tab]
+                value = text[text.index(after: tab)...]
+            } else { continue }
+            let k = key.trimmingCharacters(in: .whitespaces)
+            let v = value.trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
+            if !k.isEmpty, metadata[k] == nil { metadata[k] = v }
+        }
+        return metadata
+    }
+
+    /// Decimal comma or point, from the data lines below the header (a field like `0,1377`
+    /// in a tab-separated file means decimal comma).
+    static func configureNumbers(_ match: inout Match, head: [UInt8], lineTable: [(start: Int, end: Int, next: Int)]) {
+        let d = match.layout.delimiter
+        let setting = match.profile.text?.decimal ?? "auto"
+        var decimal = UInt8(ascii: ".")
+        if setting == "comma" {
+            decimal = UInt8(ascii: ",")
+        } else if setting == "auto", d != UInt8(ascii: ",") {
+            var commaVotes = 0
+            var pointVotes = 0
+            let startLine = (lineTable.firstIndex { $0.start >= match.layout.dataStartOffset }) ?? lineTable.count
+            for line in lineTable[startLine..<min(lineTable.count, startLine + 50)] {
+                var fieldStart = line.start
+                var k = line.start
+                while k <= line.end {
+                    if k == line.end || head[k] == d {
+                        let (c, p) = classify(head, fieldStart, k)
+                        commaVotes += c
+                        pointVotes += p
+                        fieldStart = k + 1
+                    }
+                    k += 1
+                }
+            }
+            if commaVotes > pointVotes { decimal = UInt8(ascii: ",") }
+        }
+        match.layout.decimalSeparator = decimal
+        if match.profile.text?.thousandsSeparators == true {
+            let grouping: UInt8 = decimal == UInt8(ascii: ",") ? UInt8(ascii: ".") : UInt8(ascii: ",")
+            if grouping != d { match.layout.groupingSeparator = grouping }
+        }
+    }
+
+    /// (1, 0) for `12,5`-like numbers, (0, 1) for `12.5`-like, (0, 0) otherwise.
+    private static func classify(_ head: [UInt8], _ start: Int, _ end: Int) -> (Int, Int) {
+        var digitsBefore = 0
+        var digitsAfter = 0
+        var separator: UInt8 = 0
+        var k = start
+        while k < end, head[k] == 0x20 || head[k] == UInt8(ascii: "-") { k += 1 }
+        while k < end {
+            let c = head[k]
+            if c >= 0x30, c <= 0x39 {
+                if separator == 0 { digitsBefore += 1 } else { digitsAfter += 1 }
+            } else if (c == UInt8(ascii: ",") || c == UInt8(ascii: ".")), separator == 0 {
+                separator = c
+            } else if c == UInt8(ascii: "E") || c == UInt8(ascii: "e") {
+                break
+            } else {
+                return (0, 0)
+            }
+            k += 1
+        }
+        guard digitsBefore > 0, digitsAfter > 0 else { return (0, 0) }
+        // `1,234` could be a thousands separator; only count it when the fraction isn't 3 digits
+        // or the number has an exponent.
+        if separator == UInt8(ascii: ",") { return digitsAfter == 3 && k == end ? (0, 0) : (1, 0) }
+        if separator == UInt8(ascii: ".") { return (0, 1) }
+        return (0, 0)
+    }
+}
