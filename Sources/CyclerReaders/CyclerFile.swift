@@ -108,3 +108,18 @@ public struct RecordSourceDecoders: Sendable {
         return try open(path)
     }
 }
+
+/// Format detection without reading the records, for tools that drive a `DelimitedTextSource`
+/// themselves (following a growing file, benchmarks).
+public enum TextExportProbe {
+    public struct Detected: Sendable {
+        public var profile: CyclerProfile
+        public var layout: TextLayout
+    }
+
+    public static func layout(path: String, library: ProfileLibrary) throws -> Detected? {
+        let head = try TextLayoutSniffer.readHead(path: path)
+        if CyclerFile.binaryContainer(head: head) != nil { return nil }
+        return TextLayoutSniffer.detect(path: path, head: head, profiles: library.profiles).map { Detected(profile: $0.profile, layout: $0.layout) }
+    }
+}
