@@ -111,9 +111,23 @@ public struct CyclerRecordReader {
         return nil
     }
 
+    /// Column names compared loosely: case, spaces, a BOM and the ways `µ` gets mangled
+    /// (Windows-1252 read as UTF-8) do not matter.
     static func normalisedName(_ name: String) -> String {
-        String(name.lowercased().unicodeScalars.filter { !CharacterSet.whitespaces.contains($0) && $0 != "\u{FEFF}" }
-            .map { $0 == "\u{FFFD}" || $0 == "\u{B5}" || $0 == "\u{3BC}" ? "u" : Character($0) })
+        var scalars = String.UnicodeScalarView()
+        for scalar in name.unicodeScalars {
+            switch scalar {
+            case " ", "\t", "\u{FEFF}", "\u{A0}": continue
+            case "\u{FFFD}", "\u{B5}", "\u{3BC}": scalars.append("u")
+            default:
+                if scalar.value >= 0x41, scalar.value <= 0x5A {
+                    scalars.append(Unicode.Scalar(scalar.value + 32)!)
+                } else {
+                    scalars.append(scalar)
+                }
+            }
+        }
+        return String(scalars)
     }
 
     static func resolveColumns(names: [String], profile: CyclerProfile, file: String) throws -> [ColumnRole: ResolvedColumn] {

@@ -59,22 +59,44 @@ enum TextLayoutSniffer {
     }
 
     static func detect(path: String, head: [UInt8], profiles: [CyclerProfile]) -> Match? {
-        let headText = decodeText(head[0..<min(head.count, 64 * 1024)])
+        let headPrefix = Array(head.prefix(64 * 1024))
         let lineTable = lines(head)
         let ext = (path as NSString).pathExtension.lowercased()
         var best: Match? = nil
+        // Split each candidate line once per (delimiter, prefix), not once per profile.
+        var cache: [Int: (names: [String], normalised: Set<String>)] = [:]
+        func header(_ n: Int, _ d: UInt8, _ prefix: String?) -> (names: [String], normalised: Set<String>) {
+            let key = n &* 1024 &+ Int(d) &* 2 &+ (prefix == nil ? 0 : 1)
+            if let hit = cache[key] { return hit }
+            let line = lineTable[n]
+            var hasDelimiter = false
+            for k in line.start..<line.end where head[k] == d { hasDelimiter = true; break }
+            let names = hasDelimiter ? fields(head, line.start, line.end, delimiter: d, prefix: prefix) : []
+            let value = (names, Set(names.map(CyclerRecordReader.normalisedName)))
+            cache[key] = value
+            return value
+        }
+        var lowered: [Int: [UInt8]] = [:]
+        func lineBytes(_ n: Int) -> [UInt8] {
+            if let hit = lowered[n] { return hit }
+            let bytes = head[lineTable[n].start..<lineTable[n].end].map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }
+            lowered[n] = bytes
+            return bytes
+        }
         for profile in profiles where profile.containers.contains("text") {
             let markers = profile.detect?.markers ?? []
-            if !markers.allSatisfy({ headText.contains($0) }) { continue }
+            if !markers.allSatisfy({ bytesContain(headPrefix, Array($0.utf8)) }) { continue }
             let sets = (profile.detect?.headerColumns ?? []).map { Set($0.map(CyclerRecordReader.normalisedName)) }
             let delimiters = (profile.text?.delimiters ?? ["tab", "comma", "semicolon"]).compactMap(delimiterByte)
             let layered = profile.text?.layered ?? false
             var found: Match? = nil
+            let firstNames = (profile.detect?.headerColumns ?? []).compactMap { $0.first.map { Array($0.lowercased().utf8) } }
             search: for (n, line) in lineTable.prefix(maximumHeaderLine).enumerated() {
+                let text = lineBytes(n)
+                if !firstNames.contains(where: { bytesContain(text, $0) }) { continue }
                 for d in delimiters {
-                    let names = fields(head, line.start, line.end, delimiter: d, prefix: profile.text?.headerPrefix)
+                    let (names, normalised) = header(n, d, profile.text?.headerPrefix)
                     guard names.count >= 2 else { continue }
-                    let normalised = Set(names.map(CyclerRecordReader.normalisedName))
                     guard let matched = sets.first(where: { $0.isSubset(of: normalised) }) else { continue }
                     if layered {
                         guard n >= 2, line.end > line.start, head[line.start] == d else { continue }
@@ -103,6 +125,23 @@ enum TextLayoutSniffer {
             if best == nil || match.score > best!.score { best = match }
         }
         return best
+    }
+
+    static func bytesContain(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        if needle.isEmpty { return true }
+        if haystack.count < needle.count { return false }
+        let first = needle[0]
+        let last = haystack.count - needle.count
+        var i = 0
+        while i <= last {
+            if haystack[i] == first {
+                var k = 1
+                while k < needle.count, haystack[i + k] == needle[k] { k += 1 }
+                if k == needle.count { return true }
+            }
+            i += 1
+        }
+        return false
     }
 
     static func trimTrailingEmpty(_ names: [String]) -> [String] {
