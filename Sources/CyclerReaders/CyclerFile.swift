@@ -4,6 +4,9 @@ import Foundation
 /// (text here, binary through `RecordSourceDecoders`) and picks the profile that interprets it.
 public enum CyclerFile {
     public struct Options: Sendable {
+        /// Cycle numbering to use instead of the profile's (a retry when the instrument's own
+        /// summary disagrees with the profile's rule).
+        public var cycleNumberingOverride: CycleNumbering?
         /// Force a profile by name instead of detecting one.
         public var profileName: String?
         /// The instrument's time zone, overriding the profile's.
@@ -52,6 +55,12 @@ public enum CyclerFile {
             candidates = [p]
         }
         if let container = binaryContainer(head: head) {
+            if container == "xlsx", let openWorkbook = options.decoders.workbooks["xlsx"] {
+                let opened = try WorkbookRecords.open(openWorkbook(path), file: path)
+                var reader = try reader(for: opened.source, candidates: candidates, path: path, options: options)
+                reader.instrumentCycleSummary = opened.instrumentSummary
+                return reader
+            }
             let source = try options.decoders.open(container: container, path: path)
             return try reader(for: source, candidates: candidates, path: path, options: options)
         }
@@ -79,7 +88,8 @@ public enum CyclerFile {
             throw CyclerReadError(file: path, reason: "no cycler profile interprets container format '\(source.format)'")
         }
         var lastError: Error? = nil
-        for profile in fitting {
+        for var profile in fitting {
+            if let rule = options.cycleNumberingOverride { profile.cycleNumbering = rule }
             do { return try CyclerRecordReader(source: source, profile: profile, file: path, timeZoneOverride: options.timeZone) } catch { lastError = error }
         }
         throw lastError!
@@ -91,9 +101,15 @@ public enum CyclerFile {
 /// columns then plugs into the profiles.
 public struct RecordSourceDecoders: Sendable {
     public typealias Open = @Sendable (_ path: String) throws -> any RawRecordSource
+    public typealias OpenWorkbook = @Sendable (_ path: String) throws -> any CyclerWorkbook
     public var byContainer: [String: Open]
+    /// Spreadsheet decoders (key `xlsx`); the sheet logic (Arbin, LAND) is `WorkbookRecords`.
+    public var workbooks: [String: OpenWorkbook]
 
-    public init(byContainer: [String: Open] = [:]) { self.byContainer = byContainer }
+    public init(byContainer: [String: Open] = [:], workbooks: [String: OpenWorkbook] = [:]) {
+        self.byContainer = byContainer
+        self.workbooks = workbooks
+    }
 
     /// Decoders compiled into this build.
     public static var builtIn: RecordSourceDecoders { RecordSourceDecoders(byContainer: [:]) }

@@ -16,6 +16,8 @@ public struct CyclerRecordReader {
     public var hasTimestamps: Bool { columns[.timestamp] != nil || startUnixSeconds != nil }
     public var hasTemperature: Bool { columns[.temperature] != nil }
     public var position: Int { source.position }
+    /// The instrument's own per-cycle capacities (Ah), where it writes them (LAND's Cycle sheet).
+    public var instrumentCycleSummary: [Int: (charge: Double, discharge: Double)]?
 
     private var source: any RawRecordSource
     private let file: String

@@ -21,7 +21,32 @@ public struct InspectReport: Sendable {
     /// Reads the whole file (streaming) and summarises it.
     public static func inspect(path: String, library: ProfileLibrary, options: CyclerFile.Options = .init()) throws -> InspectReport {
         var reader = try CyclerFile.open(path: path, library: library, options: options)
-        return try inspect(reader: &reader, path: path)
+        let report = try inspect(reader: &reader, path: path)
+        guard let summary = reader.instrumentCycleSummary else { return report }
+        if let mismatch = disagreement(report.perCycle, summary) {
+            // The instrument's own summary decides how its records group into cycles.
+            if options.cycleNumberingOverride == nil, reader.profile.cycleNumbering == .firstDirectionRepeats {
+                var retry = options
+                retry.cycleNumberingOverride = .chargeAfterDischarge
+                if let second = try? inspect(path: path, library: library, options: retry) { return second }
+            }
+            throw CyclerReadError(file: path, reason: "per-cycle capacities from the records disagree with the instrument's own cycle summary: \(mismatch)")
+        }
+        return report
+    }
+
+    /// First cycle where our figures and the instrument's differ beyond its printed precision.
+    static func disagreement(_ ours: [Int: (charge: Double, discharge: Double)], _ theirs: [Int: (charge: Double, discharge: Double)]) -> String? {
+        func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-6 + 1e-3 * abs(b) }
+        let cycles = Set(theirs.keys).union(ours.keys.filter { k in (ours[k]!.charge > 0 || ours[k]!.discharge > 0) })
+        for c in cycles.sorted() {
+            let o = ours[c] ?? (0, 0)
+            let t = theirs[c] ?? (0, 0)
+            if !close(o.charge, t.charge) || !close(o.discharge, t.discharge) {
+                return "cycle \(c): records give \(o.charge * 1000)/\(o.discharge * 1000) mAh, the summary \(t.charge * 1000)/\(t.discharge * 1000) mAh"
+            }
+        }
+        return nil
     }
 
     public static func inspect(reader: inout CyclerRecordReader, path: String) throws -> InspectReport {
