@@ -22,7 +22,11 @@ public struct CyclerRecordReader {
     private var source: any RawRecordSource
     private let file: String
     private var row: [RawValue]
-    private var columns: [ColumnRole: ResolvedColumn] = [:]
+    private var columns: [ColumnRole: ResolvedColumn] = [:] {
+        didSet { slots = ColumnRole.allCases.map { columns[$0] } }
+    }
+    /// `columns` by role ordinal: the per-record path must not hash enum strings.
+    private var slots: [ResolvedColumn?] = []
     private var testTimeScale: Double = 1
     private var wallClock: WallClock
     private let dateOrder: TimeParsing.DateOrder?
@@ -87,7 +91,9 @@ public struct CyclerRecordReader {
             }
             return CompiledStateRule(kind: kind, label: rule.label.lowercased(), step: rule.step.stepType)
         }
-        self.columns = try Self.resolveColumns(names: source.columnNames, profile: profile, file: file)
+        let resolved = try Self.resolveColumns(names: source.columnNames, profile: profile, file: file)
+        self.columns = resolved
+        self.slots = ColumnRole.allCases.map { resolved[$0] }
         if let unit = columns[.testTime]?.unit { testTimeScale = Self.timeScale(unit) ?? 1 }
         // Absolute start from the header, for files whose records carry only elapsed time.
         var start: Double? = nil
@@ -344,7 +350,7 @@ public struct CyclerRecordReader {
     // MARK: one raw record
 
     private func number(_ role: ColumnRole) -> Double? {
-        guard let c = columns[role] else { return nil }
+        guard let c = slots[role.ordinal] else { return nil }
         if case .number(let v) = row[c.index] { return v * c.scale }
         if case .text(let t) = row[c.index] {
             if let v = FastNumberParser.parse(t) { return v * c.scale }
@@ -360,7 +366,7 @@ public struct CyclerRecordReader {
 
     /// Seconds for a time column: numbers in the column's unit, or duration text.
     private mutating func seconds(_ role: ColumnRole, numberScale: Double? = nil) -> Double? {
-        guard let c = columns[role] else { return nil }
+        guard let c = slots[role.ordinal] else { return nil }
         let scale = numberScale ?? c.scale
         switch row[c.index] {
         case .number(let v):
@@ -378,7 +384,7 @@ public struct CyclerRecordReader {
     }
 
     private mutating func unixTime() -> Double? {
-        guard let c = columns[.timestamp] else { return nil }
+        guard let c = slots[ColumnRole.timestamp.ordinal] else { return nil }
         switch row[c.index] {
         case .number(let v):
             switch c.unit ?? "unix_s" {
@@ -420,7 +426,7 @@ public struct CyclerRecordReader {
         guard try source.next(into: &row) else { return nil }
         let voltage = number(.voltage) ?? .nan
         var label: String? = nil
-        if let c = columns[.state] {
+        if let c = slots[ColumnRole.state.ordinal] {
             switch row[c.index] {
             case .text(let t): label = t
             case .number(let v): label = v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
@@ -459,7 +465,7 @@ public struct CyclerRecordReader {
         if profile.currentSign == .positiveIsDischarge { current = -current }
         let type = stepType(label: label, current: current)
         var direction = CurrentDirection(type)
-        if label == nil, columns[.state] != nil { direction = .unknown }
+        if label == nil, slots[ColumnRole.state.ordinal] != nil { direction = .unknown }
         if profile.currentSign == .fromState {
             if direction == .charge { current = abs(current) } else if direction == .discharge { current = -abs(current) }
         }
@@ -474,7 +480,7 @@ public struct CyclerRecordReader {
         var halfCycle: Int? = nil
         switch profile.cycleNumbering {
         case .column:
-            cycle = integer(.cycle) ?? (columns[.cycle] == nil ? integer(.halfCycle).map { $0 / 2 } : nil) ?? previousCycle
+            cycle = integer(.cycle) ?? (slots[ColumnRole.cycle.ordinal] == nil ? integer(.halfCycle).map { $0 / 2 } : nil) ?? previousCycle
             previousCycle = cycle
         case .halfCycleDiv2:
             halfCycle = integer(.halfCycle)
@@ -492,7 +498,7 @@ public struct CyclerRecordReader {
             currentAmperes: current,
             capacityAmpHours: capacity ?? chargeCounter.flatMap { c in dischargeCounter.map { c - $0 } },
             energyWattHours: energy,
-            temperatureCelsius: number(.temperature).map { columns[.temperature]?.unit == "K" ? $0 - 273.15 : $0 },
+            temperatureCelsius: number(.temperature).map { slots[ColumnRole.temperature.ordinal]?.unit == "K" ? $0 - 273.15 : $0 },
             stepIndex: step.map { Int32(clamping: $0) },
             stepType: type,
             cycleIndex: cycle.map { Int32(clamping: $0) }

@@ -8,9 +8,8 @@ enum TimeParsing {
 
     /// Seconds since 1970 of the naive wall-clock time (no zone applied), or nil.
     static func naiveEpochSeconds(_ text: Substring.UTF8View, order: DateOrder?) -> Double? {
-        var numbers: [Double] = []
-        numbers.reserveCapacity(7)
-        var separators: [UInt8] = []
+        var numbers = SmallNumbers()
+        var firstSeparator: UInt8 = 0
         var current: Double = 0
         var inNumber = false
         var fraction = false
@@ -30,14 +29,14 @@ enum TimeParsing {
                 if inNumber { numbers.append(current); current = 0; inNumber = false; fraction = false; fractionScale = 1 }
                 if c == UInt8(ascii: "P") || c == UInt8(ascii: "p") { pm = true }
                 if (c == UInt8(ascii: "M") || c == UInt8(ascii: "m")) && (previous == UInt8(ascii: "A") || previous == UInt8(ascii: "a")) { pm = false }
-                if c != 0x20, c != 0x09 { separators.append(c) }
+                if c != 0x20, c != 0x09, firstSeparator == 0, numbers.count > 0 { firstSeparator = c }
             }
             previous = c
         }
         if inNumber { numbers.append(current) }
         guard numbers.count >= 3 else { return nil }
         var year: Int, month: Int, day: Int
-        let first = separators.first ?? 0
+        let first = firstSeparator
         let effectiveOrder: DateOrder
         if numbers[0] >= 1000 { effectiveOrder = .ymd } else if let order { effectiveOrder = order } else { effectiveOrder = first == UInt8(ascii: ".") ? .dmy : .mdy }
         switch effectiveOrder {
@@ -58,6 +57,20 @@ enum TimeParsing {
         return Double(days) * 86400 + hour * 3600 + minute * 60 + second
     }
 
+    /// Up to eight numbers without a heap allocation.
+    struct SmallNumbers {
+        private var storage: (Double, Double, Double, Double, Double, Double, Double, Double) = (0, 0, 0, 0, 0, 0, 0, 0)
+        private(set) var count = 0
+        mutating func append(_ v: Double) {
+            guard count < 8 else { return }
+            withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: v, toByteOffset: count * 8, as: Double.self) }
+            count += 1
+        }
+        subscript(i: Int) -> Double {
+            withUnsafeBytes(of: storage) { $0.load(fromByteOffset: i * 8, as: Double.self) }
+        }
+    }
+
     /// Howard Hinnant's days-from-civil: days since 1970-01-01 of a proleptic Gregorian date.
     static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
@@ -72,7 +85,7 @@ enum TimeParsing {
     /// `HH:MM:SS(.fff)`, `MM:SS`, `Nd HH:MM:SS`, with `.` or `,` before the fraction. Hours may
     /// exceed 24 (BTSDA writes `144:02:18`).
     static func durationSeconds(_ text: Substring.UTF8View) -> Double? {
-        var parts: [Double] = []
+        var seconds = 0.0
         var days: Double = 0
         var current: Double = 0
         var inNumber = false
@@ -85,12 +98,13 @@ enum TimeParsing {
                 if fraction { scale /= 10; current += Double(c - 0x30) * scale } else { current = current * 10 + Double(c - 0x30) }
                 inNumber = true
             } else if c == UInt8(ascii: ":") {
-                parts.append(current); current = 0; inNumber = false; fraction = false; scale = 1; sawColon = true
+                seconds = seconds * 60 + current
+                current = 0; inNumber = false; fraction = false; scale = 1; sawColon = true
             } else if c == UInt8(ascii: ".") || c == UInt8(ascii: ",") {
                 fraction = true
             } else if c == UInt8(ascii: "d") || c == UInt8(ascii: "D") {
                 days = current; current = 0; inNumber = false; fraction = false; scale = 1
-            } else if c == UInt8(ascii: "-"), !inNumber, parts.isEmpty {
+            } else if c == UInt8(ascii: "-"), !inNumber, !sawColon {
                 negative = true
             } else if c == 0x20 || c == 0x09 {
                 continue
@@ -99,10 +113,7 @@ enum TimeParsing {
             }
         }
         guard sawColon, inNumber || fraction else { return nil }
-        parts.append(current)
-        var seconds = 0.0
-        for p in parts { seconds = seconds * 60 + p }
-        seconds += days * 86400
+        seconds = seconds * 60 + current + days * 86400
         return negative ? -seconds : seconds
     }
 }

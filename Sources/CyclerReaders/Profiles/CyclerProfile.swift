@@ -85,6 +85,31 @@ public enum ColumnRole: String, Sendable, Hashable, Codable, CaseIterable, Codin
     /// Cumulative charge increment per record (EC-Lab `dq`), used to derive current where the
     /// binary file has no current column.
     case chargeIncrement
+
+    /// Position in `allCases`, for table lookups on the per-record path.
+    var ordinal: Int {
+        switch self {
+        case .recordIndex: 0
+        case .testTime: 1
+        case .stepTime: 2
+        case .timestamp: 3
+        case .voltage: 4
+        case .current: 5
+        case .capacity: 6
+        case .signedCapacity: 7
+        case .chargeCapacity: 8
+        case .dischargeCapacity: 9
+        case .energy: 10
+        case .chargeEnergy: 11
+        case .dischargeEnergy: 12
+        case .temperature: 13
+        case .cycle: 14
+        case .halfCycle: 15
+        case .step: 16
+        case .state: 17
+        case .chargeIncrement: 18
+        }
+    }
 }
 
 /// One column name the role may appear under, with the unit its numbers are in.

@@ -25,7 +25,7 @@ struct LineBytes {
 /// Refuses binary data (NUL bytes) and absurdly long lines instead of buffering without bound.
 /// A class because it owns a manually allocated buffer that lines point into.
 final class ChunkedLineReader {
-    static let chunkSize = 1 << 20
+    static let chunkSize = 256 << 10
     static let maximumLineLength = 4 << 20
 
     private let path: String

@@ -3,7 +3,7 @@ import Foundation
 /// Recognises a text export from its first bytes: which profile's header it carries, on which
 /// line, with which delimiter and decimal separator. The extension is only a tie-breaker.
 enum TextLayoutSniffer {
-    static let headBytes = 256 * 1024
+    static let headBytes = 128 * 1024
     static let maximumHeaderLine = 400
 
     struct Match {
@@ -55,7 +55,7 @@ enum TextLayoutSniffer {
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         if let prefix, text.hasPrefix(prefix) { text.removeFirst(prefix.count) }
         return text.split(separator: Character(Unicode.Scalar(delimiter)), omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"\u{FEFF}")) }
+            .map { trim($0, extra: "\"") }
     }
 
     static func detect(path: String, head: [UInt8], profiles: [CyclerProfile]) -> Match? {
@@ -127,21 +127,35 @@ enum TextLayoutSniffer {
         return best
     }
 
+    /// Trims spaces, tabs, a BOM and `extra` without going through NSString.
+    static func trim(_ text: Substring, extra: Unicode.Scalar? = nil) -> String {
+        func strip(_ c: Unicode.Scalar) -> Bool { c == " " || c == "\t" || c == "\u{FEFF}" || c == "\r" || c == extra }
+        let scalars = text.unicodeScalars
+        var start = scalars.startIndex
+        var end = scalars.endIndex
+        while start < end, strip(scalars[start]) { start = scalars.index(after: start) }
+        while end > start, strip(scalars[scalars.index(before: end)]) { end = scalars.index(before: end) }
+        return String(scalars[start..<end])
+    }
+
     static func bytesContain(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         if needle.isEmpty { return true }
         if haystack.count < needle.count { return false }
-        let first = needle[0]
-        let last = haystack.count - needle.count
-        var i = 0
-        while i <= last {
-            if haystack[i] == first {
-                var k = 1
-                while k < needle.count, haystack[i + k] == needle[k] { k += 1 }
-                if k == needle.count { return true }
+        return haystack.withUnsafeBufferPointer { h in
+            needle.withUnsafeBufferPointer { n in
+                let base = h.baseAddress!
+                let first = Int32(n[0])
+                var offset = 0
+                let lastStart = h.count - n.count
+                while offset <= lastStart {
+                    guard let hit = memchr(base + offset, first, lastStart - offset + 1) else { return false }
+                    let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                    if memcmp(base + at, n.baseAddress!, n.count) == 0 { return true }
+                    offset = at + 1
+                }
+                return false
             }
-            i += 1
         }
-        return false
     }
 
     static func trimTrailingEmpty(_ names: [String]) -> [String] {
@@ -165,8 +179,8 @@ enum TextLayoutSniffer {
                 key = text[..<tab]
                 value = text[text.index(after: tab)...]
             } else { continue }
-            let k = key.trimmingCharacters(in: .whitespaces)
-            let v = value.trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
+            let k = trim(key)
+            let v = trim(value)
             if !k.isEmpty, metadata[k] == nil { metadata[k] = v }
         }
         return metadata
