@@ -76,12 +76,8 @@ enum TextLayoutSniffer {
             cache[key] = value
             return value
         }
-        var lowered: [Int: [UInt8]] = [:]
-        func lineBytes(_ n: Int) -> [UInt8] {
-            if let hit = lowered[n] { return hit }
-            let bytes = head[lineTable[n].start..<lineTable[n].end].map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }
-            lowered[n] = bytes
-            return bytes
+        func lineContains(_ n: Int, _ needle: [UInt8]) -> Bool {
+            bytesContain(head, needle, from: lineTable[n].start, to: lineTable[n].end)
         }
         for profile in profiles where profile.containers.contains("text") {
             let markers = profile.detect?.markers ?? []
@@ -90,10 +86,11 @@ enum TextLayoutSniffer {
             let delimiters = (profile.text?.delimiters ?? ["tab", "comma", "semicolon"]).compactMap(delimiterByte)
             let layered = profile.text?.layered ?? false
             var found: Match? = nil
-            let firstNames = (profile.detect?.headerColumns ?? []).compactMap { $0.first.map { Array($0.lowercased().utf8) } }
+            // Cheap prefilter: the line must hold the first name of a header set, as written or lower case.
+            let firstNames = (profile.detect?.headerColumns ?? []).compactMap { $0.first }
+                .flatMap { [Array($0.utf8), Array($0.lowercased().utf8)] }
             search: for (n, line) in lineTable.prefix(maximumHeaderLine).enumerated() {
-                let text = lineBytes(n)
-                if !firstNames.contains(where: { bytesContain(text, $0) }) { continue }
+                if !firstNames.contains(where: { lineContains(n, $0) }) { continue }
                 for d in delimiters {
                     let (names, normalised) = header(n, d, profile.text?.headerPrefix)
                     guard names.count >= 2 else { continue }
@@ -138,15 +135,16 @@ enum TextLayoutSniffer {
         return String(scalars[start..<end])
     }
 
-    static func bytesContain(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+    static func bytesContain(_ haystack: [UInt8], _ needle: [UInt8], from: Int = 0, to: Int? = nil) -> Bool {
+        let end = to ?? haystack.count
         if needle.isEmpty { return true }
-        if haystack.count < needle.count { return false }
+        if end - from < needle.count { return false }
         return haystack.withUnsafeBufferPointer { h in
             needle.withUnsafeBufferPointer { n in
                 let base = h.baseAddress!
                 let first = Int32(n[0])
-                var offset = 0
-                let lastStart = h.count - n.count
+                var offset = from
+                let lastStart = end - n.count
                 while offset <= lastStart {
                     guard let hit = memchr(base + offset, first, lastStart - offset + 1) else { return false }
                     let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
