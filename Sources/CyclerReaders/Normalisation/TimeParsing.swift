@@ -16,12 +16,31 @@ enum TimeParsing {
         var fractionScale = 1.0
         var pm: Bool? = nil
         var previous: UInt8 = 0
+        // Month names (`23-Nov-23 3:56:11 PM`): the first three letters of a word.
+        var monthFromName = 0
+        var word: UInt32 = 0
+        var wordLength = 0
+        func endWord() {
+            if wordLength >= 3, monthFromName == 0 {
+                let months: [UInt32] = [0x6a616e, 0x666562, 0x6d6172, 0x617072, 0x6d6179, 0x6a756e, 0x6a756c, 0x617567, 0x736570, 0x6f6374, 0x6e6f76, 0x646563]
+                if let m = months.firstIndex(of: word) { monthFromName = m + 1 }
+            }
+            word = 0
+            wordLength = 0
+        }
         for c in text {
+            let lower = c | 0x20
+            if lower >= 0x61, lower <= 0x7A {
+                if wordLength < 3 { word = word << 8 | UInt32(lower) }
+                wordLength += 1
+            } else if wordLength > 0 {
+                endWord()
+            }
             if c >= 0x30, c <= 0x39 {
                 if fraction { fractionScale /= 10; current += Double(c - 0x30) * fractionScale } else { current = current * 10 + Double(c - 0x30) }
                 inNumber = true
             } else {
-                if c == UInt8(ascii: "."), inNumber, numbers.count >= 5 {
+                if c == UInt8(ascii: "."), inNumber, numbers.count >= (monthFromName > 0 ? 4 : 5) {
                     fraction = true
                     previous = c
                     continue
@@ -34,6 +53,20 @@ enum TimeParsing {
             previous = c
         }
         if inNumber { numbers.append(current) }
+        if wordLength > 0 { endWord() }
+        if monthFromName > 0 {
+            // day, year, then the clock.
+            guard numbers.count >= 2 else { return nil }
+            var year = Int(numbers[1])
+            if year < 100 { year += 2000 }
+            let day = Int(numbers[0])
+            guard (1...31).contains(day), (1900...2200).contains(year) else { return nil }
+            var hour = numbers.count > 2 ? numbers[2] : 0
+            let minute = numbers.count > 3 ? numbers[3] : 0
+            let second = numbers.count > 4 ? numbers[4] : 0
+            if let pm { if pm, hour < 12 { hour += 12 } else if !pm, hour == 12 { hour = 0 } }
+            return Double(daysFromCivil(year: year, month: monthFromName, day: day)) * 86400 + hour * 3600 + minute * 60 + second
+        }
         guard numbers.count >= 3 else { return nil }
         var year: Int, month: Int, day: Int
         let first = firstSeparator
