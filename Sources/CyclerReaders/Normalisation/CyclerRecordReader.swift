@@ -323,13 +323,13 @@ public struct CyclerRecordReader {
         switch profile.cycleNumbering {
         case .chargeAfterDischarge:
             if record.direction == .charge, lastActiveDirection == .discharge { ruleCycle += 1 }
-            record.instrumentCycle = ruleCycle
+            if record.instrumentCycle == nil { record.instrumentCycle = ruleCycle }
         case .firstDirectionRepeats:
             if record.direction == .charge || record.direction == .discharge {
                 if firstActiveDirection == nil { firstActiveDirection = record.direction }
                 if record.direction == firstActiveDirection, let last = lastActiveDirection, last != record.direction { ruleCycle += 1 }
             }
-            record.instrumentCycle = ruleCycle
+            if record.instrumentCycle == nil { record.instrumentCycle = ruleCycle }
         case .column, .halfCycleDiv2:
             break
         }
@@ -487,6 +487,8 @@ public struct CyclerRecordReader {
             cycle = halfCycle.map { $0 / 2 } ?? previousCycle
             previousCycle = cycle
         default:
+            // Rule-numbered formats still take the instrument's own cycle column when a variant has one.
+            cycle = integer(.cycle)
             halfCycle = integer(.halfCycle)
         }
         if halfCycle == nil { halfCycle = integer(.halfCycle) }

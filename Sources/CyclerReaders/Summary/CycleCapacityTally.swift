@@ -42,6 +42,11 @@ public struct CycleCapacityTally: Sendable {
     public mutating func add(_ record: CyclerRecord) {
         let cycle = record.instrumentCycle
         if let cycle, perCycle[cycle] == nil { perCycle[cycle] = (0, 0) }
+        var rule = self.rule
+        // A cycle-scoped profile whose file lacks the cycle counters but has a step counter.
+        if rule == .cumulativeInCycle, record.chargeCounterAmpHours == nil, record.dischargeCounterAmpHours == nil, record.capacityCounterAmpHours != nil {
+            rule = .perStep
+        }
         switch rule {
         case .cumulativeInCycle:
             if cycle != currentCycle {

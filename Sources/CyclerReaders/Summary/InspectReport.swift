@@ -32,7 +32,10 @@ public struct InspectReport: Sendable {
             }
             throw CyclerReadError(file: path, reason: "per-cycle capacities from the records disagree with the instrument's own cycle summary: \(mismatch)")
         }
-        return report
+        // They agree to its printed precision: report the instrument's own figures.
+        var agreed = report
+        for (cycle, values) in summary where agreed.perCycle[cycle] != nil { agreed.perCycle[cycle] = values }
+        return agreed
     }
 
     /// First cycle where our figures and the instrument's differ beyond its printed precision.
