@@ -448,7 +448,8 @@ public struct CyclerRecordReader {
             previousStepTime = stepTime
             testTime = derivedTimeBase + stepTime
         } else {
-            throw CyclerReadError(file: file, location: "record \(index)", reason: "no time in this record")
+            let names = [ColumnRole.testTime, .timestamp, .stepTime].compactMap { slots[$0.ordinal]?.name }
+            throw CyclerReadError(file: file, location: "record \(index)", reason: "no readable time in this record (columns \(names.joined(separator: ", ")))")
         }
         if unix == nil, let start = startUnixSeconds { unix = start + testTime }
         // Current.

@@ -54,6 +54,7 @@ enum TimeParsing {
         }
         if inNumber { numbers.append(current) }
         if wordLength > 0 { endWord() }
+        for k in 0..<min(numbers.count, 6) where !(numbers[k] < 100_000) { return nil }
         if monthFromName > 0 {
             // day, year, then the clock.
             guard numbers.count >= 2 else { return nil }
