@@ -126,6 +126,8 @@ func biologicTextFixtureMatchesProvenance(_ expected: ProvenanceCounts) throws {
 func biologicHalfCycleCountersAndGermanLocale() throws {
     let library = try FixturePaths.library()
     let report = try InspectReport.inspect(path: FixturePaths.sharedFixture("biologic_mpt/gcpl.issue_149.mpt"), library: library)
+    // Its last line lacks the trailing tab of the others: not a cut record.
+    #expect(report.warnings.isEmpty)
     // 10 s at 0.03 mA per half cycle: 8.33e-5 mAh each way, in every cycle.
     for cycle in 0...3 {
         let c = try #require(report.perCycle[cycle])

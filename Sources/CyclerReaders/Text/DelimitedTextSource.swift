@@ -152,11 +152,10 @@ public struct DelimitedTextSource: RawRecordSource {
             fieldStart = i
         }
         if column < columnCount {
-            let atEnd = try isFinal || (!followGrowingFile && reader.restIsBlank())
-            if atEnd {
-                finalRecordTruncated = true
+            if Self.trailingColumnsOptional(layout.columnNames, from: column) {
                 for k in column..<columnCount { row[columnOffset + k] = .missing }
-            } else if columnCount - column <= 2, Self.trailingColumnsOptional(layout.columnNames, from: column) {
+            } else if try isFinal || (!followGrowingFile && reader.restIsBlank()) {
+                finalRecordTruncated = true
                 for k in column..<columnCount { row[columnOffset + k] = .missing }
             } else {
                 throw CyclerReadError(file: path, location: location(), reason: "record has \(column) fields where the header has \(columnCount): the file is cut or corrupt")
