@@ -24,19 +24,21 @@ enum TextLayoutSniffer {
     /// Lines of the head with their byte offsets (line terminator excluded).
     static func lines(_ head: [UInt8]) -> [(start: Int, end: Int, next: Int)] {
         var result: [(Int, Int, Int)] = []
-        var start = 0
-        var i = 0
-        while i < head.count, result.count < maximumHeaderLine + 60 {
-            if head[i] == 0x0A {
-                var end = i
-                if end > start, head[end - 1] == 0x0D { end -= 1 }
-                result.append((start, end, i + 1))
-                start = i + 1
+        let limit = maximumHeaderLine + 60
+        head.withUnsafeBufferPointer { b in
+            guard let base = b.baseAddress else { return }
+            var start = 0
+            while start < b.count, result.count < limit {
+                guard let hit = memchr(base + start, 0x0A, b.count - start) else {
+                    if head.count < headBytes { result.append((start, b.count, b.count)) }
+                    return
+                }
+                let newline = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                var end = newline
+                if end > start, base[end - 1] == 0x0D { end -= 1 }
+                result.append((start, end, newline + 1))
+                start = newline + 1
             }
-            i += 1
-        }
-        if start < head.count, result.count < maximumHeaderLine + 60, head.count < headBytes {
-            result.append((start, head.count, head.count))
         }
         return result
     }
@@ -164,22 +166,28 @@ enum TextLayoutSniffer {
 
     static func parseMetadata(_ head: [UInt8], _ lines: ArraySlice<(start: Int, end: Int, next: Int)>, prefix: String?) -> [String: String] {
         var metadata: [String: String] = [:]
+        let prefixBytes = Array((prefix ?? "").utf8)
         for line in lines {
-            var text = decodeText(head[line.start..<line.end])
-            if let prefix, text.hasPrefix(prefix) { text.removeFirst(prefix.count) }
-            if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-            let key: Substring
-            let value: Substring
-            if let colon = text.firstIndex(of: ":") {
-                key = text[..<colon]
-                value = text[text.index(after: colon)...]
-            } else if let tab = text.firstIndex(of: "\t") {
-                key = text[..<tab]
-                value = text[text.index(after: tab)...]
-            } else { continue }
-            let k = trim(key)
-            let v = trim(value)
-            if !k.isEmpty, metadata[k] == nil { metadata[k] = v }
+            var start = line.start
+            if !prefixBytes.isEmpty, line.end - start >= prefixBytes.count, Array(head[start..<(start + prefixBytes.count)]) == prefixBytes {
+                start += prefixBytes.count
+            }
+            // Key up to the first ':' (or tab), value after it; bytes, not Characters, for speed.
+            var split = -1
+            var k = start
+            while k < line.end {
+                if head[k] == UInt8(ascii: ":") { split = k; break }
+                k += 1
+            }
+            if split < 0 {
+                k = start
+                while k < line.end, head[k] != 0x09 { k += 1 }
+                if k < line.end { split = k }
+            }
+            guard split > start else { continue }
+            let key = trim(Substring(decodeText(head[start..<split])))
+            let value = trim(Substring(decodeText(head[(split + 1)..<line.end])))
+            if !key.isEmpty, metadata[key] == nil { metadata[key] = value }
         }
         return metadata
     }
