@@ -221,3 +221,36 @@ struct InMemoryRecordSource: RawRecordSource {
     // 16:05:31 in Berlin (CEST, +2 h) is 14:05:31 UTC.
     #expect(report.firstUnixTimeSeconds == unix("2016-03-31T14:05:31"))
 }
+
+@Test func resumingCarriesRuleNumberedCyclesAcrossTheStop() throws {
+    let path = FixturePaths.fixture("synthetic/land_synthetic.csv")
+    let library = try FixturePaths.library()
+    var full = try CyclerFile.open(path: path, library: library)
+    var expected: [CyclerRecord] = []
+    while let r = try full.next() { expected.append(r) }
+
+    // Follow the file: read 50 records through a text source, stop, and resume later.
+    let detected = try #require(try TextExportProbe.layout(path: path, library: library))
+    let source = try DelimitedTextSource(path: path, format: "text", layout: detected.layout)
+    var first = try CyclerRecordReader(source: source, profile: detected.profile, file: path)
+    var seen: [CyclerRecord] = []
+    while seen.count < 50, let r = try first.next() { seen.append(r) }
+    // The stop point is the source's position after the records actually handed out.
+    var options = CyclerFile.Options()
+    options.resumeFrom = try resumePoint(path: path, layout: detected.layout, records: 50)
+    var second = try CyclerFile.open(path: path, library: library, options: options)
+    second.restore(first.state)
+    while let r = try second.next() { seen.append(r) }
+    #expect(seen.count == expected.count)
+    #expect(seen.map(\.instrumentCycle) == expected.map(\.instrumentCycle))
+    #expect(seen.map(\.sample.testTimeSeconds) == expected.map(\.sample.testTimeSeconds))
+    #expect(seen.map(\.sample.currentAmperes) == expected.map(\.sample.currentAmperes))
+}
+
+/// The text position after `records` records.
+func resumePoint(path: String, layout: TextLayout, records: Int) throws -> DelimitedTextSource.ResumePoint {
+    var source = try DelimitedTextSource(path: path, format: "text", layout: layout)
+    var row: [RawValue] = []
+    for _ in 0..<records { _ = try source.next(into: &row) }
+    return source.resumePoint
+}

@@ -33,6 +33,62 @@ public struct CyclerRecordReader {
     private let startUnixSeconds: Double?
     private let states: [CompiledStateRule]
 
+    /// What the reader carries from one record to the next, so that following a growing file
+    /// can stop and pick up later (with `DelimitedTextSource.ResumePoint`) without renumbering
+    /// rule-derived cycles or re-basing a resumed test.
+    public struct State: Sendable, Hashable, Codable {
+        var testTimeScale: Double
+        var previousTestTime: Double?
+        var previousUnix: Double?
+        var firstUnix: Double?
+        var firstTestTimeForSpan: Double?
+        var testTimeOffset: Double
+        var derivedTimeBase: Double
+        var previousStepTime: Double?
+        var previousDerivedTime: Double?
+        var firstUnixForDerived: Double?
+        var previousCycle: Int?
+        var ruleCycle: Int
+        var firstActiveDirection: Int?
+        var lastActiveDirection: Int?
+    }
+
+    private static func code(_ d: CurrentDirection?) -> Int? {
+        switch d { case .charge: 1; case .discharge: 2; case .rest: 3; case .unknown: 4; case nil: nil }
+    }
+
+    private static func direction(_ c: Int?) -> CurrentDirection? {
+        switch c { case 1: .charge; case 2: .discharge; case 3: .rest; case 4: .unknown; default: nil }
+    }
+
+    /// The carried state after the last record returned (take it together with the source's resume point).
+    public var state: State {
+        State(testTimeScale: testTimeScale, previousTestTime: previousTestTime, previousUnix: previousUnix, firstUnix: firstUnix,
+              firstTestTimeForSpan: firstTestTimeForSpan, testTimeOffset: testTimeOffset, derivedTimeBase: derivedTimeBase,
+              previousStepTime: previousStepTime, previousDerivedTime: previousDerivedTime, firstUnixForDerived: firstUnixForDerived,
+              previousCycle: previousCycle, ruleCycle: ruleCycle,
+              firstActiveDirection: Self.code(firstActiveDirection), lastActiveDirection: Self.code(lastActiveDirection))
+    }
+
+    /// Continues from `state`, saved by an earlier reader of the same file.
+    public mutating func restore(_ state: State) {
+        testTimeScale = state.testTimeScale
+        previousTestTime = state.previousTestTime
+        previousUnix = state.previousUnix
+        firstUnix = state.firstUnix
+        firstTestTimeForSpan = state.firstTestTimeForSpan
+        testTimeOffset = state.testTimeOffset
+        derivedTimeBase = state.derivedTimeBase
+        previousStepTime = state.previousStepTime
+        previousDerivedTime = state.previousDerivedTime
+        firstUnixForDerived = state.firstUnixForDerived
+        previousCycle = state.previousCycle
+        ruleCycle = state.ruleCycle
+        firstActiveDirection = Self.direction(state.firstActiveDirection)
+        lastActiveDirection = Self.direction(state.lastActiveDirection)
+        scaleDecided = true
+    }
+
     // Running state.
     private var pending: [CyclerRecord] = []
     private var pendingIndex = 0

@@ -84,6 +84,9 @@ public struct InspectReport: Sendable {
         report.voltageMaxVolts = vmax.isFinite ? vmax : nil
         report.perCycle = tally.perCycle
         report.warnings = reader.warnings
+        if tally.unexpectedResets > 0 {
+            report.warnings.append("capacity counters that should run through a cycle reset \(tally.unexpectedResets) time(s) within a cycle (schedule resets?); per-cycle figures add the counts on both sides of each reset")
+        }
         return report
     }
 
