@@ -49,3 +49,21 @@ func syntheticFileMatchesGenerator(_ file: String, _ format: String) throws {
     let report = try InspectReport.inspect(path: FixturePaths.fixture("synthetic/basytec_synthetic.txt"), library: FixturePaths.library())
     #expect(report.firstUnixTimeSeconds == unix("2023-06-19T17:56:53"))
 }
+
+@Test func novonixLinesWrappedInQuotesAndTwelveHourClock() throws {
+    // The older Novonix HPC layout (as in BEEP's test file): every line of the table quoted whole.
+    var text = "[Summary]\nNovonix HPC data file\nStarted: 2022-04-11 10:58:07 AM\n[End Summary]\n[Protocol]\n[0: Open_circuit_storage:]\n[1: Constant_current_charge: 20 C/xx to 3.9 V]\n[End Protocol]\n[Data]\n"
+    text += "\"Date and Time,Cycle Number,Step Type,Run Time (h),Step Time (h),Current (A),Potential (V),Capacity (Ah),Temperature (°C),Circuit Temperature (°C),Energy (Wh),dVdt (I/h),dIdt (V/h),Step Number,Step position\"\n"
+    for i in 0..<20 {
+        let type = i < 10 ? 0 : 1
+        let current = i < 10 ? 0.0 : 0.012
+        let capacity = i < 10 ? 0.0 : Double(i - 9) * 0.001
+        text += "\"2022-04-11 12:58:\(String(format: "%02d", i * 2)) PM,1,\(type),\(String(format: "%.7f", Double(i * 2) / 3600)),0.0,\(current),3.\(i),\(capacity),25,23,0,0,0,\(type + 1),0\"\n"
+    }
+    let path = try FixturePaths.temporaryFile("novonix_quoted.csv", text: text)
+    let report = try InspectReport.inspect(path: path, library: FixturePaths.library())
+    #expect(report.format == "novonix_csv")
+    #expect(report.rows == 20)
+    #expect(report.firstUnixTimeSeconds == unix("2022-04-11T12:58:00"))
+    #expect(abs((report.perCycle[1]?.charge ?? 0) - 0.010) < 1e-12)
+}

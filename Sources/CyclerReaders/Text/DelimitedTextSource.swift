@@ -117,7 +117,13 @@ public struct DelimitedTextSource: RawRecordSource {
         let grouping = layout.groupingSeparator
         let base = line.base
         var fieldStart = line.start
-        let end = line.end
+        var end = line.end
+        // Older Novonix exports wrap each whole line in quotes: `"a,b,c"`.
+        if end - fieldStart >= 2, base[fieldStart] == UInt8(ascii: "\""), base[end - 1] == UInt8(ascii: "\""),
+           memchr(base + fieldStart + 1, Int32(UInt8(ascii: "\"")), end - fieldStart - 2) == nil {
+            fieldStart += 1
+            end -= 1
+        }
         var column = 0
         var i = fieldStart
         while true {
