@@ -67,3 +67,25 @@ func syntheticFileMatchesGenerator(_ file: String, _ format: String) throws {
     #expect(report.firstUnixTimeSeconds == unix("2022-04-11T12:58:00"))
     #expect(abs((report.perCycle[1]?.charge ?? 0) - 0.010) < 1e-12)
 }
+
+@Test func newareChineseHeadersAndStepTypes() throws {
+    var text = "数据序号,循环序号,工步序号,工步类型,时间,总时间,电流(A),电压(V),容量(Ah),充电容量(Ah),放电容量(Ah),绝对时间\n"
+    let steps = [("搁置", 0.0), ("恒流充电", 0.5), ("恒压充电", 0.2), ("恒流放电", -0.5)]
+    var n = 0
+    for (s, (label, current)) in steps.enumerated() {
+        for k in 0..<5 {
+            let q = Double(k) * 0.01
+            let chg = current > 0 ? q : 0
+            let dis = current < 0 ? q : 0
+            text += "\(n + 1),1,\(s + 1),\(label),00:00:\(String(format: "%02d", k * 10)),00:\(String(format: "%02d", n * 10 / 60)):\(String(format: "%02d", n * 10 % 60)),\(current),3.\(n),\(q),\(chg),\(dis),2024-03-01 08:\(String(format: "%02d", n * 10 / 60)):\(String(format: "%02d", n * 10 % 60))\n"
+            n += 1
+        }
+    }
+    let path = try FixturePaths.temporaryFile("neware_cn.csv", text: text)
+    let report = try InspectReport.inspect(path: path, library: FixturePaths.library())
+    #expect(report.format == "neware_csv")
+    #expect(report.rows == 20)
+    #expect(abs((report.perCycle[1]?.charge ?? 0) - 0.08) < 1e-12)
+    #expect(abs((report.perCycle[1]?.discharge ?? 0) - 0.04) < 1e-12)
+    #expect(report.lastTestTimeSeconds == 190)
+}
