@@ -68,11 +68,15 @@ public enum CyclerFile {
             let known = candidates.filter { $0.containers.contains("text") }.map(\.name).joined(separator: ", ")
             throw CyclerReadError(file: path, reason: "not a recognised cycler text export: no header line of a known profile (\(known)) in the first \(TextLayoutSniffer.maximumHeaderLine) lines")
         }
-        let wanted = Set(match.profile.columns.values.flatMap { $0.map(\.name) })
-        var wantedNames = Set<String>()
+        // Parse only the columns the profile will read: skipping the rest is most of the speed.
         let allNames = match.layout.layered.map { $0.recordColumns + $0.cycleColumns + $0.stepColumns } ?? match.layout.columnNames
-        let wantedNormalised = Set(wanted.map(CyclerRecordReader.normalisedName))
-        for n in allNames where wantedNormalised.contains(CyclerRecordReader.normalisedName(n)) { wantedNames.insert(n) }
+        let resolved = try CyclerRecordReader.resolveColumns(names: allNames, profile: match.profile, file: path)
+        var wantedNames = Set<String>()
+        for (role, column) in resolved {
+            if role == .recordIndex { continue }
+            if role == .stepTime, resolved[.testTime] != nil || resolved[.timestamp] != nil { continue }
+            wantedNames.insert(column.name)
+        }
         let source = try DelimitedTextSource(
             path: path, format: "text", layout: match.layout, wantedColumns: wantedNames,
             resumeFrom: options.resumeFrom, followGrowingFile: options.followGrowingFile)

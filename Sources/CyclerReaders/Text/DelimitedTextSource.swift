@@ -138,7 +138,11 @@ public struct DelimitedTextSource: RawRecordSource {
                 i = k < end ? k + 1 : k
                 while i < end, base[i] != delimiter { i += 1 }
             } else {
-                while i < end, base[i] != delimiter { i += 1 }
+                if let hit = memchr(base + i, Int32(delimiter), end - i) {
+                    i = (base + i).distance(to: hit.assumingMemoryBound(to: UInt8.self)) + i
+                } else {
+                    i = end
+                }
                 fieldEnd = i
             }
             if column < columnCount {
