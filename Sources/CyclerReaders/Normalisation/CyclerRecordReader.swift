@@ -341,7 +341,7 @@ public struct CyclerRecordReader {
     /// Sign and resumed-test checks, and the rule-derived cycle numbers, in record order.
     private mutating func postProcess(_ record: inout CyclerRecord) throws {
         // Resumed tests: test time restarting while the clock goes on.
-        if columns[.testTime] != nil {
+        if slots[ColumnRole.testTime.ordinal] != nil {
             let written = record.sample.testTimeSeconds
             if let previous = previousTestTime, written + testTimeOffset < previous - 1 {
                 if let pu = previousUnix, record.sample.unixTimeSeconds.isFinite, record.sample.unixTimeSeconds >= pu - 1 {
@@ -356,7 +356,7 @@ public struct CyclerRecordReader {
             previousTestTime = record.sample.testTimeSeconds
         }
         if record.sample.unixTimeSeconds.isFinite {
-            if let firstUnix, let firstTest = firstTestTimeForSpan, columns[.testTime] != nil, columns[.timestamp] != nil {
+            if let firstUnix, let firstTest = firstTestTimeForSpan, slots[ColumnRole.testTime.ordinal] != nil, slots[ColumnRole.timestamp.ordinal] != nil {
                 let wall = record.sample.unixTimeSeconds - firstUnix
                 let test = record.sample.testTimeSeconds - firstTest
                 // Test time can lag the clock (pauses) but never outrun it by much.
@@ -429,7 +429,7 @@ public struct CyclerRecordReader {
             if role == .testTime { testTimeWasText = false }
             return v * scale
         case .text(let t):
-            if let d = TimeParsing.durationSeconds(Substring(t).utf8) {
+            if let d = TimeParsing.durationSeconds(t) {
                 if role == .testTime { testTimeWasText = true }
                 return d
             }
@@ -449,7 +449,7 @@ public struct CyclerRecordReader {
             default: return v
             }
         case .text(let t):
-            guard let naive = TimeParsing.naiveEpochSeconds(Substring(t).utf8, order: dateOrder) else { return nil }
+            guard let naive = TimeParsing.naiveEpochSeconds(t, order: dateOrder) else { return nil }
             return wallClock.unixSeconds(naive: naive)
         case .missing: return nil
         }

@@ -8,6 +8,16 @@ enum TimeParsing {
 
     /// Seconds since 1970 of the naive wall-clock time (no zone applied), or nil.
     static func naiveEpochSeconds(_ text: Substring.UTF8View, order: DateOrder?) -> Double? {
+        var copy = String(Substring(text))
+        return copy.withUTF8 { naiveEpochSeconds(bytes: $0, order: order) }
+    }
+
+    static func naiveEpochSeconds(_ text: String, order: DateOrder?) -> Double? {
+        var copy = text
+        return copy.withUTF8 { naiveEpochSeconds(bytes: $0, order: order) }
+    }
+
+    static func naiveEpochSeconds(bytes text: UnsafeBufferPointer<UInt8>, order: DateOrder?) -> Double? {
         var numbers = SmallNumbers()
         var firstSeparator: UInt8 = 0
         var current: Double = 0
@@ -119,6 +129,16 @@ enum TimeParsing {
     /// `HH:MM:SS(.fff)`, `MM:SS`, `Nd HH:MM:SS`, with `.` or `,` before the fraction. Hours may
     /// exceed 24 (BTSDA writes `144:02:18`).
     static func durationSeconds(_ text: Substring.UTF8View) -> Double? {
+        var copy = String(Substring(text))
+        return copy.withUTF8 { durationSeconds(bytes: $0) }
+    }
+
+    static func durationSeconds(_ text: String) -> Double? {
+        var copy = text
+        return copy.withUTF8 { durationSeconds(bytes: $0) }
+    }
+
+    static func durationSeconds(bytes text: UnsafeBufferPointer<UInt8>) -> Double? {
         var seconds = 0.0
         var days: Double = 0
         var current: Double = 0
