@@ -1,3 +1,4 @@
+import Foundation
 @testable import CyclerReaders
 import Testing
 
@@ -26,4 +27,19 @@ import Testing
     #expect(TimeParsing.naiveEpochSeconds(Substring("10/21/2019 11:59:59 PM").utf8, order: nil) == unix("2019-10-21T23:59:59"))
     #expect(abs(TimeParsing.naiveEpochSeconds(Substring("\t09/20/2024 08:32:34.558").utf8, order: nil)! - unix("2024-09-20T08:32:34.558")) < 1e-6)
     #expect(TimeParsing.naiveEpochSeconds(Substring("13/45/2020 10:00:00").utf8, order: nil) == nil)
+}
+
+@Test func byteParserAgreesWithTheStandardLibraryOnRandomNumbers() {
+    var generator = SystemRandomNumberGenerator()
+    for _ in 0..<20_000 {
+        let magnitude = Double.random(in: -12...12, using: &generator)
+        let value = (Bool.random(using: &generator) ? -1 : 1) * Double.random(in: 1..<10, using: &generator) * pow(10, magnitude.rounded())
+        let digits = Int.random(in: 1...17, using: &generator)
+        for text in [String(format: "%.\(digits)g", value), String(format: "%.\(digits)E", value), String(format: "%.\(min(digits, 12))f", value)] {
+            let expected = Double(text)
+            #expect(FastNumberParser.parse(text) == expected, "\(text)")
+            let comma = text.replacingOccurrences(of: ".", with: ",")
+            #expect(FastNumberParser.parse(comma, decimalSeparator: UInt8(ascii: ",")) == expected, "\(comma)")
+        }
+    }
 }

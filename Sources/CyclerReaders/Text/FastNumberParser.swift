@@ -29,36 +29,42 @@ enum FastNumberParser {
         if base[i] == UInt8(ascii: "-") { negative = true; i += 1 } else if base[i] == UInt8(ascii: "+") { i += 1 }
         var mantissa: UInt64 = 0
         var significantDigits = 0
-        var droppedDigits = 0
         var fractionDigits = 0
         var sawDigit = false
-        var sawDecimal = false
+        // Integer part (leading zeros are not significant).
+        while i < end, base[i] == 0x30 { i += 1; sawDigit = true }
         while i < end {
-            let c = base[i]
-            if c &- 0x30 < 10 {
+            let d = base[i] &- 0x30
+            if d < 10 {
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                significantDigits += 1
                 sawDigit = true
-                if significantDigits < 19 {
-                    if mantissa != 0 || c != 0x30 { significantDigits += 1 }
-                    mantissa = mantissa &* 10 &+ UInt64(c &- 0x30)
-                    if sawDecimal { fractionDigits += 1 }
-                } else {
-                    if !sawDecimal { droppedDigits += 1 }
-                }
                 i += 1
-            } else if c == decimalSeparator, !sawDecimal {
-                sawDecimal = true
-                i += 1
-            } else if let g = groupingSeparator, c == g, !sawDecimal, sawDigit,
-                      i + 3 < end || i + 3 == end,
-                      isDigitRun(base, i + 1, 3, end),
+            } else if let g = groupingSeparator, base[i] == g, sawDigit, isDigitRun(base, i + 1, 3, end),
                       i + 4 >= end || base[i + 4] &- 0x30 >= 10 {
                 i += 1
             } else {
                 break
             }
         }
+        // Fraction.
+        if i < end, base[i] == decimalSeparator {
+            i += 1
+            if mantissa == 0 {
+                while i < end, base[i] == 0x30 { i += 1; fractionDigits += 1; sawDigit = true }
+            }
+            while i < end {
+                let d = base[i] &- 0x30
+                if d >= 10 { break }
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                significantDigits += 1
+                fractionDigits += 1
+                sawDigit = true
+                i += 1
+            }
+        }
         if !sawDigit { return nil }
-        var exponent = droppedDigits - fractionDigits
+        var exponent = -fractionDigits
         if i < end {
             let c = base[i]
             guard c == UInt8(ascii: "e") || c == UInt8(ascii: "E") else { return nil }
@@ -75,17 +81,15 @@ enum FastNumberParser {
             if expDigits == 0 || i != end { return nil }
             exponent += expNegative ? -e : e
         }
-        if significantDigits >= 19 || droppedDigits > 0 {
+        if significantDigits > 19 || (significantDigits == 19 && mantissa >= (1 << 53)) {
             return slowParse(base, startIndex, endIndex, decimalSeparator: decimalSeparator, groupingSeparator: groupingSeparator)
         }
         var value = Double(mantissa)
-        if exponent == 0 {
+        if exponent == 0 || mantissa == 0 {
         } else if exponent > 0, exponent <= 22, mantissa < (1 << 53) {
             value *= exactPowersOfTen[exponent]
         } else if exponent < 0, exponent >= -22, mantissa < (1 << 53) {
             value /= exactPowersOfTen[-exponent]
-        } else if mantissa == 0 {
-            value = 0
         } else {
             return slowParse(base, startIndex, endIndex, decimalSeparator: decimalSeparator, groupingSeparator: groupingSeparator)
         }
