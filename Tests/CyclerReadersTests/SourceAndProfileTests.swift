@@ -254,3 +254,45 @@ func resumePoint(path: String, layout: TextLayout, records: Int) throws -> Delim
     for _ in 0..<records { _ = try source.next(into: &row) }
     return source.resumePoint
 }
+
+@Test func bdfOutputReadsBackThroughTheGenericProfile() throws {
+    let library = try FixturePaths.library()
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("roundtrip-\(UUID().uuidString).csv").path
+    _ = try BatteryDataFormatWriter.convert(path: FixturePaths.fixture("arbin_csv/arbin_example.csv"), outputPath: out, library: library)
+    let original = try InspectReport.inspect(path: FixturePaths.fixture("arbin_csv/arbin_example.csv"), library: library)
+    let back = try InspectReport.inspect(path: out, library: library)
+    #expect(back.format == "generic_bdf_csv")
+    #expect(back.rows == original.rows)
+    #expect(back.cycles == original.cycles)
+    #expect(back.voltageMaxVolts == original.voltageMaxVolts)
+    #expect(back.firstUnixTimeSeconds == original.firstUnixTimeSeconds)
+}
+
+@Test func aLabCanMapItsOwnCSVWithAProfileFile() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("labprofiles-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let profile = """
+    {"name": "our_rig", "vendor": "home-made", "containers": ["text"], "priority": 50,
+     "detect": {"headerColumns": [["t_min", "U_mV", "I_uA"]]},
+     "text": {"delimiters": ["semicolon"], "decimal": "comma"},
+     "columns": {"testTime": [{"name": "t_min", "unit": "min"}], "voltage": [{"name": "U_mV", "unit": "mV"}],
+                 "current": [{"name": "I_uA", "unit": "uA"}], "cycle": [{"name": "zyklus"}], "capacity": [{"name": "Q_mAh", "unit": "mAh"}],
+                 "state": [{"name": "modus"}]},
+     "states": [{"label": "L", "step": "ccCharge"}, {"label": "E", "step": "ccDischarge"}, {"label": "P", "step": "rest"}],
+     "currentSign": "positiveIsDischarge", "capacityCounter": "perStep", "cycleNumbering": "column"}
+    """
+    try Data(profile.utf8).write(to: dir.appendingPathComponent("our_rig.json"))
+    let library = try ProfileLibrary.load(searchPath: [dir.path, FixturePaths.profiles.path])
+    let csv = "t_min;U_mV;I_uA;zyklus;Q_mAh;modus\n0;3700,5;-500;1;0;L\n1;3710,5;-500;1;0,5;L\n2;3600;500;1;0,25;E\n"
+    let path = try FixturePaths.temporaryFile("rig.csv", text: csv)
+    var reader = try CyclerFile.open(path: path, library: library)
+    let first = try #require(try reader.next())
+    #expect(reader.profile.name == "our_rig")
+    #expect(first.sample.voltageVolts == 3.7005)
+    #expect(first.sample.currentAmperes == 0.0005)
+    let second = try #require(try reader.next())
+    #expect(second.sample.testTimeSeconds == 60)
+    let report = try InspectReport.inspect(path: path, library: library)
+    #expect(report.perCycle[1]?.charge == 0.0005)
+    #expect(report.perCycle[1]?.discharge == 0.00025)
+}

@@ -446,7 +446,10 @@ public struct CyclerRecordReader {
             switch c.unit ?? "unix_s" {
             case "unix_ms": return v / 1000
             case "excel_days", "ole_days": return wallClock.unixSeconds(naive: (v - 25569) * 86400)
-            default: return v
+            default:
+                // A day number (Excel / OLE, 1900-2170) where epoch seconds were expected.
+                if v > 1, v < 100_000 { return wallClock.unixSeconds(naive: (v - 25569) * 86400) }
+                return v
             }
         case .text(let t):
             guard let naive = TimeParsing.naiveEpochSeconds(t, order: dateOrder) else { return nil }
