@@ -1,0 +1,32 @@
+import CellModel
+
+/// One time-series record in our units (SI, positive current = charge) together with the
+/// instrument's own facts that the normalised sample cannot carry: its cycle numbering, step,
+/// state label and raw capacity counters, which cycle summaries must be computed from.
+public struct CyclerRecord: Sendable, Hashable {
+    public var sample: Sample
+    /// 0-based index of the record in the source (resume position).
+    public var recordIndex: Int
+    /// Cycle as the instrument (or its export software's rule) numbers it; never renumbered.
+    public var instrumentCycle: Int?
+    public var stepNumber: Int?
+    public var halfCycle: Int?
+    public var stateLabel: String?
+    public var direction: CurrentDirection
+    /// The test-time column converted to seconds, as written (not rebased, not resumed).
+    public var testTimeAsWrittenSeconds: Double?
+    /// Capacity counters in Ah, as the instrument scopes them (step, half cycle, cycle).
+    public var chargeCounterAmpHours: Double?
+    public var dischargeCounterAmpHours: Double?
+    /// Single counter whose direction is the state's (or, for signed counters, its sign).
+    public var capacityCounterAmpHours: Double?
+    public var capacityCounterIsSigned: Bool
+}
+
+public enum CurrentDirection: Sendable, Hashable {
+    case charge, discharge, rest, unknown
+
+    init(_ stepType: StepType) {
+        if stepType.isCharge { self = .charge } else if stepType.isDischarge { self = .discharge } else if stepType == .rest { self = .rest } else { self = .unknown }
+    }
+}

@@ -1,0 +1,579 @@
+import CellModel
+import Foundation
+
+/// Applies a `CyclerProfile` to any `RawRecordSource` (text or binary), yielding `CyclerRecord`s
+/// in our units, and refuses files that fail the sanity checks instead of reading them
+/// half-right: the test-time scale must agree with the instrument's own clock, the current sign
+/// with its state labels, and test time must not run backwards unless the clock shows a resumed test.
+public struct CyclerRecordReader {
+    public let profile: CyclerProfile
+    public let sourceFormat: String
+    public let metadata: [String: String]
+    /// Things a user should know that did not make the file unreadable.
+    public private(set) var warnings: [String] = []
+    /// Whether the file has a test-time column (inspect prints null otherwise).
+    public var hasTestTimeColumn: Bool { columns[.testTime] != nil }
+    public var hasTimestamps: Bool { columns[.timestamp] != nil || startUnixSeconds != nil }
+    public var hasTemperature: Bool { columns[.temperature] != nil }
+    public var position: Int { source.position }
+    /// The instrument's own per-cycle capacities (Ah), where it writes them (LAND's Cycle sheet).
+    public var instrumentCycleSummary: [Int: (charge: Double, discharge: Double)]?
+
+    private var source: any RawRecordSource
+    private let file: String
+    private var row: [RawValue]
+    private var columns: [ColumnRole: ResolvedColumn] = [:] {
+        didSet { slots = ColumnRole.allCases.map { columns[$0] } }
+    }
+    /// `columns` by role ordinal: the per-record path must not hash enum strings.
+    private var slots: [ResolvedColumn?] = []
+    private var testTimeScale: Double = 1
+    private var wallClock: WallClock
+    private let dateOrder: TimeParsing.DateOrder?
+    private let startUnixSeconds: Double?
+    private let states: [CompiledStateRule]
+
+    /// What the reader carries from one record to the next, so that following a growing file
+    /// can stop and pick up later (with `DelimitedTextSource.ResumePoint`) without renumbering
+    /// rule-derived cycles or re-basing a resumed test.
+    public struct State: Sendable, Hashable, Codable {
+        var testTimeScale: Double
+        var previousTestTime: Double?
+        var previousUnix: Double?
+        var firstUnix: Double?
+        var firstTestTimeForSpan: Double?
+        var testTimeOffset: Double
+        var derivedTimeBase: Double
+        var previousStepTime: Double?
+        var previousDerivedTime: Double?
+        var firstUnixForDerived: Double?
+        var previousCycle: Int?
+        var ruleCycle: Int
+        var firstActiveDirection: Int?
+        var lastActiveDirection: Int?
+    }
+
+    private static func code(_ d: CurrentDirection?) -> Int? {
+        switch d { case .charge: 1; case .discharge: 2; case .rest: 3; case .unknown: 4; case nil: nil }
+    }
+
+    private static func direction(_ c: Int?) -> CurrentDirection? {
+        switch c { case 1: .charge; case 2: .discharge; case 3: .rest; case 4: .unknown; default: nil }
+    }
+
+    /// The carried state after the last record returned (take it together with the source's resume point).
+    public var state: State {
+        State(testTimeScale: testTimeScale, previousTestTime: previousTestTime, previousUnix: previousUnix, firstUnix: firstUnix,
+              firstTestTimeForSpan: firstTestTimeForSpan, testTimeOffset: testTimeOffset, derivedTimeBase: derivedTimeBase,
+              previousStepTime: previousStepTime, previousDerivedTime: previousDerivedTime, firstUnixForDerived: firstUnixForDerived,
+              previousCycle: previousCycle, ruleCycle: ruleCycle,
+              firstActiveDirection: Self.code(firstActiveDirection), lastActiveDirection: Self.code(lastActiveDirection))
+    }
+
+    /// Continues from `state`, saved by an earlier reader of the same file.
+    public mutating func restore(_ state: State) {
+        testTimeScale = state.testTimeScale
+        previousTestTime = state.previousTestTime
+        previousUnix = state.previousUnix
+        firstUnix = state.firstUnix
+        firstTestTimeForSpan = state.firstTestTimeForSpan
+        testTimeOffset = state.testTimeOffset
+        derivedTimeBase = state.derivedTimeBase
+        previousStepTime = state.previousStepTime
+        previousDerivedTime = state.previousDerivedTime
+        firstUnixForDerived = state.firstUnixForDerived
+        previousCycle = state.previousCycle
+        ruleCycle = state.ruleCycle
+        firstActiveDirection = Self.direction(state.firstActiveDirection)
+        lastActiveDirection = Self.direction(state.lastActiveDirection)
+        scaleDecided = true
+    }
+
+    // Running state.
+    private var pending: [CyclerRecord] = []
+    private var pendingIndex = 0
+    private var scaleDecided = false
+    private var previousTestTime: Double?
+    private var previousUnix: Double?
+    private var firstUnix: Double?
+    private var firstTestTimeForSpan: Double?
+    private var testTimeOffset: Double = 0
+    private var derivedTimeBase: Double = 0
+    private var previousStepTime: Double?
+    private var previousDerivedTime: Double?
+    private var previousCycle: Int?
+    private var ruleCycle = 1
+    private var firstActiveDirection: CurrentDirection?
+    private var lastActiveDirection: CurrentDirection?
+    private var signAgree = 0
+    private var signDisagree = 0
+    private var signCheckedAt = 0
+    private var previousElapsed: Double?
+    private var lastStateLabel: String?
+    private var lastStepType: StepType = .unknown
+
+    struct ResolvedColumn {
+        var index: Int
+        var name: String
+        var unit: String?
+        var scale: Double
+    }
+
+    struct CompiledStateRule {
+        enum Kind { case exact, prefix, contains }
+        var kind: Kind
+        var label: String
+        var step: StepType
+    }
+
+    public init(source: any RawRecordSource, profile: CyclerProfile, file: String, timeZoneOverride: String? = nil) throws {
+        self.source = source
+        self.profile = profile
+        self.file = file
+        self.sourceFormat = source.format
+        self.metadata = source.metadata
+        self.row = Array(repeating: .missing, count: source.columnNames.count)
+        let zoneName = timeZoneOverride ?? profile.timeZone ?? "UTC"
+        guard let zone = TimeZone(identifier: zoneName) else {
+            throw CyclerReadError(file: file, reason: "unknown time zone '\(zoneName)' in profile \(profile.name)")
+        }
+        self.wallClock = WallClock(zone: zone)
+        self.dateOrder = profile.dateOrder.flatMap { TimeParsing.DateOrder(rawValue: $0) }
+        self.states = (profile.states ?? []).map { rule in
+            let kind: CompiledStateRule.Kind = switch rule.match ?? "exact" {
+            case "prefix": .prefix
+            case "contains": .contains
+            default: .exact
+            }
+            return CompiledStateRule(kind: kind, label: rule.label.lowercased(), step: rule.step.stepType)
+        }
+        let resolved = try Self.resolveColumns(names: source.columnNames, profile: profile, file: file)
+        self.columns = resolved
+        self.slots = ColumnRole.allCases.map { resolved[$0] }
+        if let unit = columns[.testTime]?.unit { testTimeScale = Self.timeScale(unit) ?? 1 }
+        // Absolute start from the header, for files whose records carry only elapsed time.
+        var start: Double? = nil
+        if columns[.timestamp] == nil {
+            for key in profile.startTimeKeys ?? [] {
+                if let text = Self.lookup(metadata: source.metadata, key: key),
+                   let naive = TimeParsing.naiveEpochSeconds(Substring(text).utf8, order: dateOrder) {
+                    var clock = WallClock(zone: zone)
+                    start = clock.unixSeconds(naive: naive)
+                    break
+                }
+            }
+        }
+        self.startUnixSeconds = start
+        // Nothing to decide when there is no clock to check against or no unit choice.
+        scaleDecided = columns[.timestamp] == nil || columns[.testTime] == nil
+    }
+
+    static func lookup(metadata: [String: String], key: String) -> String? {
+        if let v = metadata[key] { return v }
+        let wanted = key.lowercased().trimmingCharacters(in: .whitespaces)
+        for (k, v) in metadata where k.lowercased().trimmingCharacters(in: .whitespaces) == wanted { return v }
+        return nil
+    }
+
+    /// Column names compared loosely: case, spaces, a BOM and the ways `µ` gets mangled
+    /// (Windows-1252 read as UTF-8) do not matter.
+    static func normalisedName(_ name: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        for scalar in name.unicodeScalars {
+            switch scalar {
+            case " ", "\t", "\u{FEFF}", "\u{A0}": continue
+            case "\u{FFFD}", "\u{B5}", "\u{3BC}": scalars.append("u")
+            default:
+                if scalar.value >= 0x41, scalar.value <= 0x5A {
+                    scalars.append(Unicode.Scalar(scalar.value + 32)!)
+                } else {
+                    scalars.append(scalar)
+                }
+            }
+        }
+        return String(scalars)
+    }
+
+    static func resolveColumns(names: [String], profile: CyclerProfile, file: String) throws -> [ColumnRole: ResolvedColumn] {
+        var exact: [String: Int] = [:]
+        var loose: [String: Int] = [:]
+        for (i, n) in names.enumerated() {
+            if exact[n] == nil { exact[n] = i }
+            let key = normalisedName(n)
+            if loose[key] == nil { loose[key] = i }
+        }
+        var resolved: [ColumnRole: ResolvedColumn] = [:]
+        for role in ColumnRole.allCases {
+            guard let candidates = profile.columns[role] else { continue }
+            for candidate in candidates {
+                if let i = exact[candidate.name] ?? loose[normalisedName(candidate.name)] {
+                    resolved[role] = ResolvedColumn(index: i, name: names[i], unit: candidate.unit, scale: scale(unit: candidate.unit, role: role))
+                    break
+                }
+            }
+        }
+        func require(_ role: ColumnRole, _ what: String) throws {
+            if resolved[role] == nil {
+                let looked = (profile.columns[role] ?? []).map(\.name).joined(separator: ", ")
+                throw CyclerReadError(file: file, reason: "profile \(profile.name): no \(what) column (looked for: \(looked.isEmpty ? "none configured" : looked)); the file has: \(names.joined(separator: ", "))")
+            }
+        }
+        try require(.voltage, "voltage")
+        if resolved[.current] == nil, resolved[.chargeIncrement] == nil { try require(.current, "current") }
+        if resolved[.testTime] == nil, resolved[.timestamp] == nil, resolved[.stepTime] == nil { try require(.testTime, "test time") }
+        switch profile.cycleNumbering {
+        case .column: if resolved[.halfCycle] == nil { try require(.cycle, "cycle") }
+        case .halfCycleDiv2: try require(.halfCycle, "half cycle")
+        case .chargeAfterDischarge, .firstDirectionRepeats:
+            if resolved[.state] == nil, resolved[.current] == nil { try require(.state, "state") }
+        }
+        return resolved
+    }
+
+    static func timeScale(_ unit: String) -> Double? {
+        switch unit.lowercased() {
+        case "s", "sec", "second", "seconds", "hms": 1
+        case "ms": 0.001
+        case "min", "minute", "minutes": 60
+        case "h", "hour", "hours": 3600
+        case "d", "day", "days": 86400
+        default: nil
+        }
+    }
+
+    static func scale(unit: String?, role: ColumnRole) -> Double {
+        guard let unit else { return 1 }
+        switch unit {
+        case "V", "A", "Ah", "Wh", "C", "K": return 1
+        case "mV", "mA", "mAh", "mWh": return 1e-3
+        case "uA", "µA", "uAh", "µAh", "uV", "µV": return 1e-6
+        case "nA", "nAh": return 1e-9
+        case "kWh", "kAh": return 1e3
+        default: return timeScale(unit) ?? 1
+        }
+    }
+
+    // MARK: reading
+
+    /// The next normalised record, or nil at the end of the file.
+    public mutating func next() throws -> CyclerRecord? {
+        if pendingIndex < pending.count {
+            let record = pending[pendingIndex]
+            pendingIndex += 1
+            if pendingIndex == pending.count { pending.removeAll(keepingCapacity: false); pendingIndex = 0 }
+            return record
+        }
+        if !scaleDecided {
+            try decideTestTimeScale()
+            return try next()
+        }
+        guard var record = try readRecord() else {
+            try finish()
+            return nil
+        }
+        try postProcess(&record)
+        return record
+    }
+
+    /// Buffers the first records until the instrument's clock has advanced enough to tell which
+    /// unit the test-time column is in (bounded: at most 20 000 records).
+    private mutating func decideTestTimeScale() throws {
+        var buffered: [CyclerRecord] = []
+        var decided = false
+        let declared = testTimeScale
+        var candidates = [declared]
+        for unit in profile.alternativeTestTimeUnits ?? [] {
+            if let s = Self.timeScale(unit), !candidates.contains(s) { candidates.append(s) }
+        }
+        var origin: (raw: Double, unix: Double, index: Int)? = nil
+        while buffered.count < 20_000, let record = try readRecord() {
+            buffered.append(record)
+            if testTimeWasText { candidates = [declared] }
+            guard let raw = record.testTimeAsWrittenSeconds, record.sample.unixTimeSeconds.isFinite else { continue }
+            let rawUnscaled = raw / testTimeScale
+            guard let o = origin else { origin = (rawUnscaled, record.sample.unixTimeSeconds, record.recordIndex); continue }
+            let wall = record.sample.unixTimeSeconds - o.unix
+            if wall >= 10 {
+                let elapsedRaw = rawUnscaled - o.raw
+                let tolerance = max(2.5, 0.1 * wall)
+                if let scale = candidates.first(where: { abs(elapsedRaw * $0 - wall) <= tolerance }) {
+                    if scale != declared {
+                        warnings.append("test-time column '\(columns[.testTime]!.name)' read in \(Self.unitName(scale)) (its values agree with the instrument's timestamps only in that unit)")
+                    }
+                    testTimeScale = scale
+                    decided = true
+                } else {
+                    throw CyclerReadError(
+                        file: file, location: "records \(o.index)–\(record.recordIndex)",
+                        reason: "time scale disagrees with the instrument's timestamps: test time '\(columns[.testTime]!.name)' advances \(elapsedRaw) (×\(declared) s) while the clock advances \(wall) s; wrong unit in profile \(profile.name)?")
+                }
+                break
+            }
+        }
+        _ = decided
+        scaleDecided = true
+        // Re-derive the buffered records' times now that the scale is known.
+        for k in buffered.indices where testTimeScale != declared {
+            if let raw = buffered[k].testTimeAsWrittenSeconds {
+                let rescaled = raw / declared * testTimeScale
+                buffered[k].testTimeAsWrittenSeconds = rescaled
+                buffered[k].sample.testTimeSeconds = rescaled
+                if startUnixSeconds != nil, columns[.timestamp] == nil { buffered[k].sample.unixTimeSeconds = startUnixSeconds! + rescaled }
+            }
+        }
+        for k in buffered.indices { try postProcess(&buffered[k]) }
+        pending = buffered
+        pendingIndex = 0
+    }
+
+    static func unitName(_ scale: Double) -> String {
+        switch scale { case 60: "minutes"; case 3600: "hours"; case 0.001: "milliseconds"; default: "seconds" }
+    }
+
+    private mutating func finish() throws {
+        try checkSign(final: true)
+        if let text = source as? DelimitedTextSource, text.finalRecordTruncated, !finishedOnce {
+            warnings.append("the last record (\(text.position - 1)) is cut short: its missing fields are read as absent")
+        }
+        finishedOnce = true
+    }
+
+    /// Sign and resumed-test checks, and the rule-derived cycle numbers, in record order.
+    private mutating func postProcess(_ record: inout CyclerRecord) throws {
+        // Resumed tests: test time restarting while the clock goes on.
+        if slots[ColumnRole.testTime.ordinal] != nil {
+            let written = record.sample.testTimeSeconds
+            if let previous = previousTestTime, written + testTimeOffset < previous - 1 {
+                if let pu = previousUnix, record.sample.unixTimeSeconds.isFinite, record.sample.unixTimeSeconds >= pu - 1 {
+                    let newOffset = previous + max(0, record.sample.unixTimeSeconds - pu) - written
+                    warnings.append("test time restarts at record \(record.recordIndex) (\(written) s after \(previous - testTimeOffset) s) while the instrument's clock goes on: a resumed test; test time continued from the clock")
+                    testTimeOffset = newOffset
+                } else {
+                    throw CyclerReadError(file: file, location: "record \(record.recordIndex)", reason: "test time runs backwards (\(previous) s, then \(written + testTimeOffset) s) and no instrument clock shows a resumed test")
+                }
+            }
+            record.sample.testTimeSeconds = written + testTimeOffset
+            previousTestTime = record.sample.testTimeSeconds
+        }
+        if record.sample.unixTimeSeconds.isFinite {
+            if let firstUnix, let firstTest = firstTestTimeForSpan, slots[ColumnRole.testTime.ordinal] != nil, slots[ColumnRole.timestamp.ordinal] != nil {
+                let wall = record.sample.unixTimeSeconds - firstUnix
+                let test = record.sample.testTimeSeconds - firstTest
+                // Test time can lag the clock (pauses) but never outrun it by much.
+                if test > wall * 1.05 + 3700 {
+                    throw CyclerReadError(file: file, location: "record \(record.recordIndex)", reason: "test time (\(test) s elapsed) runs ahead of the instrument's clock (\(wall) s elapsed): wrong time unit in profile \(profile.name)?")
+                }
+            } else if firstUnix == nil {
+                firstUnix = record.sample.unixTimeSeconds
+                firstTestTimeForSpan = record.sample.testTimeSeconds
+            }
+            previousUnix = record.sample.unixTimeSeconds
+        }
+        // Sign convention against the state labels.
+        if profile.currentSign != .fromState, record.stateLabel != nil, abs(record.sample.currentAmperes) > 1e-9 {
+            if record.direction == .charge { if record.sample.currentAmperes > 0 { signAgree += 1 } else { signDisagree += 1 } }
+            if record.direction == .discharge { if record.sample.currentAmperes < 0 { signAgree += 1 } else { signDisagree += 1 } }
+            if signAgree + signDisagree >= signCheckedAt + 200 { try checkSign(final: false) }
+        }
+        // Cycle numbering rules that the instrument leaves to its export software.
+        switch profile.cycleNumbering {
+        case .chargeAfterDischarge:
+            if record.direction == .charge, lastActiveDirection == .discharge { ruleCycle += 1 }
+            if record.instrumentCycle == nil { record.instrumentCycle = ruleCycle }
+        case .firstDirectionRepeats:
+            if record.direction == .charge || record.direction == .discharge {
+                if firstActiveDirection == nil { firstActiveDirection = record.direction }
+                if record.direction == firstActiveDirection, let last = lastActiveDirection, last != record.direction { ruleCycle += 1 }
+            }
+            if record.instrumentCycle == nil { record.instrumentCycle = ruleCycle }
+        case .column, .halfCycleDiv2:
+            break
+        }
+        if record.direction == .charge || record.direction == .discharge { lastActiveDirection = record.direction }
+        if let cycle = record.instrumentCycle { record.sample.cycleIndex = Int32(clamping: cycle) }
+    }
+
+    private mutating func checkSign(final: Bool) throws {
+        signCheckedAt = signAgree + signDisagree
+        let total = signAgree + signDisagree
+        guard total >= (final ? 5 : 200) else { return }
+        if Double(signDisagree) > 0.2 * Double(total) {
+            let convention = profile.currentSign == .positiveIsCharge ? "positive = charge" : "positive = discharge"
+            throw CyclerReadError(file: file, location: "first \(total) labelled records", reason: "current sign contradicts the instrument's state labels in \(signDisagree) of \(total) charge/discharge records; profile \(profile.name) says \(convention)")
+        }
+    }
+
+    // MARK: one raw record
+
+    private func number(_ role: ColumnRole) -> Double? {
+        guard let c = slots[role.ordinal] else { return nil }
+        if case .number(let v) = row[c.index] { return v * c.scale }
+        if case .text(let t) = row[c.index] {
+            if let v = FastNumberParser.parse(t) { return v * c.scale }
+            if let v = FastNumberParser.parse(t, decimalSeparator: UInt8(ascii: ",")) { return v * c.scale }
+        }
+        return nil
+    }
+
+    private func integer(_ role: ColumnRole) -> Int? {
+        guard let v = number(role), v.isFinite, abs(v) < 1e15 else { return nil }
+        return Int(v.rounded(.towardZero))
+    }
+
+    /// Seconds for a time column: numbers in the column's unit, or duration text.
+    private mutating func seconds(_ role: ColumnRole, numberScale: Double? = nil) -> Double? {
+        guard let c = slots[role.ordinal] else { return nil }
+        let scale = numberScale ?? c.scale
+        switch row[c.index] {
+        case .number(let v):
+            if role == .testTime { testTimeWasText = false }
+            return v * scale
+        case .text(let t):
+            if let d = TimeParsing.durationSeconds(t) {
+                if role == .testTime { testTimeWasText = true }
+                return d
+            }
+            if role == .testTime { testTimeWasText = false }
+            return FastNumberParser.parse(t).map { $0 * scale }
+        case .missing: return nil
+        }
+    }
+
+    private mutating func unixTime() -> Double? {
+        guard let c = slots[ColumnRole.timestamp.ordinal] else { return nil }
+        switch row[c.index] {
+        case .number(let v):
+            switch c.unit ?? "unix_s" {
+            case "unix_ms": return v / 1000
+            case "excel_days", "ole_days": return wallClock.unixSeconds(naive: (v - 25569) * 86400)
+            default:
+                // A day number (Excel / OLE, 1900-2170) where epoch seconds were expected.
+                if v > 1, v < 100_000 { return wallClock.unixSeconds(naive: (v - 25569) * 86400) }
+                return v
+            }
+        case .text(let t):
+            guard let naive = TimeParsing.naiveEpochSeconds(t, order: dateOrder) else { return nil }
+            return wallClock.unixSeconds(naive: naive)
+        case .missing: return nil
+        }
+    }
+
+    private mutating func stepType(label: String?, current: Double) -> StepType {
+        if let label {
+            if label == lastStateLabel { return lastStepType }
+            let lower = label.lowercased()
+            var found: StepType = .unknown
+            for rule in states {
+                let hit: Bool = switch rule.kind {
+                case .exact: lower == rule.label
+                case .prefix: lower.hasPrefix(rule.label)
+                case .contains: lower.contains(rule.label)
+                }
+                if hit { found = rule.step; break }
+            }
+            lastStateLabel = label
+            lastStepType = found
+            return found
+        }
+        if current > 1e-12 { return .constantCurrentCharge }
+        if current < -1e-12 { return .constantCurrentDischarge }
+        return .rest
+    }
+
+    private mutating func readRecord() throws -> CyclerRecord? {
+        let index = source.position
+        guard try source.next(into: &row) else { return nil }
+        let voltage = number(.voltage) ?? .nan
+        var label: String? = nil
+        if let c = slots[ColumnRole.state.ordinal] {
+            switch row[c.index] {
+            case .text(let t): label = t
+            case .number(let v): label = v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
+            case .missing: label = nil
+            }
+        }
+        // Time.
+        let writtenTestTime = seconds(.testTime, numberScale: testTimeScale)
+        var unix = unixTime()
+        let stepTime = seconds(.stepTime)
+        var testTime: Double
+        if let writtenTestTime {
+            testTime = writtenTestTime
+        } else if let unix {
+            if firstUnixForDerived == nil { firstUnixForDerived = unix }
+            testTime = unix - firstUnixForDerived!
+        } else if let stepTime {
+            if let p = previousStepTime, stepTime < p { derivedTimeBase += p }
+            previousStepTime = stepTime
+            testTime = derivedTimeBase + stepTime
+        } else {
+            let names = [ColumnRole.testTime, .timestamp, .stepTime].compactMap { slots[$0.ordinal]?.name }
+            throw CyclerReadError(file: file, location: "record \(index)", reason: "no readable time in this record (columns \(names.joined(separator: ", ")))")
+        }
+        if unix == nil, let start = startUnixSeconds { unix = start + testTime }
+        // Current.
+        var current: Double
+        if let i = number(.current) {
+            current = i
+        } else if let dq = number(.chargeIncrement) {
+            // EC-Lab binaries without a current column: the average current over the interval.
+            if let p = previousDerivedTime, testTime > p { current = dq * 3600 / (testTime - p) } else { current = 0 }
+        } else {
+            current = .nan
+        }
+        previousDerivedTime = testTime
+        if profile.currentSign == .positiveIsDischarge { current = -current }
+        let type = stepType(label: label, current: current)
+        var direction = CurrentDirection(type)
+        if label == nil, slots[ColumnRole.state.ordinal] != nil { direction = .unknown }
+        if profile.currentSign == .fromState {
+            if direction == .charge { current = abs(current) } else if direction == .discharge { current = -abs(current) }
+        }
+        var capacity: Double? = nil
+        var signed = false
+        if let q = number(.signedCapacity) { capacity = q; signed = true } else if let q = number(.capacity) { capacity = abs(q) }
+        let chargeCounter = number(.chargeCapacity).map(abs)
+        let dischargeCounter = number(.dischargeCapacity).map(abs)
+        var energy: Double? = number(.energy).map(abs)
+        if energy == nil, let ce = number(.chargeEnergy), let de = number(.dischargeEnergy) { energy = abs(ce) - abs(de) }
+        var cycle: Int? = nil
+        var halfCycle: Int? = nil
+        switch profile.cycleNumbering {
+        case .column:
+            cycle = integer(.cycle) ?? (slots[ColumnRole.cycle.ordinal] == nil ? integer(.halfCycle).map { $0 / 2 } : nil) ?? previousCycle
+            previousCycle = cycle
+        case .halfCycleDiv2:
+            halfCycle = integer(.halfCycle)
+            cycle = halfCycle.map { $0 / 2 } ?? previousCycle
+            previousCycle = cycle
+        default:
+            // Rule-numbered formats still take the instrument's own cycle column when a variant has one.
+            cycle = integer(.cycle)
+            halfCycle = integer(.halfCycle)
+        }
+        if halfCycle == nil { halfCycle = integer(.halfCycle) }
+        let step = integer(.step)
+        let sample = Sample(
+            unixTimeSeconds: unix ?? .nan,
+            testTimeSeconds: testTime,
+            voltageVolts: voltage,
+            currentAmperes: current,
+            capacityAmpHours: capacity ?? chargeCounter.flatMap { c in dischargeCounter.map { c - $0 } },
+            energyWattHours: energy,
+            temperatureCelsius: number(.temperature).map { slots[ColumnRole.temperature.ordinal]?.unit == "K" ? $0 - 273.15 : $0 },
+            stepIndex: step.map { Int32(clamping: $0) },
+            stepType: type,
+            cycleIndex: cycle.map { Int32(clamping: $0) }
+        )
+        return CyclerRecord(
+            sample: sample, recordIndex: index, instrumentCycle: cycle, stepNumber: step, halfCycle: halfCycle,
+            stateLabel: label, direction: direction, testTimeAsWrittenSeconds: writtenTestTime,
+            chargeCounterAmpHours: chargeCounter, dischargeCounterAmpHours: dischargeCounter,
+            capacityCounterAmpHours: capacity, capacityCounterIsSigned: signed
+        )
+    }
+
+    private var firstUnixForDerived: Double?
+    private var testTimeWasText = false
+    private var finishedOnce = false
+}
