@@ -1,6 +1,7 @@
 import ArgumentParser
 import CellDetection
 import CellModel
+import CyclerReaders
 import Foundation
 
 /// Offline detection on recorded Battery Data Format CSV files: no database, one JSON line per
@@ -12,7 +13,7 @@ struct DetectCommand: AsyncParsableCommand {
         abstract: "Run every failure detector on recorded files and print one JSON line per alert."
     )
 
-    @Argument(help: "BDF CSV files (test_time_second, current_ampere, voltage_volt; optional temperature_celsius, cycle_count, step_count).")
+    @Argument(help: "BDF CSV files (test_time_second, current_ampere, voltage_volt; optional temperature_celsius, cycle_count, step_count), or any cycler file `cellfleet inspect` reads.")
     var files: [String]
 
     @Option(help: "symmetric or full (default: inferred from the voltage).")
@@ -61,7 +62,9 @@ struct DetectCommand: AsyncParsableCommand {
         var failed = false
         for file in files {
             do {
-                let lines = try DetectionRun.jsonLines(forFileAt: file, options: options)
+                let lines = try Self.isBatteryDataFormatCSV(file)
+                    ? DetectionRun.jsonLines(forFileAt: file, options: options)
+                    : Self.jsonLinesFromCyclerFile(file, options: options)
                 FileHandle.standardOutput.write(Data(lines.utf8))
             } catch {
                 failed = true
@@ -69,6 +72,29 @@ struct DetectCommand: AsyncParsableCommand {
             }
         }
         if failed { throw ExitCode.failure }
+    }
+}
+
+extension DetectCommand {
+    /// A Battery Data Format CSV names `voltage_volt` in its first line; anything else is a
+    /// vendor file for the cycler readers.
+    static func isBatteryDataFormatCSV(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return true }
+        defer { try? handle.close() }
+        let head = String(decoding: handle.readData(ofLength: 4096), as: UTF8.self)
+        let firstLine = head.split(whereSeparator: \.isNewline).first ?? ""
+        return firstLine.contains("voltage_volt") && firstLine.contains("current_ampere")
+    }
+
+    /// Reads any cycler format the readers know (normalised to SI, positive current = charge)
+    /// and runs the detectors on it.
+    static func jsonLinesFromCyclerFile(_ path: String, options: DetectionOptions) throws -> String {
+        let library = try ProfileLibrary.standard(explicitDirectory: nil)
+        var reader = try CyclerFile.open(path: path, library: library)
+        var columns = SampleColumns()
+        while let record = try reader.next() { columns.append(record.sample) }
+        let cellID = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return DetectionRun.jsonLines(for: columns, cellID: cellID, file: path, options: options)
     }
 }
 
