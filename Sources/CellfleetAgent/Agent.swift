@@ -26,6 +26,7 @@ public actor Agent {
     private var registry: ChannelRegistry!
     private var link: ZMQSocketLoop?
     private var context: ZMQContext?
+    private var linkMonitor: AgentLinkMonitor?
 
     private struct ChannelState {
         var channelID: String
@@ -108,6 +109,7 @@ public actor Agent {
         defer {
             receiver.cancel()
             link.stop()
+            linkMonitor?.stop()
             context.terminate()
         }
         sendCursor = spool.firstUnackedID ?? (spool.lastAppendedID + 1)
@@ -258,11 +260,11 @@ public actor Agent {
 
     private func makeLink(context: ZMQContext) throws -> ZMQSocketLoop {
         let configuration = self.configuration
-        if !configuration.insecure {
-            logger.warning("CURVE is not available in this build yet; running the link unencrypted as with --insecure")
-        }
-        return try ZMQSocketLoop(name: "agent-link", context: context) { context in
+        let credentials = try AgentCredentials.load(for: configuration, logger: logger)
+        let link = try ZMQSocketLoop(name: "agent-link", context: context) { context in
             let socket = try ZMQSocket(context: context, type: .dealer)
+            try credentials?.configureClient(socket)
+            if credentials != nil { try socket.monitor(endpoint: AgentLinkMonitor.endpoint) }
             try socket.setRoutingID(configuration.agentID)
             try socket.setLinger(milliseconds: 0)
             // Do not queue onto a connection that is not up: the spool is our queue.
@@ -272,6 +274,8 @@ public actor Agent {
             try socket.connect(configuration.coordinatorEndpoint)
             return socket
         }
+        if credentials != nil { linkMonitor = try AgentLinkMonitor(context: context, logger: logger) }
+        return link
     }
 
     private func send(_ envelope: WireEnvelope) {
@@ -285,8 +289,8 @@ public actor Agent {
             hello.agentID = configuration.agentID
             hello.softwareVersion = CellfleetVersion.string
             hello.agentEpoch = spool.epoch
-            hello.minProtocolVersion = WireProtocol.supportedVersions.lowerBound
-            hello.maxProtocolVersion = WireProtocol.supportedVersions.upperBound
+            hello.minProtocolVersion = configuration.supportedProtocolVersions.lowerBound
+            hello.maxProtocolVersion = configuration.supportedProtocolVersions.upperBound
             hello.channels = channels.map { channel in
                 var info = Cellfleet_Wire_V1_Channel()
                 info.channelID = channel.channelID
@@ -347,6 +351,10 @@ public actor Agent {
         lastHeard = now
         switch envelope.body {
         case .welcome(let welcome):
+            guard configuration.supportedProtocolVersions.contains(welcome.protocolVersion) else {
+                fatalError = "the coordinator chose protocol version \(welcome.protocolVersion), which this agent (\(configuration.supportedProtocolVersions)) does not speak; upgrade the agent"
+                return
+            }
             welcomed = true
             credit = Int(max(1, min(welcome.credit, 10_000)))
             goBack(now: now, rehello: false)
@@ -384,7 +392,7 @@ public actor Agent {
             goBack(now: now, rehello: false)
         case .unsupportedProtocolVersion:
             logger.critical("the coordinator does not speak our protocol version", metadata: metadata)
-            fatalError = "the coordinator refused protocol version \(WireProtocol.version): \(error.message)"
+            fatalError = "the coordinator refused this agent's protocol versions \(configuration.supportedProtocolVersions): \(error.message)"
         case .internal:
             logger.warning("the coordinator could not commit; backing off", metadata: metadata)
             backoffUntil = now + 1
