@@ -27,6 +27,8 @@ public actor Agent {
     private var link: ZMQSocketLoop?
     private var context: ZMQContext?
     private var linkMonitor: AgentLinkMonitor?
+    private var receiver: Task<Void, Never>?
+    private var linkOpenedAt = 0.0
 
     private struct ChannelState {
         var channelID: String
@@ -99,16 +101,10 @@ public actor Agent {
 
         let context = try ZMQContext()
         self.context = context
-        let link = try makeLink(context: context)
-        self.link = link
-        let receiver = Task { [weak self] in
-            for await message in link.messages {
-                await self?.handle(message)
-            }
-        }
+        try openLink(context: context)
         defer {
-            receiver.cancel()
-            link.stop()
+            receiver?.cancel()
+            link?.stop()
             linkMonitor?.stop()
             context.terminate()
         }
@@ -131,6 +127,7 @@ public actor Agent {
             }
             try spool.sync()
             housekeeping(now: now)
+            reopenLinkIfRefused(now: now)
             try pump(now: now)
             if finishedProducing && spool.unackedEntryCount == 0 { break }
             try await Task.sleep(for: tick)
@@ -258,13 +255,42 @@ public actor Agent {
 
     // MARK: the link
 
+    private func openLink(context: ZMQContext) throws {
+        let link = try makeLink(context: context)
+        self.link = link
+        receiver = Task { [weak self] in
+            for await message in link.messages {
+                await self?.handle(message)
+            }
+        }
+        linkOpenedAt = Self.now()
+    }
+
+    /// libzmq gives up on a connection whose key the coordinator refused; a new socket tries
+    /// again (the key may have been allowed since), resending from the oldest unacknowledged.
+    private func reopenLinkIfRefused(now: Double) {
+        guard let linkMonitor, let context, now - linkOpenedAt >= 2, linkMonitor.takeRefusal() else { return }
+        receiver?.cancel()
+        link?.stop()
+        link = nil
+        linkMonitor.stop()
+        self.linkMonitor = nil
+        do {
+            try openLink(context: context)
+        } catch {
+            logger.error("could not reopen the link to the coordinator", metadata: ["error": "\(error)"])
+        }
+        goBack(now: now, rehello: true)
+    }
+
     private func makeLink(context: ZMQContext) throws -> ZMQSocketLoop {
         let configuration = self.configuration
         let credentials = try AgentCredentials.load(for: configuration, logger: logger)
+        let monitorEndpoint = "inproc://cellfleet-agent-link-monitor-\(UUID().uuidString)"
         let link = try ZMQSocketLoop(name: "agent-link", context: context) { context in
             let socket = try ZMQSocket(context: context, type: .dealer)
             try credentials?.configureClient(socket)
-            if credentials != nil { try socket.monitor(endpoint: AgentLinkMonitor.endpoint) }
+            if credentials != nil { try socket.monitor(endpoint: monitorEndpoint) }
             try socket.setRoutingID(configuration.agentID)
             try socket.setLinger(milliseconds: 0)
             // Do not queue onto a connection that is not up: the spool is our queue.
@@ -274,7 +300,7 @@ public actor Agent {
             try socket.connect(configuration.coordinatorEndpoint)
             return socket
         }
-        if credentials != nil { linkMonitor = try AgentLinkMonitor(context: context, logger: logger) }
+        if credentials != nil { linkMonitor = try AgentLinkMonitor(context: context, endpoint: monitorEndpoint, logger: logger) }
         return link
     }
 

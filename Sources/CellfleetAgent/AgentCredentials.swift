@@ -39,23 +39,25 @@ public struct AgentCredentials: Sendable {
 /// Watches the agent link's handshakes so that a refused key is said plainly in the log; to
 /// libzmq it is just a connection that keeps being retried.
 final class AgentLinkMonitor: Sendable {
-    static let endpoint = "inproc://cellfleet-agent-link-monitor"
     private let loop: ZMQSocketLoop
     private let task: Task<Void, Never>
+    private let refused = RefusalFlag()
 
-    init(context: ZMQContext, logger: Logger) throws {
+    init(context: ZMQContext, endpoint: String, logger: Logger) throws {
         loop = try ZMQSocketLoop(name: "agent-link-monitor", context: context) { context in
             let socket = try ZMQSocket(context: context, type: .pair)
             try socket.setLinger(milliseconds: 0)
-            try socket.connect(Self.endpoint)
+            try socket.connect(endpoint)
             return socket
         }
         let messages = loop.messages
+        let refused = self.refused
         task = Task {
             var refusals = 0
             for await message in messages {
                 switch ZMQMonitorEvent(frames: message.frames) {
                 case .handshakeFailedAuthentication(let status):
+                    refused.set()
                     refusals += 1
                     if refusals == 1 || refusals % 30 == 0 {
                         logger.error("the coordinator refused this agent's key (status \(status)): is its NAME.key in the coordinator's allow directory, and is --server-key the coordinator's key? Samples stay in the spool meanwhile",
@@ -71,8 +73,18 @@ final class AgentLinkMonitor: Sendable {
         }
     }
 
+    /// Whether the coordinator refused our key since the last call.
+    func takeRefusal() -> Bool { refused.take() }
+
     func stop() {
         loop.stop()
         task.cancel()
     }
+}
+
+final class RefusalFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    func take() -> Bool { lock.withLock { defer { value = false }; return value } }
 }
