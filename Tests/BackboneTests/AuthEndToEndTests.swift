@@ -24,6 +24,7 @@ import Testing
             "--simulate", "16", "--rate", "200", "--duration", "20",
             "--key", keys.agentSecret("e2e-agent").path, "--server-key", keys.coordinatorPublic.path,
         ])
+        defer { agent.terminate() }
         let status = await agent.waitForExit(timeoutSeconds: 120)
         #expect(status == 0, "agent stderr: \(agent.stderr.suffix(2000))")
         let report = try AgentReport.parse(agent.stdout)
