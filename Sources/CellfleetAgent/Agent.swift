@@ -29,6 +29,7 @@ public actor Agent {
     private var linkMonitor: AgentLinkMonitor?
     private var receiver: Task<Void, Never>?
     private var linkOpenedAt = 0.0
+    private var relinkDelaySeconds = 2.0
 
     private struct ChannelState {
         var channelID: String
@@ -269,7 +270,9 @@ public actor Agent {
     /// libzmq gives up on a connection whose key the coordinator refused; a new socket tries
     /// again (the key may have been allowed since), resending from the oldest unacknowledged.
     private func reopenLinkIfRefused(now: Double) {
-        guard let linkMonitor, let context, now - linkOpenedAt >= 2, linkMonitor.takeRefusal() else { return }
+        guard let linkMonitor, let context, now - linkOpenedAt >= relinkDelaySeconds, linkMonitor.takeRefusal() else { return }
+        // Back off while refused (2, 4, 8, 10 s…): each attempt is a warning in the coordinator's log.
+        relinkDelaySeconds = min(relinkDelaySeconds * 2, 10)
         receiver?.cancel()
         link?.stop()
         link = nil
@@ -382,6 +385,7 @@ public actor Agent {
                 return
             }
             welcomed = true
+            relinkDelaySeconds = 2
             credit = Int(max(1, min(welcome.credit, 10_000)))
             goBack(now: now, rehello: false)
             logger.info("welcomed by the coordinator", metadata: ["coordinator": "\(welcome.coordinatorID)", "credit": "\(credit)"])
