@@ -26,6 +26,10 @@ public actor Agent {
     private var registry: ChannelRegistry!
     private var link: ZMQSocketLoop?
     private var context: ZMQContext?
+    private var linkMonitor: AgentLinkMonitor?
+    private var receiver: Task<Void, Never>?
+    private var linkOpenedAt = 0.0
+    private var relinkDelaySeconds = 2.0
 
     private struct ChannelState {
         var channelID: String
@@ -100,16 +104,11 @@ public actor Agent {
 
         let context = try ZMQContext()
         self.context = context
-        let link = try makeLink(context: context)
-        self.link = link
-        let receiver = Task { [weak self] in
-            for await message in link.messages {
-                await self?.handle(message)
-            }
-        }
+        try openLink(context: context)
         defer {
-            receiver.cancel()
-            link.stop()
+            receiver?.cancel()
+            link?.stop()
+            linkMonitor?.stop()
             context.terminate()
         }
         sendCursor = spool.firstUnackedID ?? (spool.lastAppendedID + 1)
@@ -131,6 +130,7 @@ public actor Agent {
             }
             try spool.sync()
             housekeeping(now: now)
+            reopenLinkIfRefused(now: now)
             try pump(now: now)
             if finishedProducing && spool.unackedEntryCount == 0 { break }
             try await Task.sleep(for: tick)
@@ -276,13 +276,44 @@ public actor Agent {
 
     // MARK: the link
 
+    private func openLink(context: ZMQContext) throws {
+        let link = try makeLink(context: context)
+        self.link = link
+        receiver = Task { [weak self] in
+            for await message in link.messages {
+                await self?.handle(message)
+            }
+        }
+        linkOpenedAt = Self.now()
+    }
+
+    /// libzmq gives up on a connection whose key the coordinator refused; a new socket tries
+    /// again (the key may have been allowed since), resending from the oldest unacknowledged.
+    private func reopenLinkIfRefused(now: Double) {
+        guard let linkMonitor, let context, now - linkOpenedAt >= relinkDelaySeconds, linkMonitor.takeRefusal() else { return }
+        // Back off while refused (2, 4, 8, 10 s…): each attempt is a warning in the coordinator's log.
+        relinkDelaySeconds = min(relinkDelaySeconds * 2, 10)
+        receiver?.cancel()
+        link?.stop()
+        link = nil
+        linkMonitor.stop()
+        self.linkMonitor = nil
+        do {
+            try openLink(context: context)
+        } catch {
+            logger.error("could not reopen the link to the coordinator", metadata: ["error": "\(error)"])
+        }
+        goBack(now: now, rehello: true)
+    }
+
     private func makeLink(context: ZMQContext) throws -> ZMQSocketLoop {
         let configuration = self.configuration
-        if !configuration.insecure {
-            logger.warning("CURVE is not available in this build yet; running the link unencrypted as with --insecure")
-        }
-        return try ZMQSocketLoop(name: "agent-link", context: context) { context in
+        let credentials = try AgentCredentials.load(for: configuration, logger: logger)
+        let monitorEndpoint = "inproc://cellfleet-agent-link-monitor-\(UUID().uuidString)"
+        let link = try ZMQSocketLoop(name: "agent-link", context: context) { context in
             let socket = try ZMQSocket(context: context, type: .dealer)
+            try credentials?.configureClient(socket)
+            if credentials != nil { try socket.monitor(endpoint: monitorEndpoint) }
             try socket.setRoutingID(configuration.agentID)
             try socket.setLinger(milliseconds: 0)
             // Do not queue onto a connection that is not up: the spool is our queue.
@@ -292,6 +323,8 @@ public actor Agent {
             try socket.connect(configuration.coordinatorEndpoint)
             return socket
         }
+        if credentials != nil { linkMonitor = try AgentLinkMonitor(context: context, endpoint: monitorEndpoint, logger: logger) }
+        return link
     }
 
     private func send(_ envelope: WireEnvelope) {
@@ -305,8 +338,8 @@ public actor Agent {
             hello.agentID = configuration.agentID
             hello.softwareVersion = CellfleetVersion.string
             hello.agentEpoch = spool.epoch
-            hello.minProtocolVersion = WireProtocol.supportedVersions.lowerBound
-            hello.maxProtocolVersion = WireProtocol.supportedVersions.upperBound
+            hello.minProtocolVersion = configuration.supportedProtocolVersions.lowerBound
+            hello.maxProtocolVersion = configuration.supportedProtocolVersions.upperBound
             hello.channels = channels.map { channel in
                 var info = Cellfleet_Wire_V1_Channel()
                 info.channelID = channel.channelID
@@ -367,7 +400,12 @@ public actor Agent {
         lastHeard = now
         switch envelope.body {
         case .welcome(let welcome):
+            guard configuration.supportedProtocolVersions.contains(welcome.protocolVersion) else {
+                fatalError = "the coordinator chose protocol version \(welcome.protocolVersion), which this agent (\(configuration.supportedProtocolVersions)) does not speak; upgrade the agent"
+                return
+            }
             welcomed = true
+            relinkDelaySeconds = 2
             credit = Int(max(1, min(welcome.credit, 10_000)))
             goBack(now: now, rehello: false)
             logger.info("welcomed by the coordinator", metadata: ["coordinator": "\(welcome.coordinatorID)", "credit": "\(credit)"])
@@ -404,7 +442,7 @@ public actor Agent {
             goBack(now: now, rehello: false)
         case .unsupportedProtocolVersion:
             logger.critical("the coordinator does not speak our protocol version", metadata: metadata)
-            fatalError = "the coordinator refused protocol version \(WireProtocol.version): \(error.message)"
+            fatalError = "the coordinator refused this agent's protocol versions \(configuration.supportedProtocolVersions): \(error.message)"
         case .internal:
             logger.warning("the coordinator could not commit; backing off", metadata: metadata)
             backoffUntil = now + 1

@@ -1,6 +1,7 @@
 import Foundation
 import CellSimulator
 import TOMLKit
+import WireProtocol
 
 /// Everything an agent needs to run. Built from a TOML file (see `agents/simulated-16.toml`) and
 /// overridden by command-line flags for quick runs.
@@ -29,6 +30,12 @@ public struct AgentConfiguration: Sendable {
     public var maximumBatchSamples: Int = 5000
     public var acknowledgementTimeoutSeconds: Double = 5
     public var insecure = false
+    /// This agent's CURVE key pair (`NAME.key_secret`); NAME is the agent id. Required unless `insecure`.
+    public var keyFile: URL?
+    /// The coordinator's public key (`NAME.key`). Required unless `insecure`.
+    public var serverKeyFile: URL?
+    /// The wire protocol versions this agent offers in hello.
+    public var supportedProtocolVersions: ClosedRange<UInt32> = WireProtocol.supportedVersions
     public var cyclerMake = "simulated"
     public var cyclerModel = "cellfleet-sim"
 
@@ -55,11 +62,16 @@ public struct AgentConfiguration: Sendable {
         func string(_ t: TOMLTable, _ key: String) -> String? { t[key]?.string }
         func number(_ t: TOMLTable, _ key: String) -> Double? { t[key]?.double ?? t[key]?.int.map(Double.init) }
 
-        let known: Set<String> = ["agent_id", "coordinator", "spool", "simulate", "cycler"]
+        let known: Set<String> = ["agent_id", "key", "coordinator", "spool", "simulate", "cycler"]
         if let unknown = table.keys.first(where: { !known.contains($0) }) {
             throw Invalid(description: "\(url.path): unknown key '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
         }
-        guard let agentID = string(table, "agent_id") else { throw Invalid(description: "\(url.path): agent_id is required") }
+        func path(_ text: String) -> URL { URL(fileURLWithPath: text, relativeTo: url.deletingLastPathComponent()).standardizedFileURL }
+        let keyFile = string(table, "key").map(path)
+        // With a key, the key's name is the agent id (the coordinator knows it by that name).
+        guard let agentID = string(table, "agent_id") ?? keyFile.map({ AgentCredentials.agentID(forKeyFile: $0) }) else {
+            throw Invalid(description: "\(url.path): agent_id (or key) is required")
+        }
         guard let coordinator = table["coordinator"]?.table, let endpoint = string(coordinator, "endpoint") else {
             throw Invalid(description: "\(url.path): [coordinator] endpoint is required")
         }
@@ -70,6 +82,8 @@ public struct AgentConfiguration: Sendable {
             agentID: agentID, coordinatorEndpoint: endpoint,
             spoolDirectory: URL(fileURLWithPath: directory, relativeTo: url.deletingLastPathComponent()).standardizedFileURL)
         configuration.insecure = coordinator["insecure"]?.bool ?? false
+        configuration.keyFile = keyFile
+        configuration.serverKeyFile = string(coordinator, "server_key").map(path)
         if let megabytes = number(spool, "capacity_mb") { configuration.spoolCapacityBytes = Int(megabytes * 1_048_576) }
         if let simulate = table["simulate"]?.table {
             configuration.simulatedChannels = Int(number(simulate, "channels") ?? 0)

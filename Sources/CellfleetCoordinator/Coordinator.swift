@@ -20,6 +20,7 @@ public actor Coordinator {
     private let wake: AsyncStream<Void>.Continuation
     private var ready = false
     private var readyWaiters: [CheckedContinuation<Void, Never>] = []
+    private var authentication: AgentAuthentication?
 
     public init(configuration: CoordinatorConfiguration, client: PostgresClient, logger: Logger = Logger(label: "cellfleet.coordinator")) {
         self.configuration = configuration
@@ -38,10 +39,9 @@ public actor Coordinator {
     public func run() async throws {
         let directory = try SchemaMigrations.locateDirectory(explicit: configuration.schemasDirectory)
         try await SchemaMigrations(directory: directory).apply(client: client, logger: logger)
-        if !configuration.insecure {
-            logger.warning("CURVE is not available in this build yet; accepting agents unauthenticated as with --insecure")
-        }
         let context = try ZMQContext()
+        let authentication = try AgentAuthentication.start(configuration: configuration, context: context, logger: logger)
+        self.authentication = authentication
         let statistics = self.statistics
         let logger = self.logger
         let endpoint = configuration.listenEndpoint
@@ -57,6 +57,7 @@ public actor Coordinator {
                 try socket.setHeartbeat(intervalMilliseconds: 1000, timeoutMilliseconds: 3000, ttlMilliseconds: 6000)
                 try socket.setHighWaterMarks(send: 10_000, receive: 10_000)
                 try socket.setMaximumMessageSize(bytes: 256 << 20)
+                try authentication?.configureServer(socket)
                 try socket.bind(endpoint)
                 return socket
             },
@@ -80,6 +81,7 @@ public actor Coordinator {
             link.stop()
             wake.finish()
         }
+        authentication?.stop()
         context.terminate()
     }
 
@@ -103,6 +105,11 @@ public actor Coordinator {
             return
         }
         let routingID = message.frames[0]
+        if let authentication, let refusal = authentication.refusal(for: message) {
+            reply(to: routingID, error: .unspecified, refusal)
+            authentication.cut(connectionOf: message, because: refusal)
+            return
+        }
         let agentID = message.userID ?? String(decoding: routingID, as: UTF8.self)
         let envelope: WireEnvelope
         do {
@@ -113,12 +120,13 @@ public actor Coordinator {
             reply(to: routingID, error: .malformed, "the frame is not a cellfleet Envelope: \(error)")
             return
         }
-        guard WireProtocol.supportedVersions.contains(envelope.protocolVersion) else {
+        // A hello is read whatever its envelope version: its version range is what is negotiated.
+        guard configuration.supportedProtocolVersions.contains(envelope.protocolVersion) || envelope.isHello else {
             statistics.record(\.unsupportedProtocolVersion, metric: "unsupported_protocol_version")
             logger.warning("refusing a message of an unsupported protocol version",
                            metadata: ["agent": "\(agentID)", "version": "\(envelope.protocolVersion)"])
             reply(to: routingID, error: .unsupportedProtocolVersion,
-                  "protocol version \(envelope.protocolVersion) is not supported; this coordinator speaks \(WireProtocol.supportedVersions)")
+                  "protocol version \(envelope.protocolVersion) is not supported; this coordinator speaks \(configuration.supportedProtocolVersions)")
             return
         }
         switch envelope.body {
@@ -162,17 +170,22 @@ public actor Coordinator {
     }
 
     private func welcome(_ hello: Cellfleet_Wire_V1_Hello, routingID: [UInt8], agentID: String) async {
-        guard hello.minProtocolVersion <= WireProtocol.version, hello.maxProtocolVersion >= WireProtocol.version || hello.maxProtocolVersion == 0 else {
+        let negotiated: UInt32
+        switch ProtocolNegotiation.negotiate(
+            agentMinimum: hello.minProtocolVersion, agentMaximum: hello.maxProtocolVersion, coordinator: configuration.supportedProtocolVersions) {
+        case .agreed(let version):
+            negotiated = version
+        case .refused(let message):
             statistics.record(\.unsupportedProtocolVersion, metric: "unsupported_protocol_version")
-            reply(to: routingID, error: .unsupportedProtocolVersion,
-                  "agent speaks \(hello.minProtocolVersion)…\(hello.maxProtocolVersion); this coordinator speaks \(WireProtocol.version)")
+            logger.warning("refused an agent with no protocol version in common", metadata: ["agent": "\(agentID)", "reason": "\(message)"])
+            reply(to: routingID, error: .unsupportedProtocolVersion, message)
             return
         }
         do {
             try await client.withTransaction(logger: logger) { connection in
                 _ = try await connection.query("""
                     INSERT INTO agents (agent_id, software_version, agent_epoch, protocol_version, last_seen)
-                    VALUES (\(agentID), \(hello.softwareVersion), \(Int64(bitPattern: hello.agentEpoch)), \(Int(WireProtocol.version)), now())
+                    VALUES (\(agentID), \(hello.softwareVersion), \(Int64(bitPattern: hello.agentEpoch)), \(Int(negotiated)), now())
                     ON CONFLICT (agent_id) DO UPDATE SET software_version = EXCLUDED.software_version,
                         agent_epoch = EXCLUDED.agent_epoch, protocol_version = EXCLUDED.protocol_version, last_seen = now()
                     """, logger: logger).collect()
@@ -197,7 +210,7 @@ public actor Coordinator {
         var welcome = Cellfleet_Wire_V1_Welcome()
         welcome.credit = configuration.credit
         welcome.coordinatorID = configuration.coordinatorID
-        welcome.protocolVersion = WireProtocol.version
+        welcome.protocolVersion = negotiated
         send(to: routingID, WireEnvelope(.welcome(welcome)))
         logger.info("agent connected", metadata: ["agent": "\(agentID)", "version": "\(hello.softwareVersion)", "channels": "\(hello.channels.count)"])
     }

@@ -1,4 +1,5 @@
 import Foundation
+import WireProtocol
 
 public struct CoordinatorConfiguration: Sendable {
     /// ZeroMQ endpoint the ROUTER binds, e.g. `tcp://0.0.0.0:7341`.
@@ -9,10 +10,30 @@ public struct CoordinatorConfiguration: Sendable {
     /// Rows gathered into one transaction at most (group commit).
     public var maximumRowsPerTransaction = 20_000
     public var insecure = false
+    /// The coordinator's own CURVE key pair (`NAME.key_secret`); required unless `insecure`.
+    public var serverKeyFile: URL?
+    /// Directory of the allowed agents' public keys (`NAME.key`); required unless `insecure`.
+    public var allowDirectory: URL?
+    /// The wire protocol versions this coordinator accepts (negotiated in hello).
+    public var supportedProtocolVersions: ClosedRange<UInt32> = WireProtocol.supportedVersions
     public var schemasDirectory: String?
 
     public init(listenEndpoint: String, coordinatorID: String = ProcessInfo.processInfo.hostName) {
         self.listenEndpoint = listenEndpoint
         self.coordinatorID = coordinatorID
+    }
+}
+
+extension CoordinatorConfiguration {
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// CURVE is on unless explicitly turned off: without keys the coordinator does not start.
+    public func validateAuthentication() throws {
+        if insecure { return }
+        guard serverKeyFile != nil, allowDirectory != nil else {
+            throw Invalid(description: "agents are authenticated by default: give --key FILE.key_secret (the coordinator's key pair) and --allow DIR (the allowed agents' public keys), or --insecure to accept anyone")
+        }
     }
 }

@@ -155,6 +155,7 @@ public final class ZMQSocket {
         defer { message.deallocate() }
         var frames: [[UInt8]] = []
         var userID: String?
+        var sourceFileDescriptor: Int32?
         while true {
             zmq_msg_init(message)
             var rc: Int32
@@ -176,10 +177,11 @@ public final class ZMQSocket {
             if userID == nil, let property = zmq_msg_gets(message, "User-Id") {
                 userID = String(cString: property)
             }
+            if sourceFileDescriptor == nil, case let fd = zmq_msg_get(message, ZMQ_SRCFD), fd >= 0 { sourceFileDescriptor = fd }
             let more = zmq_msg_more(message) != 0
             zmq_msg_close(message)
             if !more { break }
         }
-        return ZMQMessage(frames: frames, userID: userID)
+        return ZMQMessage(frames: frames, userID: userID, sourceFileDescriptor: sourceFileDescriptor)
     }
 }

@@ -17,8 +17,14 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Agent configuration file (TOML); flags override it.")
     var config: String?
 
-    @Option(help: "This agent's id (default: the host name).")
+    @Option(help: "This agent's id (default: the name of its --key, else the host name).")
     var agentID: String?
+
+    @Option(help: "This agent's CURVE key pair, NAME.key_secret (from `cellfleet keygen`); NAME is the agent id.")
+    var key: String?
+
+    @Option(help: "The coordinator's public key, FILE.key.")
+    var serverKey: String?
 
     @Option(help: "Coordinator endpoint, e.g. tcp://coordinator:7341.")
     var coordinator: String?
@@ -44,7 +50,7 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Seed of the simulated channels.")
     var seed: UInt64?
 
-    @Flag(help: "Connect without CURVE (explicit opt-out).")
+    @Flag(help: "Connect without CURVE: no authentication, no encryption (explicit opt-out).")
     var insecure = false
 
     func run() async throws {
@@ -61,6 +67,11 @@ struct AgentCommand: AsyncParsableCommand {
                 agentID: ProcessInfo.processInfo.hostName, coordinatorEndpoint: coordinator,
                 spoolDirectory: URL(fileURLWithPath: spool))
         }
+        if let key {
+            configuration.keyFile = URL(fileURLWithPath: key)
+            configuration.agentID = AgentCredentials.agentID(forKeyFile: URL(fileURLWithPath: key))
+        }
+        if let serverKey { configuration.serverKeyFile = URL(fileURLWithPath: serverKey) }
         if let agentID { configuration.agentID = agentID }
         if let coordinator { configuration.coordinatorEndpoint = coordinator }
         if let spool { configuration.spoolDirectory = URL(fileURLWithPath: spool) }
@@ -71,7 +82,10 @@ struct AgentCommand: AsyncParsableCommand {
         if let duration { configuration.durationSeconds = duration }
         if let seed { configuration.seed = seed }
         if insecure { configuration.insecure = true }
-        do { try configuration.validate() } catch { throw ValidationError("\(error)") }
+        do {
+            try configuration.validate()
+            _ = try AgentCredentials.load(for: configuration, logger: logger)
+        } catch { throw ValidationError("\(error)") }
 
         let agent = Agent(configuration: configuration, logger: logger)
         let service = AgentService(agent: agent)

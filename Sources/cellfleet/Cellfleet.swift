@@ -13,6 +13,7 @@ struct Cellfleet: AsyncParsableCommand {
             InspectCommand.self, ConvertCommand.self,
             StatsCommand.self,
             BenchCommand.self,
+            KeygenCommand.self,
         ]
     )
 }

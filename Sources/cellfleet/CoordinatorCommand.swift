@@ -26,16 +26,31 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "Deliveries an agent may have unacknowledged at once.")
     var credit: UInt32 = 64
 
-    @Flag(help: "Accept agents without CURVE authentication (explicit opt-out).")
+    @Option(help: "The coordinator's CURVE key pair, NAME.key_secret (from `cellfleet keygen`).")
+    var key: String?
+
+    @Option(help: "Directory of the allowed agents' public keys (NAME.key; NAME is the agent id). Changes apply within a second, without a restart.")
+    var allow: String?
+
+    @Option(help: "Keep raw samples for this many days (whole days, UTC), then drop their partitions; per-cycle summaries, alerts and tests are kept. Default: keep forever.")
+    var retainSamplesDays: Int?
+
+    @Flag(help: "Accept agents without CURVE: no authentication, no encryption (explicit opt-out).")
     var insecure = false
 
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = Logger(label: "cellfleet.coordinator")
-        let database = try DatabaseSetup(url: database, dataDirectory: dataDir, logger: logger)
-        defer { database.stop() }
         var configuration = CoordinatorConfiguration(listenEndpoint: listen)
         configuration.insecure = insecure
+        configuration.serverKeyFile = key.map { URL(fileURLWithPath: $0) }
+        configuration.allowDirectory = allow.map { URL(fileURLWithPath: $0) }
+        do { try configuration.validateAuthentication() } catch { throw ValidationError("\(error)") }
+        var partitions = SamplePartitionPolicy()
+        partitions.retainSamplesDays = retainSamplesDays
+        do { try partitions.validate() } catch { throw ValidationError("\(error)") }
+        let database = try DatabaseSetup(url: database, dataDirectory: dataDir, logger: logger)
+        defer { database.stop() }
         configuration.schemasDirectory = schemas
         configuration.credit = credit
         let client = PostgresClient(configuration: database.location.clientConfiguration, backgroundLogger: logger)
@@ -45,6 +60,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
                 .init(service: client),
                 .init(service: CoordinatorService(coordinator: coordinator), successTerminationBehavior: .gracefullyShutdownGroup,
                       failureTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: SamplePartitionService(client: client, policy: partitions, logger: logger)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
@@ -95,5 +111,19 @@ struct DatabaseSetup {
     func stop() {
         guard let embedded, startedHere else { return }
         do { try embedded.stop() } catch { logger.error("could not stop the embedded PostgreSQL", metadata: ["error": "\(error)"]) }
+    }
+}
+
+/// Keeps `samples` partitioned ahead of time and applies the retention setting, every
+/// `policy.intervalSeconds` (retrying sooner until the coordinator has migrated the schema).
+struct SamplePartitionService: Service {
+    let client: PostgresClient
+    let policy: SamplePartitionPolicy
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            await SamplePartitionMaintenance(policy: policy).run(client: client, logger: logger)
+        }
     }
 }

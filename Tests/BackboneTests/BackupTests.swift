@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+/// The documented backup and restore (deploy/cellfleet-backup.sh, deploy/cellfleet-restore.sh):
+/// backup, drop the database, restore, and every row is back.
+@Suite(.serialized) struct BackupTests {
+    @Test func backupDropRestoreGivesBackTheSameRows() async throws {
+        let database = try TestDatabase()
+        defer { database.stop() }
+        let backups = TestPaths.temporaryDirectory("backups")
+        defer { try? FileManager.default.removeItem(at: backups) }
+        let postgres = database.postgres
+
+        // A populated, migrated database: run a coordinator and an agent briefly.
+        let port = TestPaths.freePort()
+        let coordinator = try TestProcess(TestPaths.cellfleet, [
+            "coordinator", "--database", database.url, "--listen", "tcp://127.0.0.1:\(port)", "--insecure"])
+        #expect(await coordinator.waitForStderr("coordinator listening"))
+        let spool = TestPaths.temporaryDirectory("backup-spool")
+        defer { try? FileManager.default.removeItem(at: spool) }
+        let agent = try TestProcess(TestPaths.cellfleet, [
+            "agent", "--coordinator", "tcp://127.0.0.1:\(port)", "--spool", spool.appendingPathComponent("spool").path,
+            "--simulate", "4", "--rate", "100", "--duration", "3", "--insecure", "--agent-id", "backup-agent"])
+        #expect(await agent.waitForExit(timeoutSeconds: 60) == 0, "agent stderr: \(agent.stderr.suffix(2000))")
+        coordinator.terminate()
+        _ = try database.query("""
+            INSERT INTO cycle_summaries (test_id, cycle_index, sample_count) SELECT test_id, 1, 10 FROM tests;
+            INSERT INTO alerts (test_id, kind, severity, message) SELECT test_id, 'test', 'info', 'kept' FROM tests;
+            """)
+        let tables = ["samples", "tests", "test_progress", "agents", "channels", "cycle_summaries", "alerts", "schema_migrations"]
+        func counts() throws -> [String: Int] {
+            var result: [String: Int] = [:]
+            for table in tables { result[table] = try database.scalar("SELECT count(*) FROM \(table)") }
+            return result
+        }
+        let before = try counts()
+        #expect(before["samples"]! > 1000)
+
+        // Backup, as the postgres user (the service runs it so), with the script the timer runs.
+        try? FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: backups.path)
+        let script = TestPaths.repositoryRoot.appendingPathComponent("deploy/cellfleet-backup.sh").path
+        let output = try TestProcess.run("/usr/sbin/runuser", [
+            "-u", postgres.user, "--", "env", "CELLFLEET_BACKUP_DIR=\(backups.path)", "CELLFLEET_BACKUP_KEEP=2",
+            "PGHOST=\(postgres.socketDirectory.path)", "PGPORT=\(postgres.port)", "PGUSER=\(postgres.user)", "sh", script])
+        let backup = try #require(output.split(separator: "\n").last.map(String.init))
+        #expect(FileManager.default.fileExists(atPath: backup + "/base.tar.gz"), "output: \(output)")
+
+        // Someone drops the database.
+        _ = try TestProcess.run("/usr/bin/psql", [
+            "-h", postgres.socketDirectory.path, "-p", "\(postgres.port)", "-U", postgres.user, "-d", "postgres",
+            "-c", "DROP DATABASE \(postgres.databaseName) WITH (FORCE)"])
+        #expect(throws: (any Error).self) { try database.query("SELECT 1") }
+
+        // Restore: stop PostgreSQL, put the backup in place of the cluster, start.
+        try postgres.stop()
+        let restore = TestPaths.repositoryRoot.appendingPathComponent("deploy/cellfleet-restore.sh").path
+        _ = try TestProcess.run("/bin/sh", [restore, backup, postgres.clusterDirectory.path, postgres.user])
+        _ = try postgres.start()
+        let after = try counts()
+        #expect(after == before)
+        #expect(try database.scalar("SELECT count(*) FROM (SELECT DISTINCT test_id, seq FROM samples) d") == before["samples"]!)
+
+        // The restore refuses to run over a live cluster.
+        let refused = try TestProcess("/bin/sh", [restore, backup, postgres.clusterDirectory.path, postgres.user])
+        #expect(await refused.waitForExit(timeoutSeconds: 30) != 0)
+        #expect(refused.stderr.contains("stop it first"))
+        // The dropped cluster's directory was kept aside, not deleted.
+        let siblings = try FileManager.default.contentsOfDirectory(atPath: postgres.clusterDirectory.deletingLastPathComponent().path)
+        #expect(siblings.contains { $0.hasPrefix("cluster.before-restore-") })
+    }
+}

@@ -1,0 +1,144 @@
+import CellfleetCoordinator
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+
+/// `samples` partitioned by day, maintained by the coordinator, with a retention setting that
+/// drops old raw samples and nothing else.
+@Suite(.serialized) struct PartitionTests {
+    static let logger: Logger = {
+        var logger = Logger(label: "test.partitions")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    /// Runs `body` with a client on a migrated test database.
+    func withMigratedDatabase(only versions: Set<Int>? = nil, _ body: (TestDatabase, PostgresClient) async throws -> Void) async throws {
+        let database = try TestDatabase()
+        defer { database.stop() }
+        let client = try database.makeClient()
+        let clientTask = Task { await client.run() }
+        defer { clientTask.cancel() }
+        var migrations = try SchemaMigrations(directory: TestPaths.repositoryRoot.appendingPathComponent("schemas/migrations"))
+        if let versions { migrations.migrations.removeAll { !versions.contains($0.version) } }
+        try await migrations.apply(client: client, logger: Self.logger)
+        try await body(database, client)
+    }
+
+    /// One test with `perDay` samples a day for each of the last `days` days (and today).
+    func insertTest(_ database: TestDatabase, id: String, days: Int, perDay: Int) throws {
+        _ = try database.query("""
+            INSERT INTO tests (test_id, agent_id, channel_id, cell_id, started_at)
+            VALUES ('\(id)', 'agent', 'ch1', 'cell', now() - interval '\(days) days');
+            INSERT INTO test_progress (test_id, committed_seq) VALUES ('\(id)', \((days + 1) * perDay));
+            INSERT INTO samples (test_id, seq, unix_time_s, voltage_v, current_a)
+            SELECT '\(id)', g, extract(epoch FROM now()) - \(days) * 86400 + (g - 1) * (86400.0 / \(perDay)), 3.7, 0.001
+            FROM generate_series(1, \((days + 1) * perDay)) g;
+            """)
+    }
+
+    @Test func samplesAreStoredInDailyPartitionsMadeAhead() async throws {
+        try await withMigratedDatabase { database, client in
+            #expect(try database.query("SELECT relkind FROM pg_class WHERE relname = 'samples'") == ["p"], "samples is partitioned")
+            // The migration made today's and the coming days' partitions.
+            let today = try #require(try database.query("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD')").first)
+            let partitions = try database.query("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'samples'::regclass ORDER BY 1")
+            #expect(partitions.contains("samples_p\(today)"))
+            #expect(partitions.contains("samples_default"))
+            #expect(partitions.count >= 5)
+
+            try insertTest(database, id: "00000000-0000-0000-0000-0000000000a1", days: 0, perDay: 100)
+            #expect(try database.scalar("SELECT count(*) FROM samples_p\(today)") > 0)
+            // The key still refuses the same sample twice.
+            #expect(throws: (any Error).self) {
+                try database.query("INSERT INTO samples (test_id, seq, unix_time_s) SELECT test_id, seq, unix_time_s FROM samples LIMIT 1")
+            }
+            // Also for a sample whose time was not finite (stored as NULL).
+            _ = try database.query("INSERT INTO samples (test_id, seq) VALUES ('00000000-0000-0000-0000-0000000000a1', 100000)")
+            #expect(throws: (any Error).self) {
+                try database.query("INSERT INTO samples (test_id, seq) VALUES ('00000000-0000-0000-0000-0000000000a1', 100000)")
+            }
+
+            // Late rows for a day with no partition wait in the default one; maintenance moves them.
+            _ = try database.query("""
+                INSERT INTO samples (test_id, seq, unix_time_s)
+                SELECT '00000000-0000-0000-0000-0000000000a1', 200000 + g, extract(epoch FROM now()) - 20 * 86400 + g FROM generate_series(1, 50) g
+                """)
+            #expect(try database.scalar("SELECT count(*) FROM samples_default WHERE unix_time_s IS NOT NULL") == 50)
+            let changes = try await SamplePartitionMaintenance(policy: SamplePartitionPolicy()).runOnce(client: client, logger: Self.logger)
+            #expect(changes.contains { $0.action == "created" && $0.rows == 50 }, "\(changes)")
+            #expect(try database.scalar("SELECT count(*) FROM samples_default WHERE unix_time_s IS NOT NULL") == 0)
+            #expect(try database.scalar("SELECT count(*) FROM samples") == 100 + 1 + 50)
+            // A second pass has nothing to do.
+            #expect(try await SamplePartitionMaintenance(policy: SamplePartitionPolicy()).runOnce(client: client, logger: Self.logger).isEmpty)
+        }
+    }
+
+    @Test func retentionDropsOldRawPartitionsAndKeepsSummariesAndAlerts() async throws {
+        try await withMigratedDatabase { database, client in
+            let old = "00000000-0000-0000-0000-0000000000b1"
+            let recent = "00000000-0000-0000-0000-0000000000b2"
+            try insertTest(database, id: old, days: 30, perDay: 24)
+            try insertTest(database, id: recent, days: 2, perDay: 24)
+            // A run of maintenance puts the back-dated rows into their days.
+            _ = try await SamplePartitionMaintenance(policy: SamplePartitionPolicy()).runOnce(client: client, logger: Self.logger)
+            for test in [old, recent] {
+                _ = try database.query("""
+                    INSERT INTO cycle_summaries (test_id, cycle_index, discharge_capacity_ah, sample_count)
+                    SELECT '\(test)', g, 0.001 * g, 24 FROM generate_series(1, 10) g;
+                    INSERT INTO alerts (test_id, kind, severity, cycle_index, message)
+                    VALUES ('\(test)', 'capacity_fade', 'warning', 5, 'fading');
+                    """)
+            }
+            let oldestBefore = try database.scalar("SELECT min(seq) FROM samples WHERE test_id = '\(old)'")
+            #expect(oldestBefore == 1)
+            let totalBefore = try database.scalar("SELECT count(*) FROM samples")
+
+            var policy = SamplePartitionPolicy()
+            policy.retainSamplesDays = 7
+            let changes = try await SamplePartitionMaintenance(policy: policy).runOnce(client: client, logger: Self.logger)
+            let dropped = changes.filter { $0.action == "dropped" }
+            #expect(dropped.count >= 23, "\(changes)")
+
+            // No raw sample older than the retention is left, and every newer one is.
+            #expect(try database.scalar("SELECT count(*) FROM samples WHERE unix_time_s < extract(epoch FROM date_trunc('day', now() AT TIME ZONE 'UTC') - interval '7 days')") == 0)
+            let newerBefore = 8 * 24  // the last 7 whole days and today, for the old test
+            #expect(try database.scalar("SELECT count(*) FROM samples WHERE test_id = '\(old)'") >= newerBefore - 24)
+            #expect(try database.scalar("SELECT count(*) FROM samples WHERE test_id = '\(recent)'") == 3 * 24)
+            #expect(try database.scalar("SELECT count(*) FROM samples") < totalBefore)
+            // Summaries, alerts, tests and their high-water marks are untouched.
+            #expect(try database.scalar("SELECT count(*) FROM cycle_summaries") == 20)
+            #expect(try database.scalar("SELECT count(*) FROM alerts") == 2)
+            #expect(try database.scalar("SELECT count(*) FROM tests") == 2)
+            #expect(try database.scalar("SELECT committed_seq FROM test_progress WHERE test_id = '\(old)'") == 31 * 24)
+            // Dropped partitions are gone from the catalogue, and the next pass drops nothing.
+            for change in dropped {
+                #expect(try database.scalar("SELECT count(*) FROM pg_class WHERE relname = '\(change.partition)'") == 0)
+            }
+            #expect(try await SamplePartitionMaintenance(policy: policy).runOnce(client: client, logger: Self.logger).filter { $0.action == "dropped" }.isEmpty)
+        }
+    }
+
+    @Test func migratingAPopulatedBackboneDatabaseKeepsEveryRow() async throws {
+        try await withMigratedDatabase(only: [1]) { database, client in
+            let id = "00000000-0000-0000-0000-0000000000c1"
+            try insertTest(database, id: id, days: 5, perDay: 10)
+            _ = try database.query("INSERT INTO samples (test_id, seq) VALUES ('\(id)', 1000)")  // a NULL time
+            let before = try database.query("SELECT md5(string_agg(test_id::text || seq || coalesce(unix_time_s::text, 'null'), ',' ORDER BY seq)) FROM samples")
+            try await SchemaMigrations(directory: TestPaths.repositoryRoot.appendingPathComponent("schemas/migrations")).apply(client: client, logger: Self.logger)
+            let after = try database.query("SELECT md5(string_agg(test_id::text || seq || coalesce(unix_time_s::text, 'null'), ',' ORDER BY seq)) FROM samples")
+            #expect(before == after)
+            #expect(try database.scalar("SELECT count(*) FROM samples") == 61)
+            #expect(try database.scalar("SELECT count(*) FROM samples_default") == 1, "only the NULL-time row stays in the default partition")
+        }
+    }
+
+    @Test func aBadRetentionSettingIsRefused() {
+        var policy = SamplePartitionPolicy()
+        policy.retainSamplesDays = 0
+        #expect(throws: SamplePartitionPolicy.Invalid.self) { try policy.validate() }
+        policy.retainSamplesDays = 30
+        #expect(throws: Never.self) { try policy.validate() }
+    }
+}
