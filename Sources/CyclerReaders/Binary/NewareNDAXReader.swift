@@ -15,7 +15,13 @@ public enum NewareNDAXReader {
         try decode(ZipContainer(data: data, file: file, limits: limits))
     }
 
-    static func decode(_ zip: ZipContainer) throws -> DecodedTableSource {
+    /// Decodes from already-extracted streams (entry path → bytes), e.g. for tests and fuzzing
+    /// of the `.ndc` decoders without the zip layer.
+    public static func decode(streams: [String: [UInt8]], file: String) throws -> DecodedTableSource {
+        try decode(InMemoryStreams(streams: streams, file: file))
+    }
+
+    static func decode(_ zip: some NDAXStreams) throws -> DecodedTableSource {
         var meta: [String: String] = [:]
         var auxDescriptions: [[String: String]] = []
         if zip.contains("VersionInfo.xml"), let xml = try? zip.read("VersionInfo.xml", limit: 1 << 20) {
@@ -78,6 +84,31 @@ public enum NewareNDAXReader {
             if let last = parts.last, let n = Int(last) { found.append((p, [n, 0, 0])) }
         }
         return found.sorted { $0.1.lexicographicallyPrecedes($1.1) }.map(\.0)
+    }
+}
+
+/// Where the `.ndax` members come from: the zip itself, or bytes already in memory.
+protocol NDAXStreams {
+    var file: String { get }
+    var entryPaths: [String] { get }
+    func contains(_ path: String) -> Bool
+    func read(_ path: String, limit: Int?) throws -> [UInt8]
+}
+
+extension NDAXStreams {
+    func read(_ path: String) throws -> [UInt8] { try read(path, limit: nil) }
+}
+
+extension ZipContainer: NDAXStreams {}
+
+struct InMemoryStreams: NDAXStreams {
+    var streams: [String: [UInt8]]
+    var file: String
+    var entryPaths: [String] { streams.keys.sorted() }
+    func contains(_ path: String) -> Bool { streams[path] != nil }
+    func read(_ path: String, limit: Int?) throws -> [UInt8] {
+        guard let s = streams[path] else { throw CyclerReadError(file: file, location: path, reason: "stream is missing") }
+        return s
     }
 }
 

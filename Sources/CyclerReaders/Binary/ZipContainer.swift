@@ -24,9 +24,17 @@ final class ZipContainer {
         try self.init(archive: archive, file: name, containerBytes: size, limits: limits)
     }
 
+    /// Opens zip bytes already in memory. They are spooled to an unlinked temporary file:
+    /// ZIPFoundation's in-memory archive traps when a corrupt header seeks past the end of the
+    /// data, while its file-backed reader simply reads nothing there.
     convenience init(data: Data, file: String, limits: BinaryReadLimits) throws {
+        let temp = FileManager.default.temporaryDirectory.appendingPathComponent("cellfleet-zip-\(UUID().uuidString)")
+        do { try data.write(to: temp) } catch {
+            throw CyclerReadError(file: file, reason: "cannot spool zip bytes to a temporary file (\(error))")
+        }
+        defer { try? FileManager.default.removeItem(at: temp) }
         let archive: Archive
-        do { archive = try Archive(data: data, accessMode: .read) } catch {
+        do { archive = try Archive(url: temp, accessMode: .read) } catch {
             throw CyclerReadError(file: file, reason: "not a readable zip container (\(error))")
         }
         try self.init(archive: archive, file: file, containerBytes: UInt64(data.count), limits: limits)

@@ -92,3 +92,9 @@ def part(first, n, swap=False):
     return sheet(head + rows)
 write('arbin_split_synthetic.xlsx', ['Global_Info', 'Channel_3_1', 'Channel_3_2', 'RawData_3_1'],
       [glob, part(1, 5), part(6, 4, swap=True), part(1, 5)], None)
+
+# A zip bomb shaped like a workbook: xl/workbook.xml inflates to 16 MiB of zeros (~16 KiB on disk).
+with zipfile.ZipFile('zip_bomb.xlsx', 'w', zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+    with z.open('xl/workbook.xml', 'w') as f:
+        for _ in range(16):
+            f.write(bytes(1 << 20))
