@@ -14,12 +14,14 @@ public struct ArbinResSource: RawRecordSource {
     ///   - table: the records table (`Channel_Normal_Table` for Arbin).
     ///   - timeoutSeconds: the export is killed (and an error thrown) after this long, so a
     ///     corrupt database cannot hang the reader.
-    public init(url: URL, table: String = "Channel_Normal_Table", timeoutSeconds: Double = 3600) throws {
+    ///   - readGlobalTable: also read `Global_Table` into metadata (a second export).
+    public init(url: URL, table: String = "Channel_Normal_Table", timeoutSeconds: Double = 3600, readGlobalTable: Bool = true) throws {
         let name = url.lastPathComponent
         try Self.checkJetHeader(url: url)
         let tool = try MDBExportStream.locateTool(file: name)
         var meta: [String: String] = [:]
         // Global_Table is small: read it whole.
+        if readGlobalTable {
         let global = try MDBExportStream(tool: tool, url: url, table: "Global_Table", timeoutSeconds: min(timeoutSeconds, 120))
         var row: [RawValue] = []
         if try global.next(into: &row) {
@@ -35,6 +37,7 @@ public struct ArbinResSource: RawRecordSource {
             }
         }
         global.finish()
+        }
         self.stream = try MDBExportStream(tool: tool, url: url, table: table, timeoutSeconds: timeoutSeconds)
         self.columnNames = stream.header
         self.metadata = meta
@@ -94,7 +97,7 @@ final class MDBExportStream {
         let pipe = Pipe()
         process.standardOutput = pipe
         errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("mdb-export-\(UUID().uuidString).err")
-        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         let errorHandle = try FileHandle(forWritingTo: errorFile)
         process.standardError = errorHandle
         process.standardInput = FileHandle.nullDevice

@@ -38,23 +38,61 @@ public struct DecodedTableSource: RawRecordSource {
     public let format: String
     public let columnNames: [String]
     public let metadata: [String: String]
-    let columns: [DecodedColumn]
     public let rowCount: Int
     public private(set) var position: Int = 0
 
+    /// Numeric columns stored row-major, so serving a record reads one contiguous run.
+    let numbers: [Double]
+    let numericWidth: Int
+    /// Per output column: index into the numeric row, or -1 - k for `others[k]`.
+    let slots: [Int]
+    let others: [DecodedColumn]
+
     init(format: String, columnNames: [String], columns: [DecodedColumn], metadata: [String: String]) {
-        precondition(columnNames.count == columns.count, "one name per column")
         self.format = format
-        self.columnNames = columnNames
-        self.columns = columns
+        self.columnNames = Array(columnNames.prefix(columns.count))
         self.metadata = metadata
-        self.rowCount = columns.map(\.count).min() ?? 0
+        let rows = columns.map(\.count).min() ?? 0
+        self.rowCount = rows
+        var numericColumns: [[Double]] = []
+        var slots: [Int] = []
+        var others: [DecodedColumn] = []
+        for column in columns.prefix(self.columnNames.count) {
+            if case .numbers(let v) = column {
+                slots.append(numericColumns.count)
+                numericColumns.append(v)
+            } else {
+                slots.append(-1 - others.count)
+                others.append(column)
+            }
+        }
+        let width = numericColumns.count
+        var flat = [Double](repeating: 0, count: rows * width)
+        for (c, v) in numericColumns.enumerated() {
+            for r in 0..<rows { flat[r * width + c] = v[r] }
+        }
+        self.numbers = flat
+        self.numericWidth = width
+        self.slots = slots
+        self.others = others
     }
 
     public mutating func next(into row: inout [RawValue]) throws -> Bool {
         guard position < rowCount else { return false }
-        if row.count != columns.count { row = Array(repeating: .missing, count: columns.count) }
-        for c in 0..<columns.count { row[c] = columns[c].value(at: position) }
+        let width = slots.count
+        if row.count != width { row = Array(repeating: .missing, count: width) }
+        let base = position * numericWidth
+        numbers.withUnsafeBufferPointer { n in
+            for c in 0..<width {
+                let s = slots[c]
+                if s >= 0 {
+                    let x = n[base + s]
+                    row[c] = x.isNaN ? .missing : .number(x)
+                } else {
+                    row[c] = others[-1 - s].value(at: position)
+                }
+            }
+        }
         position += 1
         return true
     }

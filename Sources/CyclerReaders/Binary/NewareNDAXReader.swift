@@ -49,7 +49,8 @@ public enum NewareNDAXReader {
             guard zip.contains("data_runInfo.ndc"), zip.contains("data_step.ndc") else {
                 throw CyclerReadError(file: zip.file, reason: "ndc version \(data.version) needs data_runInfo.ndc and data_step.ndc, which are missing")
             }
-            let run = try NDCStream(bytes: zip.read("data_runInfo.ndc"), name: "data_runInfo.ndc", file: zip.file).readRunInfo()
+            let run = try NDCStream(bytes: zip.read("data_runInfo.ndc"), name: "data_runInfo.ndc", file: zip.file)
+                .readRunInfo(maximumIndex: vi.index.last ?? 0)
             let steps = try NDCStream(bytes: zip.read("data_step.ndc"), name: "data_step.ndc", file: zip.file).readSteps()
             NDCJoin.merge(vi: vi, run: run, steps: steps, into: &table)
         default:
@@ -221,7 +222,7 @@ struct NDCStream {
     }
 
     /// data_runInfo.ndc: times, capacities, energies, keyed by record index (first wins).
-    func readRunInfo() throws -> [UInt32: RunInfo] {
+    func readRunInfo(maximumIndex: UInt32) throws -> [RunInfo?] {
         guard fileType == 18 else { throw error("expected file type 18, found \(fileType)") }
         let (width, endPad, scale): (Int, Int, Double)
         switch version {
@@ -231,7 +232,8 @@ struct NDCStream {
         case 17: (width, endPad, scale) = (100, 64, 1000)
         default: throw error("ndc version \(version) (runInfo) is not supported")
         }
-        var out: [UInt32: RunInfo] = [:]
+        // Indexed by record index; indices beyond data.ndc's cannot match a record.
+        var out = [RunInfo?](repeating: nil, count: Int(maximumIndex) + 1)
         var lastStepRaw: Int32? = nil
         var stepCount = 0
         try forEachSlot(start: 132, endPad: endPad, width: width) { o in
@@ -239,8 +241,8 @@ struct NDCStream {
             guard index != 0 else { return }
             let stepRaw = try b.i32(o + 37)
             if stepRaw != lastStepRaw { stepCount += 1; lastStepRaw = stepRaw }
-            guard out[index] == nil else { return }
-            out[index] = RunInfo(
+            guard index <= maximumIndex, out[Int(index)] == nil else { return }
+            out[Int(index)] = RunInfo(
                 time: Double(try b.i32(o)) / 1000, dt: Double(try b.i32(o + 29)) / 1000,
                 chargeCapacity: Double(try b.f32(o + 5)) * scale, dischargeCapacity: Double(try b.f32(o + 9)) * scale,
                 chargeEnergy: Double(try b.f32(o + 13)) * scale, dischargeEnergy: Double(try b.f32(o + 17)) * scale,
@@ -317,7 +319,7 @@ struct NDCStream {
 /// Joins the split newer-firmware streams into full records, filling records that runInfo
 /// skipped by integrating forward from the last one it has (NewareNDA's `_data_interpolation`).
 enum NDCJoin {
-    static func merge(vi: NDCStream.VoltageCurrent, run: [UInt32: NDCStream.RunInfo], steps: [NDCStream.StepInfo], into t: inout NewareRecordTable) {
+    static func merge(vi: NDCStream.VoltageCurrent, run: [NDCStream.RunInfo?], steps: [NDCStream.StepInfo], into t: inout NewareRecordTable) {
         t.timestampIsUTC = true
         t.timestampHasMilliseconds = true
         t.reserve(vi.index.count)
@@ -330,7 +332,7 @@ enum NDCJoin {
             let v = vi.voltage[r], i = vi.current[r]
             var time = Double.nan, stamp = Double.nan
             var cc = Double.nan, dc = Double.nan, ce = Double.nan, de = Double.nan
-            if let info = run[index] {
+            if Int(index) < run.count, let info = run[Int(index)] {
                 last = info
                 dt = info.dt
                 timeInc = 0; capInc = 0; energyInc = 0

@@ -21,7 +21,7 @@ struct NewareRecordTable {
     /// Seconds since 1970-01-01 (UTC when `timestampIsUTC`, tester wall clock otherwise); NaN when unknown.
     var timestamp: [Double] = []
     var timestampIsUTC = false
-    var timestampHasMilliseconds = false
+    var timestampHasMilliseconds = false  // informational: sub-second resolution recorded
     /// Aux channels: column name (`T1`, `V1`, `t2`…) → value per record index.
     var aux: [(name: String, values: [UInt32: Double])] = []
 
@@ -55,6 +55,10 @@ struct NewareRecordTable {
 
     /// Drops repeated indices (first wins) and orders by index, as BTSDA shows records.
     mutating func normalizeOrder() {
+        // Usual case: indices already strictly increasing, nothing to do.
+        var increasing = true
+        for r in 1..<max(1, count) where index[r] <= index[r - 1] { increasing = false; break }
+        if increasing { return }
         var monotonic = true
         var seen = Set<UInt32>()
         seen.reserveCapacity(count)
@@ -123,21 +127,21 @@ struct NewareRecordTable {
             "Index", "Cycle", "Step", "Step_Index", "Status", "Time", "Voltage", "Current(mA)",
             "Charge_Capacity(mAh)", "Discharge_Capacity(mAh)", "Charge_Energy(mWh)", "Discharge_Energy(mWh)", "Timestamp",
         ]
-        let utc = timestampIsUTC
-        let ms = timestampHasMilliseconds
-        let stamps: [String?] = timestamp.map { CivilDate.iso8601(epochSeconds: $0, milliseconds: ms, utc: utc) }
         var columns: [DecodedColumn] = [
             .numbers(index.map(Double.init)), .numbers(cycles), .numbers(steps), .numbers(stepIndex.map(Double.init)),
             .labels(codes: status, names: NewareStatus.names), .numbers(time), .numbers(voltage), .numbers(currentMilliamps),
             .numbers(chargeCapacity), .numbers(dischargeCapacity), .numbers(chargeEnergy), .numbers(dischargeEnergy),
-            .texts(stamps),
+            .numbers(timestamp),
         ]
         for channel in aux where !channel.values.isEmpty {
             names.append(channel.name)
             columns.append(.numbers(index.map { channel.values[$0] ?? .nan }))
         }
         var meta = metadata
-        meta["Timestamp zone"] = utc ? "UTC" : "tester local time"
+        // Timestamp is a number, seconds since 1970-01-01T00:00:00, so no text is built and
+        // parsed back per record; this key says which clock it counts on.
+        meta["Timestamp zone"] = timestampIsUTC ? "UTC" : "tester local time"
+        meta["Timestamp unit"] = "s since 1970-01-01T00:00:00"
         return DecodedTableSource(format: format, columnNames: names, columns: columns, metadata: meta)
     }
 }
@@ -157,13 +161,17 @@ enum NewareStatus {
 
     enum Direction { case charge, discharge, none }
 
-    static func direction(_ code: UInt8) -> Direction {
-        guard let name = known[code], let underscore = name.firstIndex(of: "_") else { return .none }
+    /// Charge/discharge direction per code, from the label's suffix (`CC_Chg`, `CPCV_DChg`…).
+    static let directions: [Direction] = (0...255).map { code in
+        guard let name = known[UInt8(code)], let underscore = name.firstIndex(of: "_") else { return .none }
         let tail = name[name.index(after: underscore)...]
         if tail == "Chg" { return .charge }
         if tail == "DChg" { return .discharge }
         return .none
     }
+
+    @inline(__always)
+    static func direction(_ code: UInt8) -> Direction { directions[Int(code)] }
 
     /// Steps that open a new cycle once a discharge has been seen.
     static func startsCycle(_ code: UInt8) -> Bool { code == 1 || code == 7 || code == 9 }
