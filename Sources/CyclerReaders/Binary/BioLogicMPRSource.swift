@@ -123,7 +123,8 @@ public struct BioLogicMPRSource: RawRecordSource {
             throw bytes.error(base, "record \(position) runs past the end of the file")
         }
         bytes.storage.withUnsafeBytes { raw in
-            for i in 0..<fields.count {
+            row.withUnsafeMutableBufferPointer { out in
+            for i in 0..<min(fields.count, out.count) {
                 let f = fields[i]
                 let o = base + f.offset
                 let v: Double
@@ -137,7 +138,8 @@ public struct BioLogicMPRSource: RawRecordSource {
                     let byte = raw[o] & mask
                     v = Double(byte >> UInt8(mask.trailingZeroBitCount))
                 }
-                row[i] = .number(v)
+                out[i] = .number(v)
+            }
             }
         }
         position += 1

@@ -41,12 +41,15 @@ public struct DecodedTableSource: RawRecordSource {
     public let rowCount: Int
     public private(set) var position: Int = 0
 
-    /// Numeric columns stored row-major, so serving a record reads one contiguous run.
+    /// Numeric columns, column after column in one buffer (built by concatenation, no transpose).
     let numbers: [Double]
-    let numericWidth: Int
-    /// Per output column: index into the numeric row, or -1 - k for `others[k]`.
+    /// Per output column: numeric column number, or -1 - k for the k-th label/text column.
     let slots: [Int]
-    let others: [DecodedColumn]
+    let labelCodes: [[UInt8]]
+    let labelNames: [[String]]
+    let texts: [[String?]]
+    /// For each non-numeric column k: index into labelCodes (≥ 0) or -1 - index into texts.
+    let otherKinds: [Int]
 
     init(format: String, columnNames: [String], columns: [DecodedColumn], metadata: [String: String]) {
         self.format = format
@@ -54,47 +57,70 @@ public struct DecodedTableSource: RawRecordSource {
         self.metadata = metadata
         let rows = columns.map(\.count).min() ?? 0
         self.rowCount = rows
-        var numericColumns: [[Double]] = []
+        var flat: [Double] = []
+        var numeric = 0
         var slots: [Int] = []
-        var others: [DecodedColumn] = []
+        var codes: [[UInt8]] = [], names: [[String]] = [], texts: [[String?]] = [], kinds: [Int] = []
         for column in columns.prefix(self.columnNames.count) {
-            if case .numbers(let v) = column {
-                slots.append(numericColumns.count)
-                numericColumns.append(v)
-            } else {
-                slots.append(-1 - others.count)
-                others.append(column)
+            switch column {
+            case .numbers(let v):
+                if flat.isEmpty { flat.reserveCapacity(rows * columns.count) }
+                flat.append(contentsOf: v.prefix(rows))
+                slots.append(numeric)
+                numeric += 1
+            case .labels(let c, let n):
+                slots.append(-1 - kinds.count)
+                kinds.append(codes.count)
+                codes.append(c); names.append(n)
+            case .texts(let t):
+                slots.append(-1 - kinds.count)
+                kinds.append(-1 - texts.count)
+                texts.append(t)
             }
         }
-        let width = numericColumns.count
-        var flat = [Double](repeating: 0, count: rows * width)
-        for (c, v) in numericColumns.enumerated() {
-            for r in 0..<rows { flat[r * width + c] = v[r] }
-        }
         self.numbers = flat
-        self.numericWidth = width
         self.slots = slots
-        self.others = others
+        self.labelCodes = codes
+        self.labelNames = names
+        self.texts = texts
+        self.otherKinds = kinds
     }
 
     public mutating func next(into row: inout [RawValue]) throws -> Bool {
         guard position < rowCount else { return false }
         let width = slots.count
         if row.count != width { row = Array(repeating: .missing, count: width) }
-        let base = position * numericWidth
+        let r = position
+        let rows = rowCount
         numbers.withUnsafeBufferPointer { n in
-            for c in 0..<width {
-                let s = slots[c]
-                if s >= 0 {
-                    let x = n[base + s]
-                    row[c] = x.isNaN ? .missing : .number(x)
-                } else {
-                    row[c] = others[-1 - s].value(at: position)
+            slots.withUnsafeBufferPointer { s in
+                row.withUnsafeMutableBufferPointer { out in
+                    for c in 0..<min(width, out.count) {
+                        let slot = s[c]
+                        if slot >= 0 {
+                            let x = n[slot * rows + r]
+                            out[c] = x.isNaN ? .missing : .number(x)
+                        } else {
+                            out[c] = otherValue(slot: slot, row: r)
+                        }
+                    }
                 }
             }
         }
         position += 1
         return true
+    }
+
+    @inline(never)
+    func otherValue(slot: Int, row r: Int) -> RawValue {
+        let kind = otherKinds[-1 - slot]
+        if kind >= 0 {
+            let code = Int(labelCodes[kind][r])
+            let table = labelNames[kind]
+            return code < table.count ? .text(table[code]) : .missing
+        }
+        if let t = texts[-1 - kind][r] { return .text(t) }
+        return .missing
     }
 
     /// Skips to record `index` (0-based), for resuming a file that was partly read before.

@@ -61,10 +61,30 @@ enum XMLAttributes {
     @inline(__always)
     static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 }
 
+    /// XML entity decoding without Foundation string searches (TestInfo.xml carries long
+    /// JSON blobs full of `&quot;`).
     static func unescape(_ s: String) -> String {
-        guard s.contains("&") else { return s }
-        return s.replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
-            .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-            .replacingOccurrences(of: "&amp;", with: "&")
+        var utf8 = Array(s.utf8)
+        guard utf8.contains(UInt8(ascii: "&")) else { return s }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count)
+        var i = 0
+        let entities: [(String, UInt8)] = [("&quot;", 34), ("&apos;", 39), ("&lt;", 60), ("&gt;", 62), ("&amp;", 38)]
+        outer: while i < utf8.count {
+            if utf8[i] == UInt8(ascii: "&") {
+                for (name, byte) in entities {
+                    let e = Array(name.utf8)
+                    if i + e.count <= utf8.count && Array(utf8[i..<(i + e.count)]) == e {
+                        out.append(byte)
+                        i += e.count
+                        continue outer
+                    }
+                }
+            }
+            out.append(utf8[i])
+            i += 1
+        }
+        utf8 = out
+        return String(decoding: utf8, as: UTF8.self)
     }
 }
