@@ -61,6 +61,13 @@ struct BinaryXLSXTests {
         for (k, v) in numbers(rows, column: 1).enumerated() { #expect(abs(v - (3.0 + Double(k + 1) / 1000)) < 1e-12) }
     }
 
+    @Test("cells written out of column order (header and data) land in their columns")
+    func unorderedCells() throws {
+        var source = try openRawSource(url: BinaryFixtures.local("unordered_cells.xlsx"))
+        #expect(source.columnNames == ["a", "Column 2", "c"])
+        #expect(try readAll(&source) == [[.number(1), .number(2), .number(3)]])
+    }
+
     @Test("number parser: exact on the fast path, correctly rounded otherwise, rejects junk")
     func numberParser() {
         func parse(_ s: String) -> Double? {

@@ -52,7 +52,16 @@ struct XLSXSheetScanner {
     mutating func nextRow(into cells: inout [(column: Int, value: XLSXCellValue, style: Int)]) throws -> Bool {
         cells.removeAll(keepingCapacity: true)
         guard !finished else { return false }
-        return try xml.withUnsafeBufferPointer { p -> Bool in
+        do {
+            return try scanRow(into: &cells)
+        } catch let failure as ScanFailure {
+            finished = true
+            throw error(failure.reason)
+        }
+    }
+
+    private mutating func scanRow(into cells: inout [(column: Int, value: XLSXCellValue, style: Int)]) throws -> Bool {
+        try xml.withUnsafeBufferPointer { p -> Bool in
             let n = p.count
             var i = offset
             defer { offset = i }
@@ -73,32 +82,31 @@ struct XLSXSheetScanner {
                     continue
                 }
                 if Self.equals(p, name, "row") {
-                    let (attrs, end, selfClosing) = try Self.attributes(p, i, want: ["r"], error: error)
-                    i = end
-                    if let r = attrs[0], let rowNumber = Self.parseInt(p, r) {
+                    let attrs = try Self.attributes(p, i)
+                    i = attrs.end
+                    if let r = attrs.r, let rowNumber = Self.parseInt(p, r) {
                         lastRowNumber = rowNumber
                     } else {
                         lastRowNumber += 1
                     }
-                    if selfClosing { continue }
                     continue
                 }
                 if Self.equals(p, name, "c") {
-                    let (attrs, end, selfClosing) = try Self.attributes(p, i, want: ["r", "t", "s"], error: error)
-                    i = end
+                    let attrs = try Self.attributes(p, i)
+                    i = attrs.end
                     var column = (cells.last?.column ?? -1) + 1
-                    if let r = attrs[0] {
-                        guard let c = Self.columnIndex(p, r) else { throw error("bad cell reference") }
+                    if let r = attrs.r {
+                        guard let c = Self.columnIndex(p, r) else { throw ScanFailure(reason: "bad cell reference") }
                         column = c
                     }
-                    let style = attrs[2].flatMap { Self.parseInt(p, $0) } ?? 0
-                    if selfClosing { continue }
-                    let type = attrs[1]
+                    let style = attrs.s.flatMap { Self.parseInt(p, $0) } ?? 0
+                    if attrs.selfClosing { continue }
+                    let type = attrs.t
                     var value: XLSXCellValue?
                     // Children until </c>.
                     while true {
                         while i < n && p[i] != UInt8(ascii: "<") { i += 1 }
-                        guard i < n else { throw error("cell is not closed (truncated XML)") }
+                        guard i < n else { throw ScanFailure(reason: "cell is not closed (truncated XML)") }
                         i += 1
                         let isClose = i < n && p[i] == UInt8(ascii: "/")
                         if isClose { i += 1 }
@@ -108,15 +116,15 @@ struct XLSXSheetScanner {
                             if Self.equals(p, child, "c") { break }
                             continue
                         }
-                        let (_, childEnd, childSelfClosing) = try Self.attributes(p, i, want: [], error: error)
-                        i = childEnd
-                        if childSelfClosing { continue }
+                        let childAttributes = try Self.attributes(p, i)
+                        i = childAttributes.end
+                        if childAttributes.selfClosing { continue }
                         if Self.equals(p, child, "v") {
                             let start = i
                             while i < n && p[i] != UInt8(ascii: "<") { i += 1 }
-                            value = try Self.interpret(p, start..<i, type: type, error: error)
+                            value = try Self.interpret(p, start..<i, type: type)
                         } else if Self.equals(p, child, "is") {
-                            value = .text(try Self.inlineText(p, &i, error: error))
+                            value = .text(try Self.inlineText(p, &i))
                         } else if Self.equals(p, child, "f") {
                             // Formula text: skip to its end; the cached value follows in <v>.
                             while i < n && p[i] != UInt8(ascii: "<") { i += 1 }
@@ -126,8 +134,7 @@ struct XLSXSheetScanner {
                     continue
                 }
                 // Any other tag: skip its attributes.
-                let (_, end, _) = try Self.attributes(p, i, want: [], error: error)
-                i = end
+                i = try Self.attributes(p, i).end
             }
         }
     }
@@ -158,36 +165,59 @@ struct XLSXSheetScanner {
         return true
     }
 
-    /// Reads attributes up to the tag's `>`; returns the value ranges of the wanted names, the
-    /// offset after `>`, and whether the tag was self-closing.
-    static func attributes(_ p: Bytes, _ start: Int, want: [StaticString], error: (String) -> CyclerReadError) throws -> ([Range<Int>?], Int, Bool) {
-        var found = [Range<Int>?](repeating: nil, count: want.count)
+    /// Why the XML could not be scanned; turned into a `CyclerReadError` with the location by
+    /// the caller (building that error eagerly per tag would cost more than the scan).
+    struct ScanFailure: Error { var reason: String }
+
+    struct TagAttributes {
+        var r: Range<Int>?
+        var t: Range<Int>?
+        var s: Range<Int>?
+        var end: Int
+        var selfClosing: Bool
+    }
+
+    /// Reads attributes up to the tag's `>`, keeping the value ranges of `r`, `t` and `s`
+    /// (the only ones a cell or row needs); returns the offset after `>`.
+    static func attributes(_ p: Bytes, _ start: Int) throws -> TagAttributes {
+        var found = TagAttributes(r: nil, t: nil, s: nil, end: start, selfClosing: false)
         var i = start
         let n = p.count
         while i < n {
             let c = p[i]
             if c == UInt8(ascii: ">") {
-                return (found, i + 1, i > start && p[i - 1] == UInt8(ascii: "/"))
+                found.end = i + 1
+                found.selfClosing = i > start && p[i - 1] == UInt8(ascii: "/")
+                return found
             }
             if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
-                throw error("malformed tag: stray quote")
+                throw ScanFailure(reason: "malformed tag: stray quote")
             }
             if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D || c == UInt8(ascii: "/") { i += 1; continue }
             let keyStart = i
             while i < n, p[i] != UInt8(ascii: "="), p[i] != UInt8(ascii: ">"), p[i] != 0x20 { i += 1 }
-            let key = keyStart..<i
+            let keyLength = i - keyStart
             guard i < n, p[i] == UInt8(ascii: "=") else { continue }
             i += 1
-            guard i < n, p[i] == UInt8(ascii: "\"") || p[i] == UInt8(ascii: "'") else { throw error("malformed attribute: value not quoted") }
+            guard i < n, p[i] == UInt8(ascii: "\"") || p[i] == UInt8(ascii: "'") else {
+                throw ScanFailure(reason: "malformed attribute: value not quoted")
+            }
             let quote = p[i]
             i += 1
             let valueStart = i
             while i < n && p[i] != quote { i += 1 }
-            guard i < n else { throw error("attribute value is not closed (truncated XML)") }
-            for (k, w) in want.enumerated() where equals(p, key, w) { found[k] = valueStart..<i }
+            guard i < n else { throw ScanFailure(reason: "attribute value is not closed (truncated XML)") }
+            if keyLength == 1 {
+                switch p[keyStart] {
+                case UInt8(ascii: "r"): found.r = valueStart..<i
+                case UInt8(ascii: "t"): found.t = valueStart..<i
+                case UInt8(ascii: "s"): found.s = valueStart..<i
+                default: break
+                }
+            }
             i += 1
         }
-        throw error("tag is not closed (truncated XML)")
+        throw ScanFailure(reason: "tag is not closed (truncated XML)")
     }
 
     /// 0-based column of a cell reference like `AB12` (letters only are used).
@@ -217,17 +247,17 @@ struct XLSXSheetScanner {
         return v
     }
 
-    static func interpret(_ p: Bytes, _ r: Range<Int>, type: Range<Int>?, error: (String) -> CyclerReadError) throws -> XLSXCellValue? {
+    static func interpret(_ p: Bytes, _ r: Range<Int>, type: Range<Int>?) throws -> XLSXCellValue? {
         guard let type else {
-            guard let x = parseNumber(p, r) else { throw error("cell value '\(decodeText(p, r))' is not a number") }
+            guard let x = parseNumber(p, r) else { throw ScanFailure(reason: "cell value '\(decodeText(p, r))' is not a number") }
             return .number(x)
         }
         if equals(p, type, "n") {
-            guard let x = parseNumber(p, r) else { throw error("cell value '\(decodeText(p, r))' is not a number") }
+            guard let x = parseNumber(p, r) else { throw ScanFailure(reason: "cell value '\(decodeText(p, r))' is not a number") }
             return .number(x)
         }
         if equals(p, type, "s") {
-            guard let k = parseInt(p, r) else { throw error("shared string index '\(decodeText(p, r))' is not an integer") }
+            guard let k = parseInt(p, r) else { throw ScanFailure(reason: "shared string index '\(decodeText(p, r))' is not an integer") }
             return .sharedString(k)
         }
         if equals(p, type, "b") { return .boolean(r.count == 1 && p[r.lowerBound] == UInt8(ascii: "1")) }
@@ -237,12 +267,12 @@ struct XLSXSheetScanner {
     }
 
     /// Text of an `<is>` inline string: all `<t>` runs until `</is>`.
-    static func inlineText(_ p: Bytes, _ i: inout Int, error: (String) -> CyclerReadError) throws -> String {
+    static func inlineText(_ p: Bytes, _ i: inout Int) throws -> String {
         var out = ""
         let n = p.count
         while true {
             while i < n && p[i] != UInt8(ascii: "<") { i += 1 }
-            guard i < n else { throw error("inline string is not closed (truncated XML)") }
+            guard i < n else { throw ScanFailure(reason: "inline string is not closed (truncated XML)") }
             i += 1
             let closing = i < n && p[i] == UInt8(ascii: "/")
             if closing { i += 1 }
@@ -256,9 +286,9 @@ struct XLSXSheetScanner {
                 }
                 continue
             }
-            let (_, end, selfClosing) = try attributes(p, i, want: [], error: error)
-            i = end
-            if equals(p, name, "t") && !selfClosing {
+            let tag = try attributes(p, i)
+            i = tag.end
+            if equals(p, name, "t") && !tag.selfClosing {
                 let start = i
                 while i < n && p[i] != UInt8(ascii: "<") { i += 1 }
                 out += decodeText(p, start..<i)
@@ -352,10 +382,10 @@ struct XLSXSheetScanner {
             return negative ? -x : x
         }
         // Slow path: correctly rounded conversion.
-        var buffer = [CChar](repeating: 0, count: r.count + 1)
-        for (k, idx) in r.enumerated() { buffer[k] = CChar(bitPattern: p[idx]) }
-        return buffer.withUnsafeBufferPointer { b -> Double? in
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: r.count + 1) { b -> Double? in
             guard let base = b.baseAddress else { return nil }
+            for (k, idx) in r.enumerated() { b[k] = CChar(bitPattern: p[idx]) }
+            b[r.count] = 0
             var endPointer: UnsafeMutablePointer<CChar>?
             let x = strtod(base, &endPointer)
             guard let endPointer, endPointer - UnsafeMutablePointer(mutating: base) == r.count else { return nil }

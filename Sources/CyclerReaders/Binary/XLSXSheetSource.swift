@@ -57,9 +57,10 @@ public struct XLSXSheetSource: RawRecordSource {
     /// Reads the current sheet's header row and maps its columns onto the output columns.
     mutating func readHeader(first: Bool) throws -> Bool {
         guard try scanner.nextRow(into: &cells) else { return false }
-        let width = (cells.last?.column ?? -1) + 1
+        // Cell references need not be in order: size by the largest column seen.
+        let width = (cells.map(\.column).max() ?? -1) + 1
         var names = [String](repeating: "", count: width)
-        for cell in cells { names[cell.column] = text(of: cell.value) }
+        for cell in cells where cell.column >= 0 && cell.column < width { names[cell.column] = text(of: cell.value) }
         if first {
             // Columns without a header name get Excel's letter-free placeholder.
             columnNames = names.enumerated().map { $0.element.isEmpty ? "Column \($0.offset + 1)" : $0.element }

@@ -71,7 +71,15 @@ public final class XLSXWorkbook {
 
     static func parseSharedStrings(_ xml: [UInt8], file: String) throws -> [String] {
         var strings: [String] = []
-        let error = { (reason: String) in CyclerReadError(file: file, location: "xl/sharedStrings.xml", reason: reason) }
+        do {
+            try scanSharedStrings(xml, into: &strings)
+        } catch let failure as XLSXSheetScanner.ScanFailure {
+            throw CyclerReadError(file: file, location: "xl/sharedStrings.xml", reason: failure.reason)
+        }
+        return strings
+    }
+
+    private static func scanSharedStrings(_ xml: [UInt8], into strings: inout [String]) throws {
         try xml.withUnsafeBufferPointer { p in
             let n = p.count
             var i = 0
@@ -97,9 +105,9 @@ public final class XLSXWorkbook {
                     i += 1
                     continue
                 }
-                let (_, end, selfClosing) = try XLSXSheetScanner.attributes(p, i, want: [], error: error)
-                i = end
-                if selfClosing {
+                let tag = try XLSXSheetScanner.attributes(p, i)
+                i = tag.end
+                if tag.selfClosing {
                     if XLSXSheetScanner.equals(p, name, "si") { strings.append("") }
                     continue
                 }
@@ -112,7 +120,6 @@ public final class XLSXWorkbook {
                 }
             }
         }
-        return strings
     }
 
     /// Cell style indices whose number format is a date or time (the cell then holds an Excel

@@ -98,3 +98,9 @@ with zipfile.ZipFile('zip_bomb.xlsx', 'w', zipfile.ZIP_DEFLATED, compresslevel=9
     with z.open('xl/workbook.xml', 'w') as f:
         for _ in range(16):
             f.write(bytes(1 << 20))
+
+# Cell references out of order in the header row (found by the fuzzer: sizing the header by its
+# last cell trapped). Data cells are out of order too.
+unordered = sheet('<row r="1"><c r="C1" t="inlineStr"><is><t>c</t></is></c><c r="A1" t="inlineStr"><is><t>a</t></is></c></row>'
+                  '<row r="2"><c r="C2"><v>3</v></c><c r="A2"><v>1</v></c><c r="B2"><v>2</v></c></row>')
+write('unordered_cells.xlsx', ['Sheet1'], [unordered], None)
