@@ -19,7 +19,7 @@ struct BinaryFuzzTests {
         var testDescription: String { name }
     }
 
-    static let targets: [Target] = ["mpr", "nda", "ndax-zip", "ndc-streams", "xlsx-zip", "xlsx-sheet-xml", "xlsx-shared-strings"].map(Target.init)
+    static let targets: [Target] = ["mpr", "nda", "ndax-zip", "ndc-streams", "xlsx-zip", "xlsx-sheet-xml", "xlsx-shared-strings", "res-csv"].map(Target.init)
 
     @Test("every mutated input decodes or throws CyclerReadError", arguments: targets)
     func fuzz(_ target: Target) throws {
@@ -32,7 +32,7 @@ struct BinaryFuzzTests {
     @Test("Arbin .res (through mdb-export) under mutation fuzzing")
     func fuzzRes() throws {
         guard (try? MDBExportStream.locateTool(file: "x")) != nil else { print("skipping: mdb-export is not installed"); return }
-        let cases = ProcessInfo.processInfo.environment["FUZZ_RES_CASES"].flatMap(Int.init) ?? 20
+        let cases = ProcessInfo.processInfo.environment["FUZZ_RES_CASES"].flatMap(Int.init) ?? 5
         let seed = try [UInt8](Data(contentsOf: BinaryFixtures.local("arbin_example.res")))
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-res-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -41,7 +41,7 @@ struct BinaryFuzzTests {
         let summary = try Self.campaign(name: "res", seeds: [seed], cases: cases, mutationsPerCase: 1...2) { _, bytes in
             try Data(bytes).write(to: url)
             // Odd cases also export Global_Table, so both code paths see corrupt databases.
-            var s = try ArbinResSource(url: url, timeoutSeconds: 20, readGlobalTable: bytes.count % 2 == 1)
+            var s = try ArbinResSource(url: url, timeoutSeconds: 5, readGlobalTable: bytes.count % 2 == 1)
             return try Self.drain(&s)
         }
         #expect(summary.foreignErrors.isEmpty, "\(summary.foreignErrors.prefix(3))")
@@ -132,6 +132,34 @@ struct BinaryFuzzTests {
                 }
                 return n
             })
+        case "res-csv":
+            // What mdb-export prints for the .res fixture (first 300 records), parsed in memory:
+            // the part of the .res reader that is ours, at fuzzing speed (the "res" test below
+            // runs mdb-export itself on mutated databases).
+            var seeds: [[UInt8]] = []
+            if let tool = try? MDBExportStream.locateTool(file: "x") {
+                for table in ["Channel_Normal_Table", "Global_Table"] {
+                    let p = Process()
+                    p.executableURL = tool
+                    p.arguments = [BinaryFixtures.local("arbin_example.res").path, table]
+                    let pipe = Pipe()
+                    p.standardOutput = pipe
+                    try p.run()
+                    let out = pipe.fileHandleForReading.readDataToEndOfFile()
+                    p.waitUntilExit()
+                    let lines = out.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).prefix(301)
+                    seeds.append(Array(lines.joined(separator: [UInt8(ascii: "\n")])) + [UInt8(ascii: "\n")])
+                }
+            } else {
+                seeds.append(Array("Test_ID,Test_Name,Voltage\n1,\"a \"\"b\"\"\",3.5\n2,,\n".utf8))
+            }
+            return (seeds, { _, bytes in
+                let stream = try MDBExportStream(csv: bytes, file: "fuzz.res", table: "fuzz")
+                var row: [RawValue] = []
+                var n = 0
+                while try stream.next(into: &row) { n += 1 }
+                return n
+            })
         case "xlsx-shared-strings":
             let real = try ZipFixtures.entry("xl/sharedStrings.xml", of: BinaryFixtures.local("bs542_004_gr_li_50ua_50mv_1v_191020_Channel_11.xlsx"))
             let land = try ZipFixtures.entry("xl/sharedStrings.xml", of: BinaryFixtures.local("land_synthetic.xlsx"))
@@ -167,6 +195,10 @@ struct BinaryFuzzTests {
             }
             summary.slowestSeconds = max(summary.slowestSeconds, Date().timeIntervalSince(t0))
             summary.cases += 1
+            if cases >= 10_000 && summary.cases % 1000 == 0 {
+                // stderr is unbuffered: progress is visible while a long run is under way.
+                FileHandle.standardError.write(Data("fuzz \(name) progress: \(summary.cases) cases, \(summary.rejected) rejected, \(summary.foreignErrors.count) other errors\n".utf8))
+            }
         }
         print("fuzz \(name): \(summary.cases) cases, \(summary.decoded) decoded, \(summary.rejected) rejected with CyclerReadError, "
               + "\(summary.foreignErrors.count) other errors; slowest case \(String(format: "%.1f", summary.slowestSeconds * 1000)) ms, "

@@ -39,6 +39,9 @@ public struct ArbinResSource: RawRecordSource {
         global.finish()
         }
         self.stream = try MDBExportStream(tool: tool, url: url, table: table, timeoutSeconds: timeoutSeconds)
+        // A Jet row takes file space (a row header alone is several bytes): a database cannot
+        // hold more records than a fraction of its bytes.
+        stream.maximumRecords = ((try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue).map { $0 / 8 } ?? Int.max
         self.columnNames = stream.header
         self.metadata = meta
     }
@@ -74,11 +77,20 @@ final class MDBExportStream {
     let errorFile: URL
     private(set) var header: [String] = []
     private(set) var recordsRead = 0
+    /// Corrupt databases can make mdb-export loop; more records than this is refused.
+    var maximumRecords = Int.max
+    /// Longest CSV record accepted: an unterminated quote must not grow the buffer forever.
+    static let maximumRecordBytes = 1 << 20
     private var buffer: [UInt8] = []
     private var start = 0
     private var eof = false
     private var done = false
     private let timedOut = TimeoutFlag()
+    /// False for a stream parsed from bytes in memory (tests, fuzzing of the CSV parser).
+    private var launched = false
+    /// In-memory CSV, handed out in small chunks to exercise record reassembly.
+    private var pending: [UInt8] = []
+    private var pendingOffset = 0
 
     static func locateTool(file: String) throws -> URL {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
@@ -102,6 +114,7 @@ final class MDBExportStream {
         process.standardError = errorHandle
         process.standardInput = FileHandle.nullDevice
         output = pipe.fileHandleForReading
+        launched = true
         do { try process.run() } catch {
             try? FileManager.default.removeItem(at: errorFile)
             throw CyclerReadError(file: file, reason: "cannot run mdb-export: \(error)")
@@ -120,10 +133,26 @@ final class MDBExportStream {
         header = names
     }
 
+    /// Parses CSV already in memory as if mdb-export had printed it.
+    init(csv: [UInt8], file: String, table: String) throws {
+        self.file = file
+        self.table = table
+        output = FileHandle.nullDevice
+        errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("unused")
+        pending = csv
+        var row: [RawValue] = []
+        guard let names = try readRecord(into: &row, asHeader: true) else {
+            done = true
+            throw CyclerReadError(file: file, location: table, reason: "no header")
+        }
+        header = names
+    }
+
     deinit { finish() }
 
     /// Stops the export (if still running) and removes its error log.
     func finish() {
+        guard launched else { done = true; return }
         if process.isRunning { process.terminate() }
         if !done {
             done = true
@@ -140,10 +169,16 @@ final class MDBExportStream {
             return false
         }
         recordsRead += 1
+        if recordsRead > maximumRecords {
+            finish()
+            throw CyclerReadError(file: file, location: "\(table), record \(recordsRead)",
+                                  reason: "more records than the database has bytes (corrupt database makes mdb-export loop)")
+        }
         return true
     }
 
     private func finishWithStatus() throws {
+        guard launched else { done = true; return }
         process.waitUntilExit()
         let message = (try? String(contentsOf: errorFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         done = true
@@ -160,7 +195,14 @@ final class MDBExportStream {
 
     private func fill() -> Bool {
         guard !eof else { return false }
-        let chunk = output.availableData
+        let chunk: Data
+        if launched {
+            chunk = output.availableData
+        } else {
+            let end = min(pending.count, pendingOffset + 65536)
+            chunk = Data(pending[pendingOffset..<end])
+            pendingOffset = end
+        }
         if chunk.isEmpty { eof = true; return false }
         if start > 0 && start == buffer.count { buffer.removeAll(keepingCapacity: true); start = 0 }
         else if start > 1 << 20 { buffer.removeFirst(start); start = 0 }
@@ -183,6 +225,11 @@ final class MDBExportStream {
                 if row.count != fields.count { row = Array(repeating: .missing, count: fields.count) }
                 for (k, f) in fields.enumerated() { row[k] = Self.value(f) }
                 return []
+            }
+            if buffer.count - start > Self.maximumRecordBytes {
+                finish()
+                throw CyclerReadError(file: file, location: "\(table), record \(recordsRead)",
+                                      reason: "a record runs past \(Self.maximumRecordBytes) bytes (unterminated field; corrupt database)")
             }
             if !fill() {
                 if start < buffer.count {
