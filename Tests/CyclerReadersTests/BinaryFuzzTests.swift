@@ -1,0 +1,279 @@
+import Foundation
+import Testing
+@testable import CyclerReaders
+
+/// Deterministic mutation fuzzing of every binary decoder: bit flips, byte overwrites,
+/// truncations, insertions, deletions, duplicated chunks and corrupted length-like fields.
+/// Every input must decode or fail with a `CyclerReadError`; a trap would end the test run.
+///
+/// CI runs a few hundred cases per target. For a long run:
+///   FUZZ_CASES=100000 swift test -c release --filter BinaryFuzz
+/// (FUZZ_SEED changes the sequence; the summary line per target prints the counts.)
+@Suite("Binary decoders under mutation fuzzing", .serialized)
+struct BinaryFuzzTests {
+    static var cases: Int { ProcessInfo.processInfo.environment["FUZZ_CASES"].flatMap(Int.init) ?? 300 }
+    static var seed: UInt64 { ProcessInfo.processInfo.environment["FUZZ_SEED"].flatMap(UInt64.init) ?? 0x5EED }
+
+    struct Target: Sendable, CustomTestStringConvertible {
+        var name: String
+        var testDescription: String { name }
+    }
+
+    static let targets: [Target] = ["mpr", "nda", "ndax-zip", "ndc-streams", "xlsx-zip", "xlsx-sheet-xml", "xlsx-shared-strings", "res-csv"].map(Target.init)
+
+    @Test("every mutated input decodes or throws CyclerReadError", arguments: targets)
+    func fuzz(_ target: Target) throws {
+        let (seeds, run) = try Self.harness(target.name)
+        let summary = try Self.campaign(name: target.name, seeds: seeds, cases: Self.cases, run: run)
+        #expect(summary.cases == Self.cases)
+        #expect(summary.foreignErrors.isEmpty, "non-CyclerReadError thrown: \(summary.foreignErrors.prefix(3))")
+    }
+
+    @Test("Arbin .res (through mdb-export) under mutation fuzzing")
+    func fuzzRes() throws {
+        guard (try? MDBExportStream.locateTool(file: "x")) != nil else { print("skipping: mdb-export is not installed"); return }
+        let cases = ProcessInfo.processInfo.environment["FUZZ_RES_CASES"].flatMap(Int.init) ?? 5
+        let seed = try [UInt8](Data(contentsOf: BinaryFixtures.local("arbin_example.res")))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-res-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("case.res")
+        let summary = try Self.campaign(name: "res", seeds: [seed], cases: cases, mutationsPerCase: 1...2) { _, bytes in
+            try Data(bytes).write(to: url)
+            // Odd cases also export Global_Table, so both code paths see corrupt databases.
+            var s = try ArbinResSource(url: url, timeoutSeconds: 5, readGlobalTable: bytes.count % 2 == 1)
+            return try Self.drain(&s)
+        }
+        #expect(summary.foreignErrors.isEmpty, "\(summary.foreignErrors.prefix(3))")
+    }
+
+    @Test("zip bomb: an entry inflating past the budget is refused, not allocated")
+    func zipBomb() throws {
+        let book = try Data(contentsOf: BinaryFixtures.local("land_synthetic.xlsx"))
+        let tight = BinaryReadLimits(maximumEntryBytes: 600, maximumFileBytes: 1 << 20)
+        #expect(throws: CyclerReadError.self) { _ = try XLSXWorkbook(data: book, file: "b.xlsx", limits: tight).cyclerDataSource() }
+        // A real bomb (written by make_synthetic_xlsx.py): 16 MiB of zeros in a 16 KiB zip.
+        let bomb = try Data(contentsOf: BinaryFixtures.local("zip_bomb.xlsx"))
+        #expect(bomb.count < 64 << 10)
+        do {
+            _ = try XLSXWorkbook(data: bomb, file: "bomb.xlsx", limits: BinaryReadLimits(maximumEntryBytes: 4 << 20))
+            Issue.record("bomb accepted")
+        } catch let e as CyclerReadError {
+            #expect(e.reason.contains("limit"))
+        }
+    }
+
+    // MARK: harness
+
+    typealias Run = (_ seedIndex: Int, _ bytes: [UInt8]) throws -> Int
+
+    static func drain(_ source: inout some RawRecordSource) throws -> Int {
+        var row: [RawValue] = []
+        var n = 0
+        while try source.next(into: &row) {
+            n += 1
+            if n > 50_000_000 { throw CyclerReadError(file: "fuzz", reason: "runaway record stream") }
+        }
+        return n
+    }
+
+    static func harness(_ name: String) throws -> ([[UInt8]], Run) {
+        let local = { (f: String) throws -> [UInt8] in try [UInt8](Data(contentsOf: BinaryFixtures.local(f))) }
+        switch name {
+        case "mpr":
+            return ([try local("fuzz_seed_small.mpr")], { _, bytes in
+                var s = try BioLogicMPRSource(bytes: bytes, file: "fuzz.mpr")
+                return try drain(&s)
+            })
+        case "nda":
+            return ([try local("fuzz_seed_small.nda")], { _, bytes in
+                var s = try NewareNDAReader.decode(bytes: bytes, file: "fuzz.nda")
+                return try drain(&s)
+            })
+        case "ndax-zip":
+            return ([try local("123456789012_Unit27_Example_Data_File.ndax")], { _, bytes in
+                var s = try NewareNDAXReader.decode(data: Data(bytes), file: "fuzz.ndax")
+                return try drain(&s)
+            })
+        case "ndc-streams":
+            // Mutate one stream of a split-stream (ndc 14, with aux) or old-layout (ndc 5) .ndax.
+            let split = try ZipFixtures.streams(of: BinaryFixtures.local("123456789012_Unit27_Example_Data_File.ndax"), pages: 3)
+            let old = try ZipFixtures.streams(of: BinaryFixtures.local("test.ndax"), pages: 3)
+            let sets = [split, old]
+            var seeds: [[UInt8]] = []
+            var owners: [(set: Int, name: String)] = []
+            for (k, set) in sets.enumerated() {
+                for (name, bytes) in set.sorted(by: { $0.key < $1.key }) where name.hasSuffix(".ndc") {
+                    seeds.append(bytes); owners.append((k, name))
+                }
+            }
+            return (seeds, { k, bytes in
+                let owner = owners[k]
+                var streams = sets[owner.set]
+                streams[owner.name] = bytes
+                var s = try NewareNDAXReader.decode(streams: streams, file: "fuzz.ndax")
+                return try drain(&s)
+            })
+        case "xlsx-zip":
+            return ([try local("land_synthetic.xlsx"), try local("arbin_split_synthetic.xlsx")], { _, bytes in
+                var s = try XLSXWorkbook(data: Data(bytes), file: "fuzz.xlsx").cyclerDataSource()
+                return try drain(&s)
+            })
+        case "xlsx-sheet-xml":
+            let real = try ZipFixtures.entry("xl/worksheets/sheet2.xml", of: BinaryFixtures.local("bs542_004_gr_li_50ua_50mv_1v_191020_Channel_11.xlsx"))
+            let land = try ZipFixtures.entry("xl/worksheets/s3.xml", of: BinaryFixtures.local("land_synthetic.xlsx"))
+            return ([Array(real.prefix(12_000)) + Array("</row></sheetData></worksheet>".utf8), land], { _, bytes in
+                var scanner = XLSXSheetScanner(xml: bytes, sheet: "fuzz", file: "fuzz.xlsx")
+                var cells: [(column: Int, value: XLSXCellValue, style: Int)] = []
+                var n = 0
+                while try scanner.nextRow(into: &cells) {
+                    n += 1
+                    if n > 10_000_000 { throw CyclerReadError(file: "fuzz", reason: "runaway rows") }
+                }
+                return n
+            })
+        case "res-csv":
+            // What mdb-export prints for the .res fixture (first 300 records), parsed in memory:
+            // the part of the .res reader that is ours, at fuzzing speed (the "res" test below
+            // runs mdb-export itself on mutated databases).
+            var seeds: [[UInt8]] = []
+            if let tool = try? MDBExportStream.locateTool(file: "x") {
+                for table in ["Channel_Normal_Table", "Global_Table"] {
+                    let p = Process()
+                    p.executableURL = tool
+                    p.arguments = [BinaryFixtures.local("arbin_example.res").path, table]
+                    let pipe = Pipe()
+                    p.standardOutput = pipe
+                    try p.run()
+                    let out = pipe.fileHandleForReading.readDataToEndOfFile()
+                    p.waitUntilExit()
+                    let lines = out.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).prefix(301)
+                    seeds.append(Array(lines.joined(separator: [UInt8(ascii: "\n")])) + [UInt8(ascii: "\n")])
+                }
+            } else {
+                seeds.append(Array("Test_ID,Test_Name,Voltage\n1,\"a \"\"b\"\"\",3.5\n2,,\n".utf8))
+            }
+            return (seeds, { _, bytes in
+                let stream = try MDBExportStream(csv: bytes, file: "fuzz.res", table: "fuzz")
+                var row: [RawValue] = []
+                var n = 0
+                while try stream.next(into: &row) { n += 1 }
+                return n
+            })
+        case "xlsx-shared-strings":
+            let real = try ZipFixtures.entry("xl/sharedStrings.xml", of: BinaryFixtures.local("bs542_004_gr_li_50ua_50mv_1v_191020_Channel_11.xlsx"))
+            let land = try ZipFixtures.entry("xl/sharedStrings.xml", of: BinaryFixtures.local("land_synthetic.xlsx"))
+            return ([real, land], { _, bytes in try XLSXWorkbook.parseSharedStrings(bytes, file: "fuzz.xlsx").count })
+        default:
+            throw CyclerReadError(file: "fuzz", reason: "unknown target \(name)")
+        }
+    }
+
+    struct Summary {
+        var cases = 0, decoded = 0, rejected = 0
+        var foreignErrors: [String] = []
+        var slowestSeconds = 0.0
+    }
+
+    static func campaign(name: String, seeds: [[UInt8]], cases: Int, mutationsPerCase: ClosedRange<Int> = 1...4, run: Run) throws -> Summary {
+        var rng = SplitMix64(seed: seed ^ UInt64(truncatingIfNeeded: name.utf8.reduce(5381) { ($0 << 5) &+ $0 &+ Int($1) }))
+        var summary = Summary()
+        let start = Date()
+        for _ in 0..<cases {
+            let k = Int(rng.next() % UInt64(seeds.count))
+            var bytes = seeds[k]
+            let count = mutationsPerCase.lowerBound + Int(rng.next() % UInt64(mutationsPerCase.count))
+            for _ in 0..<count { Mutator.mutate(&bytes, &rng) }
+            let t0 = Date()
+            do {
+                _ = try run(k, bytes)
+                summary.decoded += 1
+            } catch is CyclerReadError {
+                summary.rejected += 1
+            } catch {
+                summary.foreignErrors.append("\(type(of: error)): \(error)")
+            }
+            summary.slowestSeconds = max(summary.slowestSeconds, Date().timeIntervalSince(t0))
+            summary.cases += 1
+            if cases >= 10_000 && summary.cases % 1000 == 0 {
+                // stderr is unbuffered: progress is visible while a long run is under way.
+                FileHandle.standardError.write(Data("fuzz \(name) progress: \(summary.cases) cases, \(summary.rejected) rejected, \(summary.foreignErrors.count) other errors\n".utf8))
+            }
+        }
+        print("fuzz \(name): \(summary.cases) cases, \(summary.decoded) decoded, \(summary.rejected) rejected with CyclerReadError, "
+              + "\(summary.foreignErrors.count) other errors; slowest case \(String(format: "%.1f", summary.slowestSeconds * 1000)) ms, "
+              + "total \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+        return summary
+    }
+}
+
+/// Small, fast, reproducible PRNG (Steele, Lea & Flood's SplitMix64).
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+enum Mutator {
+    static let interesting32: [UInt32] = [0, 1, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF, 0x1000_0000]
+
+    static func mutate(_ b: inout [UInt8], _ rng: inout SplitMix64) {
+        func pick(_ n: Int) -> Int { n <= 0 ? 0 : Int(rng.next() % UInt64(n)) }
+        switch rng.next() % 8 {
+        case 0, 1:  // bit flips
+            guard !b.isEmpty else { return }
+            for _ in 0...pick(8) { b[pick(b.count)] ^= UInt8(1) << UInt8(pick(8)) }
+        case 2:  // random bytes overwritten
+            guard !b.isEmpty else { return }
+            let at = pick(b.count)
+            for k in at..<min(b.count, at + 1 + pick(16)) { b[k] = UInt8(truncatingIfNeeded: rng.next()) }
+        case 3:  // truncation
+            b.removeLast(b.isEmpty ? 0 : 1 + pick(b.count))
+        case 4:  // insertion
+            let at = pick(b.count + 1)
+            b.insert(contentsOf: (0..<(1 + pick(64))).map { _ in UInt8(truncatingIfNeeded: rng.next()) }, at: at)
+        case 5:  // deletion of a range
+            guard !b.isEmpty else { return }
+            let at = pick(b.count)
+            b.removeSubrange(at..<min(b.count, at + 1 + pick(256)))
+        case 6:  // length-like field corrupted: an aligned 16/32-bit word set to an extreme value
+            guard b.count >= 4 else { return }
+            let at = pick(b.count / 4) * 4
+            let v = interesting32[pick(interesting32.count)] &+ (rng.next() % 3 == 0 ? UInt32(truncatingIfNeeded: rng.next() % 16) : 0)
+            if rng.next() % 2 == 0 {
+                for k in 0..<4 { b[at + k] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(k))) }
+            } else {
+                b[at] = UInt8(truncatingIfNeeded: v); b[at + 1] = UInt8(truncatingIfNeeded: v >> 8)
+            }
+        default:  // duplicate a chunk elsewhere
+            guard !b.isEmpty else { return }
+            let from = pick(b.count)
+            let chunk = Array(b[from..<min(b.count, from + 1 + pick(512))])
+            b.insert(contentsOf: chunk, at: pick(b.count + 1))
+        }
+    }
+}
+
+/// Helpers to take fixtures apart and build hostile zips.
+enum ZipFixtures {
+    static func entry(_ path: String, of url: URL) throws -> [UInt8] {
+        try ZipContainer(url: url, limits: .default).read(path)
+    }
+
+    /// The members of an .ndax, `.ndc` streams cut to `pages` data pages after the header page.
+    static func streams(of url: URL, pages: Int) throws -> [String: [UInt8]] {
+        let zip = try ZipContainer(url: url, limits: .default)
+        var out: [String: [UInt8]] = [:]
+        for path in zip.entryPaths {
+            let bytes = try zip.read(path)
+            out[path] = path.hasSuffix(".ndc") ? Array(bytes.prefix(4096 * (pages + 1))) : bytes
+        }
+        return out
+    }
+    }
