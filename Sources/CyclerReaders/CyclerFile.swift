@@ -116,7 +116,17 @@ public struct RecordSourceDecoders: Sendable {
     }
 
     /// Decoders compiled into this build.
-    public static var builtIn: RecordSourceDecoders { RecordSourceDecoders(byContainer: [:]) }
+    /// The decoders of `Binary/`, by the container names `binaryContainer(head:)` gives.
+    public static var builtIn: RecordSourceDecoders {
+        RecordSourceDecoders(
+            byContainer: [
+                "neware_nda": { try NewareNDAReader.open(url: URL(fileURLWithPath: $0)) },
+                "neware_ndax": { try NewareNDAXReader.open(url: URL(fileURLWithPath: $0)) },
+                "biologic_mpr": { try BioLogicMPRSource(url: URL(fileURLWithPath: $0)) },
+                "arbin_res": { try ArbinResSource(url: URL(fileURLWithPath: $0)) },
+            ],
+            workbooks: ["xlsx": { try XLSXWorkbook(url: URL(fileURLWithPath: $0)) }])
+    }
 
     func open(container: String, path: String) throws -> any RawRecordSource {
         guard let open = byContainer[container] else {

@@ -1,0 +1,7 @@
+/// The xlsx decoder serves the workbook logic (Arbin channel sheets, LAND's Record and Cycle
+/// sheets) one sheet at a time.
+extension XLSXWorkbook: CyclerWorkbook {
+    public func records(sheet: String) throws -> any RawRecordSource {
+        try source(sheets: [sheet])
+    }
+}
