@@ -7,8 +7,11 @@ public struct ArbinResSource: RawRecordSource {
     public let format = "arbin_res"
     public let columnNames: [String]
     public let metadata: [String: String]
-    public var position: Int { stream.recordsRead }
-    let stream: MDBExportStream
+    public var position: Int { nextIndex }
+    /// Jet stores rows in page order, not in the order they were measured: the records are read
+    /// whole (bounded by the database size) and put back in (Test_ID, Data_Point) order.
+    private let rows: [[RawValue]]
+    private var nextIndex = 0
 
     /// - Parameters:
     ///   - table: the records table (`Channel_Normal_Table` for Arbin).
@@ -38,16 +41,37 @@ public struct ArbinResSource: RawRecordSource {
         }
         global.finish()
         }
-        self.stream = try MDBExportStream(tool: tool, url: url, table: table, timeoutSeconds: timeoutSeconds)
+        let stream = try MDBExportStream(tool: tool, url: url, table: table, timeoutSeconds: timeoutSeconds)
         // A Jet row takes file space (a row header alone is several bytes): a database cannot
         // hold more records than a fraction of its bytes.
         stream.maximumRecords = ((try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue).map { $0 / 8 } ?? Int.max
         self.columnNames = stream.header
         self.metadata = meta
+        var rows: [[RawValue]] = []
+        var row: [RawValue] = []
+        while try stream.next(into: &row) { rows.append(row) }
+        self.rows = Self.inMeasurementOrder(rows, columnNames: stream.header)
+    }
+
+    static func inMeasurementOrder(_ rows: [[RawValue]], columnNames: [String]) -> [[RawValue]] {
+        guard let point = columnNames.firstIndex(of: "Data_Point") else { return rows }
+        let test = columnNames.firstIndex(of: "Test_ID")
+        func number(_ row: [RawValue], _ index: Int?) -> Double {
+            guard let index, index < row.count, case .number(let value) = row[index] else { return -.infinity }
+            return value
+        }
+        return rows.enumerated().sorted { a, b in
+            let keyA = (number(a.element, test), number(a.element, point))
+            let keyB = (number(b.element, test), number(b.element, point))
+            return keyA != keyB ? keyA < keyB : a.offset < b.offset
+        }.map(\.element)
     }
 
     public mutating func next(into row: inout [RawValue]) throws -> Bool {
-        try stream.next(into: &row)
+        guard nextIndex < rows.count else { return false }
+        row = rows[nextIndex]
+        nextIndex += 1
+        return true
     }
 
     /// Refuses files that are not Jet/ACE databases, or are cut short, before starting a process.
