@@ -264,8 +264,11 @@ public actor Coordinator {
         do {
             let clock = ContinuousClock()
             let started = clock.now
-            let result = try await client.withTransaction(logger: logger) { connection in
-                try await IngestTransaction(deliveries: group).run(on: connection, logger: logger)
+            let client = self.client, logger = self.logger
+            let result = try await Self.withDeadline(seconds: configuration.commitTimeoutSeconds) {
+                try await client.withTransaction(logger: logger) { connection in
+                    try await IngestTransaction(deliveries: group).run(on: connection, logger: logger)
+                }
             }
             let total = started.duration(to: clock.now)
             let totalSeconds = Double(total.components.seconds) + Double(total.components.attoseconds) * 1e-18
@@ -298,6 +301,40 @@ public actor Coordinator {
         }
     }
 
+    struct CommitTimedOut: Error, CustomStringConvertible {
+        let seconds: Double
+        var description: String { "the transaction did not finish within \(seconds) s" }
+    }
+
+    /// Runs `work`, but stops waiting for it after `seconds`: a connection that died in the middle
+    /// of a COPY (the database restarted) can leave its transaction waiting forever, and the
+    /// writer must not wait with it. Nothing is acknowledged for an abandoned transaction; the
+    /// agents re-send, and the high-water marks keep a late commit from counting twice.
+    static func withDeadline<T: Sendable>(seconds: Double, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        let once = ResumeOnce()
+        return try await withCheckedThrowingContinuation { continuation in
+            let task = Task {
+                do {
+                    let value = try await work()
+                    if once.claim() { continuation.resume(returning: value) }
+                } catch {
+                    if once.claim() { continuation.resume(throwing: error) }
+                }
+            }
+            let timer = Task {
+                try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                if once.claim() {
+                    task.cancel()
+                    continuation.resume(throwing: CommitTimedOut(seconds: seconds))
+                }
+            }
+            Task {
+                _ = await task.result
+                timer.cancel()
+            }
+        }
+    }
+
     private func respond(_ group: [PendingDelivery], _ outcomes: [DeliveryOutcome]) {
         var acknowledged: [[UInt8]: [UInt64]] = [:]
         for (delivery, outcome) in zip(group, outcomes) {
@@ -324,5 +361,18 @@ public actor Coordinator {
             ack.deliveryIds = ids
             send(to: routingID, WireEnvelope(.ack(ack)))
         }
+    }
+}
+
+/// Lets exactly one of two racers resume a continuation.
+final class ResumeOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var claimed = false
+    func claim() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if claimed { return false }
+        claimed = true
+        return true
     }
 }

@@ -9,6 +9,8 @@ public struct CoordinatorConfiguration: Sendable {
     public var credit: UInt32 = 64
     /// Rows gathered into one transaction at most (group commit).
     public var maximumRowsPerTransaction = 20_000
+    /// A group commit that has not finished after this long is abandoned (not acknowledged).
+    public var commitTimeoutSeconds: Double = 20
     public var insecure = false
     /// The coordinator's own CURVE key pair (`NAME.key_secret`); required unless `insecure`.
     public var serverKeyFile: URL?

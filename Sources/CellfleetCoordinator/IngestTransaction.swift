@@ -10,7 +10,7 @@ import WireProtocol
 struct IngestTransaction {
     var deliveries: [PendingDelivery]
 
-    struct Result {
+    struct Result: Sendable {
         var outcomes: [DeliveryOutcome]
         var samplesCommitted = 0
         var samplesDuplicate = 0

@@ -107,7 +107,7 @@ import Testing
         try await Task.sleep(for: .seconds(3))
         try fleet.database.postgres.start()
         let status = await agent.waitForExit(timeoutSeconds: 150)
-        #expect(status == 0, "agent stderr: \(agent.stderr.suffix(2000))")
+        #expect(status == 0, "agent stderr: \(agent.stderr.suffix(2000))\ncoordinator stderr: \(fleet.coordinator?.stderr.suffix(4000) ?? "")")
         try fleet.expectExactlyOnce(try AgentReport.parse(agent.stdout))
         #expect(fleet.coordinator?.process.isRunning == true, "the coordinator must ride out a database restart")
     }
