@@ -32,7 +32,7 @@ let package = Package(
             name: "CyclerReaders",
             dependencies: ["CellModel", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
-        .target(name: "CellStatistics"),
+        .target(name: "CellStatistics", dependencies: ["CellModel"]),
 
         // MARK: I/O shells
         .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),

@@ -1,3 +1,4 @@
+import CellModel
 import Foundation
 
 /// What `cellfleet inspect` reports about a file: counts straight from the instrument's own
@@ -104,21 +105,7 @@ public struct InspectReport: Sendable {
         return "\(Double(String(format: "%.12g", value))!)"
     }
 
-    static func json(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
-    }
+    static func json(_ text: String) -> String { JSONString.quoted(text) }
 
     /// One JSON object with the fields of the `inspect --json` contract (plus context fields).
     public var jsonText: String {
