@@ -51,7 +51,7 @@ struct BinaryFuzzTests {
     func zipBomb() throws {
         let book = try Data(contentsOf: BinaryFixtures.local("land_synthetic.xlsx"))
         let tight = BinaryReadLimits(maximumEntryBytes: 600, maximumFileBytes: 1 << 20)
-        #expect(throws: CyclerReadError.self) { _ = try XLSXWorkbook(data: book, file: "b.xlsx", limits: tight).cyclerDataSource() }
+        #expect(throws: CyclerReadError.self) { _ = try WorkbookRecords.open(XLSXWorkbook(data: book, file: "b.xlsx", limits: tight), file: "b.xlsx").source }
         // A real bomb (written by make_synthetic_xlsx.py): 16 MiB of zeros in a 16 KiB zip.
         let bomb = try Data(contentsOf: BinaryFixtures.local("zip_bomb.xlsx"))
         #expect(bomb.count < 64 << 10)
@@ -116,7 +116,7 @@ struct BinaryFuzzTests {
             })
         case "xlsx-zip":
             return ([try local("land_synthetic.xlsx"), try local("arbin_split_synthetic.xlsx")], { _, bytes in
-                var s = try XLSXWorkbook(data: Data(bytes), file: "fuzz.xlsx").cyclerDataSource()
+                var s = try WorkbookRecords.open(XLSXWorkbook(data: Data(bytes), file: "fuzz.xlsx"), file: "fuzz.xlsx").source
                 return try drain(&s)
             })
         case "xlsx-sheet-xml":

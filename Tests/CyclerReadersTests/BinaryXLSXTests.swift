@@ -8,7 +8,7 @@ struct BinaryXLSXTests {
     func arbinExport() throws {
         let book = try XLSXWorkbook(url: BinaryFixtures.local("bs542_004_gr_li_50ua_50mv_1v_191020_Channel_11.xlsx"))
         #expect(book.sheetNames == ["Global_Info", "Channel_11_1"])
-        var source = try book.cyclerDataSource()
+        var source = try WorkbookRecords.open(book, file: book.file).source
         #expect(source.format == "arbin_xlsx")
         #expect(source.columnNames == [
             "Date_Time", "Test_Time(s)", "Step_Time(s)", "Step_Index", "Cycle_Index", "Voltage(V)", "Current(A)",
@@ -35,10 +35,12 @@ struct BinaryXLSXTests {
     func landSynthetic() throws {
         let book = try XLSXWorkbook(url: BinaryFixtures.local("land_synthetic.xlsx"))
         #expect(book.sheetNames == ["Record", "Mode", "Cycle"])
-        var source = try book.cyclerDataSource()
+        var source = try WorkbookRecords.open(book, file: book.file).source
         #expect(source.format == "land_xlsx")
         #expect(source.columnNames == ["Index", "Current/mA", "Voltage/V", "SysTime", "State", "Flag"])
         #expect(source.metadata["xlsx date columns"] == "SysTime")
+        // Its Cycle sheet has no capacity columns: noted, and the records are still read.
+        #expect(source.metadata["cycle sheet"]?.hasPrefix("not understood") == true)
         let rows = try readAll(&source)
         #expect(rows == [
             [.number(1), .number(-0.5), .number(3.2501), .number(45000.5), .text("CC_DChg "), .number(1)],
@@ -46,7 +48,7 @@ struct BinaryXLSXTests {
             [.number(3), .missing, .number(0.0015), .missing, .text("R&D μA"), .number(0)],
         ])
         #expect(source.position == 3)
-        var cycle = try book.source(sheets: ["Cycle"])
+        var cycle = try book.records(sheet: "Cycle")
         #expect(try readAll(&cycle) == [[.number(1)]])
     }
 
@@ -66,6 +68,39 @@ struct BinaryXLSXTests {
         var source = try openRawSource(url: BinaryFixtures.local("unordered_cells.xlsx"))
         #expect(source.columnNames == ["a", "Column 2", "c"])
         #expect(try readAll(&source) == [[.number(1), .number(2), .number(3)]])
+    }
+
+    @Test("LAND record sheet split over Record, Record1, Record2 (no header after the first) is one test agreeing with its Cycle sheet")
+    func landSplitRecordSheets() throws {
+        let url = BinaryFixtures.local("land_split_synthetic.xlsx")
+        let book = try XLSXWorkbook(url: url)
+        var source = try WorkbookRecords.open(book, file: book.file).source
+        #expect(source.metadata["sheets"] == "Record,Record1,Record2")
+        #expect(source.columnNames == ["Index", "TestTime/h", "StepTime/h", "Voltage/V", "Current/mA", "Capacity/mAh", "State"])
+        let rows = try readAll(&source)
+        // Rest (2) + 3 cycles of D_CC (5) and C_CC (4, 4, 5): every record once, in order.
+        #expect(numbers(rows, column: 0) == (1...30).map(Double.init))
+        #expect([rows[7][6], rows[11][6], rows[12][6], rows[29][6]] == [.text("C_CC"), .text("D_CC"), .text("D_CC"), .text("C_CC")])
+
+        let report = try InspectReport.inspect(path: url.path, library: FixturePaths.library())
+        #expect(report.format == "land_xlsx")
+        #expect(report.rows == 30)
+        #expect(report.cycles.filter { $0 > 0 } == [1, 2, 3])
+        // Discharge first: each cycle is a D_CC step then a C_CC step, as the Cycle sheet has it.
+        for (cycle, charge) in [(1, 0.02), (2, 0.02), (3, 0.025)] {
+            #expect(abs((report.perCycle[cycle]?.charge ?? -1) - charge / 1000) < 1e-12, "cycle \(cycle)")
+            #expect(abs((report.perCycle[cycle]?.discharge ?? -1) - 0.025 / 1000) < 1e-12, "cycle \(cycle)")
+        }
+    }
+
+    @Test("Arbin record sheets are grouped per channel, parts in numeric order; other channels are named, not mixed in")
+    func arbinChannelSheetNames() {
+        let names = ["Global_Info", "Channel_12_1", "Channel_11_10", "Channel_11_2", "Channel_11_1", "Statistics_11", "Channel_1-009", "Channel_Chart"]
+        let channels = WorkbookRecords.channelSheets(names, prefix: "Channel_")
+        #expect(channels.map(\.channel) == ["1-009", "11", "12"])
+        #expect(channels[1].sheets == ["Channel_11_1", "Channel_11_2", "Channel_11_10"])
+        #expect(channels[0].sheets == ["Channel_1-009"])
+        #expect(WorkbookRecords.landContinuationSheets(["Record", "Record10", "Record2", "Record(3)", "Records", "Cycle", "Record_1"]) == ["Record_1", "Record2", "Record(3)", "Record10"])
     }
 
     @Test("number parser: exact on the fast path, correctly rounded otherwise, rejects junk")

@@ -1,4 +1,4 @@
-import CyclerReaders
+@testable import CyclerReaders
 import Foundation
 import Testing
 
@@ -6,9 +6,10 @@ import Testing
 struct InMemoryWorkbook: CyclerWorkbook, Sendable {
     var sheets: [(name: String, columns: [String], rows: [[RawValue]])]
     var sheetNames: [String] { sheets.map(\.name) }
-    func records(sheet: String) throws -> any RawRecordSource {
+    /// A sheet with no column names stands for a headerless continuation sheet.
+    func records(sheet: String, continuing header: [String]?) throws -> any RawRecordSource {
         let s = sheets.first { $0.name == sheet }!
-        return InMemoryRecordSource(format: "xlsx", columnNames: s.columns, rows: s.rows)
+        return InMemoryRecordSource(format: "xlsx", columnNames: s.columns.isEmpty ? header ?? [] : s.columns, rows: s.rows)
     }
 }
 
@@ -71,4 +72,35 @@ func fakeXLSX() throws -> String {
     #expect {
         _ = try InspectReport.inspect(path: fakeXLSX(), library: FixturePaths.library(), options: workbookOptions(workbook))
     } throws: { String(describing: $0).contains("instrument's own cycle summary") }
+}
+
+@Test func landContinuationSheetsWithoutHeaderAreRecordsOfTheSameTest() throws {
+    let columns = ["Index", "TestTime/h", "StepTime/h", "Voltage/V", "Current/mA", "Capacity/mAh", "State"]
+    func record(_ i: Int, _ state: String, _ current: Double, _ k: Int) -> [RawValue] {
+        [.number(Double(i)), .number(Double(i) / 60), .number(Double(k) / 60), .number(3.5), .number(current), .number(Double(k + 1) * 0.1), .text(state)]
+    }
+    // One cycle C_CC (6 records), D_CC (6 records) split 5 / 4 / 3 over three sheets.
+    let all = (0..<6).map { record($0 + 1, "C_CC", 1, $0) } + (0..<6).map { record($0 + 7, "D_CC", -1, $0) }
+    let workbook = InMemoryWorkbook(sheets: [
+        ("Record", columns, Array(all[0..<5])),
+        ("Record2", [], Array(all[9..<12])),
+        ("Record1", [], Array(all[5..<9])),
+        ("Cycle", ["Index", "Charge-Cap/mAh", "Discharge-Cap/mAh"], [[.number(0), .number(0), .number(0)], [.number(1), .number(0.6), .number(0.6)]]),
+    ])
+    let report = try InspectReport.inspect(path: fakeXLSX(), library: FixturePaths.library(), options: workbookOptions(workbook))
+    #expect(report.rows == 12)
+    #expect(report.cycles == [1])
+    #expect(abs((report.perCycle[1]?.charge ?? 0) - 0.0006) < 1e-12)
+    #expect(abs((report.perCycle[1]?.discharge ?? 0) - 0.0006) < 1e-12)
+    #expect(abs((report.lastTestTimeSeconds ?? 0) - 12 * 60) < 1e-9)
+}
+
+@Test func landCycleSheetCapacitiesInTheUnitTheirHeaderNames() throws {
+    let sheet = InMemoryRecordSource(format: "xlsx", columnNames: ["Index", "Charge-Cap/uAh", "Discharge_Cap/Ah", "Efficiency/%"],
+                                     rows: [[.number(0), .number(0), .number(0), .number(0)], [.number(1), .number(250), .number(0.0002), .number(80)]])
+    let summary = try #require(try WorkbookRecords.landCycleSummary(sheet))
+    #expect(summary.count == 1)
+    #expect(abs(summary[1]!.charge - 250e-6) < 1e-18 && summary[1]!.discharge == 0.0002)
+    let unknown = InMemoryRecordSource(format: "xlsx", columnNames: ["Index", "Charge-Cap/Coulomb", "Discharge-Cap/mAh"], rows: [])
+    #expect(try WorkbookRecords.landCycleSummary(unknown) == nil)
 }

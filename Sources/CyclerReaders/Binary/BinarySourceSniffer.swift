@@ -55,7 +55,7 @@ public func openRawSource(url: URL, limits: BinaryReadLimits = .default) throws 
     case .bioLogicMPR: return try BioLogicMPRSource(url: url, limits: limits)
     case .newareNDA: return try NewareNDAReader.open(url: url, limits: limits)
     case .newareNDAX: return try NewareNDAXReader.open(url: url, limits: limits)
-    case .xlsx: return try XLSXWorkbook(url: url, limits: limits).cyclerDataSource()
+    case .xlsx: return try WorkbookRecords.open(XLSXWorkbook(url: url, limits: limits), file: url.lastPathComponent).source
     case .arbinRes: return try ArbinResSource(url: url)
     }
 }

@@ -176,36 +176,6 @@ public final class XLSXWorkbook {
         return try zip.read(path)
     }
 
-    /// A record stream over one or more sheets with the same header row, concatenated
-    /// (Arbin splits long tests over `Channel_11_1`, `Channel_11_2`, …).
-    public func source(sheets: [String], format: String = "xlsx") throws -> XLSXSheetSource {
-        try XLSXSheetSource(workbook: self, sheets: sheets, format: format)
-    }
-
-    /// The sheets holding a cycler's records: Arbin `Channel_<n>_<k>` sheets (the lowest
-    /// channel, parts in order), LAND's `Record`, else the first sheet. Header blocks such as
-    /// Arbin's `Global_Info` go into metadata.
-    public func cyclerDataSource() throws -> XLSXSheetSource {
-        let arbin = sheetNames.compactMap { name -> (String, Int, Int)? in
-            let parts = name.split(separator: "_")
-            guard parts.count == 3, parts[0] == "Channel", let ch = Int(parts[1]), let k = Int(parts[2]) else { return nil }
-            return (name, ch, k)
-        }
-        if let channel = arbin.map(\.1).min() {
-            let sheets = arbin.filter { $0.1 == channel }.sorted { $0.2 < $1.2 }.map(\.0)
-            var source = try source(sheets: sheets, format: "arbin_xlsx")
-            source.metadata["channel"] = String(channel)
-            if sheetNames.contains("Global_Info") {
-                for (k, v) in try keyValueBlock(sheet: "Global_Info") { source.metadata[k] = v }
-            }
-            return source
-        }
-        if sheetNames.contains("Record") {
-            return try source(sheets: ["Record"], format: "land_xlsx")
-        }
-        return try source(sheets: [sheetNames[0]])
-    }
-
     /// Header facts laid out as a row of names above a row of values (Arbin's Global_Info).
     public func keyValueBlock(sheet: String) throws -> [String: String] {
         var scanner = XLSXSheetScanner(xml: try sheetXML(sheet), sheet: sheet, file: file)

@@ -3,11 +3,23 @@
 /// is vendor knowledge kept here.
 public protocol CyclerWorkbook {
     var sheetNames: [String] { get }
-    func records(sheet: String) throws -> any RawRecordSource
+    /// The records of one sheet. `header` is given for a sheet continuing an earlier one (a long
+    /// test split over several sheets): such a sheet may repeat that header or start with records.
+    func records(sheet: String, continuing header: [String]?) throws -> any RawRecordSource
+    /// Facts laid out as a row of names above a row of values (Arbin's `Global_Info`).
+    func keyValueBlock(sheet: String) throws -> [String: String]
+}
+
+extension CyclerWorkbook {
+    public func records(sheet: String) throws -> any RawRecordSource {
+        try records(sheet: sheet, continuing: nil)
+    }
+
+    public func keyValueBlock(sheet: String) throws -> [String: String] { [:] }
 }
 
 /// Chains the record sheets of one export (Arbin splits long tests over `Channel_<n>_1`,
-/// `Channel_<n>_2`, …) into one source with one running position.
+/// `Channel_<n>_2`, …; LAND over `Record`, `Record1`, …) into one source with one running position.
 public struct ConcatenatedRecordSource: RawRecordSource {
     public let format: String
     public let columnNames: [String]
@@ -15,18 +27,26 @@ public struct ConcatenatedRecordSource: RawRecordSource {
     public private(set) var position = 0
     private var parts: [any RawRecordSource]
     private var current = 0
-    private let file: String
 
-    public init(format: String, parts: [any RawRecordSource], file: String) throws {
-        guard let first = parts.first else { throw CyclerReadError(file: file, reason: "the workbook has no record sheet") }
-        for part in parts.dropFirst() where part.columnNames != first.columnNames {
-            throw CyclerReadError(file: file, reason: "record sheets have different columns (\(first.columnNames.count) vs \(part.columnNames.count)): not one export")
+    /// Opens the first sheet, then each further one continuing its header.
+    public init(format: String, workbook: any CyclerWorkbook, sheets: [String], metadata extra: [String: String] = [:], file: String) throws {
+        guard let firstSheet = sheets.first else { throw CyclerReadError(file: file, reason: "the workbook has no record sheet") }
+        let first = try workbook.records(sheet: firstSheet)
+        var parts = [first]
+        for sheet in sheets.dropFirst() {
+            let part = try workbook.records(sheet: sheet, continuing: first.columnNames)
+            guard part.columnNames == first.columnNames else {
+                throw CyclerReadError(file: file, location: "sheet '\(sheet)'", reason: "record sheets have different columns (\(first.columnNames.count) vs \(part.columnNames.count)): not one export")
+            }
+            parts.append(part)
         }
         self.format = format
         self.columnNames = first.columnNames
-        self.metadata = first.metadata
+        var metadata = first.metadata
+        metadata["sheets"] = sheets.joined(separator: ",")
+        for (key, value) in extra { metadata[key] = value }
+        self.metadata = metadata
         self.parts = parts
-        self.file = file
     }
 
     public mutating func next(into row: inout [RawValue]) throws -> Bool {
@@ -50,51 +70,107 @@ public enum WorkbookRecords {
         public var instrumentSummary: [Int: (charge: Double, discharge: Double)]?
     }
 
+    /// LAND (`Record` and its continuation sheets, `Cycle`), Arbin (`Channel_<n>_<k>`, else the
+    /// `RawData_<n>_<k>` copies; one channel), else the first sheet as a generic table.
     public static func open(_ workbook: any CyclerWorkbook, file: String) throws -> Opened {
         let names = workbook.sheetNames
         if names.contains("Record") {
-            let records = try workbook.records(sheet: "Record")
-            let summary = names.contains("Cycle") ? try landCycleSummary(workbook.records(sheet: "Cycle"), file: file) : nil
-            return Opened(source: try ConcatenatedRecordSource(format: "land_xlsx", parts: [records], file: file), instrumentSummary: summary)
+            var summary: [Int: (charge: Double, discharge: Double)]?
+            var metadata: [String: String] = [:]
+            if names.contains("Cycle") {
+                summary = try landCycleSummary(workbook.records(sheet: "Cycle"))
+                // The summary is a cross-check of the records, not their source: a Cycle sheet
+                // laid out differently is noted, and the records are still read.
+                if summary == nil { metadata["cycle sheet"] = "not understood (no Index / Charge-Cap / Discharge-Cap columns): per-cycle figures not checked against it" }
+            }
+            let source = try ConcatenatedRecordSource(format: "land_xlsx", workbook: workbook, sheets: ["Record"] + landContinuationSheets(names), metadata: metadata, file: file)
+            return Opened(source: source, instrumentSummary: summary)
         }
-        let channelSheets = orderedSheets(names, prefix: "Channel_")
         // RawData_<n>_<k> sheets repeat the Channel records in some exports: never count both.
-        let sheets = channelSheets.isEmpty ? orderedSheets(names, prefix: "RawData_") : channelSheets
-        guard !sheets.isEmpty else {
-            throw CyclerReadError(file: file, reason: "workbook with sheets \(names.joined(separator: ", ")): neither LAND (Record) nor Arbin (Channel_<n>_<k>) records")
+        var channels = channelSheets(names, prefix: "Channel_")
+        if channels.isEmpty { channels = channelSheets(names, prefix: "RawData_") }
+        if let (channel, sheets) = channels.first {
+            var metadata = ["channel": channel]
+            if names.contains("Global_Info") {
+                for (key, value) in try workbook.keyValueBlock(sheet: "Global_Info") { metadata[key] = value }
+            }
+            if channels.count > 1 {
+                metadata["channels not read"] = channels.dropFirst().map(\.channel).joined(separator: ",")
+            }
+            return Opened(source: try ConcatenatedRecordSource(format: "arbin_xlsx", workbook: workbook, sheets: sheets, metadata: metadata, file: file), instrumentSummary: nil)
         }
-        return Opened(source: try ConcatenatedRecordSource(format: "arbin_xlsx", parts: sheets.map { try workbook.records(sheet: $0) }, file: file), instrumentSummary: nil)
+        guard let first = names.first else { throw CyclerReadError(file: file, reason: "the workbook has no sheets") }
+        return Opened(source: try ConcatenatedRecordSource(format: "xlsx", workbook: workbook, sheets: [first], file: file), instrumentSummary: nil)
     }
 
-    /// `Channel_11_1`, `Channel_11_2`, … in numeric order of channel then part.
-    static func orderedSheets(_ names: [String], prefix: String) -> [String] {
-        func key(_ name: String) -> (Int, Int)? {
-            let parts = name.dropFirst(prefix.count).split(separator: "_")
-            guard parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]) else { return nil }
-            return (a, b)
+    /// LAND splits a long `Record` sheet over `Record1`, `Record2`, … (also seen as `Record(2)`,
+    /// `Record_2`): in numeric order.
+    static func landContinuationSheets(_ names: [String]) -> [String] {
+        let numbered = names.compactMap { name -> (String, Int)? in
+            guard name.hasPrefix("Record"), name != "Record" else { return nil }
+            let rest = name.dropFirst("Record".count).filter { !" _-()".contains($0) }
+            guard !rest.isEmpty, rest.allSatisfy(\.isASCII), rest.allSatisfy(\.isNumber), let k = Int(rest) else { return nil }
+            return (name, k)
         }
-        return names.filter { $0.hasPrefix(prefix) && key($0) != nil }.sorted { key($0)! < key($1)! }
+        return numbered.sorted { $0.1 < $1.1 }.map(\.0)
     }
 
-    /// LAND's `Cycle` sheet: one row per cycle (`Index` 1, 2, …) after an all-zero `Index` 0 row.
-    static func landCycleSummary(_ sheet: any RawRecordSource, file: String) throws -> [Int: (charge: Double, discharge: Double)] {
+    /// Arbin record sheets per channel, channels and parts in numeric order: `Channel_11_1`,
+    /// `Channel_11_2` (channel `11`), `Channel_1-009` (channel `1-009`, one part).
+    static func channelSheets(_ names: [String], prefix: String) -> [(channel: String, sheets: [String])] {
+        func numbers(_ text: Substring) -> [Int] { text.split { !$0.isNumber }.compactMap { Int($0) } }
+        var parts: [String: [(sheet: String, part: Int)]] = [:]
+        for name in names where name.hasPrefix(prefix) {
+            let rest = name.dropFirst(prefix.count)
+            guard let first = rest.first, first.isNumber else { continue }
+            let pieces = rest.split(separator: "_")
+            let channel: Substring
+            let part: Int
+            if pieces.count >= 2, let k = Int(pieces.last!) {
+                channel = rest[..<rest.index(rest.endIndex, offsetBy: -(pieces.last!.count + 1))]
+                part = k
+            } else {
+                channel = rest
+                part = 0
+            }
+            parts[String(channel), default: []].append((name, part))
+        }
+        let channels = parts.keys.sorted { a, b in
+            let (na, nb) = (numbers(a[...]), numbers(b[...]))
+            return na != nb ? na.lexicographicallyPrecedes(nb) : a < b
+        }
+        return channels.map { ($0, parts[$0]!.sorted { $0.part < $1.part }.map(\.sheet)) }
+    }
+
+    /// LAND's `Cycle` sheet: one row per cycle (`Index` 1, 2, …) after an all-zero `Index` 0 row;
+    /// capacities in the unit their header names (`Charge-Cap/mAh`, `…/Ah`, `…/uAh`). Nil when
+    /// the sheet lacks those columns.
+    static func landCycleSummary(_ sheet: any RawRecordSource) throws -> [Int: (charge: Double, discharge: Double)]? {
         var sheet = sheet
-        func column(_ candidates: [String]) -> Int? {
-            for c in candidates { if let i = sheet.columnNames.firstIndex(of: c) { return i } }
+        /// Column and its scale to Ah, for a header `<name>/<unit>` whose name matches once
+        /// separators and case are ignored.
+        func capacityColumn(_ name: String) -> (index: Int, scale: Double)? {
+            for (i, header) in sheet.columnNames.enumerated() {
+                let parts = header.split(separator: "/", maxSplits: 1)
+                guard parts.count == 2, parts[0].lowercased().filter({ $0.isLetter }) == name else { continue }
+                switch parts[1].trimmingCharacters(in: .whitespaces).lowercased() {
+                case "ah": return (i, 1)
+                case "mah": return (i, 1e-3)
+                case "uah", "µah", "μah": return (i, 1e-6)
+                default: continue
+                }
+            }
             return nil
         }
-        guard let index = column(["Index", "Cycle"]),
-              let charge = column(["Charge-Cap/mAh", "Charge_Cap/mAh", "ChargeCap/mAh"]),
-              let discharge = column(["Discharge-Cap/mAh", "Discharge_Cap/mAh", "DischargeCap/mAh"]) else {
-            throw CyclerReadError(file: file, reason: "LAND Cycle sheet without Index / Charge-Cap/mAh / Discharge-Cap/mAh columns (has \(sheet.columnNames.joined(separator: ", ")))")
-        }
+        guard let index = sheet.columnNames.firstIndex(of: "Index") ?? sheet.columnNames.firstIndex(of: "Cycle"),
+              let charge = capacityColumn("chargecap"), let discharge = capacityColumn("dischargecap") else { return nil }
         var summary: [Int: (Double, Double)] = [:]
         var row: [RawValue] = []
         while try sheet.next(into: &row) {
-            guard case .number(let i) = row[index], i >= 1 else { continue }
+            guard case .number(let i) = row[index], i >= 1, i < 1e9 else { continue }
             var c = 0.0, d = 0.0
-            if case .number(let v) = row[charge] { c = v / 1000 }
-            if case .number(let v) = row[discharge] { d = v / 1000 }
+            if case .number(let v) = row[charge.index] { c = v * charge.scale }
+            if case .number(let v) = row[discharge.index] { d = v * discharge.scale }
             summary[Int(i)] = (c, d)
         }
         return summary

@@ -3,7 +3,8 @@
 The XML is written by hand (not by a spreadsheet library) so that each feature the reader must
 handle appears on purpose: shared and inline strings, rich-text runs, booleans, error cells,
 self-closing empty cells, rows and cells with gaps in their `r` references, a namespace prefix,
-entities, date-styled numbers, and an Arbin-style test split over two sheets.
+entities, date-styled numbers, an Arbin-style test split over two sheets, and a LAND record
+sheet split over three (continuation sheets without a header row).
 """
 import zipfile
 
@@ -92,6 +93,39 @@ def part(first, n, swap=False):
     return sheet(head + rows)
 write('arbin_split_synthetic.xlsx', ['Global_Info', 'Channel_3_1', 'Channel_3_2', 'RawData_3_1'],
       [glob, part(1, 5), part(6, 4, swap=True), part(1, 5)], None)
+
+# LAND symmetric cell (Li|LGPS|Li style, discharge first) whose Record sheet is split over
+# 'Record', 'Record1', 'Record2': only the first sheet has a header row, as LAND writes them.
+# Cycle sheet: the all-zero Index 0 row, then one row per discharge/charge pair.
+def cell(ref, v):
+    return f'<c r="{ref}" t="inlineStr"><is><t>{v}</t></is></c>' if isinstance(v, str) else f'<c r="{ref}"><v>{v!r}</v></c>'
+def land_rows(records, first_row):
+    out = ''
+    for k, rec in enumerate(records):
+        r = first_row + k
+        out += f'<row r="{r}">' + ''.join(cell(f'{"ABCDEFG"[j]}{r}', v) for j, v in enumerate(rec)) + '</row>'
+    return out
+land_header = ['Index', 'TestTime/h', 'StepTime/h', 'Voltage/V', 'Current/mA', 'Capacity/mAh', 'State']
+land_records, index, t = [], 1, 0.0
+def land_step(state, current, volts, n, step_h=0.05):
+    global index, t
+    for k in range(n):
+        cap = round(abs(current) * step_h * (k + 1), 6) if current else 0.0
+        land_records.append([index, round(t, 6), round(step_h * (k + 1), 6), volts + 0.001 * k, current, cap, state])
+        index += 1
+        t += step_h
+land_step('R', 0.0, 0.002, 2)
+land_cycles = []
+for c in range(3):
+    land_step('D_CC', -0.1, -0.020 - 0.002 * c, 5)
+    land_step('C_CC', 0.1, 0.021 + 0.002 * c, 4 + (c == 2))
+    land_cycles.append((round(0.1 * 0.05 * (4 + (c == 2)), 6), round(0.1 * 0.05 * 5, 6)))
+head_row = '<row r="1">' + ''.join(cell(f'{"ABCDEFG"[j]}1', v) for j, v in enumerate(land_header)) + '</row>'
+cycle_rows = land_rows([['Index', 'Charge-Cap/mAh', 'Discharge-Cap/mAh', 'Efficiency/%'], [0, 0, 0, 0]]
+                       + [[c + 1, ch, dis, round(100 * ch / dis, 2)] for c, (ch, dis) in enumerate(land_cycles)], 1)
+write('land_split_synthetic.xlsx', ['Record', 'Record1', 'Record2', 'Mode', 'Cycle'],
+      [sheet(head_row + land_rows(land_records[:12], 2)), sheet(land_rows(land_records[12:24], 1)),
+       sheet(land_rows(land_records[24:], 1)), mode, sheet(cycle_rows)], None)
 
 # A zip bomb shaped like a workbook: xl/workbook.xml inflates to 16 MiB of zeros (~16 KiB on disk).
 with zipfile.ZipFile('zip_bomb.xlsx', 'w', zipfile.ZIP_DEFLATED, compresslevel=9) as z:
