@@ -1,3 +1,4 @@
+import CellModel
 import Foundation
 import Logging
 import PostgresNIO
@@ -37,28 +38,16 @@ public struct SchemaMigrations: Sendable {
     /// `<prefix>/share/cellfleet/schemas` beside the executable, or the source tree the executable
     /// was built in (walking up from it), then from the working directory.
     public static func locateDirectory(explicit: String? = nil) throws -> URL {
-        var candidates: [URL] = []
-        if let explicit { candidates.append(URL(fileURLWithPath: explicit)) }
-        if let environment = ProcessInfo.processInfo.environment["CELLFLEET_SCHEMAS"] {
-            candidates.append(URL(fileURLWithPath: environment))
-        }
-        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath()
-        var directory = executable.deletingLastPathComponent()
-        candidates.append(directory.appendingPathComponent("../share/cellfleet/schemas").standardizedFileURL)
-        for start in [directory, URL(fileURLWithPath: FileManager.default.currentDirectoryPath)] {
-            directory = start
-            for _ in 0..<8 {
-                candidates.append(directory.appendingPathComponent("schemas"))
-                directory = directory.deletingLastPathComponent()
-            }
-        }
-        for candidate in candidates {
+        let candidates = ShippedDataSearchPath.candidates(
+            explicit: explicit.map { [$0] } ?? [], environmentVariable: "CELLFLEET_SCHEMAS",
+            installedName: "schemas", checkoutPath: "schemas")
+        for candidate in candidates.map(URL.init(fileURLWithPath:)) {
             let migrations = candidate.lastPathComponent == "migrations" ? candidate : candidate.appendingPathComponent("migrations")
             if FileManager.default.fileExists(atPath: migrations.appendingPathComponent("0001_backbone.sql").path) {
                 return migrations
             }
         }
-        throw Missing(description: "cannot find schemas/migrations; pass --schemas DIR or set CELLFLEET_SCHEMAS")
+        throw Missing(description: "cannot find schemas/migrations (looked in \(candidates.joined(separator: ", "))); pass --schemas DIR or set CELLFLEET_SCHEMAS")
     }
 
     /// Applies what is missing; returns the versions applied now.

@@ -78,14 +78,23 @@ public final class EmbeddedPostgres: Sendable {
             ])
             startedHere = true
         }
-        let exists = try runner.run(binaries.psql, [
-            "-h", socketDirectory.path, "-p", "\(port)", "-U", user, "-d", "postgres", "-tAc",
-            "SELECT 1 FROM pg_database WHERE datname = '\(databaseName)'",
-        ])
+        let exists = try psql("SELECT 1 FROM pg_database WHERE datname = '\(databaseName)'", database: "postgres")
         if exists.trimmingCharacters(in: .whitespacesAndNewlines) != "1" {
             try runner.run(binaries.createdb, ["-h", socketDirectory.path, "-p", "\(port)", "-U", user, databaseName])
         }
         return startedHere
+    }
+
+    /// Runs SQL, or a psql meta-command such as `\copy`, against this cluster through `psql` (as
+    /// the cluster's user when we are root) and returns its unaligned, tuples-only output; throws
+    /// with psql's message when the command fails. For set-up, tests and benchmarks: the
+    /// services talk to the server through postgres-nio.
+    @discardableResult
+    public func psql(_ command: String, database: String? = nil) throws -> String {
+        try ProcessRunner(asUser: ProcessRunner.isRoot ? user : nil).run(PostgresBinaries.locate().psql, [
+            "-h", socketDirectory.path, "-p", "\(port)", "-U", user, "-d", database ?? databaseName,
+            "-v", "ON_ERROR_STOP=1", "-qtAc", command,
+        ])
     }
 
     /// Stops the server (fast shutdown: open transactions roll back, committed data stays).

@@ -69,8 +69,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
         coordinatorTask.cancel()
         _ = try? await coordinatorTask.value
 
-        let psql = PSQL(postgres: postgres)
-        let rows = Int(try psql.run("SELECT count(*) FROM samples").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        let rows = Int(try postgres.psql("SELECT count(*) FROM samples").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
         guard rows == summary.samplesProduced, summary.samplesAcked == rows else {
             throw ValidationError("the database holds \(rows) rows for \(summary.samplesProduced) produced / \(summary.samplesAcked) acknowledged")
         }
@@ -78,11 +77,11 @@ struct BenchIngestCommand: AsyncParsableCommand {
         // Reference: the same rows, exported as CSV, loaded by psql \copy into an equivalent table
         // with the same keys, in one transaction.
         let csv = postgres.rootDirectory.appendingPathComponent("samples.csv").path  // writable by the postgres user
-        try psql.run("\\copy samples TO '\(csv)' CSV")
-        try psql.run("CREATE TABLE samples_reference (LIKE samples INCLUDING ALL)")
-        try psql.run("CHECKPOINT")
+        try postgres.psql("\\copy samples TO '\(csv)' CSV")
+        try postgres.psql("CREATE TABLE samples_reference (LIKE samples INCLUDING ALL)")
+        try postgres.psql("CHECKPOINT")
         let copyStarted = clock.now
-        try psql.run("\\copy samples_reference FROM '\(csv)' CSV")
+        try postgres.psql("\\copy samples_reference FROM '\(csv)' CSV")
         let copySeconds = Self.seconds(copyStarted.duration(to: clock.now))
         clientTask.cancel()
 
@@ -103,34 +102,3 @@ struct BenchIngestCommand: AsyncParsableCommand {
 }
 
 /// psql against the embedded cluster, as the postgres user (files it writes are in /var/tmp).
-struct PSQL {
-    let postgres: EmbeddedPostgres
-
-    @discardableResult
-    func run(_ command: String) throws -> String {
-        let process = Process()
-        let isRoot = geteuid() == 0
-        let arguments = ["-h", postgres.socketDirectory.path, "-p", "\(postgres.port)", "-U", postgres.user,
-                         "-d", postgres.databaseName, "-v", "ON_ERROR_STOP=1", "-tAc", command]
-        if isRoot {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", "postgres", "--", "/usr/bin/psql"] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-            process.arguments = arguments
-        }
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        let output = Pipe()
-        process.standardOutput = output
-        let error = Pipe()
-        process.standardError = error
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ValidationError("psql \(command): \(String(decoding: errorData, as: UTF8.self))")
-        }
-        return String(decoding: data, as: UTF8.self)
-    }
-}

@@ -46,9 +46,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: backup + "/base.tar.gz"), "output: \(output)")
 
         // Someone drops the database.
-        _ = try TestProcess.run("/usr/bin/psql", [
-            "-h", postgres.socketDirectory.path, "-p", "\(postgres.port)", "-U", postgres.user, "-d", "postgres",
-            "-c", "DROP DATABASE \(postgres.databaseName) WITH (FORCE)"])
+        try postgres.psql("DROP DATABASE \(postgres.databaseName) WITH (FORCE)", database: "postgres")
         #expect(throws: (any Error).self) { try database.query("SELECT 1") }
 
         // Restore: stop PostgreSQL, put the backup in place of the cluster, start.

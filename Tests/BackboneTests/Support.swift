@@ -29,11 +29,7 @@ final class TestDatabase: @unchecked Sendable {
 
     /// Runs a query through psql and returns its unaligned output (one line per row).
     func query(_ sql: String) throws -> [String] {
-        let output = try TestProcess.run("/usr/bin/psql", [
-            "-h", postgres.socketDirectory.path, "-p", "\(postgres.port)", "-U", postgres.user, "-d", postgres.databaseName,
-            "-v", "ON_ERROR_STOP=1", "-tAc", sql,
-        ])
-        return output.split(separator: "\n").map(String.init)
+        try postgres.psql(sql).split(separator: "\n").map(String.init)
     }
 
     func scalar(_ sql: String) throws -> Int {

@@ -1,3 +1,4 @@
+import CellModel
 import Foundation
 
 /// Finds and loads cycler profiles. Built-in profiles ship as JSON files, found on a search path
@@ -20,31 +21,10 @@ public struct ProfileLibrary: Sendable {
     }
 
     public static func searchPath(explicitDirectory: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment, executablePath: String? = CommandLine.arguments.first) -> [String] {
-        var dirs: [String] = []
-        if let explicitDirectory { dirs.append(explicitDirectory) }
-        if let env = environment["CELLFLEET_PROFILES"], !env.isEmpty {
-            dirs.append(contentsOf: env.split(separator: ":").map(String.init))
-        }
-        var starts: [URL] = []
-        if let executablePath, !executablePath.isEmpty {
-            let exe = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath()
-            let binDir = exe.deletingLastPathComponent()
-            dirs.append(binDir.appendingPathComponent("../share/cellfleet/profiles").standardizedFileURL.path)
-            starts.append(binDir)
-        }
-        starts.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-        for start in starts {
-            var dir = start.standardizedFileURL
-            for _ in 0..<12 {
-                let candidate = dir.appendingPathComponent("agents/profiles").path
-                if FileManager.default.fileExists(atPath: candidate) { dirs.append(candidate); break }
-                let parent = dir.deletingLastPathComponent()
-                if parent.path == dir.path { break }
-                dir = parent
-            }
-        }
-        var seen = Set<String>()
-        return dirs.filter { seen.insert($0).inserted }
+        ShippedDataSearchPath.candidates(
+            explicit: explicitDirectory.map { [$0] } ?? [], environmentVariable: "CELLFLEET_PROFILES",
+            installedName: "profiles", checkoutPath: "agents/profiles",
+            environment: environment, executablePath: executablePath)
     }
 
     /// Loads every `*.json` profile on the search path. A malformed profile is an error (a lab
