@@ -95,10 +95,10 @@ struct BinaryXLSXTests {
 
     @Test("Arbin record sheets are grouped per channel, parts in numeric order; other channels are named, not mixed in")
     func arbinChannelSheetNames() {
-        let names = ["Global_Info", "Channel_12_1", "Channel_11_10", "Channel_11_2", "Channel_11_1", "Statistics_11", "Channel_1-009", "Channel_Chart"]
-        let channels = WorkbookRecords.channelSheets(names, prefix: "Channel_")
-        #expect(channels.map(\.channel) == ["1-009", "11", "12"])
-        #expect(channels[1].sheets == ["Channel_11_1", "Channel_11_2", "Channel_11_10"])
+        let names = ["Global_Info", "Channel_12_1", "Channel_11_10", "Channel_11_2", "Channel_11_1", "Statistics_11", "Channel_1-009", "Channel_Chart", "Channel3_1"]
+        let channels = WorkbookRecords.channelSheets(names, prefix: "Channel")
+        #expect(channels.map(\.channel) == ["1-009", "3", "11", "12"])
+        #expect(channels[2].sheets == ["Channel_11_1", "Channel_11_2", "Channel_11_10"])
         #expect(channels[0].sheets == ["Channel_1-009"])
         #expect(WorkbookRecords.landContinuationSheets(["Record", "Record10", "Record2", "Record(3)", "Records", "Cycle", "Record_1"]) == ["Record_1", "Record2", "Record(3)", "Record10"])
     }

@@ -87,8 +87,8 @@ public enum WorkbookRecords {
             return Opened(source: source, instrumentSummary: summary)
         }
         // RawData_<n>_<k> sheets repeat the Channel records in some exports: never count both.
-        var channels = channelSheets(names, prefix: "Channel_")
-        if channels.isEmpty { channels = channelSheets(names, prefix: "RawData_") }
+        var channels = channelSheets(names, prefix: "Channel")
+        if channels.isEmpty { channels = channelSheets(names, prefix: "RawData") }
         if let (channel, sheets) = channels.first {
             var metadata = ["channel": channel]
             if names.contains("Global_Info") {
@@ -116,12 +116,13 @@ public enum WorkbookRecords {
     }
 
     /// Arbin record sheets per channel, channels and parts in numeric order: `Channel_11_1`,
-    /// `Channel_11_2` (channel `11`), `Channel_1-009` (channel `1-009`, one part).
+    /// `Channel_11_2` (channel `11`), `Channel_1-009` (channel `1-009`, one part), `Channel3_1`.
     static func channelSheets(_ names: [String], prefix: String) -> [(channel: String, sheets: [String])] {
         func numbers(_ text: Substring) -> [Int] { text.split { !$0.isNumber }.compactMap { Int($0) } }
         var parts: [String: [(sheet: String, part: Int)]] = [:]
         for name in names where name.hasPrefix(prefix) {
-            let rest = name.dropFirst(prefix.count)
+            var rest = name.dropFirst(prefix.count)
+            if rest.first == "_" || rest.first == " " { rest = rest.dropFirst() }
             guard let first = rest.first, first.isNumber else { continue }
             let pieces = rest.split(separator: "_")
             let channel: Substring
