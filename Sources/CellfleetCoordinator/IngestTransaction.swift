@@ -77,9 +77,8 @@ struct IngestTransaction {
         let initialHighWater = highWater
         result.statementSeconds += lap()
 
-        // 3. Decide each batch against the high-water mark and encode the new rows.
-        let totalSamples = deliveries.reduce(0) { $0 + $1.sampleCount }
-        var encoder = CopyTextEncoder(capacity: max(1024, totalSamples * 120))
+        // 3. Decide each batch against the high-water mark (cheap; nothing encoded yet).
+        var newRows: [(delivery: Int, batch: Cellfleet_Wire_V1_SampleBatch, skip: Int)] = []
         for (index, delivery) in deliveries.enumerated() {
             if case .refused = result.outcomes[index] { continue }
             guard let committed = highWater[delivery.testID] else {
@@ -101,26 +100,48 @@ struct IngestTransaction {
             let skip = Int(min(Int64(count), committed - first + 1))
             result.samplesDuplicate += skip
             if skip < count {
-                Self.encode(batch, testID: delivery.testID.uuidString.lowercased(), from: skip, into: &encoder)
+                newRows.append((index, batch, skip))
                 result.samplesCommitted += count - skip
                 highWater[delivery.testID] = first + Int64(count) - 1
             }
         }
-        result.nonFiniteValues = encoder.nonFiniteValues
-        result.encodeSeconds += lap()
+        result.statementSeconds += lap()
 
-        // 4. COPY the rows and advance the marks, in the same transaction.
+        // 4. COPY the rows and advance the marks, in the same transaction. Rows are encoded in
+        //    chunks and each chunk is sent as soon as it is full, so the server parses one chunk
+        //    while the next is encoded rather than after all of them.
         if result.samplesCommitted > 0 {
-            let buffer = encoder.buffer
+            var encodeDuration = Duration.zero
+            var nonFinite = 0
             try await connection.copyFrom(
                 table: "samples",
                 columns: ["test_id", "seq", "unix_time_s", "test_time_s", "voltage_v", "current_a", "capacity_ah",
                           "energy_wh", "temperature_c", "step_index", "step_type", "cycle_index"],
                 logger: logger
             ) { writer in
-                try await writer.write(buffer)
+                var encoder = CopyTextEncoder(capacity: Self.copyChunkBytes + 4096)
+                for entry in newRows {
+                    let testID = deliveries[entry.delivery].testID.uuidString.lowercased()
+                    var row = entry.skip
+                    while row < entry.batch.testTimeS.count {
+                        let started = clock.now
+                        row = Self.encode(entry.batch, testID: testID, from: row, into: &encoder, untilBytes: Self.copyChunkBytes)
+                        encodeDuration += clock.now - started
+                        if encoder.buffer.readableBytes >= Self.copyChunkBytes {
+                            nonFinite += encoder.nonFiniteValues
+                            try await writer.write(encoder.buffer)
+                            encoder = CopyTextEncoder(capacity: Self.copyChunkBytes + 4096)
+                        }
+                    }
+                }
+                nonFinite += encoder.nonFiniteValues
+                if encoder.buffer.readableBytes > 0 { try await writer.write(encoder.buffer) }
             }
-            result.copySeconds += lap()
+            result.nonFiniteValues = nonFinite
+            let copyAndEncode = lap()
+            let encodeSeconds = Double(encodeDuration.components.seconds) + Double(encodeDuration.components.attoseconds) * 1e-18
+            result.encodeSeconds += encodeSeconds
+            result.copySeconds += max(0, copyAndEncode - encodeSeconds)
             let advanced = highWater.filter { initialHighWater[$0.key] != $0.value }
             let ids = Array(advanced.keys)
             let marks = ids.map { advanced[$0]! }
@@ -147,12 +168,19 @@ struct IngestTransaction {
 
     static func positive(_ value: Double) -> Double? { value > 0 && value.isFinite ? value : nil }
 
-    static func encode(_ batch: Cellfleet_Wire_V1_SampleBatch, testID: String, from start: Int, into encoder: inout CopyTextEncoder) {
+    /// Bytes of COPY text sent per write: large enough that the per-message overhead is small,
+    /// small enough that the server starts on the rows early.
+    static let copyChunkBytes = 256 << 10
+
+    /// Encodes rows from `start` until the batch ends or the buffer holds `untilBytes`; returns the
+    /// next row to encode.
+    static func encode(_ batch: Cellfleet_Wire_V1_SampleBatch, testID: String, from start: Int, into encoder: inout CopyTextEncoder, untilBytes: Int = .max) -> Int {
         let first = Int64(batch.firstSeq)
         let hasCapacity = !batch.capacityAh.isEmpty, hasEnergy = !batch.energyWh.isEmpty
         let hasTemperature = !batch.temperatureC.isEmpty, hasStep = !batch.stepIndex.isEmpty
         let hasStepType = !batch.stepType.isEmpty, hasCycle = !batch.cycleIndex.isEmpty
         for i in start..<batch.testTimeS.count {
+            if encoder.buffer.readableBytes >= untilBytes { return i }
             encoder.writeUUID(testID)
             encoder.writeInteger(first + Int64(i))
             encoder.writeDouble(batch.unixTimeS[i])
@@ -166,5 +194,6 @@ struct IngestTransaction {
             if hasStepType { encoder.writeInteger(Int16(clamping: batch.stepType[i].rawValue)) } else { encoder.writeNull() }
             if hasCycle { encoder.writeInteger(batch.cycleIndex[i], last: true) } else { encoder.writeNull(last: true) }
         }
+        return batch.testTimeS.count
     }
 }
