@@ -74,11 +74,20 @@ struct BenchIngestCommand: AsyncParsableCommand {
             throw ValidationError("the database holds \(rows) rows for \(summary.samplesProduced) produced / \(summary.samplesAcked) acknowledged")
         }
 
-        // Reference: the same rows, exported as CSV, loaded by psql \copy into an equivalent table
-        // with the same keys, in one transaction.
+        // Reference: the same rows, exported as CSV, loaded by psql \copy in one transaction into
+        // a table laid out as `samples` is: same columns, keys and daily partitions.
         let csv = postgres.rootDirectory.appendingPathComponent("samples.csv").path  // writable by the postgres user
-        try postgres.psql("\\copy samples TO '\(csv)' CSV")
-        try postgres.psql("CREATE TABLE samples_reference (LIKE samples INCLUDING ALL)")
+        try postgres.psql("\\copy (SELECT * FROM samples) TO '\(csv)' CSV")
+        try postgres.psql("CREATE TABLE samples_reference (LIKE samples INCLUDING ALL) PARTITION BY RANGE (unix_time_s)")
+        try postgres.psql("""
+            DO $$ DECLARE p record; BEGIN
+              FOR p IN SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound
+                       FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                       WHERE i.inhparent = 'samples'::regclass LOOP
+                EXECUTE format('CREATE TABLE %I PARTITION OF samples_reference %s', 'reference_' || p.relname, p.bound);
+              END LOOP;
+            END $$
+            """)
         try postgres.psql("CHECKPOINT")
         let copyStarted = clock.now
         try postgres.psql("\\copy samples_reference FROM '\(csv)' CSV")

@@ -143,7 +143,7 @@ final class WireTestClient: @unchecked Sendable {
     }
 
     /// Says hello until welcomed (the coordinator may still be connecting to us) or refused.
-    func handshake(agentID: String, timeoutSeconds: Double = 10, minimum: UInt32 = 1, maximum: UInt32 = 1) async -> WireEnvelope? {
+    func handshake(agentID: String, timeoutSeconds: Double = 30, minimum: UInt32 = 1, maximum: UInt32 = 1) async -> WireEnvelope? {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while Date() < deadline {
             hello(agentID: agentID, minimum: minimum, maximum: maximum)

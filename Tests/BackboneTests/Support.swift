@@ -16,7 +16,11 @@ final class TestDatabase: @unchecked Sendable {
         directory = URL(fileURLWithPath: "/var/tmp").appendingPathComponent("cellfleet-test-\(UUID().uuidString.prefix(8))")
         var logger = Logger(label: "test.postgres")
         logger.logLevel = .warning
-        postgres = EmbeddedPostgres(rootDirectory: directory.appendingPathComponent("pg"), logger: logger)
+        // Each cluster its own port as well as its own socket directory: the port also seeds
+        // PostgreSQL's System V shared-memory key, which clusters sharing a port must probe
+        // around. An initdb once failed with tests running side by side (cause not captured);
+        // distinct ports take that contention out of the picture.
+        postgres = EmbeddedPostgres(rootDirectory: directory.appendingPathComponent("pg"), port: Int.random(in: 20_000..<60_000), logger: logger)
         try postgres.start()
     }
 
