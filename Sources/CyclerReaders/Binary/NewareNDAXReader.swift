@@ -153,35 +153,57 @@ struct NDCStream {
     func readFullRecords(into t: inout NewareRecordTable) throws {
         t.timestampIsUTC = false
         t.timestampHasMilliseconds = false
-        let body: (Int, inout NewareRecordTable) throws -> Void = { o, t in
-            let index = try b.u32(o + 8)
-            guard index != 0 || version == 5 else { return }
-            let range = try b.i32(o + 82)
-            guard let m = NewareRange.multipliers[range] else {
-                throw error("record \(index): unknown current range \(range)")
-            }
-            let stepIndex = try b.u8(o + 16)
-            t.append(
-                index: index, stepKey: UInt64(stepIndex), stepIndex: UInt32(stepIndex), status: try b.u8(o + 17),
-                time: Double(try b.u64(o + 23)) / 1000, voltage: Double(try b.i32(o + 31)) / 10000,
-                current: Double(try b.i32(o + 35)) * m,
-                chargeCapacity: Double(try b.i64(o + 43)) * m / 3600, dischargeCapacity: Double(try b.i64(o + 51)) * m / 3600,
-                chargeEnergy: Double(try b.i64(o + 59)) * m / 3600, dischargeEnergy: Double(try b.i64(o + 67)) * m / 3600,
-                timestamp: NewareNDAReader.calendarSeconds(
-                    year: Int64(try b.u16(o + 75)), month: Int64(try b.u8(o + 77)), day: Int64(try b.u8(o + 78)),
-                    hour: Int64(try b.u8(o + 79)), minute: Int64(try b.u8(o + 80)), second: Int64(try b.u8(o + 81))))
-        }
+        // Offsets of the 0x55 records first (bounds settled here), then one pass that decodes them.
+        var offsets: [Int] = []
         if version == 5 {
-            try forEachSlot(start: 125, endPad: 56, width: 87) { o in
-                if b.storage[o + 7] == 0x55 { try body(o, &t) }
+            try checkWholePages()
+            offsets.reserveCapacity(b.count / 87)
+            b.storage.withUnsafeBufferPointer { raw in
+                forEachSlotUnchecked(start: 125, endPad: 56, width: 87) { o in
+                    if raw[o + 7] == 0x55 { offsets.append(o) }
+                }
             }
         } else {
             // ndc 2: 94-byte records located by the 8-byte tag at offset 517.
             let tag = Array(try b.slice(517, 8))
             var at = b.firstIndex(of: tag)
             while let o = at {
-                if o + 94 <= b.count, b.storage[o] == 0x55 { try body(o, &t) }
+                if o + 94 <= b.count, b.storage[o] == 0x55 { offsets.append(o) }
                 at = b.firstIndex(of: tag, from: o + 94)
+            }
+        }
+        t.reserve(offsets.count)
+        let skipZeroIndex = version != 5
+        var lastRange: Int32? = nil
+        var multiplier = 0.0
+        try b.storage.withUnsafeBytes { raw in
+            @inline(__always) func u8(_ o: Int) -> Int64 { Int64(raw[o]) }
+            @inline(__always) func u32(_ o: Int) -> UInt32 { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self)) }
+            @inline(__always) func i32(_ o: Int) -> Int32 { Int32(bitPattern: u32(o)) }
+            @inline(__always) func i64(_ o: Int) -> Double { Double(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: Int64.self))) }
+            for o in offsets {
+                // Every field read below lies within the 87 (ndc 5) or 94 (ndc 2) bytes at `o`.
+                let index = u32(o + 8)
+                if index == 0 && skipZeroIndex { continue }
+                let range = i32(o + 82)
+                if range != lastRange {
+                    guard let m = NewareRange.multipliers[range] else {
+                        throw error("record \(index): unknown current range \(range)")
+                    }
+                    multiplier = m
+                    lastRange = range
+                }
+                let m = multiplier
+                let stepIndex = raw[o + 16]
+                let year = Int64(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: o + 75, as: UInt16.self)))
+                t.append(
+                    index: index, stepKey: UInt64(stepIndex), stepIndex: UInt32(stepIndex), status: raw[o + 17],
+                    time: Double(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: o + 23, as: UInt64.self))) / 1000,
+                    voltage: Double(i32(o + 31)) / 10000, current: Double(i32(o + 35)) * m,
+                    chargeCapacity: i64(o + 43) * m / 3600, dischargeCapacity: i64(o + 51) * m / 3600,
+                    chargeEnergy: i64(o + 59) * m / 3600, dischargeEnergy: i64(o + 67) * m / 3600,
+                    timestamp: NewareNDAReader.calendarSeconds(
+                        year: year, month: u8(o + 77), day: u8(o + 78), hour: u8(o + 79), minute: u8(o + 80), second: u8(o + 81)))
             }
         }
     }
@@ -200,20 +222,47 @@ struct NDCStream {
         case 14, 17: (vScale, iScale) = (1, 1000)
         default: throw error("ndc version \(version) (file type 1) is not supported")
         }
+        try checkWholePages()
         var out = VoltageCurrent()
-        out.index.reserveCapacity(b.count / 8)
-        out.voltage.reserveCapacity(b.count / 8)
-        out.current.reserveCapacity(b.count / 8)
+        let capacity = b.count / 8
+        out.index.reserveCapacity(capacity)
+        out.voltage.reserveCapacity(capacity)
+        out.current.reserveCapacity(capacity)
         var slot: UInt32 = 0
-        try forEachSlot(start: 132, endPad: 4, width: 8) { o in
-            slot &+= 1
-            let v = try b.f32(o)
-            guard v != 0 else { return }
-            out.index.append(slot)
-            out.voltage.append(Double(v) * vScale)
-            out.current.append(Double(try b.f32(o + 4)) * iScale)
+        b.storage.withUnsafeBytes { raw in
+            forEachSlotUnchecked(start: 132, endPad: 4, width: 8) { o in
+                slot &+= 1
+                let v = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self)))
+                guard v != 0 else { return }
+                let i = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o + 4, as: UInt32.self)))
+                out.index.append(slot)
+                out.voltage.append(Double(v) * vScale)
+                out.current.append(Double(i) * iScale)
+            }
         }
         return out
+    }
+
+    func checkWholePages() throws {
+        guard b.count % Self.page == 0 else {
+            throw error("\(b.count) bytes is not a whole number of 4096-byte pages (truncated)")
+        }
+    }
+
+    /// `forEachSlot` for hot loops that read fixed offsets inside each slot: the caller has
+    /// checked `checkWholePages()`, so every slot lies inside the buffer.
+    @inline(__always)
+    func forEachSlotUnchecked(start: Int, endPad: Int, width: Int, _ body: (Int) -> Void) {
+        let perPage = (Self.page - start - endPad) / width
+        var pageStart = Self.page
+        while pageStart + Self.page <= b.count {
+            var o = pageStart + start
+            for _ in 0..<perPage {
+                body(o)
+                o += width
+            }
+            pageStart += Self.page
+        }
     }
 
     struct RunInfo {
@@ -221,8 +270,23 @@ struct NDCStream {
         var chargeEnergy: Double, dischargeEnergy: Double, timestamp: Double, step: Int
     }
 
+    /// runInfo entries, and for each record index the entry that describes it (first wins).
+    struct RunInfoTable {
+        var entries: [RunInfo] = []
+        /// Record index → position in `entries`, or -1 when runInfo skipped that record.
+        var entryOfIndex: [Int32] = []
+
+        @inline(__always)
+        func entry(forIndex index: UInt32) -> RunInfo? {
+            let i = Int(index)
+            guard i < entryOfIndex.count else { return nil }
+            let e = entryOfIndex[i]
+            return e >= 0 ? entries[Int(e)] : nil
+        }
+    }
+
     /// data_runInfo.ndc: times, capacities, energies, keyed by record index (first wins).
-    func readRunInfo(maximumIndex: UInt32) throws -> [RunInfo?] {
+    func readRunInfo(maximumIndex: UInt32) throws -> RunInfoTable {
         guard fileType == 18 else { throw error("expected file type 18, found \(fileType)") }
         let (width, endPad, scale): (Int, Int, Double)
         switch version {
@@ -232,21 +296,31 @@ struct NDCStream {
         case 17: (width, endPad, scale) = (100, 64, 1000)
         default: throw error("ndc version \(version) (runInfo) is not supported")
         }
+        try checkWholePages()
         // Indexed by record index; indices beyond data.ndc's cannot match a record.
-        var out = [RunInfo?](repeating: nil, count: Int(maximumIndex) + 1)
+        var out = RunInfoTable()
+        out.entryOfIndex = [Int32](repeating: -1, count: Int(maximumIndex) + 1)
+        out.entries.reserveCapacity(min(Int(maximumIndex) + 1, b.count / width))
         var lastStepRaw: Int32? = nil
         var stepCount = 0
-        try forEachSlot(start: 132, endPad: endPad, width: width) { o in
-            let index = try b.u32(o + 41)
-            guard index != 0 else { return }
-            let stepRaw = try b.i32(o + 37)
-            if stepRaw != lastStepRaw { stepCount += 1; lastStepRaw = stepRaw }
-            guard index <= maximumIndex, out[Int(index)] == nil else { return }
-            out[Int(index)] = RunInfo(
-                time: Double(try b.i32(o)) / 1000, dt: Double(try b.i32(o + 29)) / 1000,
-                chargeCapacity: Double(try b.f32(o + 5)) * scale, dischargeCapacity: Double(try b.f32(o + 9)) * scale,
-                chargeEnergy: Double(try b.f32(o + 13)) * scale, dischargeEnergy: Double(try b.f32(o + 17)) * scale,
-                timestamp: Double(try b.i32(o + 33)) + Double(try b.i16(o + 45)) / 1000, step: stepCount)
+        b.storage.withUnsafeBytes { raw in
+            @inline(__always) func u32(_ o: Int) -> UInt32 { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self)) }
+            @inline(__always) func i32(_ o: Int) -> Int32 { Int32(bitPattern: u32(o)) }
+            @inline(__always) func f32(_ o: Int) -> Double { Double(Float(bitPattern: u32(o))) }
+            forEachSlotUnchecked(start: 132, endPad: endPad, width: width) { o in
+                let index = u32(o + 41)
+                guard index != 0 else { return }
+                let stepRaw = i32(o + 37)
+                if stepRaw != lastStepRaw { stepCount += 1; lastStepRaw = stepRaw }
+                guard index <= maximumIndex, out.entryOfIndex[Int(index)] < 0 else { return }
+                let milliseconds = Int16(littleEndian: raw.loadUnaligned(fromByteOffset: o + 45, as: Int16.self))
+                out.entryOfIndex[Int(index)] = Int32(out.entries.count)
+                out.entries.append(RunInfo(
+                    time: Double(i32(o)) / 1000, dt: Double(i32(o + 29)) / 1000,
+                    chargeCapacity: f32(o + 5) * scale, dischargeCapacity: f32(o + 9) * scale,
+                    chargeEnergy: f32(o + 13) * scale, dischargeEnergy: f32(o + 17) * scale,
+                    timestamp: Double(i32(o + 33)) + Double(milliseconds) / 1000, step: stepCount))
+            }
         }
         return out
     }
@@ -319,7 +393,7 @@ struct NDCStream {
 /// Joins the split newer-firmware streams into full records, filling records that runInfo
 /// skipped by integrating forward from the last one it has (NewareNDA's `_data_interpolation`).
 enum NDCJoin {
-    static func merge(vi: NDCStream.VoltageCurrent, run: [NDCStream.RunInfo?], steps: [NDCStream.StepInfo], into t: inout NewareRecordTable) {
+    static func merge(vi: NDCStream.VoltageCurrent, run: NDCStream.RunInfoTable, steps: [NDCStream.StepInfo], into t: inout NewareRecordTable) {
         t.timestampIsUTC = true
         t.timestampHasMilliseconds = true
         t.reserve(vi.index.count)
@@ -332,7 +406,7 @@ enum NDCJoin {
             let v = vi.voltage[r], i = vi.current[r]
             var time = Double.nan, stamp = Double.nan
             var cc = Double.nan, dc = Double.nan, ce = Double.nan, de = Double.nan
-            if Int(index) < run.count, let info = run[Int(index)] {
+            if let info = run.entry(forIndex: index) {
                 last = info
                 dt = info.dt
                 timeInc = 0; capInc = 0; energyInc = 0
