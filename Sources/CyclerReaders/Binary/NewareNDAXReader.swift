@@ -45,14 +45,14 @@ public enum NewareNDAXReader {
         case 1 where data.version == 2 || data.version == 5:
             try data.readFullRecords(into: &table)
         case 1:
-            let vi = try data.readVoltageCurrent()
+            let scales = try data.voltageCurrentScales()
             guard zip.contains("data_runInfo.ndc"), zip.contains("data_step.ndc") else {
                 throw CyclerReadError(file: zip.file, reason: "ndc version \(data.version) needs data_runInfo.ndc and data_step.ndc, which are missing")
             }
             let run = try NDCStream(bytes: zip.read("data_runInfo.ndc"), name: "data_runInfo.ndc", file: zip.file)
-                .readRunInfo(maximumIndex: vi.index.last ?? 0)
+                .readRunInfo(maximumIndex: data.voltageCurrentSlots)
             let steps = try NDCStream(bytes: zip.read("data_step.ndc"), name: "data_step.ndc", file: zip.file).readSteps()
-            NDCJoin.merge(vi: vi, run: run, steps: steps, into: &table)
+            NDCJoin.merge(data: data, scales: scales, run: run, steps: steps, into: &table)
         default:
             throw CyclerReadError(file: zip.file, location: "data.ndc", reason: "data.ndc has file type \(data.fileType), expected 1")
         }
@@ -208,39 +208,20 @@ struct NDCStream {
         }
     }
 
-    struct VoltageCurrent {
-        var index: [UInt32] = []
-        var voltage: [Double] = []
-        var current: [Double] = []
-    }
-
-    /// Newer layout, data.ndc: (voltage, current) float pairs; the slot number is the record index.
-    func readVoltageCurrent() throws -> VoltageCurrent {
-        let (vScale, iScale): (Double, Double)
+    /// Newer layout, data.ndc: (voltage, current) float pairs, the slot number being the record
+    /// index; the scales of the two floats (V, mA) for this version.
+    func voltageCurrentScales() throws -> (voltage: Double, current: Double) {
+        try checkWholePages()
         switch version {
-        case 11, 16: (vScale, iScale) = (1e-4, 1)
-        case 14, 17: (vScale, iScale) = (1, 1000)
+        case 11, 16: return (1e-4, 1)
+        case 14, 17: return (1, 1000)
         default: throw error("ndc version \(version) (file type 1) is not supported")
         }
-        try checkWholePages()
-        var out = VoltageCurrent()
-        let capacity = b.count / 8
-        out.index.reserveCapacity(capacity)
-        out.voltage.reserveCapacity(capacity)
-        out.current.reserveCapacity(capacity)
-        var slot: UInt32 = 0
-        b.storage.withUnsafeBytes { raw in
-            forEachSlotUnchecked(start: 132, endPad: 4, width: 8) { o in
-                slot &+= 1
-                let v = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self)))
-                guard v != 0 else { return }
-                let i = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o + 4, as: UInt32.self)))
-                out.index.append(slot)
-                out.voltage.append(Double(v) * vScale)
-                out.current.append(Double(i) * iScale)
-            }
-        }
-        return out
+    }
+
+    /// Number of (voltage, current) slots in data.ndc: the largest record index it can hold.
+    var voltageCurrentSlots: UInt32 {
+        UInt32(clamping: max(0, b.count / Self.page - 1) * ((Self.page - 132 - 4) / 8))
     }
 
     func checkWholePages() throws {
@@ -270,18 +251,27 @@ struct NDCStream {
         var chargeEnergy: Double, dischargeEnergy: Double, timestamp: Double, step: Int
     }
 
-    /// runInfo entries, and for each record index the entry that describes it (first wins).
+    /// For each record index, where in data_runInfo.ndc the entry describing it lies (first
+    /// wins) and the step count at that entry; entries are decoded when the join asks for them.
     struct RunInfoTable {
-        var entries: [RunInfo] = []
-        /// Record index → position in `entries`, or -1 when runInfo skipped that record.
-        var entryOfIndex: [Int32] = []
+        let bytes: [UInt8]
+        let scale: Double
+        /// Record index → byte offset of its entry, or -1 when runInfo skipped that record.
+        var offsetOfIndex: [Int32] = []
+        var stepOfIndex: [Int32] = []
 
+        /// The entry at byte `o` of `raw` (the stream's bytes).
         @inline(__always)
-        func entry(forIndex index: UInt32) -> RunInfo? {
-            let i = Int(index)
-            guard i < entryOfIndex.count else { return nil }
-            let e = entryOfIndex[i]
-            return e >= 0 ? entries[Int(e)] : nil
+        func entry(at o: Int, step: Int, in raw: UnsafeRawBufferPointer) -> RunInfo {
+            @inline(__always) func u32(_ o: Int) -> UInt32 { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self)) }
+            @inline(__always) func i32(_ o: Int) -> Double { Double(Int32(bitPattern: u32(o))) }
+            @inline(__always) func f32(_ o: Int) -> Double { Double(Float(bitPattern: u32(o))) }
+            let milliseconds = Int16(littleEndian: raw.loadUnaligned(fromByteOffset: o + 45, as: Int16.self))
+            return RunInfo(
+                time: i32(o) / 1000, dt: i32(o + 29) / 1000,
+                chargeCapacity: f32(o + 5) * scale, dischargeCapacity: f32(o + 9) * scale,
+                chargeEnergy: f32(o + 13) * scale, dischargeEnergy: f32(o + 17) * scale,
+                timestamp: i32(o + 33) + Double(milliseconds) / 1000, step: step)
         }
     }
 
@@ -297,29 +287,22 @@ struct NDCStream {
         default: throw error("ndc version \(version) (runInfo) is not supported")
         }
         try checkWholePages()
+        guard b.count <= Int(Int32.max) else { throw error("\(b.count) bytes is too large for a runInfo stream") }
         // Indexed by record index; indices beyond data.ndc's cannot match a record.
-        var out = RunInfoTable()
-        out.entryOfIndex = [Int32](repeating: -1, count: Int(maximumIndex) + 1)
-        out.entries.reserveCapacity(min(Int(maximumIndex) + 1, b.count / width))
+        var out = RunInfoTable(bytes: b.storage, scale: scale)
+        out.offsetOfIndex = [Int32](repeating: -1, count: Int(maximumIndex) + 1)
+        out.stepOfIndex = [Int32](repeating: 0, count: Int(maximumIndex) + 1)
         var lastStepRaw: Int32? = nil
-        var stepCount = 0
+        var stepCount: Int32 = 0
         b.storage.withUnsafeBytes { raw in
-            @inline(__always) func u32(_ o: Int) -> UInt32 { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self)) }
-            @inline(__always) func i32(_ o: Int) -> Int32 { Int32(bitPattern: u32(o)) }
-            @inline(__always) func f32(_ o: Int) -> Double { Double(Float(bitPattern: u32(o))) }
             forEachSlotUnchecked(start: 132, endPad: endPad, width: width) { o in
-                let index = u32(o + 41)
+                let index = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o + 41, as: UInt32.self))
                 guard index != 0 else { return }
-                let stepRaw = i32(o + 37)
-                if stepRaw != lastStepRaw { stepCount += 1; lastStepRaw = stepRaw }
-                guard index <= maximumIndex, out.entryOfIndex[Int(index)] < 0 else { return }
-                let milliseconds = Int16(littleEndian: raw.loadUnaligned(fromByteOffset: o + 45, as: Int16.self))
-                out.entryOfIndex[Int(index)] = Int32(out.entries.count)
-                out.entries.append(RunInfo(
-                    time: Double(i32(o)) / 1000, dt: Double(i32(o + 29)) / 1000,
-                    chargeCapacity: f32(o + 5) * scale, dischargeCapacity: f32(o + 9) * scale,
-                    chargeEnergy: f32(o + 13) * scale, dischargeEnergy: f32(o + 17) * scale,
-                    timestamp: Double(i32(o + 33)) + Double(milliseconds) / 1000, step: stepCount))
+                let stepRaw = Int32(littleEndian: raw.loadUnaligned(fromByteOffset: o + 37, as: Int32.self))
+                if stepRaw != lastStepRaw { stepCount &+= 1; lastStepRaw = stepRaw }
+                guard index <= maximumIndex, out.offsetOfIndex[Int(index)] < 0 else { return }
+                out.offsetOfIndex[Int(index)] = Int32(o)
+                out.stepOfIndex[Int(index)] = stepCount
             }
         }
         return out
@@ -393,43 +376,57 @@ struct NDCStream {
 /// Joins the split newer-firmware streams into full records, filling records that runInfo
 /// skipped by integrating forward from the last one it has (NewareNDA's `_data_interpolation`).
 enum NDCJoin {
-    static func merge(vi: NDCStream.VoltageCurrent, run: NDCStream.RunInfoTable, steps: [NDCStream.StepInfo], into t: inout NewareRecordTable) {
+    static func merge(data: NDCStream, scales: (voltage: Double, current: Double), run: NDCStream.RunInfoTable,
+                      steps: [NDCStream.StepInfo], into t: inout NewareRecordTable) {
         t.timestampIsUTC = true
         t.timestampHasMilliseconds = true
-        t.reserve(vi.index.count)
+        t.reserve(Int(data.voltageCurrentSlots))
         var last: NDCStream.RunInfo? = nil
         var dt = Double.nan
         var timeInc = 0.0, capInc = 0.0, energyInc = 0.0
         var step = 0
-        for r in 0..<vi.index.count {
-            let index = vi.index[r]
-            let v = vi.voltage[r], i = vi.current[r]
-            var time = Double.nan, stamp = Double.nan
-            var cc = Double.nan, dc = Double.nan, ce = Double.nan, de = Double.nan
-            if let info = run.entry(forIndex: index) {
-                last = info
-                dt = info.dt
-                timeInc = 0; capInc = 0; energyInc = 0
-                step = info.step
-                time = info.time; stamp = info.timestamp
-                cc = info.chargeCapacity; dc = info.dischargeCapacity; ce = info.chargeEnergy; de = info.dischargeEnergy
-            } else if let l = last {
-                timeInc += dt
-                let capacity = dt * i / 3600
-                capInc += capacity
-                energyInc += capacity * v
-                time = l.time + timeInc
-                stamp = l.timestamp + timeInc
-                cc = abs(l.chargeCapacity) + max(0, capInc)
-                dc = abs(l.dischargeCapacity) + abs(min(0, capInc))
-                ce = abs(l.chargeEnergy) + max(0, energyInc)
-                de = abs(l.dischargeEnergy) + abs(min(0, energyInc))
+        let (vScale, iScale) = scales
+        run.bytes.withUnsafeBytes { runRaw in
+            data.b.storage.withUnsafeBytes { raw in
+                var slot: UInt32 = 0
+                // data.ndc's pages were checked whole by voltageCurrentScales().
+                data.forEachSlotUnchecked(start: 132, endPad: 4, width: 8) { o in
+                    slot &+= 1
+                    let vf = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self)))
+                    guard vf != 0 else { return }
+                    let index = slot
+                    let v = Double(vf) * vScale
+                    let i = Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o + 4, as: UInt32.self)))) * iScale
+                    var time = Double.nan, stamp = Double.nan
+                    var cc = Double.nan, dc = Double.nan, ce = Double.nan, de = Double.nan
+                    let at = Int(index) < run.offsetOfIndex.count ? Int(run.offsetOfIndex[Int(index)]) : -1
+                    if at >= 0 {
+                        let info = run.entry(at: at, step: Int(run.stepOfIndex[Int(index)]), in: runRaw)
+                        last = info
+                        dt = info.dt
+                        timeInc = 0; capInc = 0; energyInc = 0
+                        step = info.step
+                        time = info.time; stamp = info.timestamp
+                        cc = info.chargeCapacity; dc = info.dischargeCapacity; ce = info.chargeEnergy; de = info.dischargeEnergy
+                    } else if let l = last {
+                        timeInc += dt
+                        let capacity = dt * i / 3600
+                        capInc += capacity
+                        energyInc += capacity * v
+                        time = l.time + timeInc
+                        stamp = l.timestamp + timeInc
+                        cc = abs(l.chargeCapacity) + max(0, capInc)
+                        dc = abs(l.dischargeCapacity) + abs(min(0, capInc))
+                        ce = abs(l.chargeEnergy) + max(0, energyInc)
+                        de = abs(l.dischargeEnergy) + abs(min(0, energyInc))
+                    }
+                    let info: NDCStream.StepInfo? = step >= 1 && step <= steps.count ? steps[step - 1] : nil
+                    t.append(
+                        index: index, stepKey: UInt64(step), stepIndex: info?.stepIndex ?? 0, status: info?.status ?? 0,
+                        time: time, voltage: v, current: i, chargeCapacity: cc, dischargeCapacity: dc,
+                        chargeEnergy: ce, dischargeEnergy: de, timestamp: stamp)
+                }
             }
-            let info: NDCStream.StepInfo? = step >= 1 && step <= steps.count ? steps[step - 1] : nil
-            t.append(
-                index: index, stepKey: UInt64(step), stepIndex: info?.stepIndex ?? 0, status: info?.status ?? 0,
-                time: time, voltage: v, current: i, chargeCapacity: cc, dischargeCapacity: dc,
-                chargeEnergy: ce, dischargeEnergy: de, timestamp: stamp)
         }
     }
 }
