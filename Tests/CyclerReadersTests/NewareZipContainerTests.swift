@@ -67,4 +67,18 @@ struct NewareZipContainerTests {
         outside[eocd + 16] = 0xFF; outside[eocd + 17] = 0xFF; outside[eocd + 18] = 0xFF; outside[eocd + 19] = 0x7F
         #expect(throws: CyclerReadError.self) { _ = try ZipContainer(data: Data(outside), file: "outside.ndax", limits: .default) }
     }
+
+    @Test("a zip file read from disk range by range: same entries as from memory; a cut file is an error")
+    func fromDisk() throws {
+        let url = BinaryFixtures.local("123456789012_Unit27_Example_Data_File.ndax")
+        let disk = try ZipContainer(url: url, limits: .default)
+        let memory = try ZipContainer(data: Data(contentsOf: url), file: "memory.ndax", limits: .default)
+        #expect(disk.entryPaths == memory.entryPaths)
+        for path in disk.entryPaths { #expect(try disk.read(path) == memory.read(path), "\(path)") }
+
+        let original = try Self.bytes("test.ndax")
+        let cut = try FixturePaths.temporaryFile("cut.ndax", contents: Array(original.prefix(original.count / 2)))
+        #expect(throws: CyclerReadError.self) { _ = try ZipContainer(url: URL(fileURLWithPath: cut), limits: .default) }
+        #expect(throws: CyclerReadError.self) { _ = try ZipContainer(url: URL(fileURLWithPath: cut + ".missing"), limits: .default) }
+    }
 }

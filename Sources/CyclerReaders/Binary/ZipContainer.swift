@@ -23,7 +23,7 @@ final class ZipContainer {
     private let storage: Storage
 
     private enum Storage {
-        case central(bytes: [UInt8], entries: [String: CentralEntry])
+        case central(bytes: ZipBytes, entries: [String: CentralEntry])
         case zipFoundation(archive: Archive, entries: [String: Entry])
     }
 
@@ -44,7 +44,8 @@ final class ZipContainer {
     convenience init(url: URL, limits: BinaryReadLimits) throws {
         let name = url.lastPathComponent
         #if canImport(CZlib)
-        let bytes = try readWholeFile(url, limits: limits)
+        // Only the directory is read now; each entry's bytes when it is asked for.
+        let bytes = try ZipBytes(url: url, file: name)
         if let parsed = try Self.parseCentralDirectory(bytes, file: name) {
             self.init(file: name, limits: limits, containerBytes: UInt64(bytes.count), paths: parsed.paths,
                       storage: .central(bytes: bytes, entries: parsed.entries))
@@ -64,7 +65,7 @@ final class ZipContainer {
     /// the data, while its file-backed reader simply reads nothing there.
     convenience init(data: Data, file: String, limits: BinaryReadLimits) throws {
         #if canImport(CZlib)
-        let bytes = [UInt8](data)
+        let bytes = ZipBytes(memory: [UInt8](data), file: file)
         if let parsed = try Self.parseCentralDirectory(bytes, file: file) {
             self.init(file: file, limits: limits, containerBytes: UInt64(bytes.count), paths: parsed.paths,
                       storage: .central(bytes: bytes, entries: parsed.entries))
@@ -147,33 +148,44 @@ final class ZipContainer {
 
     /// Entry paths (archive order) and the first record per path; nil when the archive needs
     /// ZIPFoundation (ZIP64).
-    static func parseCentralDirectory(_ bytes: [UInt8], file: String) throws -> (paths: [String], entries: [String: CentralEntry])? {
-        let b = LittleEndianBytes(bytes, file: file)
+    static func parseCentralDirectory(_ zip: ZipBytes, file: String) throws -> (paths: [String], entries: [String: CentralEntry])? {
         func corrupt(_ why: String) -> CyclerReadError {
             CyclerReadError(file: file, reason: "not a readable zip container (\(why))")
         }
         // End of central directory: 22 bytes plus a comment of up to 65535, at the very end.
-        guard bytes.count >= 22 else { throw corrupt("\(bytes.count) bytes is too short for a zip") }
+        guard zip.count >= 22 else { throw corrupt("\(zip.count) bytes is too short for a zip") }
+        let tailStart = zip.count - min(zip.count, 22 + 65_535)
+        let tail = try zip.bytes(tailStart, zip.count - tailStart)
         var eocd = -1
-        var at = bytes.count - 22
-        let lowest = max(0, bytes.count - 22 - 65_535)
-        while at >= lowest {
-            if bytes[at] == 0x50 && bytes[at + 1] == 0x4B && bytes[at + 2] == 0x05 && bytes[at + 3] == 0x06 { eocd = at; break }
+        var at = tail.count - 22
+        while at >= 0 {
+            if tail[at] == 0x50 && tail[at + 1] == 0x4B && tail[at + 2] == 0x05 && tail[at + 3] == 0x06 { eocd = at; break }
             at -= 1
         }
         guard eocd >= 0 else { throw corrupt("no end-of-central-directory record; the file is cut short or not a zip") }
-        let total = try b.u16(eocd + 10)
-        let directorySize = try b.u32(eocd + 12)
-        let directoryOffset = try b.u32(eocd + 16)
+        let t = LittleEndianBytes(tail, file: file)
+        let total = try t.u16(eocd + 10)
+        let directorySize = try t.u32(eocd + 12)
+        let directoryOffset = try t.u32(eocd + 16)
         if total == 0xFFFF || directorySize == 0xFFFF_FFFF || directoryOffset == 0xFFFF_FFFF { return nil }
-        guard Int(directoryOffset) <= eocd, Int(directorySize) <= eocd - Int(directoryOffset) else {
+        let eocdInFile = tailStart + eocd
+        guard Int(directoryOffset) <= eocdInFile, Int(directorySize) <= eocdInFile - Int(directoryOffset) else {
             throw corrupt("central directory at \(directoryOffset) (\(directorySize) bytes) lies outside the file")
         }
+        // The directory, as its own buffer (offsets below are relative to its start).
+        let directory: [UInt8]
+        if Int(directoryOffset) >= tailStart {
+            let from = Int(directoryOffset) - tailStart
+            directory = Array(tail[from..<(from + Int(directorySize))])
+        } else {
+            directory = try zip.bytes(Int(directoryOffset), Int(directorySize))
+        }
+        let b = LittleEndianBytes(directory, file: file)
         var paths: [String] = []
         var entries: [String: CentralEntry] = [:]
         paths.reserveCapacity(Int(total))
-        var o = Int(directoryOffset)
-        let end = Int(directoryOffset) + Int(directorySize)
+        var o = 0
+        let end = directory.count
         while o < end {
             guard try b.u32(o) == 0x0201_4B50 else {
                 // ZIPFoundation also stops at the first record without the signature.
@@ -235,7 +247,7 @@ final class ZipContainer {
         return (paths, entries)
     }
 
-    private func read(_ entry: CentralEntry, path: String, from bytes: [UInt8], budget: Int) throws -> [UInt8] {
+    private func read(_ entry: CentralEntry, path: String, from zip: ZipBytes, budget: Int) throws -> [UInt8] {
         guard entry.isRegularFile else {
             throw CyclerReadError(file: file, location: path, reason: "zip entry is not a regular file")
         }
@@ -243,14 +255,17 @@ final class ZipContainer {
         if entry.flags & 1 != 0 {
             throw CyclerReadError(file: file, location: path, reason: "zip entry is encrypted")
         }
-        let b = LittleEndianBytes(bytes, file: file)
         let local = Int(clamping: entry.localHeaderOffset)
-        guard b.contains(local, 30), (try b.u32(local)) == 0x0403_4B50 else {
+        guard zip.contains(local, 30) else {
             throw CyclerReadError(file: file, location: path, reason: "zip entry's local header at byte \(local) is missing (corrupt)")
         }
-        let start = local + 30 + Int(try b.u16(local + 26)) + Int(try b.u16(local + 28))
+        let header = LittleEndianBytes(try zip.bytes(local, 30), file: file)
+        guard (try header.u32(0)) == 0x0403_4B50 else {
+            throw CyclerReadError(file: file, location: path, reason: "zip entry's local header at byte \(local) is missing (corrupt)")
+        }
+        let start = local + 30 + Int(try header.u16(26)) + Int(try header.u16(28))
         let compressed = Int(clamping: entry.compressedSize)
-        guard b.contains(start, compressed) else {
+        guard zip.contains(start, compressed) else {
             throw CyclerReadError(file: file, location: path, reason: "zip entry's \(compressed) compressed bytes run past the end of the file (truncated)")
         }
         let declared = Int(entry.uncompressedSize)
@@ -260,9 +275,11 @@ final class ZipContainer {
             guard compressed == declared else {
                 throw CyclerReadError(file: file, location: path, reason: "stored zip entry holds \(compressed) bytes, \(declared) declared (corrupt)")
             }
-            out = Array(bytes[start..<(start + compressed)])
+            out = try zip.bytes(start, compressed)
         case 8:
-            out = try inflate(bytes, start: start, count: compressed, declared: declared, path: path)
+            out = try zip.withBytes(start, compressed) { input in
+                try inflate(input, declared: declared, path: path)
+            }
         default:
             throw CyclerReadError(file: file, location: path, reason: "zip compression method \(entry.method) is not supported (deflate or stored are)")
         }
@@ -278,28 +295,30 @@ final class ZipContainer {
     }
 
     /// Raw deflate (no zlib header) of `count` bytes at `start`, into exactly `declared` bytes.
-    private func inflate(_ bytes: [UInt8], start: Int, count: Int, declared: Int, path: String) throws -> [UInt8] {
+    private func inflate(_ input: UnsafeRawBufferPointer, declared: Int, path: String) throws -> [UInt8] {
         #if canImport(CZlib)
         var result: Int32 = Z_OK
         var produced = 0
         var overflow = false
         // One spare byte tells "ends exactly at the declared size" from "inflates past it".
         let out = [UInt8](unsafeUninitializedCapacity: declared + 1) { buffer, initialized in
-            bytes.withUnsafeBufferPointer { input in
-                var stream = z_stream()
-                guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-                    result = Z_MEM_ERROR
-                    return
-                }
-                defer { inflateEnd(&stream) }
-                stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress! + start)
-                stream.avail_in = uInt(count)
+            var stream = z_stream()
+            guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+                result = Z_MEM_ERROR
+                initialized = 0
+                return
+            }
+            defer { inflateEnd(&stream) }
+            var empty: UInt8 = 0
+            withUnsafeMutablePointer(to: &empty) { nothing in
+                stream.next_in = input.baseAddress.map { UnsafeMutablePointer(mutating: $0.assumingMemoryBound(to: UInt8.self)) } ?? nothing
+                stream.avail_in = uInt(input.count)
                 stream.next_out = buffer.baseAddress
                 stream.avail_out = uInt(declared + 1)
                 result = CZlib.inflate(&stream, Z_FINISH)
-                produced = Int(stream.total_out)
-                overflow = produced > declared
             }
+            produced = Int(stream.total_out)
+            overflow = produced > declared
             initialized = min(produced, declared)
         }
         if overflow {
@@ -346,5 +365,67 @@ final class ZipContainer {
             throw CyclerReadError(file: file, location: path, reason: "zip entry inflated to \(out.count) bytes, \(declared) declared (truncated or corrupt)")
         }
         return out
+    }
+}
+
+/// The bytes of a zip archive: a file read range by range (the directory, then only the entries
+/// asked for), or bytes already in memory.
+final class ZipBytes {
+    let count: Int
+    let file: String
+    private let handle: FileHandle?
+    private let memory: [UInt8]
+
+    init(url: URL, file: String) throws {
+        self.file = file
+        memory = []
+        do {
+            let h = try FileHandle(forReadingFrom: url)
+            let size = try h.seekToEnd()
+            guard size <= UInt64(Int.max) else { throw CyclerReadError(file: file, reason: "file of \(size) bytes is too large") }
+            handle = h
+            count = Int(size)
+        } catch {
+            throw CyclerReadError.wrapping(error, file: file)
+        }
+    }
+
+    init(memory: [UInt8], file: String) {
+        self.file = file
+        self.memory = memory
+        handle = nil
+        count = memory.count
+    }
+
+    deinit { try? handle?.close() }
+
+    /// True when `length` bytes at `offset` lie inside the archive (overflow-safe).
+    func contains(_ offset: Int, _ length: Int) -> Bool {
+        offset >= 0 && length >= 0 && offset <= count && length <= count - offset
+    }
+
+    func bytes(_ offset: Int, _ length: Int) throws -> [UInt8] {
+        try withBytes(offset, length) { Array($0.bindMemory(to: UInt8.self)) }
+    }
+
+    /// Calls `body` with the bytes `[offset, offset+length)`; an error when they are not all there.
+    func withBytes<T>(_ offset: Int, _ length: Int, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
+        guard contains(offset, length) else {
+            throw CyclerReadError(file: file, location: "byte \(offset)", reason: "\(length) bytes needed past the end of the \(count)-byte archive (truncated)")
+        }
+        guard let handle else {
+            return try memory.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + length)])) }
+        }
+        let data: Data
+        do {
+            try handle.seek(toOffset: UInt64(offset))
+            data = try handle.read(upToCount: length) ?? Data()
+        } catch {
+            throw CyclerReadError.wrapping(error, file: file, location: "byte \(offset)")
+        }
+        guard data.count == length else {
+            throw CyclerReadError(file: file, location: "byte \(offset)", reason: "read \(data.count) of \(length) bytes (file truncated while reading)")
+        }
+        return try data.withUnsafeBytes { try body($0) }
     }
 }
