@@ -15,7 +15,8 @@ Steps: Rest, CC charge, CV charge, Rest, CC discharge over four cycles, then a C
 and a CP discharge; one duplicated record (first wins) and one pair written out of order
 (NewareNDA sorts by Index). Aux temperature (channel 1) every 5th record, channel 2 a few times.
 
-Also writes `TestFile.expected.json`: NewareNDA's reading of the version-130 fixture TestFile.nda.
+Also writes `TestFile.expected.json` (the version-130 fixture TestFile.nda) and one
+`<name>.expected.json` per `.ndax` fixture: NewareNDA's reading of them, sampled.
 
 Run from this directory: python3 make_nda_v29.py  (needs NewareNDA, pandas for the expected JSON)
 """
@@ -188,7 +189,10 @@ if __name__ == "__main__":
     if "--no-expected" not in sys.argv:
         with open(NAME.replace(".nda", ".expected.json"), "w") as f:
             json.dump(expected(NAME), f, separators=(",", ":"))
-        # The BTS 9.1 fixture (version 130), every 20th record, to check that path the same way.
-        with open("TestFile.expected.json", "w") as f:
-            json.dump(expected("TestFile.nda", stride=20), f, separators=(",", ":"))
+        # The BTS 9.1 fixture (version 130) and the .ndax fixtures, sampled, to check those paths too.
+        for fixture, stride in [("TestFile.nda", 20), ("test.ndax", 5), ("nw4-120-1-6-53.ndax", 50),
+                                ("123456789012_Unit27_Example_Data_File.ndax", 1)]:
+            name = fixture.rsplit(".", 1)[0] + ".expected.json"
+            with open(name, "w") as f:
+                json.dump(expected(fixture, stride=stride), f, separators=(",", ":"))
         print("wrote expected JSON")
