@@ -21,7 +21,20 @@ struct BenchParseCommand: AsyncParsableCommand {
         for file in files {
             let result = try ParseBenchmark.run(path: file, library: library, repeats: repeats)
             var line = "\(file)\t\(result.format)\t\(result.rows)\t\(Int(result.rowsPerSecond))"
-            if pandas, let script = try ParseBenchmark.pandasScript(path: file, library: library, repeats: repeats),
+            if let reference = BinaryReferenceScripts.reference(path: file, repeats: repeats) {
+                // Binary formats: their own Python reader (named in the last column), "-" when not installed.
+                // Also the decoder alone (records as NewareNDA/galvani return them, before profiles).
+                let decoded = try? BinaryReadThroughput.measure(url: URL(fileURLWithPath: file), repetitions: repeats)
+                if let output = Self.runPython(reference.script),
+                   let seconds = output.split(separator: " ").first.flatMap({ Double($0) }), seconds > 0 {
+                    let referenceRate = Double(result.rows) / seconds
+                    line += "\t\(Int(referenceRate))\t" + String(format: "%.1fx", result.rowsPerSecond / referenceRate)
+                    line += "\t\(reference.name)"
+                    if let decoded, decoded.bestSeconds > 0 { line += String(format: "\tdecode only %.1fx", seconds / decoded.bestSeconds) }
+                } else {
+                    line += "\t-\t-\t\(reference.name)"
+                }
+            } else if pandas, let script = try ParseBenchmark.pandasScript(path: file, library: library, repeats: repeats),
                let output = Self.runPython(script),
                let seconds = output.split(separator: " ").first.flatMap({ Double($0) }), seconds > 0 {
                 let pandasRate = Double(result.rows) / seconds

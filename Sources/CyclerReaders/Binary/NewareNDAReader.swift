@@ -32,6 +32,7 @@ public enum NewareNDAReader {
             throw CyclerReadError(file: file, reason: "no data records found (empty or corrupt .nda)")
         }
         table.normalizeOrder()
+        table.orderAuxByKindThenChannel()
         return table.makeSource(format: "neware_nda", metadata: meta)
     }
 

@@ -45,14 +45,14 @@ public enum NewareNDAXReader {
         case 1 where data.version == 2 || data.version == 5:
             try data.readFullRecords(into: &table)
         case 1:
-            let vi = try data.readVoltageCurrent()
+            let scales = try data.voltageCurrentScales()
             guard zip.contains("data_runInfo.ndc"), zip.contains("data_step.ndc") else {
                 throw CyclerReadError(file: zip.file, reason: "ndc version \(data.version) needs data_runInfo.ndc and data_step.ndc, which are missing")
             }
             let run = try NDCStream(bytes: zip.read("data_runInfo.ndc"), name: "data_runInfo.ndc", file: zip.file)
-                .readRunInfo(maximumIndex: vi.index.last ?? 0)
+                .readRunInfo(maximumIndex: data.voltageCurrentSlots)
             let steps = try NDCStream(bytes: zip.read("data_step.ndc"), name: "data_step.ndc", file: zip.file).readSteps()
-            NDCJoin.merge(vi: vi, run: run, steps: steps, into: &table)
+            NDCJoin.merge(data: data, scales: scales, run: run, steps: steps, into: &table)
         default:
             throw CyclerReadError(file: zip.file, location: "data.ndc", reason: "data.ndc has file type \(data.fileType), expected 1")
         }
@@ -153,67 +153,97 @@ struct NDCStream {
     func readFullRecords(into t: inout NewareRecordTable) throws {
         t.timestampIsUTC = false
         t.timestampHasMilliseconds = false
-        let body: (Int, inout NewareRecordTable) throws -> Void = { o, t in
-            let index = try b.u32(o + 8)
-            guard index != 0 || version == 5 else { return }
-            let range = try b.i32(o + 82)
-            guard let m = NewareRange.multipliers[range] else {
-                throw error("record \(index): unknown current range \(range)")
-            }
-            let stepIndex = try b.u8(o + 16)
-            t.append(
-                index: index, stepKey: UInt64(stepIndex), stepIndex: UInt32(stepIndex), status: try b.u8(o + 17),
-                time: Double(try b.u64(o + 23)) / 1000, voltage: Double(try b.i32(o + 31)) / 10000,
-                current: Double(try b.i32(o + 35)) * m,
-                chargeCapacity: Double(try b.i64(o + 43)) * m / 3600, dischargeCapacity: Double(try b.i64(o + 51)) * m / 3600,
-                chargeEnergy: Double(try b.i64(o + 59)) * m / 3600, dischargeEnergy: Double(try b.i64(o + 67)) * m / 3600,
-                timestamp: NewareNDAReader.calendarSeconds(
-                    year: Int64(try b.u16(o + 75)), month: Int64(try b.u8(o + 77)), day: Int64(try b.u8(o + 78)),
-                    hour: Int64(try b.u8(o + 79)), minute: Int64(try b.u8(o + 80)), second: Int64(try b.u8(o + 81))))
-        }
+        // Offsets of the 0x55 records first (bounds settled here), then one pass that decodes them.
+        var offsets: [Int] = []
         if version == 5 {
-            try forEachSlot(start: 125, endPad: 56, width: 87) { o in
-                if b.storage[o + 7] == 0x55 { try body(o, &t) }
+            try checkWholePages()
+            offsets.reserveCapacity(b.count / 87)
+            b.storage.withUnsafeBufferPointer { raw in
+                forEachSlotUnchecked(start: 125, endPad: 56, width: 87) { o in
+                    if raw[o + 7] == 0x55 { offsets.append(o) }
+                }
             }
         } else {
             // ndc 2: 94-byte records located by the 8-byte tag at offset 517.
             let tag = Array(try b.slice(517, 8))
             var at = b.firstIndex(of: tag)
             while let o = at {
-                if o + 94 <= b.count, b.storage[o] == 0x55 { try body(o, &t) }
+                if o + 94 <= b.count, b.storage[o] == 0x55 { offsets.append(o) }
                 at = b.firstIndex(of: tag, from: o + 94)
+            }
+        }
+        t.reserve(offsets.count)
+        let skipZeroIndex = version != 5
+        var lastRange: Int32? = nil
+        var multiplier = 0.0
+        try b.storage.withUnsafeBytes { raw in
+            @inline(__always) func u8(_ o: Int) -> Int64 { Int64(raw[o]) }
+            @inline(__always) func u32(_ o: Int) -> UInt32 { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self)) }
+            @inline(__always) func i32(_ o: Int) -> Int32 { Int32(bitPattern: u32(o)) }
+            @inline(__always) func i64(_ o: Int) -> Double { Double(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: Int64.self))) }
+            for o in offsets {
+                // Every field read below lies within the 87 (ndc 5) or 94 (ndc 2) bytes at `o`.
+                let index = u32(o + 8)
+                if index == 0 && skipZeroIndex { continue }
+                let range = i32(o + 82)
+                if range != lastRange {
+                    guard let m = NewareRange.multipliers[range] else {
+                        throw error("record \(index): unknown current range \(range)")
+                    }
+                    multiplier = m
+                    lastRange = range
+                }
+                let m = multiplier
+                let stepIndex = raw[o + 16]
+                let year = Int64(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: o + 75, as: UInt16.self)))
+                t.append(
+                    index: index, stepKey: UInt64(stepIndex), stepIndex: UInt32(stepIndex), status: raw[o + 17],
+                    time: Double(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: o + 23, as: UInt64.self))) / 1000,
+                    voltage: Double(i32(o + 31)) / 10000, current: Double(i32(o + 35)) * m,
+                    chargeCapacity: i64(o + 43) * m / 3600, dischargeCapacity: i64(o + 51) * m / 3600,
+                    chargeEnergy: i64(o + 59) * m / 3600, dischargeEnergy: i64(o + 67) * m / 3600,
+                    timestamp: NewareNDAReader.calendarSeconds(
+                        year: year, month: u8(o + 77), day: u8(o + 78), hour: u8(o + 79), minute: u8(o + 80), second: u8(o + 81)))
             }
         }
     }
 
-    struct VoltageCurrent {
-        var index: [UInt32] = []
-        var voltage: [Double] = []
-        var current: [Double] = []
-    }
-
-    /// Newer layout, data.ndc: (voltage, current) float pairs; the slot number is the record index.
-    func readVoltageCurrent() throws -> VoltageCurrent {
-        let (vScale, iScale): (Double, Double)
+    /// Newer layout, data.ndc: (voltage, current) float pairs, the slot number being the record
+    /// index; the scales of the two floats (V, mA) for this version.
+    func voltageCurrentScales() throws -> (voltage: Double, current: Double) {
+        try checkWholePages()
         switch version {
-        case 11, 16: (vScale, iScale) = (1e-4, 1)
-        case 14, 17: (vScale, iScale) = (1, 1000)
+        case 11, 16: return (1e-4, 1)
+        case 14, 17: return (1, 1000)
         default: throw error("ndc version \(version) (file type 1) is not supported")
         }
-        var out = VoltageCurrent()
-        out.index.reserveCapacity(b.count / 8)
-        out.voltage.reserveCapacity(b.count / 8)
-        out.current.reserveCapacity(b.count / 8)
-        var slot: UInt32 = 0
-        try forEachSlot(start: 132, endPad: 4, width: 8) { o in
-            slot &+= 1
-            let v = try b.f32(o)
-            guard v != 0 else { return }
-            out.index.append(slot)
-            out.voltage.append(Double(v) * vScale)
-            out.current.append(Double(try b.f32(o + 4)) * iScale)
+    }
+
+    /// Number of (voltage, current) slots in data.ndc: the largest record index it can hold.
+    var voltageCurrentSlots: UInt32 {
+        UInt32(clamping: max(0, b.count / Self.page - 1) * ((Self.page - 132 - 4) / 8))
+    }
+
+    func checkWholePages() throws {
+        guard b.count % Self.page == 0 else {
+            throw error("\(b.count) bytes is not a whole number of 4096-byte pages (truncated)")
         }
-        return out
+    }
+
+    /// `forEachSlot` for hot loops that read fixed offsets inside each slot: the caller has
+    /// checked `checkWholePages()`, so every slot lies inside the buffer.
+    @inline(__always)
+    func forEachSlotUnchecked(start: Int, endPad: Int, width: Int, _ body: (Int) -> Void) {
+        let perPage = (Self.page - start - endPad) / width
+        var pageStart = Self.page
+        while pageStart + Self.page <= b.count {
+            var o = pageStart + start
+            for _ in 0..<perPage {
+                body(o)
+                o += width
+            }
+            pageStart += Self.page
+        }
     }
 
     struct RunInfo {
@@ -221,8 +251,32 @@ struct NDCStream {
         var chargeEnergy: Double, dischargeEnergy: Double, timestamp: Double, step: Int
     }
 
+    /// For each record index, where in data_runInfo.ndc the entry describing it lies (first
+    /// wins) and the step count at that entry; entries are decoded when the join asks for them.
+    struct RunInfoTable {
+        let bytes: [UInt8]
+        let scale: Double
+        /// Record index → byte offset of its entry, or -1 when runInfo skipped that record.
+        var offsetOfIndex: [Int32] = []
+        var stepOfIndex: [Int32] = []
+
+        /// The entry at byte `o` of `raw` (the stream's bytes).
+        @inline(__always)
+        func entry(at o: Int, step: Int, in raw: UnsafeRawBufferPointer) -> RunInfo {
+            @inline(__always) func u32(_ o: Int) -> UInt32 { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self)) }
+            @inline(__always) func i32(_ o: Int) -> Double { Double(Int32(bitPattern: u32(o))) }
+            @inline(__always) func f32(_ o: Int) -> Double { Double(Float(bitPattern: u32(o))) }
+            let milliseconds = Int16(littleEndian: raw.loadUnaligned(fromByteOffset: o + 45, as: Int16.self))
+            return RunInfo(
+                time: i32(o) / 1000, dt: i32(o + 29) / 1000,
+                chargeCapacity: f32(o + 5) * scale, dischargeCapacity: f32(o + 9) * scale,
+                chargeEnergy: f32(o + 13) * scale, dischargeEnergy: f32(o + 17) * scale,
+                timestamp: i32(o + 33) + Double(milliseconds) / 1000, step: step)
+        }
+    }
+
     /// data_runInfo.ndc: times, capacities, energies, keyed by record index (first wins).
-    func readRunInfo(maximumIndex: UInt32) throws -> [RunInfo?] {
+    func readRunInfo(maximumIndex: UInt32) throws -> RunInfoTable {
         guard fileType == 18 else { throw error("expected file type 18, found \(fileType)") }
         let (width, endPad, scale): (Int, Int, Double)
         switch version {
@@ -232,21 +286,24 @@ struct NDCStream {
         case 17: (width, endPad, scale) = (100, 64, 1000)
         default: throw error("ndc version \(version) (runInfo) is not supported")
         }
+        try checkWholePages()
+        guard b.count <= Int(Int32.max) else { throw error("\(b.count) bytes is too large for a runInfo stream") }
         // Indexed by record index; indices beyond data.ndc's cannot match a record.
-        var out = [RunInfo?](repeating: nil, count: Int(maximumIndex) + 1)
+        var out = RunInfoTable(bytes: b.storage, scale: scale)
+        out.offsetOfIndex = [Int32](repeating: -1, count: Int(maximumIndex) + 1)
+        out.stepOfIndex = [Int32](repeating: 0, count: Int(maximumIndex) + 1)
         var lastStepRaw: Int32? = nil
-        var stepCount = 0
-        try forEachSlot(start: 132, endPad: endPad, width: width) { o in
-            let index = try b.u32(o + 41)
-            guard index != 0 else { return }
-            let stepRaw = try b.i32(o + 37)
-            if stepRaw != lastStepRaw { stepCount += 1; lastStepRaw = stepRaw }
-            guard index <= maximumIndex, out[Int(index)] == nil else { return }
-            out[Int(index)] = RunInfo(
-                time: Double(try b.i32(o)) / 1000, dt: Double(try b.i32(o + 29)) / 1000,
-                chargeCapacity: Double(try b.f32(o + 5)) * scale, dischargeCapacity: Double(try b.f32(o + 9)) * scale,
-                chargeEnergy: Double(try b.f32(o + 13)) * scale, dischargeEnergy: Double(try b.f32(o + 17)) * scale,
-                timestamp: Double(try b.i32(o + 33)) + Double(try b.i16(o + 45)) / 1000, step: stepCount)
+        var stepCount: Int32 = 0
+        b.storage.withUnsafeBytes { raw in
+            forEachSlotUnchecked(start: 132, endPad: endPad, width: width) { o in
+                let index = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o + 41, as: UInt32.self))
+                guard index != 0 else { return }
+                let stepRaw = Int32(littleEndian: raw.loadUnaligned(fromByteOffset: o + 37, as: Int32.self))
+                if stepRaw != lastStepRaw { stepCount &+= 1; lastStepRaw = stepRaw }
+                guard index <= maximumIndex, out.offsetOfIndex[Int(index)] < 0 else { return }
+                out.offsetOfIndex[Int(index)] = Int32(o)
+                out.stepOfIndex[Int(index)] = stepCount
+            }
         }
         return out
     }
@@ -319,43 +376,57 @@ struct NDCStream {
 /// Joins the split newer-firmware streams into full records, filling records that runInfo
 /// skipped by integrating forward from the last one it has (NewareNDA's `_data_interpolation`).
 enum NDCJoin {
-    static func merge(vi: NDCStream.VoltageCurrent, run: [NDCStream.RunInfo?], steps: [NDCStream.StepInfo], into t: inout NewareRecordTable) {
+    static func merge(data: NDCStream, scales: (voltage: Double, current: Double), run: NDCStream.RunInfoTable,
+                      steps: [NDCStream.StepInfo], into t: inout NewareRecordTable) {
         t.timestampIsUTC = true
         t.timestampHasMilliseconds = true
-        t.reserve(vi.index.count)
+        t.reserve(Int(data.voltageCurrentSlots))
         var last: NDCStream.RunInfo? = nil
         var dt = Double.nan
         var timeInc = 0.0, capInc = 0.0, energyInc = 0.0
         var step = 0
-        for r in 0..<vi.index.count {
-            let index = vi.index[r]
-            let v = vi.voltage[r], i = vi.current[r]
-            var time = Double.nan, stamp = Double.nan
-            var cc = Double.nan, dc = Double.nan, ce = Double.nan, de = Double.nan
-            if Int(index) < run.count, let info = run[Int(index)] {
-                last = info
-                dt = info.dt
-                timeInc = 0; capInc = 0; energyInc = 0
-                step = info.step
-                time = info.time; stamp = info.timestamp
-                cc = info.chargeCapacity; dc = info.dischargeCapacity; ce = info.chargeEnergy; de = info.dischargeEnergy
-            } else if let l = last {
-                timeInc += dt
-                let capacity = dt * i / 3600
-                capInc += capacity
-                energyInc += capacity * v
-                time = l.time + timeInc
-                stamp = l.timestamp + timeInc
-                cc = abs(l.chargeCapacity) + max(0, capInc)
-                dc = abs(l.dischargeCapacity) + abs(min(0, capInc))
-                ce = abs(l.chargeEnergy) + max(0, energyInc)
-                de = abs(l.dischargeEnergy) + abs(min(0, energyInc))
+        let (vScale, iScale) = scales
+        run.bytes.withUnsafeBytes { runRaw in
+            data.b.storage.withUnsafeBytes { raw in
+                var slot: UInt32 = 0
+                // data.ndc's pages were checked whole by voltageCurrentScales().
+                data.forEachSlotUnchecked(start: 132, endPad: 4, width: 8) { o in
+                    slot &+= 1
+                    let vf = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self)))
+                    guard vf != 0 else { return }
+                    let index = slot
+                    let v = Double(vf) * vScale
+                    let i = Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o + 4, as: UInt32.self)))) * iScale
+                    var time = Double.nan, stamp = Double.nan
+                    var cc = Double.nan, dc = Double.nan, ce = Double.nan, de = Double.nan
+                    let at = Int(index) < run.offsetOfIndex.count ? Int(run.offsetOfIndex[Int(index)]) : -1
+                    if at >= 0 {
+                        let info = run.entry(at: at, step: Int(run.stepOfIndex[Int(index)]), in: runRaw)
+                        last = info
+                        dt = info.dt
+                        timeInc = 0; capInc = 0; energyInc = 0
+                        step = info.step
+                        time = info.time; stamp = info.timestamp
+                        cc = info.chargeCapacity; dc = info.dischargeCapacity; ce = info.chargeEnergy; de = info.dischargeEnergy
+                    } else if let l = last {
+                        timeInc += dt
+                        let capacity = dt * i / 3600
+                        capInc += capacity
+                        energyInc += capacity * v
+                        time = l.time + timeInc
+                        stamp = l.timestamp + timeInc
+                        cc = abs(l.chargeCapacity) + max(0, capInc)
+                        dc = abs(l.dischargeCapacity) + abs(min(0, capInc))
+                        ce = abs(l.chargeEnergy) + max(0, energyInc)
+                        de = abs(l.dischargeEnergy) + abs(min(0, energyInc))
+                    }
+                    let info: NDCStream.StepInfo? = step >= 1 && step <= steps.count ? steps[step - 1] : nil
+                    t.append(
+                        index: index, stepKey: UInt64(step), stepIndex: info?.stepIndex ?? 0, status: info?.status ?? 0,
+                        time: time, voltage: v, current: i, chargeCapacity: cc, dischargeCapacity: dc,
+                        chargeEnergy: ce, dischargeEnergy: de, timestamp: stamp)
+                }
             }
-            let info: NDCStream.StepInfo? = step >= 1 && step <= steps.count ? steps[step - 1] : nil
-            t.append(
-                index: index, stepKey: UInt64(step), stepIndex: info?.stepIndex ?? 0, status: info?.status ?? 0,
-                time: time, voltage: v, current: i, chargeCapacity: cc, dischargeCapacity: dc,
-                chargeEnergy: ce, dischargeEnergy: de, timestamp: stamp)
         }
     }
 }

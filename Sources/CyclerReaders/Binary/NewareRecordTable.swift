@@ -53,6 +53,16 @@ struct NewareRecordTable {
         }
     }
 
+    /// Orders aux columns as NewareNDA's pivot of `.nda` aux records lays them out: all
+    /// temperatures (`T1`, `T2`…), then all voltages (`V1`, `V2`…), channels ascending.
+    mutating func orderAuxByKindThenChannel() {
+        func key(_ name: String) -> (Int, Int, String) {
+            let kind = name.first.map { "TV".firstIndex(of: $0).map { "TV".distance(from: "TV".startIndex, to: $0) } ?? 2 } ?? 2
+            return (kind, Int(name.dropFirst()) ?? Int.max, name)
+        }
+        aux.sort { key($0.name) < key($1.name) }
+    }
+
     /// Drops repeated indices (first wins) and orders by index, as BTSDA shows records.
     mutating func normalizeOrder() {
         // Usual case: indices already strictly increasing, nothing to do.
