@@ -30,8 +30,11 @@ public enum CyclerFile {
             return head.count >= offset + b.count && Array(head[offset..<(offset + b.count)]) == b
         }
         if starts("PK\u{03}\u{04}") {
-            let text = String(decoding: head.prefix(64 * 1024).map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
-            if text.contains("xl/") || text.contains("[Content_Types].xml") && !text.contains(".ndc") { return "xlsx" }
+            // Byte search: the zip's local headers name their entries in plain bytes (Foundation's
+            // String search over 64 KiB cost more than decoding a small .ndax).
+            let window = head.prefix(64 * 1024)
+            func has(_ s: String) -> Bool { window.firstRange(of: Array(s.utf8)) != nil }
+            if has("xl/") || has("[Content_Types].xml") && !has(".ndc") { return "xlsx" }
             return "neware_ndax"
         }
         if starts("NEWARE") { return "neware_nda" }
