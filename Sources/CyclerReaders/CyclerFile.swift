@@ -32,8 +32,18 @@ public enum CyclerFile {
         if starts("PK\u{03}\u{04}") {
             // Byte search: the zip's local headers name their entries in plain bytes (Foundation's
             // String search over 64 KiB cost more than decoding a small .ndax).
+            // (`firstRange(of:)` on [UInt8] resolves to Foundation's DataProtocol search, as slow.)
             let window = head.prefix(64 * 1024)
-            func has(_ s: String) -> Bool { window.firstRange(of: Array(s.utf8)) != nil }
+            func has(_ s: String) -> Bool {
+                let needle = Array(s.utf8)
+                guard let first = needle.first, window.count >= needle.count else { return false }
+                var i = window.startIndex
+                while i <= window.endIndex - needle.count {
+                    if window[i] == first, window[i..<(i + needle.count)].elementsEqual(needle) { return true }
+                    i += 1
+                }
+                return false
+            }
             if has("xl/") || has("[Content_Types].xml") && !has(".ndc") { return "xlsx" }
             return "neware_ndax"
         }
