@@ -25,6 +25,12 @@ struct BinaryArbinResTests {
         #expect(points == points.sorted())
         let times = numbers(rows, column: 2)
         #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 })
+        // PROVENANCE.md: 2023-07-24T18:50:00 -> 2023-07-28T18:52:20 (DateTime is an OLE date, tester local time).
+        let dates = numbers(rows, column: 4)
+        #expect(XLSXWorkbook.isoDate(excelSerial: dates.first!)?.prefix(19) == "2023-07-24T18:50:00")
+        #expect(XLSXWorkbook.isoDate(excelSerial: dates.last!)?.prefix(19) == "2023-07-28T18:52:20")
+        // This file's page order is not its measurement order (a page split): the source had to sort.
+        #expect(try ArbinResSource(url: BinaryFixtures.local("arbin_example.res")).reordered)
     }
 
     @Test("the .res reads end to end through the readers (profile, cycles)")

@@ -95,6 +95,25 @@ struct JetCrossCheckTests {
         #expect(n == 2150)
     }
 
+    @Test("ArbinResSource gives mdb-export's records in (Test_ID, Data_Point) order, as the mdb-export reader did")
+    func sourceOrder() throws {
+        guard let tool = Self.mdbExport else { return }
+        let exported = try Self.export(tool, table: "Channel_Normal_Table")
+        // The previous reader's rule: stable sort of the export by (Test_ID, Data_Point).
+        let key = { (r: [String?]) in (Double(r[0] ?? "") ?? -.infinity, Double(r[1] ?? "") ?? -.infinity) }
+        let expected = exported.rows.enumerated().sorted { key($0.element) != key($1.element) ? key($0.element) < key($1.element) : $0.offset < $1.offset }.map(\.element)
+        let (definition, _) = try Self.nativeRows("Channel_Normal_Table")
+        var source = try ArbinResSource(url: Self.fixture)
+        #expect(source.columnNames == exported.header)
+        let rows = try readAll(&source)
+        #expect(rows.count == expected.count)
+        var mismatches = 0
+        for (mine, theirs) in zip(rows, expected) {
+            for (k, column) in definition.columns.enumerated() where Self.mdbText(mine[k], type: column.type) != theirs[k] { mismatches += 1 }
+        }
+        #expect(mismatches == 0)
+    }
+
     @Test("every other table of the fixture decodes as mdb-export does")
     func allTables() throws {
         guard let tool = Self.mdbExport else { return }

@@ -37,7 +37,8 @@ struct JetCatalog {
     /// The definition of table `name` (case-insensitive, as Access compares names).
     func table(named name: String, database db: JetDatabase) throws -> JetTableDefinition {
         guard let page = definitionPage(ofTable: name) else {
-            throw db.error(page: nil, table: name, "no table named \(name) in the database catalog (tables: \(tableNames.sorted().prefix(30).joined(separator: ", ")))")
+            let known = tableNames.isEmpty ? "the catalog lists no tables" : "tables: " + tableNames.sorted().prefix(30).joined(separator: ", ")
+            throw db.error(page: nil, table: name, "no table named \(name) in the database catalog (\(known))")
         }
         return try JetTableDefinition(database: db, page: page, name: name)
     }
