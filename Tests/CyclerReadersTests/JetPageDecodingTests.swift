@@ -461,5 +461,17 @@ struct JetPageDecodingTests {
         #expect(rows.map { [$0[0], $0[1]] } == [[1, 1], [1, 2], [1, 3], [1, 4], [2, 1]].map { $0.map { .number(Double($0)) } })
         #expect(rows.map { $0[2] } == [1, 2, 3, 4, 1].map { .number(Double($0)) })
         #expect(source.metadata["Start_DateTime (ISO, tester local time)"] == "2023-07-24T12:00:00.000")
+        #expect(source.position == 5)
+
+        // Already in measurement order: records stream straight from the pages.
+        b.tables[0].dataPages = [[rec(1, 1), rec(1, 2)], [rec(1, 3), rec(2, 1)]]
+        var streamed = try ArbinResSource(bytes: b.build(), file: "ordered.res")
+        #expect(!streamed.reordered)
+        var row: [RawValue] = []
+        #expect(try streamed.next(into: &row) && row[1] == .number(1) && streamed.position == 1)
+        let rest = try readAll(&streamed)
+        #expect(rest.map { $0[1] } == [2, 3, 1].map { .number(Double($0)) })
+        #expect(streamed.position == 4)
+        #expect(try !streamed.next(into: &row))
     }
 }

@@ -5,19 +5,24 @@ import Foundation
 /// file costs no process and cannot make one loop; the Jet reader bounds every walk.
 ///
 /// Jet keeps rows in page order, which after page splits is not the order they were measured.
-/// Opening indexes the table — each live row's location plus its (Test_ID, Data_Point) key, a
-/// few dozen bytes a row — and records are decoded one at a time as they are asked for. When
-/// the keys are already ascending (the usual case) the index is used as walked; otherwise it
-/// is put in (Test_ID, Data_Point) order, ties kept in page order.
+/// Opening walks the table once, reading only each row's (Test_ID, Data_Point) key: that finds
+/// structural damage before the first record is handed out, and tells whether page order is
+/// already measurement order. If it is, records are decoded straight from the pages as they are
+/// asked for (memory: one page of row locations). If not, a second walk builds an index — each
+/// row's location and key, 32 bytes a row, bounded by the file size — sorted by
+/// (Test_ID, Data_Point) with ties in page order, and records are decoded in that order.
 public struct ArbinResSource: RawRecordSource {
     public let format = "arbin_res"
     public let columnNames: [String]
     public let metadata: [String: String]
     public var position: Int { nextIndex }
     /// True when the rows had to be reordered (page order was not measurement order).
-    let reordered: Bool
+    var reordered: Bool { sorted != nil }
     private var decoder: JetRowDecoder
-    private let order: [JetRowLocation]
+    /// Page order: the walk that hands out records when no reordering is needed.
+    private var cursor: JetRowCursor
+    /// Measurement order, when page order is not.
+    private let sorted: [JetRowLocation]?
     private var nextIndex = 0
 
     /// - Parameters:
@@ -42,7 +47,8 @@ public struct ArbinResSource: RawRecordSource {
         columnNames = records.columns.map(\.name)
         metadata = meta
         decoder = JetRowDecoder(database: database, table: records)
-        (order, reordered) = try Self.measurementOrder(database: database, table: records, decoder: &decoder)
+        cursor = try JetRowCursor(database: database, table: records)
+        sorted = try Self.measurementOrder(database: database, table: records, decoder: &decoder)
     }
 
     /// Global_Table's first row as text facts; Start_DateTime (an OLE date) also in ISO form.
@@ -67,33 +73,51 @@ public struct ArbinResSource: RawRecordSource {
         return meta
     }
 
-    /// Every live row's location, in (Test_ID, Data_Point) order.
-    static func measurementOrder(database: JetDatabase, table: JetTableDefinition, decoder: inout JetRowDecoder) throws -> ([JetRowLocation], Bool) {
+    /// Row locations in (Test_ID, Data_Point) order, or nil when page order already is that order.
+    static func measurementOrder(database: JetDatabase, table: JetTableDefinition, decoder: inout JetRowDecoder) throws -> [JetRowLocation]? {
+        guard let point = table.columns.firstIndex(where: { $0.name == "Data_Point" }) else { return nil }
         let test = table.columns.firstIndex { $0.name == "Test_ID" }
-        let point = table.columns.firstIndex { $0.name == "Data_Point" }
-        func key(_ k: Int?) throws -> Double {
-            guard let k, case .number(let x) = try decoder.value(k), !x.isNaN else { return -.infinity }
-            return x
+        func key(_ at: JetRowLocation) throws -> Key {
+            try decoder.load(at)
+            func number(_ k: Int?) throws -> Double {
+                guard let k, case .number(let x) = try decoder.value(k), !x.isNaN else { return -.infinity }
+                return x
+            }
+            return Key(test: try number(test), point: try number(point))
         }
         var cursor = try JetRowCursor(database: database, table: table)
-        var locations: [JetRowLocation] = []
-        var keys: [(test: Double, point: Double)] = []
+        var last: Key?
         var ascending = true
         while let at = try cursor.next() {
-            try decoder.load(at)
-            let k = (test: try key(test), point: try key(point))
-            if let last = keys.last, k < last { ascending = false }
-            locations.append(at)
-            keys.append(k)
+            let k = try key(at)
+            if let last, k < last { ascending = false }
+            last = k
         }
-        if ascending || point == nil { return (locations, false) }
-        let sorted = locations.indices.sorted { a, b in keys[a] != keys[b] ? keys[a] < keys[b] : a < b }
-        return (sorted.map { locations[$0] }, true)
+        if ascending { return nil }
+        cursor = try JetRowCursor(database: database, table: table)
+        var index: [(at: JetRowLocation, key: Key)] = []
+        while let at = try cursor.next() { index.append((at, try key(at))) }
+        return index.indices.sorted { a, b in
+            index[a].key != index[b].key ? index[a].key < index[b].key : a < b
+        }.map { index[$0].at }
+    }
+
+    struct Key: Comparable {
+        var test: Double
+        var point: Double
+        static func < (a: Key, b: Key) -> Bool { (a.test, a.point) < (b.test, b.point) }
     }
 
     public mutating func next(into row: inout [RawValue]) throws -> Bool {
-        guard nextIndex < order.count else { return false }
-        try decoder.load(order[nextIndex])
+        let at: JetRowLocation
+        if let sorted {
+            guard nextIndex < sorted.count else { return false }
+            at = sorted[nextIndex]
+        } else {
+            guard let next = try cursor.next() else { return false }
+            at = next
+        }
+        try decoder.load(at)
         try decoder.values(into: &row)
         nextIndex += 1
         return true

@@ -1,11 +1,21 @@
 import Foundation
 
-/// Where one stored row lies: absolute byte offsets in the file, end exclusive.
+/// Where one stored row lies: absolute byte offsets in the file, end exclusive. 16 bytes, as a
+/// reordered table keeps one per row (Jet files stop at 2 GB; the database refuses 4 GB+).
 struct JetRowLocation: Sendable, Hashable {
     var page: Int32
     var row: Int32
-    var start: Int
-    var end: Int
+    private var startOffset: UInt32
+    private var endOffset: UInt32
+    var start: Int { Int(startOffset) }
+    var end: Int { Int(endOffset) }
+
+    init(page: Int32, row: Int32, start: Int, end: Int) {
+        self.page = page
+        self.row = row
+        startOffset = UInt32(truncatingIfNeeded: start)
+        endOffset = UInt32(truncatingIfNeeded: end)
+    }
 }
 
 /// Rows of a data page. After the header comes a row count and a table of row start offsets;

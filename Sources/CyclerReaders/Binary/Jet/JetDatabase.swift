@@ -17,6 +17,9 @@ struct JetDatabase: Sendable {
     init(bytes raw: [UInt8], file: String) throws {
         let bytes = LittleEndianBytes(raw, file: file)
         let format = try JetFormat.detect(bytes)
+        guard raw.count <= Int(UInt32.max) else {
+            throw CyclerReadError(file: file, reason: "database of \(raw.count) bytes is larger than Jet's 2 GB (and this reader's 4 GB) limit")
+        }
         guard raw.count % format.pageSize == 0 else {
             throw CyclerReadError(file: file, location: "byte \(raw.count - raw.count % format.pageSize)",
                                   reason: "database of \(raw.count) bytes is not a whole number of \(format.pageSize)-byte pages (truncated)")
