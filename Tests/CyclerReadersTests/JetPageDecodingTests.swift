@@ -337,6 +337,23 @@ struct JetPageDecodingTests {
         #expect(JetText.windows1252([0x80, 0x41, 0xE9]) == "€Aé")
     }
 
+    @Test("single-precision values read as their shortest decimal, the same as Float.description")
+    func singlePrecision() {
+        #expect(JetValue.decimal(4.300055) == 4.300055)
+        #expect(JetValue.decimal(-2036941.25) == -2036941.2)  // a tie goes to the even digit
+        #expect(JetValue.decimal(.greatestFiniteMagnitude) == 3.4028235e38)
+        #expect(JetValue.decimal(.leastNonzeroMagnitude) == 1e-45)
+        #expect(JetValue.decimal(-0.0) == 0 && JetValue.decimal(.infinity) == .infinity && JetValue.decimal(.nan).isNaN)
+        var rng = SplitMix64(seed: 11)
+        var differing = 0
+        for i in 0..<100_000 {
+            let f = i % 2 == 0 ? Float(bitPattern: UInt32(truncatingIfNeeded: rng.next())) : Float(Double(rng.next() % 100_000_000) / 1e6 - 50)
+            guard f.isFinite else { continue }
+            if JetValue.decimal(f) != Double(f.description) { differing += 1 }
+        }
+        #expect(differing == 0)
+    }
+
     // MARK: corruption refused
 
     static func expectRefused(_ bytes: [UInt8], _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {

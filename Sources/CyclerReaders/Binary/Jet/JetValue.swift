@@ -31,11 +31,25 @@ enum JetValue {
 
     /// A single-precision value as the decimal it was written as: widening the float exactly
     /// would show digits the instrument never measured (4.300055 would read 4.300055027008057).
-    @inline(__always)
+    /// The shortest decimal (at most 9 digits) that reads back as the same float is found by
+    /// scaling with exact powers of ten — no text round trip, as this runs for most values of
+    /// an Arbin record.
     static func decimal(_ f: Float) -> Double {
-        guard f.isFinite else { return Double(f) }
-        return Double(f.description) ?? Double(f)
+        let x = Double(f)
+        guard f.isFinite, f != 0 else { return x }
+        let exponent = Int((log10(abs(x))).rounded(.down))
+        for digits in 1...9 {
+            let k = digits - 1 - exponent
+            guard k >= -22, k <= 22 else { break }
+            let candidate = k >= 0 ? (x * exactPowersOfTen[k]).rounded(.toNearestOrEven) / exactPowersOfTen[k]
+                                   : (x / exactPowersOfTen[-k]).rounded(.toNearestOrEven) * exactPowersOfTen[-k]
+            if Float(candidate) == f { return candidate }
+        }
+        return Double(f.description) ?? x
     }
+
+    /// 10⁰ … 10²², every one exactly representable as a Double.
+    private static let exactPowersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { acc, _ in acc * 10 } }
 
     /// OLE automation date (days since 1899-12-30) as `YYYY-MM-DDTHH:MM:SS`; out-of-range
     /// values (corrupt, or no date at all) stay numbers rather than inventing a calendar date.
