@@ -447,6 +447,25 @@ struct JetPageDecodingTests {
         Self.expectRefused(bytes, "outside the row's data")
     }
 
+    @Test("a memo spread over a chain of long-value pages; a chain that loops reads as missing")
+    func memoChain() throws {
+        for loops in [false, true] {
+            var b = Self.cellsDatabase(.jet4)
+            let first = b.firstExtraPage + 1, second = first + 1
+            let part1 = b.text("chained "), part2 = b.text("memo")
+            let lval = { (next: Int, data: [UInt8]) in
+                b.dataPage(definition: 0, slots: [Slot(bytes: Builder.le32(next << 8) + data)], marker: Array("LVAL".utf8))
+            }
+            b.extraPages += [lval(second, part1), lval(loops ? first : 0, part2)]
+            let note = Builder.le32(part1.count + part2.count + (loops ? 100 : 0)) + Builder.le32(first << 8) + [0, 0, 0, 0]
+            b.tables[0].dataPages[0][0] = Slot(bytes: Self.cellRow(b, id: 1, voltage: 3.5, ok: true, label: b.text("alpha"), note: note, current: 0.25))
+            let (_, rows) = try Self.read(b.build())
+            #expect(rows.count == 4)
+            #expect(rows[0][4] == (loops ? .missing : .text("chained memo")))
+            #expect(rows[0][3] == .text("alpha"))
+        }
+    }
+
     @Test("a memo pointing nowhere reads as missing and keeps the record")
     func brokenMemo() throws {
         let b = Self.cellsDatabase(.jet4)

@@ -27,14 +27,16 @@ enum JetLongValue {
         case 0b01:
             return Array(try lvalRow(pointer, database: db))
         case 0b00:
-            // Never more than the memo's declared length, nor than the file could hold.
+            // Never more than the memo's declared length, nor than the file could hold; one row
+            // a page (Jet fills each page of a chain), so a chain is at most the file long.
             guard length <= db.bytes.count else { return [] }
             var out: [UInt8] = []
             var next = pointer
-            var seen = Set<Int>()
-            while next != 0, out.count < length, seen.insert(next).inserted {
+            var pages = Set<Int>()
+            while next != 0, out.count < length {
+                guard pages.insert(next >> 8).inserted else { throw db.error(page: next >> 8, "memo chain comes back to a page it has read") }
                 let row = try lvalRow(next, database: db)
-                guard row.count >= 4 else { break }
+                guard row.count > 4 else { throw db.error(page: next >> 8, "memo chain row holds no text") }
                 next = u32(row, row.startIndex)
                 out.append(contentsOf: row.dropFirst(4).prefix(length - out.count))
             }
