@@ -49,15 +49,11 @@ struct JetDatabase: Sendable {
         return number * pageSize
     }
 
+    /// First byte of a page that `pageStart` (or the usage map) has shown to exist.
     func pageType(_ number: Int) -> UInt8 { bytes.storage[number * pageSize] }
 
     // Page-relative reads: callers have checked that the page exists; these check the offset
     // against the page so a bad offset cannot wander into the next page.
-    @inline(__always)
-    func u8(page: Int, _ offset: Int) throws -> UInt8 {
-        guard offset >= 0, offset < pageSize else { throw error(page: page, "offset \(offset) is outside the \(pageSize)-byte page") }
-        return bytes.storage[page * pageSize + offset]
-    }
 
     @inline(__always)
     func u16(page: Int, _ offset: Int) throws -> Int {
