@@ -18,6 +18,7 @@ struct JetPageDecodingTests {
         var fixedOffset = 0
         var length = 0
         var fixed: Bool
+        var scale = 0
     }
 
     struct Slot {
@@ -136,6 +137,7 @@ struct JetPageDecodingTests {
                 e[format.columnFlagsOffset] = c.fixed ? 0x03 : 0x02
                 e.replaceSubrange(format.columnFixedOffsetOffset..<(format.columnFixedOffsetOffset + 2), with: Self.le16(c.fixedOffset))
                 e.replaceSubrange(format.columnLengthOffset..<(format.columnLengthOffset + 2), with: Self.le16(c.length))
+                e[format.columnScaleOffset] = UInt8(c.scale)
                 tdef += e
             }
             for c in columns {
@@ -326,6 +328,30 @@ struct JetPageDecodingTests {
     func referenceUsageMap() throws {
         let (_, rows) = try Self.read(Self.cellsDatabase(.jet4, referenceMaps: true).build())
         Self.expectCells(.jet4, rows)
+    }
+
+    @Test("byte, int16, money, date/time, GUID and scaled decimal values")
+    func otherTypes() throws {
+        for format in [JetFormat.jet4, .jet3] {
+            var b = Builder(format: format, tables: [])
+            let columns = [Column(name: "B", type: 0x02, number: 0, fixedOffset: 0, length: 1, fixed: true),
+                           Column(name: "S", type: 0x03, number: 1, fixedOffset: 1, length: 2, fixed: true),
+                           Column(name: "M", type: 0x05, number: 2, fixedOffset: 3, length: 8, fixed: true),
+                           Column(name: "D", type: 0x08, number: 3, fixedOffset: 11, length: 8, fixed: true),
+                           Column(name: "G", type: 0x0F, number: 4, fixedOffset: 19, length: 16, fixed: true),
+                           Column(name: "N", type: 0x10, number: 5, fixedOffset: 35, length: 17, fixed: true, scale: 2),
+                           Column(name: "Bin", type: 0x09, number: 6, variableIndex: 0, length: 10, fixed: false),
+                           Column(name: "D2", type: 0x08, number: 7, fixedOffset: 52, length: 8, fixed: true)]
+            var fixed: [UInt8] = [200] + Builder.le16(-1234 & 0xFFFF) + Builder.le64(UInt64(bitPattern: -123_456_789))
+            fixed += Builder.le64(45131.78472222222.bitPattern) + Array(0..<16)
+            fixed += [0x80] + Builder.le32(0) + Builder.le32(0) + Builder.le32(0) + Builder.le32(12345)
+            fixed += Builder.le64((-1e9).bitPattern)  // no calendar date: stays a number
+            b.tables = [Table(name: "Types", columns: columns, dataPages: [[]])]
+            b.tables[0].dataPages = [[Slot(bytes: b.row(columnCount: 8, fixed: fixed, variable: [[1, 2, 3]], present: Set(0..<8)))]]
+            let (_, rows) = try Self.read(b.build(), table: "Types")
+            #expect(rows == [[.number(200), .number(-1234), .number(-12345.6789), .text("2023-07-24T18:50:00"),
+                              .text("{03020100-0504-0706-0809-0A0B0C0D0E0F}"), .number(-123.45), .missing, .number(-1e9)]])
+        }
     }
 
     @Test("compressed unicode and UCS-2 text")
