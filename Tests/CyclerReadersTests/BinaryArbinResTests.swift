@@ -4,11 +4,8 @@ import Testing
 
 @Suite("Arbin .res")
 struct BinaryArbinResTests {
-    static var hasMDBExport: Bool { (try? MDBExportStream.locateTool(file: "x")) != nil }
-
     @Test("navani example (MIT): Channel_Normal_Table records, voltage range, Global_Table facts")
     func example() throws {
-        guard Self.hasMDBExport else { print("skipping: mdb-export (mdbtools) is not installed"); return }
         var source = try openRawSource(url: BinaryFixtures.local("arbin_example.res"))
         #expect(source.format == "arbin_res")
         #expect(source.columnNames.prefix(7) == ["Test_ID", "Data_Point", "Test_Time", "Step_Time", "DateTime", "Step_Index", "Cycle_Index"])
@@ -28,11 +25,16 @@ struct BinaryArbinResTests {
         #expect(points == points.sorted())
         let times = numbers(rows, column: 2)
         #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 })
+        // PROVENANCE.md: 2023-07-24T18:50:00 -> 2023-07-28T18:52:20 (DateTime is an OLE date, tester local time).
+        let dates = numbers(rows, column: 4)
+        #expect(XLSXWorkbook.isoDate(excelSerial: dates.first!)?.prefix(19) == "2023-07-24T18:50:00")
+        #expect(XLSXWorkbook.isoDate(excelSerial: dates.last!)?.prefix(19) == "2023-07-28T18:52:20")
+        // This file's page order is not its measurement order (a page split): the source had to sort.
+        #expect(try ArbinResSource(url: BinaryFixtures.local("arbin_example.res")).reordered)
     }
 
     @Test("the .res reads end to end through the readers (profile, cycles)")
     func throughTheReaders() throws {
-        guard Self.hasMDBExport else { print("skipping: mdb-export (mdbtools) is not installed"); return }
         let library = try ProfileLibrary.standard(explicitDirectory: nil)
         var reader = try CyclerFile.open(path: BinaryFixtures.local("arbin_example.res").path, library: library)
         var rows = 0
@@ -45,7 +47,7 @@ struct BinaryArbinResTests {
         #expect(cycles == [1, 2, 3, 4, 5])
     }
 
-    @Test("truncated or foreign files are refused before mdb-export runs")
+    @Test("truncated or foreign files are refused with a CyclerReadError")
     func corrupt() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("res-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -6,7 +6,7 @@ import Testing
 /// truncations, insertions, deletions, duplicated chunks and corrupted length-like fields.
 /// Every input must decode or fail with a `CyclerReadError`; a trap would end the test run.
 ///
-/// CI runs a few hundred cases per target. For a long run:
+/// CI runs a few hundred cases per target (and per .res campaign). For a long run:
 ///   FUZZ_CASES=100000 swift test -c release --filter BinaryFuzz
 /// (FUZZ_SEED changes the sequence; the summary line per target prints the counts.)
 @Suite("Binary decoders under mutation fuzzing", .serialized)
@@ -19,7 +19,7 @@ struct BinaryFuzzTests {
         var testDescription: String { name }
     }
 
-    static let targets: [Target] = ["mpr", "nda", "ndax-zip", "ndc-streams", "xlsx-zip", "xlsx-sheet-xml", "xlsx-shared-strings", "res-csv"].map(Target.init)
+    static let targets: [Target] = ["mpr", "nda", "ndax-zip", "ndc-streams", "xlsx-zip", "xlsx-sheet-xml", "xlsx-shared-strings"].map(Target.init)
 
     @Test("every mutated input decodes or throws CyclerReadError", arguments: targets)
     func fuzz(_ target: Target) throws {
@@ -29,22 +29,71 @@ struct BinaryFuzzTests {
         #expect(summary.foreignErrors.isEmpty, "non-CyclerReadError thrown: \(summary.foreignErrors.prefix(3))")
     }
 
-    @Test("Arbin .res (through mdb-export) under mutation fuzzing")
+    @Test("Arbin .res (native Jet reader) under mutation fuzzing")
     func fuzzRes() throws {
-        guard (try? MDBExportStream.locateTool(file: "x")) != nil else { print("skipping: mdb-export is not installed"); return }
-        let cases = ProcessInfo.processInfo.environment["FUZZ_RES_CASES"].flatMap(Int.init) ?? 5
-        let seed = try [UInt8](Data(contentsOf: BinaryFixtures.local("arbin_example.res")))
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-res-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let url = dir.appendingPathComponent("case.res")
-        let summary = try Self.campaign(name: "res", seeds: [seed], cases: cases, mutationsPerCase: 1...2) { _, bytes in
-            try Data(bytes).write(to: url)
-            // Odd cases also export Global_Table, so both code paths see corrupt databases.
-            var s = try ArbinResSource(url: url, timeoutSeconds: 5, readGlobalTable: bytes.count % 2 == 1)
-            return try Self.drain(&s)
+        let (seeds, run) = try Self.resHarness()
+        let summary = try Self.campaign(name: "res", seeds: seeds, cases: Self.cases, run: run)
+        #expect(summary.cases == Self.cases)
+        #expect(summary.foreignErrors.isEmpty, "non-CyclerReadError thrown: \(summary.foreignErrors.prefix(3))")
+    }
+
+    @Test("Arbin .res cut at every page boundary: decodes whole or throws CyclerReadError")
+    func resTruncatedAtEveryPage() throws {
+        let file = try [UInt8](Data(contentsOf: BinaryFixtures.local("arbin_example.res")))
+        let pageSize = 4096
+        var decoded = 0
+        for pages in 0...(file.count / pageSize) {
+            do {
+                var s = try ArbinResSource(bytes: Array(file.prefix(pages * pageSize)), file: "cut.res")
+                let n = try Self.drain(&s)
+                decoded += 1
+                // Rows are only ever read from pages that are there: a shorter file never yields more.
+                #expect(n <= 2150)
+            } catch let e as CyclerReadError {
+                #expect(!e.reason.isEmpty)
+            }
         }
-        #expect(summary.foreignErrors.isEmpty, "\(summary.foreignErrors.prefix(3))")
+        // The untruncated file is among the inputs, and it decodes.
+        #expect(decoded >= 1)
+        print("res truncations: \(file.count / pageSize + 1) page-boundary cuts, \(decoded) decoded, the rest refused with CyclerReadError")
+    }
+
+    /// Seeds for the .res campaign: the whole database (mutations anywhere, lengths changed),
+    /// and each page the reader depends on (catalog, the two tables' definitions, usage maps and
+    /// data pages), mutated alone and put back in place so the damage lands where it matters.
+    static func resHarness() throws -> ([[UInt8]], Run) {
+        let file = try [UInt8](Data(contentsOf: BinaryFixtures.local("arbin_example.res")))
+        let db = try JetDatabase(bytes: file, file: "seed.res")
+        let catalog = try JetCatalog(database: db)
+        var pages: Set<Int> = [JetDatabase.catalogDefinitionPage]
+        var tables = [try JetTableDefinition(database: db, page: JetDatabase.catalogDefinitionPage, name: JetCatalog.tableName)]
+        tables.append(try catalog.table(named: "Channel_Normal_Table", database: db))
+        tables.append(try catalog.table(named: "Global_Table", database: db))
+        for table in tables {
+            pages.insert(table.page)
+            pages.insert(table.usageMapPointer >> 8)
+            pages.formUnion(try JetRowCursor(database: db, table: table).pages)
+        }
+        let pageSize = db.pageSize
+        let targets = pages.sorted()
+        let wholeFileShare = max(1, targets.count / 2)  // about a third of the cases mutate the file as a whole
+        var seeds = Array(repeating: file, count: wholeFileShare)
+        for p in targets { seeds.append(Array(file[(p * pageSize)..<((p + 1) * pageSize)])) }
+        return (seeds, { k, bytes in
+            var input: [UInt8]
+            if k < wholeFileShare {
+                // Odd-length results check the whole-pages rule; the rest are cut to whole pages
+                // so the damage reaches the page walkers.
+                input = bytes.count % pageSize != 0 && bytes.count % 2 == 0 ? Array(bytes.prefix(bytes.count / pageSize * pageSize)) : bytes
+            } else {
+                let page = bytes.count >= pageSize ? Array(bytes.prefix(pageSize)) : bytes + [UInt8](repeating: 0, count: pageSize - bytes.count)
+                let p = targets[k - wholeFileShare]
+                input = file
+                input.replaceSubrange((p * pageSize)..<((p + 1) * pageSize), with: page)
+            }
+            var s = try ArbinResSource(bytes: input, file: "fuzz.res")
+            return try drain(&s)
+        })
     }
 
     @Test("zip bomb: an entry inflating past the budget is refused, not allocated")
@@ -130,34 +179,6 @@ struct BinaryFuzzTests {
                     n += 1
                     if n > 10_000_000 { throw CyclerReadError(file: "fuzz", reason: "runaway rows") }
                 }
-                return n
-            })
-        case "res-csv":
-            // What mdb-export prints for the .res fixture (first 300 records), parsed in memory:
-            // the part of the .res reader that is ours, at fuzzing speed (the "res" test below
-            // runs mdb-export itself on mutated databases).
-            var seeds: [[UInt8]] = []
-            if let tool = try? MDBExportStream.locateTool(file: "x") {
-                for table in ["Channel_Normal_Table", "Global_Table"] {
-                    let p = Process()
-                    p.executableURL = tool
-                    p.arguments = [BinaryFixtures.local("arbin_example.res").path, table]
-                    let pipe = Pipe()
-                    p.standardOutput = pipe
-                    try p.run()
-                    let out = pipe.fileHandleForReading.readDataToEndOfFile()
-                    p.waitUntilExit()
-                    let lines = out.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).prefix(301)
-                    seeds.append(Array(lines.joined(separator: [UInt8(ascii: "\n")])) + [UInt8(ascii: "\n")])
-                }
-            } else {
-                seeds.append(Array("Test_ID,Test_Name,Voltage\n1,\"a \"\"b\"\"\",3.5\n2,,\n".utf8))
-            }
-            return (seeds, { _, bytes in
-                let stream = try MDBExportStream(csv: bytes, file: "fuzz.res", table: "fuzz")
-                var row: [RawValue] = []
-                var n = 0
-                while try stream.next(into: &row) { n += 1 }
                 return n
             })
         case "xlsx-shared-strings":
