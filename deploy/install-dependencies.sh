@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what cellfleet needs on Debian (12 "bookworm" or newer) beside Swift: ZeroMQ with
 # CURVE, PostgreSQL's server binaries (the embedded cluster of the demo and the tests), libpq,
-# protoc, mdbtools (Arbin .res files), and a Python venv with pyzmq and protobuf for the
-# third-party-agent test. Idempotent: a second run installs nothing.
+# protoc, mdbtools (the tests cross-check our own Arbin .res reader against mdb-export), and a
+# Python venv with pyzmq and protobuf for the third-party-agent test. Idempotent: a second run installs nothing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 

@@ -56,6 +56,6 @@ public func openRawSource(url: URL, limits: BinaryReadLimits = .default) throws 
     case .newareNDA: return try NewareNDAReader.open(url: url, limits: limits)
     case .newareNDAX: return try NewareNDAXReader.open(url: url, limits: limits)
     case .xlsx: return try WorkbookRecords.open(XLSXWorkbook(url: url, limits: limits), file: url.lastPathComponent).source
-    case .arbinRes: return try ArbinResSource(url: url)
+    case .arbinRes: return try ArbinResSource(url: url, limits: limits)
     }
 }
