@@ -15,18 +15,32 @@ public struct CyclerRecordReader {
     public var hasTestTimeColumn: Bool { columns[.testTime] != nil }
     public var hasTimestamps: Bool { columns[.timestamp] != nil || startUnixSeconds != nil }
     public var hasTemperature: Bool { columns[.temperature] != nil }
-    public var position: Int { source.position }
+    public var position: Int { textSource?.position ?? source.position }
     /// The instrument's own per-cycle capacities (Ah), where it writes them (LAND's Cycle sheet).
     public var instrumentCycleSummary: [Int: (charge: Double, discharge: Double)]?
 
     private var source: any RawRecordSource
+    /// Text exports are read through their field byte ranges (no `String` per field); `source`
+    /// is then not advanced.
+    private var textSource: DelimitedTextSource?
+    private let spans: FieldSpans?
+    /// The current record's field ranges (plain pointers into `spans`, refreshed per record).
+    private var view = FieldSpans.View()
+    /// Whether the current record is in `spans` (else in `row`).
+    private var recordInSpans = false
+    /// The last state label's bytes and text, so a repeated label costs a compare, not a `String`.
+    private var labelCacheBytes: [UInt8] = []
+    private var labelCacheText: String?
+    private var dateCache = TimeParsing.DateCache()
     private let file: String
     private var row: [RawValue]
-    private var columns: [ColumnRole: ResolvedColumn] = [:] {
-        didSet { slots = ColumnRole.allCases.map { columns[$0] } }
-    }
+    private let columns: [ColumnRole: ResolvedColumn]
     /// `columns` by role ordinal: the per-record path must not hash enum strings.
-    private var slots: [ResolvedColumn?] = []
+    private let slots: [ResolvedColumn?]
+    /// Index and scale by role ordinal, without the names: copying these costs no reference counting.
+    private let fastSlots: [Slot]
+    private let timestampUnit: TimestampUnit
+    private let temperatureInKelvin: Bool
     private var testTimeScale: Double = 1
     private var wallClock: WallClock
     private let dateOrder: TimeParsing.DateOrder?
@@ -112,6 +126,14 @@ public struct CyclerRecordReader {
     private var lastStateLabel: String?
     private var lastStepType: StepType = .unknown
 
+    /// A resolved column reduced to what each record needs; `index` is -1 when the file lacks it.
+    struct Slot {
+        var index: Int
+        var scale: Double
+    }
+
+    enum TimestampUnit { case unixSeconds, unixMilliseconds, days }
+
     struct ResolvedColumn {
         var index: Int
         var name: String
@@ -128,6 +150,8 @@ public struct CyclerRecordReader {
 
     public init(source: any RawRecordSource, profile: CyclerProfile, file: String, timeZoneOverride: String? = nil) throws {
         self.source = source
+        self.textSource = source as? DelimitedTextSource
+        self.spans = textSource?.spans
         self.profile = profile
         self.file = file
         self.sourceFormat = source.format
@@ -150,6 +174,13 @@ public struct CyclerRecordReader {
         let resolved = try Self.resolveColumns(names: source.columnNames, profile: profile, file: file)
         self.columns = resolved
         self.slots = ColumnRole.allCases.map { resolved[$0] }
+        self.fastSlots = ColumnRole.allCases.map { role in resolved[role].map { Slot(index: $0.index, scale: $0.scale) } ?? Slot(index: -1, scale: 1) }
+        switch resolved[.timestamp]?.unit ?? "unix_s" {
+        case "unix_ms": timestampUnit = .unixMilliseconds
+        case "excel_days", "ole_days": timestampUnit = .days
+        default: timestampUnit = .unixSeconds
+        }
+        temperatureInKelvin = resolved[.temperature]?.unit == "K"
         if let unit = columns[.testTime]?.unit { testTimeScale = Self.timeScale(unit) ?? 1 }
         // Absolute start from the header, for files whose records carry only elapsed time.
         var start: Double? = nil
@@ -332,7 +363,7 @@ public struct CyclerRecordReader {
 
     private mutating func finish() throws {
         try checkSign(final: true)
-        if let text = source as? DelimitedTextSource, text.finalRecordTruncated, !finishedOnce {
+        if let text = textSource ?? (source as? DelimitedTextSource), text.finalRecordTruncated, !finishedOnce {
             warnings.append("the last record (\(text.position - 1)) is cut short: its missing fields are read as absent")
         }
         finishedOnce = true
@@ -405,10 +436,26 @@ public struct CyclerRecordReader {
 
     // MARK: one raw record
 
+    // Each accessor reads the current record from `spans` when it is there and from `row`
+    // otherwise. The span path gives exactly what the `RawValue` the text source would have made
+    // gives: the common cases (a number, an empty field, ASCII text) are parsed in place and
+    // anything else is turned into that `RawValue` and read as before.
+
+    @inline(__always)
     private func number(_ role: ColumnRole) -> Double? {
-        guard let c = slots[role.ordinal] else { return nil }
-        if case .number(let v) = row[c.index] { return v * c.scale }
-        if case .text(let t) = row[c.index] {
+        let c = fastSlots[role.ordinal]
+        if c.index < 0 { return nil }
+        if recordInSpans {
+            if let v = view.number(c.index) { return v * c.scale }
+            if view.starts[c.index] >= view.ends[c.index] { return nil }
+            return Self.number(view.value(c.index), c)
+        }
+        return Self.number(row[c.index], c)
+    }
+
+    private static func number(_ value: RawValue, _ c: Slot) -> Double? {
+        if case .number(let v) = value { return v * c.scale }
+        if case .text(let t) = value {
             if let v = FastNumberParser.parse(t) { return v * c.scale }
             if let v = FastNumberParser.parse(t, decimalSeparator: UInt8(ascii: ",")) { return v * c.scale }
         }
@@ -422,9 +469,33 @@ public struct CyclerRecordReader {
 
     /// Seconds for a time column: numbers in the column's unit, or duration text.
     private mutating func seconds(_ role: ColumnRole, numberScale: Double? = nil) -> Double? {
-        guard let c = slots[role.ordinal] else { return nil }
+        let c = fastSlots[role.ordinal]
+        if c.index < 0 { return nil }
         let scale = numberScale ?? c.scale
-        switch row[c.index] {
+        if recordInSpans {
+            let spans = view
+            if let v = spans.number(c.index) {
+                if role == .testTime { testTimeWasText = false }
+                return v * scale
+            }
+            let (s, e) = spans.trimmed(c.index)
+            if s >= e { return nil }
+            if Self.isASCII(spans.base, s, e) {
+                // Both parsers refuse non-ASCII bytes, so the bytes give what their decoded text gives.
+                if let d = TimeParsing.durationSeconds(bytes: UnsafeBufferPointer(start: spans.base + s, count: e - s)) {
+                    if role == .testTime { testTimeWasText = true }
+                    return d
+                }
+                if role == .testTime { testTimeWasText = false }
+                return FastNumberParser.parse(spans.base, s, e, decimalSeparator: UInt8(ascii: "."), groupingSeparator: nil).map { $0 * scale }
+            }
+            return seconds(spans.value(c.index), role: role, scale: scale)
+        }
+        return seconds(row[c.index], role: role, scale: scale)
+    }
+
+    private mutating func seconds(_ value: RawValue, role: ColumnRole, scale: Double) -> Double? {
+        switch value {
         case .number(let v):
             if role == .testTime { testTimeWasText = false }
             return v * scale
@@ -440,22 +511,78 @@ public struct CyclerRecordReader {
     }
 
     private mutating func unixTime() -> Double? {
-        guard let c = slots[ColumnRole.timestamp.ordinal] else { return nil }
-        switch row[c.index] {
-        case .number(let v):
-            switch c.unit ?? "unix_s" {
-            case "unix_ms": return v / 1000
-            case "excel_days", "ole_days": return wallClock.unixSeconds(naive: (v - 25569) * 86400)
-            default:
-                // A day number (Excel / OLE, 1900-2170) where epoch seconds were expected.
-                if v > 1, v < 100_000 { return wallClock.unixSeconds(naive: (v - 25569) * 86400) }
-                return v
+        let c = fastSlots[ColumnRole.timestamp.ordinal]
+        if c.index < 0 { return nil }
+        if recordInSpans {
+            let spans = view
+            if let v = spans.number(c.index) { return unixTime(number: v) }
+            let (s, e) = spans.trimmed(c.index)
+            if s >= e { return nil }
+            if Self.isASCII(spans.base, s, e) {
+                guard let naive = dateCache.naiveEpochSeconds(bytes: UnsafeBufferPointer(start: spans.base + s, count: e - s), order: dateOrder) else { return nil }
+                return wallClock.unixSeconds(naive: naive)
             }
+            return unixTime(spans.value(c.index))
+        }
+        return unixTime(row[c.index])
+    }
+
+    private mutating func unixTime(_ value: RawValue) -> Double? {
+        switch value {
+        case .number(let v): return unixTime(number: v)
         case .text(let t):
             guard let naive = TimeParsing.naiveEpochSeconds(t, order: dateOrder) else { return nil }
             return wallClock.unixSeconds(naive: naive)
         case .missing: return nil
         }
+    }
+
+    private mutating func unixTime(number v: Double) -> Double? {
+        switch timestampUnit {
+        case .unixMilliseconds: return v / 1000
+        case .days: return wallClock.unixSeconds(naive: (v - 25569) * 86400)
+        case .unixSeconds:
+            // A day number (Excel / OLE, 1900-2170) where epoch seconds were expected.
+            if v > 1, v < 100_000 { return wallClock.unixSeconds(naive: (v - 25569) * 86400) }
+            return v
+        }
+    }
+
+    /// The state label as text (numbers written as integers where they are whole).
+    private mutating func stateLabel() -> String? {
+        let c = fastSlots[ColumnRole.state.ordinal]
+        if c.index < 0 { return nil }
+        if recordInSpans {
+            let spans = view
+            if let v = spans.number(c.index) { return Self.label(.number(v)) }
+            let (s, e) = spans.trimmed(c.index)
+            if s >= e { return nil }
+            let count = e - s
+            if labelCacheText != nil, labelCacheBytes.count == count,
+               labelCacheBytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, spans.base + s, count) == 0 }) {
+                return labelCacheText
+            }
+            let text = decodeText(UnsafeBufferPointer(start: spans.base + s, count: count))
+            labelCacheBytes = Array(UnsafeBufferPointer(start: spans.base + s, count: count))
+            labelCacheText = text
+            return text
+        }
+        return Self.label(row[c.index])
+    }
+
+    private static func label(_ value: RawValue) -> String? {
+        switch value {
+        case .text(let t): t
+        case .number(let v): v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
+        case .missing: nil
+        }
+    }
+
+    @inline(__always)
+    private static func isASCII(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        var k = start
+        while k < end { if base[k] >= 0x80 { return false }; k += 1 }
+        return true
     }
 
     private mutating func stepType(label: String?, current: Double) -> StepType {
@@ -481,17 +608,22 @@ public struct CyclerRecordReader {
     }
 
     private mutating func readRecord() throws -> CyclerRecord? {
-        let index = source.position
-        guard try source.next(into: &row) else { return nil }
-        let voltage = number(.voltage) ?? .nan
-        var label: String? = nil
-        if let c = slots[ColumnRole.state.ordinal] {
-            switch row[c.index] {
-            case .text(let t): label = t
-            case .number(let v): label = v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
-            case .missing: label = nil
+        let index: Int
+        if textSource != nil {
+            index = textSource!.position
+            switch try textSource!.nextRecord(values: &row) {
+            case .end: return nil
+            case .spans:
+                recordInSpans = true
+                view = spans!.view
+            case .values: recordInSpans = false
             }
+        } else {
+            index = source.position
+            guard try source.next(into: &row) else { return nil }
         }
+        let voltage = number(.voltage) ?? .nan
+        let label = stateLabel()
         // Time.
         let writtenTestTime = seconds(.testTime, numberScale: testTimeScale)
         var unix = unixTime()
@@ -560,7 +692,7 @@ public struct CyclerRecordReader {
             currentAmperes: current,
             capacityAmpHours: capacity ?? chargeCounter.flatMap { c in dischargeCounter.map { c - $0 } },
             energyWattHours: energy,
-            temperatureCelsius: number(.temperature).map { slots[ColumnRole.temperature.ordinal]?.unit == "K" ? $0 - 273.15 : $0 },
+            temperatureCelsius: number(.temperature).map { temperatureInKelvin ? $0 - 273.15 : $0 },
             stepIndex: step.map { Int32(clamping: $0) },
             stepType: type,
             cycleIndex: cycle.map { Int32(clamping: $0) }
