@@ -209,6 +209,20 @@ public struct CyclerRecordReader {
     /// Column names compared loosely: case, spaces, a BOM and the ways `µ` gets mangled
     /// (Windows-1252 read as UTF-8) do not matter.
     static func normalisedName(_ name: String) -> String {
+        // ASCII names (nearly all): the same rule on bytes, without building scalar by scalar.
+        var ascii = name
+        if let fast = ascii.withUTF8({ bytes -> String? in
+            var out = [UInt8]()
+            out.reserveCapacity(bytes.count)
+            for b in bytes {
+                if b >= 0x80 { return nil }
+                if b == 0x20 || b == 0x09 { continue }
+                out.append(b >= 0x41 && b <= 0x5A ? b + 32 : b)
+            }
+            return String(decoding: out, as: UTF8.self)
+        }) {
+            return fast
+        }
         var scalars = String.UnicodeScalarView()
         for scalar in name.unicodeScalars {
             switch scalar {
@@ -298,11 +312,10 @@ public struct CyclerRecordReader {
             try decideTestTimeScale()
             return try next()
         }
-        guard var record = try readRecord() else {
+        guard let record = try readRecord(postProcessing: true) else {
             try finish()
             return nil
         }
-        try postProcess(&record)
         return record
     }
 
@@ -317,7 +330,7 @@ public struct CyclerRecordReader {
             if let s = Self.timeScale(unit), !candidates.contains(s) { candidates.append(s) }
         }
         var origin: (raw: Double, unix: Double, index: Int)? = nil
-        while buffered.count < 20_000, let record = try readRecord() {
+        while buffered.count < 20_000, let record = try readRecord(postProcessing: false) {
             buffered.append(record)
             if testTimeWasText { candidates = [declared] }
             guard let raw = record.testTimeAsWrittenSeconds, record.sample.unixTimeSeconds.isFinite else { continue }
@@ -371,57 +384,74 @@ public struct CyclerRecordReader {
 
     /// Sign and resumed-test checks, and the rule-derived cycle numbers, in record order.
     private mutating func postProcess(_ record: inout CyclerRecord) throws {
+        var testTime = record.sample.testTimeSeconds
+        var cycle = record.instrumentCycle
+        try postProcess(
+            testTime: &testTime, unix: record.sample.unixTimeSeconds, recordIndex: record.recordIndex,
+            hasLabel: record.stateLabel != nil, current: record.sample.currentAmperes, direction: record.direction,
+            instrumentCycle: &cycle)
+        record.sample.testTimeSeconds = testTime
+        record.instrumentCycle = cycle
+        if let cycle { record.sample.cycleIndex = Int32(clamping: cycle) }
+    }
+
+    /// The same on a record's parts, so that the usual path can build each record once, already
+    /// post-processed (building it and then changing it cost two copies of the whole record).
+    @inline(__always)
+    private mutating func postProcess(
+        testTime: inout Double, unix: Double, recordIndex: Int, hasLabel: Bool, current: Double,
+        direction: CurrentDirection, instrumentCycle: inout Int?
+    ) throws {
         // Resumed tests: test time restarting while the clock goes on.
         if slots[ColumnRole.testTime.ordinal] != nil {
-            let written = record.sample.testTimeSeconds
+            let written = testTime
             if let previous = previousTestTime, written + testTimeOffset < previous - 1 {
-                if let pu = previousUnix, record.sample.unixTimeSeconds.isFinite, record.sample.unixTimeSeconds >= pu - 1 {
-                    let newOffset = previous + max(0, record.sample.unixTimeSeconds - pu) - written
-                    warnings.append("test time restarts at record \(record.recordIndex) (\(written) s after \(previous - testTimeOffset) s) while the instrument's clock goes on: a resumed test; test time continued from the clock")
+                if let pu = previousUnix, unix.isFinite, unix >= pu - 1 {
+                    let newOffset = previous + max(0, unix - pu) - written
+                    warnings.append("test time restarts at record \(recordIndex) (\(written) s after \(previous - testTimeOffset) s) while the instrument's clock goes on: a resumed test; test time continued from the clock")
                     testTimeOffset = newOffset
                 } else {
-                    throw CyclerReadError(file: file, location: "record \(record.recordIndex)", reason: "test time runs backwards (\(previous) s, then \(written + testTimeOffset) s) and no instrument clock shows a resumed test")
+                    throw CyclerReadError(file: file, location: "record \(recordIndex)", reason: "test time runs backwards (\(previous) s, then \(written + testTimeOffset) s) and no instrument clock shows a resumed test")
                 }
             }
-            record.sample.testTimeSeconds = written + testTimeOffset
-            previousTestTime = record.sample.testTimeSeconds
+            testTime = written + testTimeOffset
+            previousTestTime = testTime
         }
-        if record.sample.unixTimeSeconds.isFinite {
+        if unix.isFinite {
             if let firstUnix, let firstTest = firstTestTimeForSpan, slots[ColumnRole.testTime.ordinal] != nil, slots[ColumnRole.timestamp.ordinal] != nil {
-                let wall = record.sample.unixTimeSeconds - firstUnix
-                let test = record.sample.testTimeSeconds - firstTest
+                let wall = unix - firstUnix
+                let test = testTime - firstTest
                 // Test time can lag the clock (pauses) but never outrun it by much.
                 if test > wall * 1.05 + 3700 {
-                    throw CyclerReadError(file: file, location: "record \(record.recordIndex)", reason: "test time (\(test) s elapsed) runs ahead of the instrument's clock (\(wall) s elapsed): wrong time unit in profile \(profile.name)?")
+                    throw CyclerReadError(file: file, location: "record \(recordIndex)", reason: "test time (\(test) s elapsed) runs ahead of the instrument's clock (\(wall) s elapsed): wrong time unit in profile \(profile.name)?")
                 }
             } else if firstUnix == nil {
-                firstUnix = record.sample.unixTimeSeconds
-                firstTestTimeForSpan = record.sample.testTimeSeconds
+                firstUnix = unix
+                firstTestTimeForSpan = testTime
             }
-            previousUnix = record.sample.unixTimeSeconds
+            previousUnix = unix
         }
         // Sign convention against the state labels.
-        if profile.currentSign != .fromState, record.stateLabel != nil, abs(record.sample.currentAmperes) > 1e-9 {
-            if record.direction == .charge { if record.sample.currentAmperes > 0 { signAgree += 1 } else { signDisagree += 1 } }
-            if record.direction == .discharge { if record.sample.currentAmperes < 0 { signAgree += 1 } else { signDisagree += 1 } }
+        if profile.currentSign != .fromState, hasLabel, abs(current) > 1e-9 {
+            if direction == .charge { if current > 0 { signAgree += 1 } else { signDisagree += 1 } }
+            if direction == .discharge { if current < 0 { signAgree += 1 } else { signDisagree += 1 } }
             if signAgree + signDisagree >= signCheckedAt + 200 { try checkSign(final: false) }
         }
         // Cycle numbering rules that the instrument leaves to its export software.
         switch profile.cycleNumbering {
         case .chargeAfterDischarge:
-            if record.direction == .charge, lastActiveDirection == .discharge { ruleCycle += 1 }
-            if record.instrumentCycle == nil { record.instrumentCycle = ruleCycle }
+            if direction == .charge, lastActiveDirection == .discharge { ruleCycle += 1 }
+            if instrumentCycle == nil { instrumentCycle = ruleCycle }
         case .firstDirectionRepeats:
-            if record.direction == .charge || record.direction == .discharge {
-                if firstActiveDirection == nil { firstActiveDirection = record.direction }
-                if record.direction == firstActiveDirection, let last = lastActiveDirection, last != record.direction { ruleCycle += 1 }
+            if direction == .charge || direction == .discharge {
+                if firstActiveDirection == nil { firstActiveDirection = direction }
+                if direction == firstActiveDirection, let last = lastActiveDirection, last != direction { ruleCycle += 1 }
             }
-            if record.instrumentCycle == nil { record.instrumentCycle = ruleCycle }
+            if instrumentCycle == nil { instrumentCycle = ruleCycle }
         case .column, .halfCycleDiv2:
             break
         }
-        if record.direction == .charge || record.direction == .discharge { lastActiveDirection = record.direction }
-        if let cycle = record.instrumentCycle { record.sample.cycleIndex = Int32(clamping: cycle) }
+        if direction == .charge || direction == .discharge { lastActiveDirection = direction }
     }
 
     private mutating func checkSign(final: Bool) throws {
@@ -607,7 +637,10 @@ public struct CyclerRecordReader {
         return .rest
     }
 
-    private mutating func readRecord() throws -> CyclerRecord? {
+    /// - Parameter postProcessing: apply `postProcess` before building the record (else the
+    ///   caller does it later, as the time-scale decision does).
+    @inline(__always)
+    private mutating func readRecord(postProcessing: Bool) throws -> CyclerRecord? {
         let index: Int
         if textSource != nil {
             index = textSource!.position
@@ -685,6 +718,12 @@ public struct CyclerRecordReader {
         }
         if halfCycle == nil { halfCycle = integer(.halfCycle) }
         let step = integer(.step)
+        let temperature = number(.temperature).map { temperatureInKelvin ? $0 - 273.15 : $0 }
+        if postProcessing {
+            try postProcess(
+                testTime: &testTime, unix: unix ?? .nan, recordIndex: index, hasLabel: label != nil,
+                current: current, direction: direction, instrumentCycle: &cycle)
+        }
         let sample = Sample(
             unixTimeSeconds: unix ?? .nan,
             testTimeSeconds: testTime,
@@ -692,7 +731,7 @@ public struct CyclerRecordReader {
             currentAmperes: current,
             capacityAmpHours: capacity ?? chargeCounter.flatMap { c in dischargeCounter.map { c - $0 } },
             energyWattHours: energy,
-            temperatureCelsius: number(.temperature).map { temperatureInKelvin ? $0 - 273.15 : $0 },
+            temperatureCelsius: temperature,
             stepIndex: step.map { Int32(clamping: $0) },
             stepType: type,
             cycleIndex: cycle.map { Int32(clamping: $0) }

@@ -160,7 +160,7 @@ public struct DelimitedTextSource: RawRecordSource {
                 i = k < end ? k + 1 : k
                 while i < end, base[i] != delimiter { i += 1 }
             } else {
-                while i < end, base[i] != delimiter { i += 1 }
+                i = Self.nextDelimiter(base, i, end, delimiter: delimiter)
                 fieldEnd = i
             }
             if column < columnCount {
@@ -190,6 +190,23 @@ public struct DelimitedTextSource: RawRecordSource {
             fieldStart = i
         }
         return min(column, columnCount)
+    }
+
+    /// Index of the first `delimiter` in `[from, end)`, or `end`; eight bytes at a time.
+    @inline(__always)
+    static func nextDelimiter(_ base: UnsafePointer<UInt8>, _ from: Int, _ end: Int, delimiter: UInt8) -> Int {
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let spread = UInt64(delimiter) &* 0x0101_0101_0101_0101
+        let raw = UnsafeRawPointer(base)
+        var k = from
+        while k + 8 <= end {
+            let v = raw.loadUnaligned(fromByteOffset: k, as: UInt64.self) ^ spread
+            let zero = ~((((v & low7) &+ low7) | v) | low7)
+            if zero != 0 { return k + (UInt64(littleEndian: zero).trailingZeroBitCount >> 3) }
+            k += 8
+        }
+        while k < end, base[k] != delimiter { k += 1 }
+        return k
     }
 
     /// Delimiters in `[from, end)`, eight bytes at a time, and whether a quote occurs there.

@@ -17,8 +17,17 @@ enum TextLayoutSniffer {
             throw CyclerReadError(file: path, reason: "cannot open the file for reading")
         }
         defer { try? handle.close() }
-        let data = (try? handle.read(upToCount: headBytes)) ?? Data()
-        return [UInt8](data)
+        // Straight into the array: going through `Data` copied the head twice.
+        let fd = handle.fileDescriptor
+        return [UInt8](unsafeUninitializedCapacity: headBytes) { buffer, initialized in
+            initialized = 0
+            while initialized < headBytes {
+                let got = read(fd, buffer.baseAddress! + initialized, headBytes - initialized)
+                if got < 0, errno == EINTR { continue }
+                if got <= 0 { break }
+                initialized += got
+            }
+        }
     }
 
     /// Lines of the head with their byte offsets (line terminator excluded).
@@ -61,8 +70,10 @@ enum TextLayoutSniffer {
     }
 
     static func detect(path: String, head: [UInt8], profiles: [CyclerProfile]) -> Match? {
-        let headPrefix = Array(head.prefix(64 * 1024))
+        let markerRegion = min(head.count, 64 * 1024)
         let lineTable = lines(head)
+        // Bytes of the lines a header may be on: a name absent from them is absent from each line.
+        let headerRegionEnd = lineTable.prefix(maximumHeaderLine).last?.end ?? 0
         let ext = (path as NSString).pathExtension.lowercased()
         var best: Match? = nil
         // Split each candidate line once per (delimiter, prefix), not once per profile.
@@ -83,7 +94,7 @@ enum TextLayoutSniffer {
         }
         for profile in profiles where profile.containers.contains("text") {
             let markers = profile.detect?.markers ?? []
-            if !markers.allSatisfy({ bytesContain(headPrefix, Array($0.utf8)) }) { continue }
+            if !markers.allSatisfy({ bytesContain(head, Array($0.utf8), to: markerRegion) }) { continue }
             let sets = (profile.detect?.headerColumns ?? []).map { Set($0.map(CyclerRecordReader.normalisedName)) }
             let delimiters = (profile.text?.delimiters ?? ["tab", "comma", "semicolon"]).compactMap(delimiterByte)
             let layered = profile.text?.layered ?? false
@@ -91,6 +102,8 @@ enum TextLayoutSniffer {
             // Cheap prefilter: the line must hold the first name of a header set, as written or lower case.
             let firstNames = (profile.detect?.headerColumns ?? []).compactMap { $0.first }
                 .flatMap { [Array($0.utf8), Array($0.lowercased().utf8)] }
+                .filter { bytesContain(head, $0, to: headerRegionEnd) }
+            if firstNames.isEmpty { continue }
             search: for (n, line) in lineTable.prefix(maximumHeaderLine).enumerated() {
                 if !firstNames.contains(where: { lineContains(n, $0) }) { continue }
                 for d in delimiters {
