@@ -31,36 +31,58 @@ enum FastNumberParser {
         var significantDigits = 0
         var fractionDigits = 0
         var sawDigit = false
-        // Integer part (leading zeros are not significant).
-        while i < end, base[i] == 0x30 { i += 1; sawDigit = true }
-        while i < end {
-            let d = base[i] &- 0x30
-            if d < 10 {
-                mantissa = mantissa &* 10 &+ UInt64(d)
-                significantDigits += 1
-                sawDigit = true
-                i += 1
-            } else if let g = groupingSeparator, base[i] == g, sawDigit, isDigitRun(base, i + 1, 3, end),
-                      i + 4 >= end || base[i + 4] &- 0x30 >= 10 {
-                i += 1
-            } else {
-                break
+        // Integer part (leading zeros are not significant). Digit counts come from positions,
+        // not per-digit counters: this loop runs for every digit of every field.
+        let zerosStart = i
+        while i < end, base[i] == 0x30 { i &+= 1 }
+        if i != zerosStart { sawDigit = true }
+        if let g = groupingSeparator {
+            while i < end {
+                let d = base[i] &- 0x30
+                if d < 10 {
+                    mantissa = mantissa &* 10 &+ UInt64(d)
+                    significantDigits &+= 1
+                    sawDigit = true
+                    i &+= 1
+                } else if base[i] == g, sawDigit, isDigitRun(base, i + 1, 3, end),
+                          i + 4 >= end || base[i + 4] &- 0x30 >= 10 {
+                    i &+= 1
+                } else {
+                    break
+                }
             }
-        }
-        // Fraction.
-        if i < end, base[i] == decimalSeparator {
-            i += 1
-            if mantissa == 0 {
-                while i < end, base[i] == 0x30 { i += 1; fractionDigits += 1; sawDigit = true }
-            }
+        } else {
+            let digitsStart = i
             while i < end {
                 let d = base[i] &- 0x30
                 if d >= 10 { break }
                 mantissa = mantissa &* 10 &+ UInt64(d)
-                significantDigits += 1
-                fractionDigits += 1
+                i &+= 1
+            }
+            significantDigits = i &- digitsStart
+            if significantDigits != 0 { sawDigit = true }
+        }
+        // Fraction.
+        if i < end, base[i] == decimalSeparator {
+            i &+= 1
+            if mantissa == 0 {
+                let fractionZerosStart = i
+                while i < end, base[i] == 0x30 { i &+= 1 }
+                fractionDigits = i &- fractionZerosStart
+                if fractionDigits != 0 { sawDigit = true }
+            }
+            let fractionStart = i
+            while i < end {
+                let d = base[i] &- 0x30
+                if d >= 10 { break }
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                i &+= 1
+            }
+            let digits = i &- fractionStart
+            if digits != 0 {
+                significantDigits &+= digits
+                fractionDigits &+= digits
                 sawDigit = true
-                i += 1
             }
         }
         if !sawDigit { return nil }
