@@ -212,14 +212,16 @@ public struct CyclerRecordReader {
         // ASCII names (nearly all): the same rule on bytes, without building scalar by scalar.
         var ascii = name
         if let fast = ascii.withUTF8({ bytes -> String? in
-            var out = [UInt8]()
-            out.reserveCapacity(bytes.count)
-            for b in bytes {
-                if b >= 0x80 { return nil }
-                if b == 0x20 || b == 0x09 { continue }
-                out.append(b >= 0x41 && b <= 0x5A ? b + 32 : b)
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, bytes.count)) { out -> String? in
+                var n = 0
+                for b in bytes {
+                    if b >= 0x80 { return nil }
+                    if b == 0x20 || b == 0x09 { continue }
+                    out[n] = b >= 0x41 && b <= 0x5A ? b + 32 : b
+                    n += 1
+                }
+                return String(decoding: UnsafeBufferPointer(rebasing: out[0..<n]), as: UTF8.self)
             }
-            return String(decoding: out, as: UTF8.self)
         }) {
             return fast
         }
@@ -240,18 +242,13 @@ public struct CyclerRecordReader {
     }
 
     static func resolveColumns(names: [String], profile: CyclerProfile, file: String) throws -> [ColumnRole: ResolvedColumn] {
-        var exact: [String: Int] = [:]
-        var loose: [String: Int] = [:]
-        for (i, n) in names.enumerated() {
-            if exact[n] == nil { exact[n] = i }
-            let key = normalisedName(n)
-            if loose[key] == nil { loose[key] = i }
-        }
+        // First match, as written, then loosely. A few dozen names: scanning beats hashing them.
+        let loose = names.map(normalisedName)
         var resolved: [ColumnRole: ResolvedColumn] = [:]
         for role in ColumnRole.allCases {
             guard let candidates = profile.columns[role] else { continue }
             for candidate in candidates {
-                if let i = exact[candidate.name] ?? loose[normalisedName(candidate.name)] {
+                if let i = names.firstIndex(of: candidate.name) ?? loose.firstIndex(of: normalisedName(candidate.name)) {
                     resolved[role] = ResolvedColumn(index: i, name: names[i], unit: candidate.unit, scale: scale(unit: candidate.unit, role: role))
                     break
                 }

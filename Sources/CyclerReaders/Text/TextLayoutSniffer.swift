@@ -62,11 +62,45 @@ enum TextLayoutSniffer {
     }
 
     static func fields(_ head: [UInt8], _ start: Int, _ end: Int, delimiter: UInt8, prefix: String?) -> [String] {
+        if let fast = asciiFields(head, start, end, delimiter: delimiter, prefix: prefix) { return fast }
         var text = decodeText(head[start..<end])
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         if let prefix, text.hasPrefix(prefix) { text.removeFirst(prefix.count) }
         return text.split(separator: Character(Unicode.Scalar(delimiter)), omittingEmptySubsequences: false)
             .map { trim($0, extra: "\"") }
+    }
+
+    /// `fields` for an ASCII line and prefix, on bytes: there every byte is a character (lines
+    /// hold no `\n`), so splitting and trimming bytes gives the same names, without building
+    /// characters one by one. Nil otherwise.
+    static func asciiFields(_ head: [UInt8], _ start: Int, _ end: Int, delimiter: UInt8, prefix: String?) -> [String]? {
+        guard delimiter < 0x80 else { return nil }
+        let prefixBytes = Array((prefix ?? "").utf8)
+        if prefixBytes.contains(where: { $0 >= 0x80 }) { return nil }
+        for k in start..<end where head[k] >= 0x80 { return nil }
+        var s = start
+        if !prefixBytes.isEmpty, end - s >= prefixBytes.count, Array(head[s..<(s + prefixBytes.count)]) == prefixBytes {
+            s += prefixBytes.count
+        }
+        func strip(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D || c == UInt8(ascii: "\"") }
+        var names: [String] = []
+        head.withUnsafeBufferPointer { b in
+            var fieldStart = s
+            var k = s
+            while true {
+                if k == end || b[k] == delimiter {
+                    var fs = fieldStart
+                    var fe = k
+                    while fs < fe, strip(b[fs]) { fs += 1 }
+                    while fe > fs, strip(b[fe - 1]) { fe -= 1 }
+                    names.append(String(decoding: UnsafeBufferPointer(rebasing: b[fs..<fe]), as: UTF8.self))
+                    if k == end { break }
+                    fieldStart = k + 1
+                }
+                k += 1
+            }
+        }
+        return names
     }
 
     static func detect(path: String, head: [UInt8], profiles: [CyclerProfile]) -> Match? {
