@@ -109,6 +109,7 @@ enum TimeParsing {
     struct DateCache {
         private var prefix: [UInt8] = []
         private var prefixSeconds = 0.0
+        private var prefixOrder: DateOrder?
         private var valid = false
 
         mutating func naiveEpochSeconds(bytes text: UnsafeBufferPointer<UInt8>, order: DateOrder?) -> Double? {
@@ -117,7 +118,7 @@ enum TimeParsing {
                 return TimeParsing.naiveEpochSeconds(bytes: text, order: order)
             }
             let prefixCount = space + 1
-            let hit = valid && prefix.count == prefixCount && prefix.withUnsafeBufferPointer { memcmp($0.baseAddress!, base, prefixCount) == 0 }
+            let hit = valid && prefixOrder == order && prefix.count == prefixCount && prefix.withUnsafeBufferPointer { memcmp($0.baseAddress!, base, prefixCount) == 0 }
             if !hit {
                 let datePart = UnsafeBufferPointer(start: base, count: prefixCount)
                 guard Self.isPlainDate(datePart), let midnight = TimeParsing.naiveEpochSeconds(bytes: datePart, order: order) else {
@@ -126,6 +127,7 @@ enum TimeParsing {
                 }
                 prefix = Array(datePart)
                 prefixSeconds = midnight
+                prefixOrder = order
                 valid = true
             }
             guard clock.hour < 24, clock.minute < 60, clock.second < 61 else { return nil }
