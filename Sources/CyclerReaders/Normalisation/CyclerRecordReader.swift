@@ -245,8 +245,8 @@ public struct CyclerRecordReader {
         // First match, as written, then loosely. A few dozen names: scanning beats hashing them.
         let loose = names.map(normalisedName)
         var resolved: [ColumnRole: ResolvedColumn] = [:]
-        for role in ColumnRole.allCases {
-            guard let candidates = profile.columns[role] else { continue }
+        // Roles resolve independently: walk the profile's roles rather than look each role up.
+        for (role, candidates) in profile.columns {
             for candidate in candidates {
                 if let i = names.firstIndex(of: candidate.name) ?? loose.firstIndex(of: normalisedName(candidate.name)) {
                     resolved[role] = ResolvedColumn(index: i, name: names[i], unit: candidate.unit, scale: scale(unit: candidate.unit, role: role))
@@ -468,7 +468,7 @@ public struct CyclerRecordReader {
     // gives: the common cases (a number, an empty field, ASCII text) are parsed in place and
     // anything else is turned into that `RawValue` and read as before.
 
-    @inline(__always)
+    @inline(never)
     private func number(_ role: ColumnRole) -> Double? {
         let c = fastSlots[role.ordinal]
         if c.index < 0 { return nil }
@@ -652,7 +652,10 @@ public struct CyclerRecordReader {
             index = source.position
             guard try source.next(into: &row) else { return nil }
         }
-        let voltage = number(.voltage) ?? .nan
+        // No closure or `??` below captures `self`: in this mutating method that made the
+        // compiler copy the whole reader for each record.
+        var voltage = Double.nan
+        if let v = number(.voltage) { voltage = v }
         let label = stateLabel()
         // Time.
         let writtenTestTime = seconds(.testTime, numberScale: testTimeScale)
@@ -669,7 +672,7 @@ public struct CyclerRecordReader {
             previousStepTime = stepTime
             testTime = derivedTimeBase + stepTime
         } else {
-            let names = [ColumnRole.testTime, .timestamp, .stepTime].compactMap { slots[$0.ordinal]?.name }
+            let names = Self.columnNames([.testTime, .timestamp, .stepTime], in: slots)
             throw CyclerReadError(file: file, location: "record \(index)", reason: "no readable time in this record (columns \(names.joined(separator: ", ")))")
         }
         if unix == nil, let start = startUnixSeconds { unix = start + testTime }
@@ -702,11 +705,13 @@ public struct CyclerRecordReader {
         var halfCycle: Int? = nil
         switch profile.cycleNumbering {
         case .column:
-            cycle = integer(.cycle) ?? (slots[ColumnRole.cycle.ordinal] == nil ? integer(.halfCycle).map { $0 / 2 } : nil) ?? previousCycle
+            cycle = integer(.cycle)
+            if cycle == nil, slots[ColumnRole.cycle.ordinal] == nil, let half = integer(.halfCycle) { cycle = half / 2 }
+            if cycle == nil { cycle = previousCycle }
             previousCycle = cycle
         case .halfCycleDiv2:
             halfCycle = integer(.halfCycle)
-            cycle = halfCycle.map { $0 / 2 } ?? previousCycle
+            if let halfCycle { cycle = halfCycle / 2 } else { cycle = previousCycle }
             previousCycle = cycle
         default:
             // Rule-numbered formats still take the instrument's own cycle column when a variant has one.
@@ -715,7 +720,8 @@ public struct CyclerRecordReader {
         }
         if halfCycle == nil { halfCycle = integer(.halfCycle) }
         let step = integer(.step)
-        let temperature = number(.temperature).map { temperatureInKelvin ? $0 - 273.15 : $0 }
+        var temperature = number(.temperature)
+        if temperatureInKelvin, let t = temperature { temperature = t - 273.15 }
         if postProcessing {
             try postProcess(
                 testTime: &testTime, unix: unix ?? .nan, recordIndex: index, hasLabel: label != nil,
@@ -739,6 +745,10 @@ public struct CyclerRecordReader {
             chargeCounterAmpHours: chargeCounter, dischargeCounterAmpHours: dischargeCounter,
             capacityCounterAmpHours: capacity, capacityCounterIsSigned: signed
         )
+    }
+
+    private static func columnNames(_ roles: [ColumnRole], in slots: [ResolvedColumn?]) -> [String] {
+        roles.compactMap { slots[$0.ordinal]?.name }
     }
 
     private var firstUnixForDerived: Double?

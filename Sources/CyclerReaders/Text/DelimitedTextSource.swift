@@ -101,7 +101,7 @@ public struct DelimitedTextSource: RawRecordSource {
             let found = try split(line)
             var form = RecordForm.spans
             if found < columnCount {
-                for k in found..<columnCount { spans.starts[k] = 0; spans.ends[k] = 0 }
+                for k in found..<columnCount { spans.starts[k] = 0; spans.ends[k] = 0; spans.isNumber[k] = false }
                 if !Self.trailingColumnsOptional(layout.columnNames, from: found) {
                     // Looking past this line may move the buffer it points into: copy the record out first.
                     if row.count != columnCount { row = Array(repeating: .missing, count: columnCount) }
@@ -140,6 +140,10 @@ public struct DelimitedTextSource: RawRecordSource {
         let wanted = spans.wanted
         let columnCount = spans.count
         let lastWanted = spans.lastWanted
+        let numbers = spans.numbers
+        let isNumber = spans.isNumber
+        let decimal = spans.decimalSeparator
+        let grouping = spans.groupingSeparator
         var fieldStart = line.start
         var end = line.end
         // Older Novonix exports wrap each whole line in quotes: `"a,b,c"`.
@@ -167,6 +171,14 @@ public struct DelimitedTextSource: RawRecordSource {
                 if wanted[column] {
                     starts[column] = fieldStart
                     ends[column] = fieldEnd
+                    // Every field a reader asks for is tried as a number first: do it now, while
+                    // its bytes are at hand, and once.
+                    if let v = FastNumberParser.parse(base, fieldStart, fieldEnd, decimalSeparator: decimal, groupingSeparator: grouping) {
+                        numbers[column] = v
+                        isNumber[column] = true
+                    } else {
+                        isNumber[column] = false
+                    }
                 } else {
                     starts[column] = 0
                     ends[column] = 0
@@ -366,6 +378,9 @@ final class FieldSpans {
     let starts: UnsafeMutablePointer<Int>
     let ends: UnsafeMutablePointer<Int>
     let wanted: UnsafeMutablePointer<Bool>
+    /// Each wanted field read as a number in the file's locale, where it is one (`isNumber`).
+    let numbers: UnsafeMutablePointer<Double>
+    let isNumber: UnsafeMutablePointer<Bool>
     /// Index of the last wanted column, or -1.
     let lastWanted: Int
     let decimalSeparator: UInt8
@@ -381,6 +396,10 @@ final class FieldSpans {
         starts.initialize(repeating: 0, count: max(1, count))
         ends.initialize(repeating: 0, count: max(1, count))
         self.wanted.initialize(repeating: false, count: max(1, count))
+        numbers = .allocate(capacity: max(1, count))
+        numbers.initialize(repeating: 0, count: max(1, count))
+        isNumber = .allocate(capacity: max(1, count))
+        isNumber.initialize(repeating: false, count: max(1, count))
         for (k, w) in wanted.enumerated() { self.wanted[k] = w }
         lastWanted = wanted.lastIndex(of: true) ?? -1
         self.decimalSeparator = decimalSeparator
@@ -394,18 +413,22 @@ final class FieldSpans {
         starts.deallocate()
         ends.deallocate()
         wanted.deallocate()
+        numbers.deallocate()
+        isNumber.deallocate()
         placeholder.deallocate()
     }
 
     /// The current record's ranges as plain values: reading through it costs no reference counting.
     var view: View {
-        View(base: base, starts: starts, ends: ends, decimalSeparator: decimalSeparator, groupingSeparator: groupingSeparator)
+        View(base: base, starts: starts, ends: ends, numbers: numbers, isNumber: isNumber, decimalSeparator: decimalSeparator, groupingSeparator: groupingSeparator)
     }
 
     struct View {
         var base: UnsafePointer<UInt8>
         var starts: UnsafeMutablePointer<Int>
         var ends: UnsafeMutablePointer<Int>
+        var numbers: UnsafeMutablePointer<Double>
+        var isNumber: UnsafeMutablePointer<Bool>
         var decimalSeparator: UInt8
         var groupingSeparator: UInt8?
 
@@ -414,14 +437,22 @@ final class FieldSpans {
             base = UnsafePointer(bitPattern: 1)!
             starts = UnsafeMutablePointer(bitPattern: 8)!
             ends = UnsafeMutablePointer(bitPattern: 8)!
+            numbers = UnsafeMutablePointer(bitPattern: 8)!
+            isNumber = UnsafeMutablePointer(bitPattern: 1)!
             decimalSeparator = UInt8(ascii: ".")
             groupingSeparator = nil
         }
 
-        init(base: UnsafePointer<UInt8>, starts: UnsafeMutablePointer<Int>, ends: UnsafeMutablePointer<Int>, decimalSeparator: UInt8, groupingSeparator: UInt8?) {
+        init(
+            base: UnsafePointer<UInt8>, starts: UnsafeMutablePointer<Int>, ends: UnsafeMutablePointer<Int>,
+            numbers: UnsafeMutablePointer<Double>, isNumber: UnsafeMutablePointer<Bool>,
+            decimalSeparator: UInt8, groupingSeparator: UInt8?
+        ) {
             self.base = base
             self.starts = starts
             self.ends = ends
+            self.numbers = numbers
+            self.isNumber = isNumber
             self.decimalSeparator = decimalSeparator
             self.groupingSeparator = groupingSeparator
         }
@@ -431,10 +462,10 @@ final class FieldSpans {
             DelimitedTextSource.value(base, starts[column], ends[column], decimal: decimalSeparator, grouping: groupingSeparator, quoted: false)
         }
 
-        /// The field as a number in the file's locale, or nil (not a number, empty).
+        /// The field as a number in the file's locale, or nil (not a number, empty, not wanted).
         @inline(__always)
         func number(_ column: Int) -> Double? {
-            FastNumberParser.parse(base, starts[column], ends[column], decimalSeparator: decimalSeparator, groupingSeparator: groupingSeparator)
+            isNumber[column] ? numbers[column] : nil
         }
 
         /// The field without surrounding spaces and tabs.

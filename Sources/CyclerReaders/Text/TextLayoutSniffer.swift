@@ -70,15 +70,17 @@ enum TextLayoutSniffer {
             .map { trim($0, extra: "\"") }
     }
 
-    /// `fields` for an ASCII line and prefix, on bytes: there every byte is a character (lines
+    /// `fields` for an ASCII line (after a byte-order mark) and prefix, on bytes: there every byte is a character (lines
     /// hold no `\n`), so splitting and trimming bytes gives the same names, without building
     /// characters one by one. Nil otherwise.
     static func asciiFields(_ head: [UInt8], _ start: Int, _ end: Int, delimiter: UInt8, prefix: String?) -> [String]? {
         guard delimiter < 0x80 else { return nil }
         let prefixBytes = Array((prefix ?? "").utf8)
         if prefixBytes.contains(where: { $0 >= 0x80 }) { return nil }
-        for k in start..<end where head[k] >= 0x80 { return nil }
         var s = start
+        // A UTF-8 byte-order mark is dropped as `fields` drops it.
+        if end - s >= 3, head[s] == 0xEF, head[s + 1] == 0xBB, head[s + 2] == 0xBF { s += 3 }
+        for k in s..<end where head[k] >= 0x80 { return nil }
         if !prefixBytes.isEmpty, end - s >= prefixBytes.count, Array(head[s..<(s + prefixBytes.count)]) == prefixBytes {
             s += prefixBytes.count
         }
