@@ -5,10 +5,6 @@ import Foundation
 /// Exact for up to 19 significant digits and decimal exponents within ±22 (the float result is
 /// correctly rounded there); longer inputs fall back to `strtod`.
 enum FastNumberParser {
-    private static let exactPowersOfTen: [Double] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-    ]
 
     /// - Parameters:
     ///   - decimalSeparator: `.` or `,` (the file's locale).
@@ -109,13 +105,43 @@ enum FastNumberParser {
         var value = Double(mantissa)
         if exponent == 0 || mantissa == 0 {
         } else if exponent > 0, exponent <= 22, mantissa < (1 << 53) {
-            value *= exactPowersOfTen[exponent]
+            value *= powerOfTen(exponent)
         } else if exponent < 0, exponent >= -22, mantissa < (1 << 53) {
-            value /= exactPowersOfTen[-exponent]
+            value /= powerOfTen(-exponent)
         } else {
             return slowParse(base, startIndex, endIndex, decimalSeparator: decimalSeparator, groupingSeparator: groupingSeparator)
         }
         return negative ? -value : value
+    }
+
+    /// 10^k for 0 ≤ k ≤ 22 (all exact doubles), from a constant table rather than a global array.
+    @inline(__always)
+    private static func powerOfTen(_ k: Int) -> Double {
+        switch k {
+        case 0: 1e0
+        case 1: 1e1
+        case 2: 1e2
+        case 3: 1e3
+        case 4: 1e4
+        case 5: 1e5
+        case 6: 1e6
+        case 7: 1e7
+        case 8: 1e8
+        case 9: 1e9
+        case 10: 1e10
+        case 11: 1e11
+        case 12: 1e12
+        case 13: 1e13
+        case 14: 1e14
+        case 15: 1e15
+        case 16: 1e16
+        case 17: 1e17
+        case 18: 1e18
+        case 19: 1e19
+        case 20: 1e20
+        case 21: 1e21
+        default: 1e22
+        }
     }
 
     @inline(__always)
@@ -125,6 +151,7 @@ enum FastNumberParser {
         return true
     }
 
+    @inline(never)
     private static func slowParse(
         _ base: UnsafePointer<UInt8>, _ startIndex: Int, _ endIndex: Int,
         decimalSeparator: UInt8, groupingSeparator: UInt8?

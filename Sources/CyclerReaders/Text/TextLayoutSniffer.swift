@@ -32,7 +32,9 @@ enum TextLayoutSniffer {
 
     /// Lines of the head with their byte offsets (line terminator excluded).
     static func lines(_ head: [UInt8]) -> [(start: Int, end: Int, next: Int)] {
-        var result: [(Int, Int, Int)] = []
+        // Labelled as returned: an unlabelled array had to be cast element by element.
+        var result: [(start: Int, end: Int, next: Int)] = []
+        result.reserveCapacity(64)
         let limit = maximumHeaderLine + 60
         head.withUnsafeBufferPointer { b in
             guard let base = b.baseAddress else { return }
@@ -125,13 +127,9 @@ enum TextLayoutSniffer {
             cache[key] = value
             return value
         }
-        func lineContains(_ n: Int, _ needle: [UInt8]) -> Bool {
-            bytesContain(head, needle, from: lineTable[n].start, to: lineTable[n].end)
-        }
         for profile in profiles where profile.containers.contains("text") {
             let markers = profile.detect?.markers ?? []
             if !markers.allSatisfy({ bytesContain(head, Array($0.utf8), to: markerRegion) }) { continue }
-            let sets = (profile.detect?.headerColumns ?? []).map { Set($0.map(CyclerRecordReader.normalisedName)) }
             let delimiters = (profile.text?.delimiters ?? ["tab", "comma", "semicolon"]).compactMap(delimiterByte)
             let layered = profile.text?.layered ?? false
             var found: Match? = nil
@@ -140,8 +138,9 @@ enum TextLayoutSniffer {
                 .flatMap { [Array($0.utf8), Array($0.lowercased().utf8)] }
                 .filter { bytesContain(head, $0, to: headerRegionEnd) }
             if firstNames.isEmpty { continue }
-            search: for (n, line) in lineTable.prefix(maximumHeaderLine).enumerated() {
-                if !firstNames.contains(where: { lineContains(n, $0) }) { continue }
+            let sets = (profile.detect?.headerColumns ?? []).map { Set($0.map(CyclerRecordReader.normalisedName)) }
+            search: for n in linesContaining(firstNames, head: head, lineTable: lineTable, lineCount: min(lineTable.count, maximumHeaderLine)) {
+                let line = lineTable[n]
                 for d in delimiters {
                     let (names, normalised) = header(n, d, profile.text?.headerPrefix)
                     guard names.count >= 2 else { continue }
@@ -173,6 +172,40 @@ enum TextLayoutSniffer {
             if best == nil || match.score > best!.score { best = match }
         }
         return best
+    }
+
+    /// Indices, ascending, of the first `lineCount` lines that hold one of `needles`: one sweep
+    /// of the head per needle rather than one search per line and needle.
+    static func linesContaining(_ needles: [[UInt8]], head: [UInt8], lineTable: [(start: Int, end: Int, next: Int)], lineCount: Int) -> [Int] {
+        guard lineCount > 0 else { return [] }
+        let regionEnd = lineTable[lineCount - 1].end
+        var hits = Set<Int>()
+        head.withUnsafeBufferPointer { h in
+            guard let base = h.baseAddress else { return }
+            for needle in needles where !needle.isEmpty && needle.count <= regionEnd {
+                needle.withUnsafeBufferPointer { n in
+                    let first = Int32(n[0])
+                    let lastStart = regionEnd - n.count
+                    var offset = 0
+                    while offset <= lastStart {
+                        guard let hit = memchr(base + offset, first, lastStart - offset + 1) else { break }
+                        let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                        if memcmp(base + at, n.baseAddress!, n.count) == 0 {
+                            // The line that starts at or before `at`; it must hold the whole needle.
+                            var low = 0
+                            var high = lineCount - 1
+                            while low < high {
+                                let mid = (low + high + 1) / 2
+                                if lineTable[mid].start <= at { low = mid } else { high = mid - 1 }
+                            }
+                            if lineTable[low].start <= at, at + n.count <= lineTable[low].end { hits.insert(low) }
+                        }
+                        offset = at + 1
+                    }
+                }
+            }
+        }
+        return hits.sorted()
     }
 
     /// Trims spaces, tabs, a BOM and `extra` without going through NSString.
