@@ -72,13 +72,13 @@ private func textFixturePaths() -> [String] {
 }
 
 @Test func byteRangePathAgreesOnAwkwardFields() throws {
-    // Quotes (with delimiters inside, after the last parsed column too), padding, empty and
+    // Quotes (with delimiters inside, in skipped columns and after the last parsed one), padding, empty and
     // non-numeric fields, Latin-1 text, a trailing delimiter, a cut-short last line.
     let text = """
     Data_Point,Test_Time,DateTime,Step_Time,Step_Index,Cycle_Index,Current,Voltage,Charge_Capacity,Discharge_Capacity,Charge_Energy,Discharge_Energy,Note
     1,0,2017-07-02 14:39:13,0,1,1,0.5,3.2796359,0.1,0,0.2,0,"a, b"
     2,"5.5", 2017-07-02 14:39:18.25 ,5.5,1,1, 0.5 ,3.30,0.2,0,0.3,0,plain
-    3,10,2017-07-02 14:39:23,10,1,1,,3.31,0.3,0,0.4,0,"x,y,z"
+    "3",10,2017-07-02 14:39:23,"10,0",1,1,,3.31,0.3,0,0.4,0,"x,y,z"
     4,15,07/02/2017 14:39:28\u{00B5},15,2,1,-0.5,3.1,0.3,0.01,0.4,0.02,\u{00B5}A
     5,20,2017-07-02 14:39:33,20,2,1,-0.5,3.0,N/A,0.02,0.4,0.03,
     6,25,2017-07-03 00:00:01,25,2,2,-0.5,2.9,0.3,0.03,0.4,0.04,"unterminated
@@ -165,6 +165,23 @@ private func textFixturePaths() -> [String] {
                     let (n, quote) = DelimitedTextSource.countDelimiters(base, from, count, delimiter: delimiter, quote: UInt8(ascii: "\""))
                     #expect(n == expectedCount)
                     #expect(quote == expectedQuote)
+                    for skip in 1...3 {
+                        // Just past the skip-th delimiter, counted byte by byte.
+                        var seen = 0
+                        var expectedAfter: Int? = nil
+                        for k in from..<count where b[k] == delimiter {
+                            seen += 1
+                            if seen == skip { expectedAfter = k + 1; break }
+                        }
+                        let got = DelimitedTextSource.skipDelimiters(base, from, count, count: skip, delimiter: delimiter, quote: UInt8(ascii: "\""))
+                        if let got {
+                            #expect(got == expectedAfter)
+                            #expect(!(from..<got).contains { b[$0] == UInt8(ascii: "\"") })
+                        } else {
+                            // Refused only when the line ends first or a quote could hide a delimiter.
+                            #expect(expectedAfter == nil || expectedQuote)
+                        }
+                    }
                 }
             }
         }

@@ -152,9 +152,18 @@ public struct DelimitedTextSource: RawRecordSource {
             fieldStart += 1
             end -= 1
         }
+        let nextWanted = spans.nextWanted
         var column = 0
         var i = fieldStart
         while true {
+            // A run of unwanted columns before a wanted one: jump over their delimiters word by
+            // word (their spans stay empty) unless a quote could hide one or the line ends first.
+            if column < columnCount, !wanted[column], nextWanted[column] > column,
+               let after = Self.skipDelimiters(base, i, end, count: nextWanted[column] - column, delimiter: delimiter, quote: quote) {
+                column = nextWanted[column]
+                i = after
+                fieldStart = after
+            }
             var fieldEnd: Int
             if i < end, base[i] == quote {
                 var k = i + 1
@@ -219,6 +228,41 @@ public struct DelimitedTextSource: RawRecordSource {
         }
         while k < end, base[k] != delimiter { k += 1 }
         return k
+    }
+
+    /// The index just past the `count`-th delimiter from `from`, or nil when the line ends first
+    /// or a quote comes up on the way (then the fields must be walked one by one).
+    @inline(__always)
+    static func skipDelimiters(_ base: UnsafePointer<UInt8>, _ from: Int, _ end: Int, count: Int, delimiter: UInt8, quote: UInt8) -> Int? {
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        let spreadDelimiter = UInt64(delimiter) &* 0x0101_0101_0101_0101
+        let spreadQuote = UInt64(quote) &* 0x0101_0101_0101_0101
+        @inline(__always) func zeroBytes(_ v: UInt64) -> UInt64 { ~((((v & low7) &+ low7) | v) | low7) }
+        let raw = UnsafeRawPointer(base)
+        var remaining = count
+        var k = from
+        while k + 8 <= end {
+            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: k, as: UInt64.self))
+            if zeroBytes(word ^ spreadQuote) != 0 { return nil }
+            var hits = zeroBytes(word ^ spreadDelimiter)
+            let n = hits.nonzeroBitCount
+            if n >= remaining {
+                for _ in 1..<remaining { hits &= hits &- 1 }
+                return k + (hits.trailingZeroBitCount >> 3) + 1
+            }
+            remaining -= n
+            k += 8
+        }
+        while k < end {
+            let c = base[k]
+            if c == quote { return nil }
+            if c == delimiter {
+                remaining -= 1
+                if remaining == 0 { return k + 1 }
+            }
+            k += 1
+        }
+        return nil
     }
 
     /// Delimiters in `[from, end)`, eight bytes at a time, and whether a quote occurs there.
@@ -378,6 +422,8 @@ final class FieldSpans {
     let starts: UnsafeMutablePointer<Int>
     let ends: UnsafeMutablePointer<Int>
     let wanted: UnsafeMutablePointer<Bool>
+    /// For each column, the first wanted column at or after it, or -1.
+    let nextWanted: UnsafeMutablePointer<Int>
     /// Each wanted field read as a number in the file's locale, where it is one (`isNumber`).
     let numbers: UnsafeMutablePointer<Double>
     let isNumber: UnsafeMutablePointer<Bool>
@@ -401,6 +447,13 @@ final class FieldSpans {
         isNumber = .allocate(capacity: max(1, count))
         isNumber.initialize(repeating: false, count: max(1, count))
         for (k, w) in wanted.enumerated() { self.wanted[k] = w }
+        nextWanted = .allocate(capacity: max(1, count))
+        nextWanted.initialize(repeating: -1, count: max(1, count))
+        var following = -1
+        for k in stride(from: count - 1, through: 0, by: -1) {
+            if wanted[k] { following = k }
+            nextWanted[k] = following
+        }
         lastWanted = wanted.lastIndex(of: true) ?? -1
         self.decimalSeparator = decimalSeparator
         self.groupingSeparator = groupingSeparator
@@ -413,6 +466,7 @@ final class FieldSpans {
         starts.deallocate()
         ends.deallocate()
         wanted.deallocate()
+        nextWanted.deallocate()
         numbers.deallocate()
         isNumber.deallocate()
         placeholder.deallocate()
