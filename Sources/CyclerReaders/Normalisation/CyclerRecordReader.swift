@@ -468,8 +468,25 @@ public struct CyclerRecordReader {
     // gives: the common cases (a number, an empty field, ASCII text) are parsed in place and
     // anything else is turned into that `RawValue` and read as before.
 
+    /// A role the file lacks, or a field the splitter already read as a number, is answered
+    /// inline; the rest goes to `numberSlow`. Mutating (though they change nothing) because a
+    /// non-mutating call from the mutating record path made the compiler copy the whole reader.
+    @inline(__always)
+    private mutating func number(_ role: ColumnRole) -> Double? {
+        let c = fastSlots[role.ordinal]
+        if c.index < 0 { return nil }
+        if let v = Self.parsedNumber(view, recordInSpans, c) { return v }
+        return numberSlow(role)
+    }
+
+    @inline(__always)
+    private static func parsedNumber(_ view: FieldSpans.View, _ inSpans: Bool, _ c: Slot) -> Double? {
+        guard inSpans, view.isNumber[c.index] else { return nil }
+        return view.numbers[c.index] * c.scale
+    }
+
     @inline(never)
-    private func number(_ role: ColumnRole) -> Double? {
+    private mutating func numberSlow(_ role: ColumnRole) -> Double? {
         let c = fastSlots[role.ordinal]
         if c.index < 0 { return nil }
         if recordInSpans {
@@ -489,7 +506,7 @@ public struct CyclerRecordReader {
         return nil
     }
 
-    private func integer(_ role: ColumnRole) -> Int? {
+    private mutating func integer(_ role: ColumnRole) -> Int? {
         guard let v = number(role), v.isFinite, abs(v) < 1e15 else { return nil }
         return Int(v.rounded(.towardZero))
     }

@@ -109,6 +109,7 @@ enum TextLayoutSniffer {
 
     static func detect(path: String, head: [UInt8], profiles: [CyclerProfile]) -> Match? {
         let markerRegion = min(head.count, 64 * 1024)
+        let rarity = ByteRarity(head)
         let lineTable = lines(head)
         // Bytes of the lines a header may be on: a name absent from them is absent from each line.
         let headerRegionEnd = lineTable.prefix(maximumHeaderLine).last?.end ?? 0
@@ -129,17 +130,17 @@ enum TextLayoutSniffer {
         }
         for profile in profiles where profile.containers.contains("text") {
             let markers = profile.detect?.markers ?? []
-            if !markers.allSatisfy({ bytesContain(head, Array($0.utf8), to: markerRegion) }) { continue }
+            if !markers.allSatisfy({ bytesContain(head, Array($0.utf8), to: markerRegion, rarity: rarity) }) { continue }
             let delimiters = (profile.text?.delimiters ?? ["tab", "comma", "semicolon"]).compactMap(delimiterByte)
             let layered = profile.text?.layered ?? false
             var found: Match? = nil
             // Cheap prefilter: the line must hold the first name of a header set, as written or lower case.
             let firstNames = (profile.detect?.headerColumns ?? []).compactMap { $0.first }
                 .flatMap { [Array($0.utf8), Array($0.lowercased().utf8)] }
-                .filter { bytesContain(head, $0, to: headerRegionEnd) }
+                .filter { bytesContain(head, $0, to: headerRegionEnd, rarity: rarity) }
             if firstNames.isEmpty { continue }
             let sets = (profile.detect?.headerColumns ?? []).map { Set($0.map(CyclerRecordReader.normalisedName)) }
-            search: for n in linesContaining(firstNames, head: head, lineTable: lineTable, lineCount: min(lineTable.count, maximumHeaderLine)) {
+            search: for n in linesContaining(firstNames, head: head, lineTable: lineTable, lineCount: min(lineTable.count, maximumHeaderLine), rarity: rarity) {
                 let line = lineTable[n]
                 for d in delimiters {
                     let (names, normalised) = header(n, d, profile.text?.headerPrefix)
@@ -176,7 +177,7 @@ enum TextLayoutSniffer {
 
     /// Indices, ascending, of the first `lineCount` lines that hold one of `needles`: one sweep
     /// of the head per needle rather than one search per line and needle.
-    static func linesContaining(_ needles: [[UInt8]], head: [UInt8], lineTable: [(start: Int, end: Int, next: Int)], lineCount: Int) -> [Int] {
+    static func linesContaining(_ needles: [[UInt8]], head: [UInt8], lineTable: [(start: Int, end: Int, next: Int)], lineCount: Int, rarity: ByteRarity? = nil) -> [Int] {
         guard lineCount > 0 else { return [] }
         let regionEnd = lineTable[lineCount - 1].end
         var hits = Set<Int>()
@@ -184,12 +185,13 @@ enum TextLayoutSniffer {
             guard let base = h.baseAddress else { return }
             for needle in needles where !needle.isEmpty && needle.count <= regionEnd {
                 needle.withUnsafeBufferPointer { n in
-                    let first = Int32(n[0])
+                    let anchor = rarity?.anchor(needle) ?? 0
+                    let anchorByte = Int32(n[anchor])
                     let lastStart = regionEnd - n.count
                     var offset = 0
                     while offset <= lastStart {
-                        guard let hit = memchr(base + offset, first, lastStart - offset + 1) else { break }
-                        let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                        guard let hit = memchr(base + offset + anchor, anchorByte, lastStart - offset + 1) else { break }
+                        let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) - anchor
                         if memcmp(base + at, n.baseAddress!, n.count) == 0 {
                             // The line that starts at or before `at`; it must hold the whole needle.
                             var low = 0
@@ -219,24 +221,44 @@ enum TextLayoutSniffer {
         return String(scalars[start..<end])
     }
 
-    static func bytesContain(_ haystack: [UInt8], _ needle: [UInt8], from: Int = 0, to: Int? = nil) -> Bool {
+    static func bytesContain(_ haystack: [UInt8], _ needle: [UInt8], from: Int = 0, to: Int? = nil, rarity: ByteRarity? = nil) -> Bool {
         let end = to ?? haystack.count
         if needle.isEmpty { return true }
         if end - from < needle.count { return false }
         return haystack.withUnsafeBufferPointer { h in
             needle.withUnsafeBufferPointer { n in
                 let base = h.baseAddress!
-                let first = Int32(n[0])
+                // Scan for the needle's rarest byte, not its first: `E` of `EC-Lab` is in
+                // every exponent of a numeric export.
+                let anchor = rarity?.anchor(needle) ?? 0
+                let anchorByte = Int32(n[anchor])
                 var offset = from
                 let lastStart = end - n.count
                 while offset <= lastStart {
-                    guard let hit = memchr(base + offset, first, lastStart - offset + 1) else { return false }
-                    let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                    guard let hit = memchr(base + offset + anchor, anchorByte, lastStart - offset + 1) else { return false }
+                    let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) - anchor
                     if memcmp(base + at, n.baseAddress!, n.count) == 0 { return true }
                     offset = at + 1
                 }
                 return false
             }
+        }
+    }
+
+    /// How often each byte occurs in a sample of the head, to pick which byte of a name to scan for.
+    struct ByteRarity {
+        private var counts = [Int](repeating: 0, count: 256)
+
+        init(_ head: [UInt8]) {
+            let start = min(head.count, 4096)
+            for b in head[start..<min(head.count, start + 8192)] { counts[Int(b)] += 1 }
+        }
+
+        /// Index of the needle's least frequent byte (the first of equals).
+        func anchor(_ needle: [UInt8]) -> Int {
+            var best = 0
+            for k in needle.indices where counts[Int(needle[k])] < counts[Int(needle[best])] { best = k }
+            return best
         }
     }
 
