@@ -309,6 +309,13 @@ public struct CyclerRecordReader {
             try decideTestTimeScale()
             return try next()
         }
+        return try nextRead()
+    }
+
+    /// The usual path on its own, so that its record is built straight into the caller's
+    /// result instead of being copied through `next`'s other paths.
+    @inline(never)
+    private mutating func nextRead() throws -> CyclerRecord? {
         guard let record = try readRecord(postProcessing: true) else {
             try finish()
             return nil
