@@ -513,13 +513,30 @@ public struct CyclerRecordReader {
         return nil
     }
 
+    @inline(__always)
     private mutating func integer(_ role: ColumnRole) -> Int? {
         guard let v = number(role), v.isFinite, abs(v) < 1e15 else { return nil }
         return Int(v.rounded(.towardZero))
     }
 
-    /// Seconds for a time column: numbers in the column's unit, or duration text.
+    /// Seconds for a time column: numbers in the column's unit, or duration text. A number the
+    /// splitter already read, an empty field or an absent column is answered inline.
+    @inline(__always)
     private mutating func seconds(_ role: ColumnRole, numberScale: Double? = nil) -> Double? {
+        let c = fastSlots[role.ordinal]
+        if c.index < 0 { return nil }
+        if recordInSpans {
+            if view.isNumber[c.index] {
+                if role == .testTime { testTimeWasText = false }
+                return view.numbers[c.index] * (numberScale ?? c.scale)
+            }
+            if view.starts[c.index] >= view.ends[c.index] { return nil }
+        }
+        return secondsSlow(role, numberScale: numberScale)
+    }
+
+    @inline(never)
+    private mutating func secondsSlow(_ role: ColumnRole, numberScale: Double?) -> Double? {
         let c = fastSlots[role.ordinal]
         if c.index < 0 { return nil }
         let scale = numberScale ?? c.scale
