@@ -578,7 +578,17 @@ public struct CyclerRecordReader {
         }
     }
 
+    /// A clock column already read as a number (or absent) is answered inline.
+    @inline(__always)
     private mutating func unixTime() -> Double? {
+        let c = fastSlots[ColumnRole.timestamp.ordinal]
+        if c.index < 0 { return nil }
+        if recordInSpans, view.isNumber[c.index] { return unixTime(number: view.numbers[c.index]) }
+        return unixTimeSlow()
+    }
+
+    @inline(never)
+    private mutating func unixTimeSlow() -> Double? {
         let c = fastSlots[ColumnRole.timestamp.ordinal]
         if c.index < 0 { return nil }
         if recordInSpans {
