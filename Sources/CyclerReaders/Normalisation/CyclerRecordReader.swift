@@ -740,7 +740,12 @@ public struct CyclerRecordReader {
         previousDerivedTime = testTime
         if profile.currentSign == .positiveIsDischarge { current = -current }
         let type = stepType(label: label, current: current)
-        var direction = CurrentDirection(type)
+        // The direction of a step type is asked of CellModel once per change of type, not per record.
+        if type != directionCacheType {
+            directionCacheType = type
+            directionCache = CurrentDirection(type)
+        }
+        var direction = directionCache
         if label == nil, slots[ColumnRole.state.ordinal] != nil { direction = .unknown }
         if profile.currentSign == .fromState {
             if direction == .charge { current = abs(current) } else if direction == .discharge { current = -abs(current) }
@@ -802,6 +807,8 @@ public struct CyclerRecordReader {
         roles.compactMap { slots[$0.ordinal]?.name }
     }
 
+    private var directionCacheType: StepType = .unknown
+    private var directionCache = CurrentDirection(StepType.unknown)
     private var firstUnixForDerived: Double?
     private var testTimeWasText = false
     private var finishedOnce = false
