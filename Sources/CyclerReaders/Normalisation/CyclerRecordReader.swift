@@ -516,7 +516,8 @@ public struct CyclerRecordReader {
     @inline(__always)
     private mutating func integer(_ role: ColumnRole) -> Int? {
         guard let v = number(role), v.isFinite, abs(v) < 1e15 else { return nil }
-        return Int(v.rounded(.towardZero))
+        // Converting truncates toward zero already (and `rounded` was a libm call per field).
+        return Int(v)
     }
 
     /// Seconds for a time column: numbers in the column's unit, or duration text. A number the

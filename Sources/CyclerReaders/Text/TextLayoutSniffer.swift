@@ -251,7 +251,12 @@ enum TextLayoutSniffer {
 
         init(_ head: [UInt8]) {
             let start = min(head.count, 4096)
-            for b in head[start..<min(head.count, start + 8192)] { counts[Int(b)] += 1 }
+            let end = min(head.count, start + 8192)
+            counts.withUnsafeMutableBufferPointer { c in
+                head.withUnsafeBufferPointer { h in
+                    for k in start..<end { c[Int(h[k])] += 1 }
+                }
+            }
         }
 
         /// Index of the needle's least frequent byte (the first of equals).
