@@ -15,18 +15,32 @@ public struct CyclerRecordReader {
     public var hasTestTimeColumn: Bool { columns[.testTime] != nil }
     public var hasTimestamps: Bool { columns[.timestamp] != nil || startUnixSeconds != nil }
     public var hasTemperature: Bool { columns[.temperature] != nil }
-    public var position: Int { source.position }
+    public var position: Int { textSource?.position ?? source.position }
     /// The instrument's own per-cycle capacities (Ah), where it writes them (LAND's Cycle sheet).
     public var instrumentCycleSummary: [Int: (charge: Double, discharge: Double)]?
 
     private var source: any RawRecordSource
+    /// Text exports are read through their field byte ranges (no `String` per field); `source`
+    /// is then not advanced.
+    private var textSource: DelimitedTextSource?
+    private let spans: FieldSpans?
+    /// The current record's field ranges (plain pointers into `spans`, refreshed per record).
+    private var view = FieldSpans.View()
+    /// Whether the current record is in `spans` (else in `row`).
+    private var recordInSpans = false
+    /// The last state label's bytes and text, so a repeated label costs a compare, not a `String`.
+    private var labelCacheBytes: [UInt8] = []
+    private var labelCacheText: String?
+    private var dateCache = TimeParsing.DateCache()
     private let file: String
     private var row: [RawValue]
-    private var columns: [ColumnRole: ResolvedColumn] = [:] {
-        didSet { slots = ColumnRole.allCases.map { columns[$0] } }
-    }
+    private let columns: [ColumnRole: ResolvedColumn]
     /// `columns` by role ordinal: the per-record path must not hash enum strings.
-    private var slots: [ResolvedColumn?] = []
+    private let slots: [ResolvedColumn?]
+    /// Index and scale by role ordinal, without the names: copying these costs no reference counting.
+    private let fastSlots: [Slot]
+    private let timestampUnit: TimestampUnit
+    private let temperatureInKelvin: Bool
     private var testTimeScale: Double = 1
     private var wallClock: WallClock
     private let dateOrder: TimeParsing.DateOrder?
@@ -112,6 +126,14 @@ public struct CyclerRecordReader {
     private var lastStateLabel: String?
     private var lastStepType: StepType = .unknown
 
+    /// A resolved column reduced to what each record needs; `index` is -1 when the file lacks it.
+    struct Slot {
+        var index: Int
+        var scale: Double
+    }
+
+    enum TimestampUnit { case unixSeconds, unixMilliseconds, days }
+
     struct ResolvedColumn {
         var index: Int
         var name: String
@@ -128,6 +150,8 @@ public struct CyclerRecordReader {
 
     public init(source: any RawRecordSource, profile: CyclerProfile, file: String, timeZoneOverride: String? = nil) throws {
         self.source = source
+        self.textSource = source as? DelimitedTextSource
+        self.spans = textSource?.spans
         self.profile = profile
         self.file = file
         self.sourceFormat = source.format
@@ -150,6 +174,13 @@ public struct CyclerRecordReader {
         let resolved = try Self.resolveColumns(names: source.columnNames, profile: profile, file: file)
         self.columns = resolved
         self.slots = ColumnRole.allCases.map { resolved[$0] }
+        self.fastSlots = ColumnRole.allCases.map { role in resolved[role].map { Slot(index: $0.index, scale: $0.scale) } ?? Slot(index: -1, scale: 1) }
+        switch resolved[.timestamp]?.unit ?? "unix_s" {
+        case "unix_ms": timestampUnit = .unixMilliseconds
+        case "excel_days", "ole_days": timestampUnit = .days
+        default: timestampUnit = .unixSeconds
+        }
+        temperatureInKelvin = resolved[.temperature]?.unit == "K"
         if let unit = columns[.testTime]?.unit { testTimeScale = Self.timeScale(unit) ?? 1 }
         // Absolute start from the header, for files whose records carry only elapsed time.
         var start: Double? = nil
@@ -178,6 +209,22 @@ public struct CyclerRecordReader {
     /// Column names compared loosely: case, spaces, a BOM and the ways `µ` gets mangled
     /// (Windows-1252 read as UTF-8) do not matter.
     static func normalisedName(_ name: String) -> String {
+        // ASCII names (nearly all): the same rule on bytes, without building scalar by scalar.
+        var ascii = name
+        if let fast = ascii.withUTF8({ bytes -> String? in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, bytes.count)) { out -> String? in
+                var n = 0
+                for b in bytes {
+                    if b >= 0x80 { return nil }
+                    if b == 0x20 || b == 0x09 { continue }
+                    out[n] = b >= 0x41 && b <= 0x5A ? b + 32 : b
+                    n += 1
+                }
+                return String(decoding: UnsafeBufferPointer(rebasing: out[0..<n]), as: UTF8.self)
+            }
+        }) {
+            return fast
+        }
         var scalars = String.UnicodeScalarView()
         for scalar in name.unicodeScalars {
             switch scalar {
@@ -195,18 +242,13 @@ public struct CyclerRecordReader {
     }
 
     static func resolveColumns(names: [String], profile: CyclerProfile, file: String) throws -> [ColumnRole: ResolvedColumn] {
-        var exact: [String: Int] = [:]
-        var loose: [String: Int] = [:]
-        for (i, n) in names.enumerated() {
-            if exact[n] == nil { exact[n] = i }
-            let key = normalisedName(n)
-            if loose[key] == nil { loose[key] = i }
-        }
+        // First match, as written, then loosely. A few dozen names: scanning beats hashing them.
+        let loose = names.map(normalisedName)
         var resolved: [ColumnRole: ResolvedColumn] = [:]
-        for role in ColumnRole.allCases {
-            guard let candidates = profile.columns[role] else { continue }
+        // Roles resolve independently: walk the profile's roles rather than look each role up.
+        for (role, candidates) in profile.columns {
             for candidate in candidates {
-                if let i = exact[candidate.name] ?? loose[normalisedName(candidate.name)] {
+                if let i = names.firstIndex(of: candidate.name) ?? loose.firstIndex(of: normalisedName(candidate.name)) {
                     resolved[role] = ResolvedColumn(index: i, name: names[i], unit: candidate.unit, scale: scale(unit: candidate.unit, role: role))
                     break
                 }
@@ -267,11 +309,17 @@ public struct CyclerRecordReader {
             try decideTestTimeScale()
             return try next()
         }
-        guard var record = try readRecord() else {
+        return try nextRead()
+    }
+
+    /// The usual path on its own, so that its record is built straight into the caller's
+    /// result instead of being copied through `next`'s other paths.
+    @inline(never)
+    private mutating func nextRead() throws -> CyclerRecord? {
+        guard let record = try readRecord(postProcessing: true) else {
             try finish()
             return nil
         }
-        try postProcess(&record)
         return record
     }
 
@@ -286,7 +334,7 @@ public struct CyclerRecordReader {
             if let s = Self.timeScale(unit), !candidates.contains(s) { candidates.append(s) }
         }
         var origin: (raw: Double, unix: Double, index: Int)? = nil
-        while buffered.count < 20_000, let record = try readRecord() {
+        while buffered.count < 20_000, let record = try readRecord(postProcessing: false) {
             buffered.append(record)
             if testTimeWasText { candidates = [declared] }
             guard let raw = record.testTimeAsWrittenSeconds, record.sample.unixTimeSeconds.isFinite else { continue }
@@ -332,7 +380,7 @@ public struct CyclerRecordReader {
 
     private mutating func finish() throws {
         try checkSign(final: true)
-        if let text = source as? DelimitedTextSource, text.finalRecordTruncated, !finishedOnce {
+        if let text = textSource ?? (source as? DelimitedTextSource), text.finalRecordTruncated, !finishedOnce {
             warnings.append("the last record (\(text.position - 1)) is cut short: its missing fields are read as absent")
         }
         finishedOnce = true
@@ -340,57 +388,74 @@ public struct CyclerRecordReader {
 
     /// Sign and resumed-test checks, and the rule-derived cycle numbers, in record order.
     private mutating func postProcess(_ record: inout CyclerRecord) throws {
+        var testTime = record.sample.testTimeSeconds
+        var cycle = record.instrumentCycle
+        try postProcess(
+            testTime: &testTime, unix: record.sample.unixTimeSeconds, recordIndex: record.recordIndex,
+            hasLabel: record.stateLabel != nil, current: record.sample.currentAmperes, direction: record.direction,
+            instrumentCycle: &cycle)
+        record.sample.testTimeSeconds = testTime
+        record.instrumentCycle = cycle
+        if let cycle { record.sample.cycleIndex = Int32(clamping: cycle) }
+    }
+
+    /// The same on a record's parts, so that the usual path can build each record once, already
+    /// post-processed (building it and then changing it cost two copies of the whole record).
+    @inline(__always)
+    private mutating func postProcess(
+        testTime: inout Double, unix: Double, recordIndex: Int, hasLabel: Bool, current: Double,
+        direction: CurrentDirection, instrumentCycle: inout Int?
+    ) throws {
         // Resumed tests: test time restarting while the clock goes on.
         if slots[ColumnRole.testTime.ordinal] != nil {
-            let written = record.sample.testTimeSeconds
+            let written = testTime
             if let previous = previousTestTime, written + testTimeOffset < previous - 1 {
-                if let pu = previousUnix, record.sample.unixTimeSeconds.isFinite, record.sample.unixTimeSeconds >= pu - 1 {
-                    let newOffset = previous + max(0, record.sample.unixTimeSeconds - pu) - written
-                    warnings.append("test time restarts at record \(record.recordIndex) (\(written) s after \(previous - testTimeOffset) s) while the instrument's clock goes on: a resumed test; test time continued from the clock")
+                if let pu = previousUnix, unix.isFinite, unix >= pu - 1 {
+                    let newOffset = previous + max(0, unix - pu) - written
+                    warnings.append("test time restarts at record \(recordIndex) (\(written) s after \(previous - testTimeOffset) s) while the instrument's clock goes on: a resumed test; test time continued from the clock")
                     testTimeOffset = newOffset
                 } else {
-                    throw CyclerReadError(file: file, location: "record \(record.recordIndex)", reason: "test time runs backwards (\(previous) s, then \(written + testTimeOffset) s) and no instrument clock shows a resumed test")
+                    throw CyclerReadError(file: file, location: "record \(recordIndex)", reason: "test time runs backwards (\(previous) s, then \(written + testTimeOffset) s) and no instrument clock shows a resumed test")
                 }
             }
-            record.sample.testTimeSeconds = written + testTimeOffset
-            previousTestTime = record.sample.testTimeSeconds
+            testTime = written + testTimeOffset
+            previousTestTime = testTime
         }
-        if record.sample.unixTimeSeconds.isFinite {
+        if unix.isFinite {
             if let firstUnix, let firstTest = firstTestTimeForSpan, slots[ColumnRole.testTime.ordinal] != nil, slots[ColumnRole.timestamp.ordinal] != nil {
-                let wall = record.sample.unixTimeSeconds - firstUnix
-                let test = record.sample.testTimeSeconds - firstTest
+                let wall = unix - firstUnix
+                let test = testTime - firstTest
                 // Test time can lag the clock (pauses) but never outrun it by much.
                 if test > wall * 1.05 + 3700 {
-                    throw CyclerReadError(file: file, location: "record \(record.recordIndex)", reason: "test time (\(test) s elapsed) runs ahead of the instrument's clock (\(wall) s elapsed): wrong time unit in profile \(profile.name)?")
+                    throw CyclerReadError(file: file, location: "record \(recordIndex)", reason: "test time (\(test) s elapsed) runs ahead of the instrument's clock (\(wall) s elapsed): wrong time unit in profile \(profile.name)?")
                 }
             } else if firstUnix == nil {
-                firstUnix = record.sample.unixTimeSeconds
-                firstTestTimeForSpan = record.sample.testTimeSeconds
+                firstUnix = unix
+                firstTestTimeForSpan = testTime
             }
-            previousUnix = record.sample.unixTimeSeconds
+            previousUnix = unix
         }
         // Sign convention against the state labels.
-        if profile.currentSign != .fromState, record.stateLabel != nil, abs(record.sample.currentAmperes) > 1e-9 {
-            if record.direction == .charge { if record.sample.currentAmperes > 0 { signAgree += 1 } else { signDisagree += 1 } }
-            if record.direction == .discharge { if record.sample.currentAmperes < 0 { signAgree += 1 } else { signDisagree += 1 } }
+        if profile.currentSign != .fromState, hasLabel, abs(current) > 1e-9 {
+            if direction == .charge { if current > 0 { signAgree += 1 } else { signDisagree += 1 } }
+            if direction == .discharge { if current < 0 { signAgree += 1 } else { signDisagree += 1 } }
             if signAgree + signDisagree >= signCheckedAt + 200 { try checkSign(final: false) }
         }
         // Cycle numbering rules that the instrument leaves to its export software.
         switch profile.cycleNumbering {
         case .chargeAfterDischarge:
-            if record.direction == .charge, lastActiveDirection == .discharge { ruleCycle += 1 }
-            if record.instrumentCycle == nil { record.instrumentCycle = ruleCycle }
+            if direction == .charge, lastActiveDirection == .discharge { ruleCycle += 1 }
+            if instrumentCycle == nil { instrumentCycle = ruleCycle }
         case .firstDirectionRepeats:
-            if record.direction == .charge || record.direction == .discharge {
-                if firstActiveDirection == nil { firstActiveDirection = record.direction }
-                if record.direction == firstActiveDirection, let last = lastActiveDirection, last != record.direction { ruleCycle += 1 }
+            if direction == .charge || direction == .discharge {
+                if firstActiveDirection == nil { firstActiveDirection = direction }
+                if direction == firstActiveDirection, let last = lastActiveDirection, last != direction { ruleCycle += 1 }
             }
-            if record.instrumentCycle == nil { record.instrumentCycle = ruleCycle }
+            if instrumentCycle == nil { instrumentCycle = ruleCycle }
         case .column, .halfCycleDiv2:
             break
         }
-        if record.direction == .charge || record.direction == .discharge { lastActiveDirection = record.direction }
-        if let cycle = record.instrumentCycle { record.sample.cycleIndex = Int32(clamping: cycle) }
+        if direction == .charge || direction == .discharge { lastActiveDirection = direction }
     }
 
     private mutating func checkSign(final: Bool) throws {
@@ -405,26 +470,101 @@ public struct CyclerRecordReader {
 
     // MARK: one raw record
 
-    private func number(_ role: ColumnRole) -> Double? {
-        guard let c = slots[role.ordinal] else { return nil }
-        if case .number(let v) = row[c.index] { return v * c.scale }
-        if case .text(let t) = row[c.index] {
+    // Each accessor reads the current record from `spans` when it is there and from `row`
+    // otherwise. The span path gives exactly what the `RawValue` the text source would have made
+    // gives: the common cases (a number, an empty field, ASCII text) are parsed in place and
+    // anything else is turned into that `RawValue` and read as before.
+
+    /// A role the file lacks, or a field the splitter already read as a number, is answered
+    /// inline; the rest goes to `numberSlow`. Mutating (though they change nothing) because a
+    /// non-mutating call from the mutating record path made the compiler copy the whole reader.
+    @inline(__always)
+    private mutating func number(_ role: ColumnRole) -> Double? {
+        let c = fastSlots[role.ordinal]
+        if c.index < 0 { return nil }
+        if let v = Self.parsedNumber(view, recordInSpans, c) { return v }
+        return numberSlow(role)
+    }
+
+    @inline(__always)
+    private static func parsedNumber(_ view: FieldSpans.View, _ inSpans: Bool, _ c: Slot) -> Double? {
+        guard inSpans, view.isNumber[c.index] else { return nil }
+        return view.numbers[c.index] * c.scale
+    }
+
+    @inline(never)
+    private mutating func numberSlow(_ role: ColumnRole) -> Double? {
+        let c = fastSlots[role.ordinal]
+        if c.index < 0 { return nil }
+        if recordInSpans {
+            if let v = view.number(c.index) { return v * c.scale }
+            if view.starts[c.index] >= view.ends[c.index] { return nil }
+            return Self.number(view.value(c.index), c)
+        }
+        return Self.number(row[c.index], c)
+    }
+
+    private static func number(_ value: RawValue, _ c: Slot) -> Double? {
+        if case .number(let v) = value { return v * c.scale }
+        if case .text(let t) = value {
             if let v = FastNumberParser.parse(t) { return v * c.scale }
             if let v = FastNumberParser.parse(t, decimalSeparator: UInt8(ascii: ",")) { return v * c.scale }
         }
         return nil
     }
 
-    private func integer(_ role: ColumnRole) -> Int? {
+    @inline(__always)
+    private mutating func integer(_ role: ColumnRole) -> Int? {
         guard let v = number(role), v.isFinite, abs(v) < 1e15 else { return nil }
-        return Int(v.rounded(.towardZero))
+        // Converting truncates toward zero already (and `rounded` was a libm call per field).
+        return Int(v)
     }
 
-    /// Seconds for a time column: numbers in the column's unit, or duration text.
+    /// Seconds for a time column: numbers in the column's unit, or duration text. A number the
+    /// splitter already read, an empty field or an absent column is answered inline.
+    @inline(__always)
     private mutating func seconds(_ role: ColumnRole, numberScale: Double? = nil) -> Double? {
-        guard let c = slots[role.ordinal] else { return nil }
+        let c = fastSlots[role.ordinal]
+        if c.index < 0 { return nil }
+        if recordInSpans {
+            if view.isNumber[c.index] {
+                if role == .testTime { testTimeWasText = false }
+                return view.numbers[c.index] * (numberScale ?? c.scale)
+            }
+            if view.starts[c.index] >= view.ends[c.index] { return nil }
+        }
+        return secondsSlow(role, numberScale: numberScale)
+    }
+
+    @inline(never)
+    private mutating func secondsSlow(_ role: ColumnRole, numberScale: Double?) -> Double? {
+        let c = fastSlots[role.ordinal]
+        if c.index < 0 { return nil }
         let scale = numberScale ?? c.scale
-        switch row[c.index] {
+        if recordInSpans {
+            let spans = view
+            if let v = spans.number(c.index) {
+                if role == .testTime { testTimeWasText = false }
+                return v * scale
+            }
+            let (s, e) = spans.trimmed(c.index)
+            if s >= e { return nil }
+            if Self.isASCII(spans.base, s, e) {
+                // Both parsers refuse non-ASCII bytes, so the bytes give what their decoded text gives.
+                if let d = TimeParsing.durationSeconds(bytes: UnsafeBufferPointer(start: spans.base + s, count: e - s)) {
+                    if role == .testTime { testTimeWasText = true }
+                    return d
+                }
+                if role == .testTime { testTimeWasText = false }
+                return FastNumberParser.parse(spans.base, s, e, decimalSeparator: UInt8(ascii: "."), groupingSeparator: nil).map { $0 * scale }
+            }
+            return seconds(spans.value(c.index), role: role, scale: scale)
+        }
+        return seconds(row[c.index], role: role, scale: scale)
+    }
+
+    private mutating func seconds(_ value: RawValue, role: ColumnRole, scale: Double) -> Double? {
+        switch value {
         case .number(let v):
             if role == .testTime { testTimeWasText = false }
             return v * scale
@@ -439,23 +579,89 @@ public struct CyclerRecordReader {
         }
     }
 
+    /// A clock column already read as a number (or absent) is answered inline.
+    @inline(__always)
     private mutating func unixTime() -> Double? {
-        guard let c = slots[ColumnRole.timestamp.ordinal] else { return nil }
-        switch row[c.index] {
-        case .number(let v):
-            switch c.unit ?? "unix_s" {
-            case "unix_ms": return v / 1000
-            case "excel_days", "ole_days": return wallClock.unixSeconds(naive: (v - 25569) * 86400)
-            default:
-                // A day number (Excel / OLE, 1900-2170) where epoch seconds were expected.
-                if v > 1, v < 100_000 { return wallClock.unixSeconds(naive: (v - 25569) * 86400) }
-                return v
+        let c = fastSlots[ColumnRole.timestamp.ordinal]
+        if c.index < 0 { return nil }
+        if recordInSpans, view.isNumber[c.index] { return unixTime(number: view.numbers[c.index]) }
+        return unixTimeSlow()
+    }
+
+    @inline(never)
+    private mutating func unixTimeSlow() -> Double? {
+        let c = fastSlots[ColumnRole.timestamp.ordinal]
+        if c.index < 0 { return nil }
+        if recordInSpans {
+            let spans = view
+            if let v = spans.number(c.index) { return unixTime(number: v) }
+            let (s, e) = spans.trimmed(c.index)
+            if s >= e { return nil }
+            if Self.isASCII(spans.base, s, e) {
+                guard let naive = dateCache.naiveEpochSeconds(bytes: UnsafeBufferPointer(start: spans.base + s, count: e - s), order: dateOrder) else { return nil }
+                return wallClock.unixSeconds(naive: naive)
             }
+            return unixTime(spans.value(c.index))
+        }
+        return unixTime(row[c.index])
+    }
+
+    private mutating func unixTime(_ value: RawValue) -> Double? {
+        switch value {
+        case .number(let v): return unixTime(number: v)
         case .text(let t):
             guard let naive = TimeParsing.naiveEpochSeconds(t, order: dateOrder) else { return nil }
             return wallClock.unixSeconds(naive: naive)
         case .missing: return nil
         }
+    }
+
+    private mutating func unixTime(number v: Double) -> Double? {
+        switch timestampUnit {
+        case .unixMilliseconds: return v / 1000
+        case .days: return wallClock.unixSeconds(naive: (v - 25569) * 86400)
+        case .unixSeconds:
+            // A day number (Excel / OLE, 1900-2170) where epoch seconds were expected.
+            if v > 1, v < 100_000 { return wallClock.unixSeconds(naive: (v - 25569) * 86400) }
+            return v
+        }
+    }
+
+    /// The state label as text (numbers written as integers where they are whole).
+    private mutating func stateLabel() -> String? {
+        let c = fastSlots[ColumnRole.state.ordinal]
+        if c.index < 0 { return nil }
+        if recordInSpans {
+            let spans = view
+            if let v = spans.number(c.index) { return Self.label(.number(v)) }
+            let (s, e) = spans.trimmed(c.index)
+            if s >= e { return nil }
+            let count = e - s
+            if labelCacheText != nil, labelCacheBytes.count == count,
+               labelCacheBytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, spans.base + s, count) == 0 }) {
+                return labelCacheText
+            }
+            let text = decodeText(UnsafeBufferPointer(start: spans.base + s, count: count))
+            labelCacheBytes = Array(UnsafeBufferPointer(start: spans.base + s, count: count))
+            labelCacheText = text
+            return text
+        }
+        return Self.label(row[c.index])
+    }
+
+    private static func label(_ value: RawValue) -> String? {
+        switch value {
+        case .text(let t): t
+        case .number(let v): v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
+        case .missing: nil
+        }
+    }
+
+    @inline(__always)
+    private static func isASCII(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        var k = start
+        while k < end { if base[k] >= 0x80 { return false }; k += 1 }
+        return true
     }
 
     private mutating func stepType(label: String?, current: Double) -> StepType {
@@ -480,18 +686,29 @@ public struct CyclerRecordReader {
         return .rest
     }
 
-    private mutating func readRecord() throws -> CyclerRecord? {
-        let index = source.position
-        guard try source.next(into: &row) else { return nil }
-        let voltage = number(.voltage) ?? .nan
-        var label: String? = nil
-        if let c = slots[ColumnRole.state.ordinal] {
-            switch row[c.index] {
-            case .text(let t): label = t
-            case .number(let v): label = v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
-            case .missing: label = nil
+    /// - Parameter postProcessing: apply `postProcess` before building the record (else the
+    ///   caller does it later, as the time-scale decision does).
+    @inline(__always)
+    private mutating func readRecord(postProcessing: Bool) throws -> CyclerRecord? {
+        let index: Int
+        if textSource != nil {
+            index = textSource!.position
+            switch try textSource!.nextRecord(values: &row) {
+            case .end: return nil
+            case .spans:
+                recordInSpans = true
+                view = spans!.view
+            case .values: recordInSpans = false
             }
+        } else {
+            index = source.position
+            guard try source.next(into: &row) else { return nil }
         }
+        // No closure or `??` below captures `self`: in this mutating method that made the
+        // compiler copy the whole reader for each record.
+        var voltage = Double.nan
+        if let v = number(.voltage) { voltage = v }
+        let label = stateLabel()
         // Time.
         let writtenTestTime = seconds(.testTime, numberScale: testTimeScale)
         var unix = unixTime()
@@ -507,7 +724,7 @@ public struct CyclerRecordReader {
             previousStepTime = stepTime
             testTime = derivedTimeBase + stepTime
         } else {
-            let names = [ColumnRole.testTime, .timestamp, .stepTime].compactMap { slots[$0.ordinal]?.name }
+            let names = Self.columnNames([.testTime, .timestamp, .stepTime], in: slots)
             throw CyclerReadError(file: file, location: "record \(index)", reason: "no readable time in this record (columns \(names.joined(separator: ", ")))")
         }
         if unix == nil, let start = startUnixSeconds { unix = start + testTime }
@@ -524,7 +741,12 @@ public struct CyclerRecordReader {
         previousDerivedTime = testTime
         if profile.currentSign == .positiveIsDischarge { current = -current }
         let type = stepType(label: label, current: current)
-        var direction = CurrentDirection(type)
+        // The direction of a step type is asked of CellModel once per change of type, not per record.
+        if type != directionCacheType {
+            directionCacheType = type
+            directionCache = CurrentDirection(type)
+        }
+        var direction = directionCache
         if label == nil, slots[ColumnRole.state.ordinal] != nil { direction = .unknown }
         if profile.currentSign == .fromState {
             if direction == .charge { current = abs(current) } else if direction == .discharge { current = -abs(current) }
@@ -540,11 +762,13 @@ public struct CyclerRecordReader {
         var halfCycle: Int? = nil
         switch profile.cycleNumbering {
         case .column:
-            cycle = integer(.cycle) ?? (slots[ColumnRole.cycle.ordinal] == nil ? integer(.halfCycle).map { $0 / 2 } : nil) ?? previousCycle
+            cycle = integer(.cycle)
+            if cycle == nil, slots[ColumnRole.cycle.ordinal] == nil, let half = integer(.halfCycle) { cycle = half / 2 }
+            if cycle == nil { cycle = previousCycle }
             previousCycle = cycle
         case .halfCycleDiv2:
             halfCycle = integer(.halfCycle)
-            cycle = halfCycle.map { $0 / 2 } ?? previousCycle
+            if let halfCycle { cycle = halfCycle / 2 } else { cycle = previousCycle }
             previousCycle = cycle
         default:
             // Rule-numbered formats still take the instrument's own cycle column when a variant has one.
@@ -553,6 +777,13 @@ public struct CyclerRecordReader {
         }
         if halfCycle == nil { halfCycle = integer(.halfCycle) }
         let step = integer(.step)
+        var temperature = number(.temperature)
+        if temperatureInKelvin, let t = temperature { temperature = t - 273.15 }
+        if postProcessing {
+            try postProcess(
+                testTime: &testTime, unix: unix ?? .nan, recordIndex: index, hasLabel: label != nil,
+                current: current, direction: direction, instrumentCycle: &cycle)
+        }
         let sample = Sample(
             unixTimeSeconds: unix ?? .nan,
             testTimeSeconds: testTime,
@@ -560,7 +791,7 @@ public struct CyclerRecordReader {
             currentAmperes: current,
             capacityAmpHours: capacity ?? chargeCounter.flatMap { c in dischargeCounter.map { c - $0 } },
             energyWattHours: energy,
-            temperatureCelsius: number(.temperature).map { slots[ColumnRole.temperature.ordinal]?.unit == "K" ? $0 - 273.15 : $0 },
+            temperatureCelsius: temperature,
             stepIndex: step.map { Int32(clamping: $0) },
             stepType: type,
             cycleIndex: cycle.map { Int32(clamping: $0) }
@@ -573,6 +804,12 @@ public struct CyclerRecordReader {
         )
     }
 
+    private static func columnNames(_ roles: [ColumnRole], in slots: [ResolvedColumn?]) -> [String] {
+        roles.compactMap { slots[$0.ordinal]?.name }
+    }
+
+    private var directionCacheType: StepType = .unknown
+    private var directionCache = CurrentDirection(StepType.unknown)
     private var firstUnixForDerived: Double?
     private var testTimeWasText = false
     private var finishedOnce = false

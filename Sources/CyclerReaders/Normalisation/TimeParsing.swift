@@ -101,6 +101,88 @@ enum TimeParsing {
         return Double(days) * 86400 + hour * 3600 + minute * 60 + second
     }
 
+    /// Instruments write the same date on thousands of consecutive records: remembers the day
+    /// of the last `<date> <h:m:s(.f)>` timestamp so that the next one with the same date bytes
+    /// costs a compare and a clock parse. Gives exactly what `naiveEpochSeconds` gives (the
+    /// date part alone parses to its midnight, and the clock adds as the full parse adds it);
+    /// anything else goes to the full parser.
+    struct DateCache {
+        private var prefix: [UInt8] = []
+        private var prefixSeconds = 0.0
+        private var prefixOrder: DateOrder?
+        private var valid = false
+
+        mutating func naiveEpochSeconds(bytes text: UnsafeBufferPointer<UInt8>, order: DateOrder?) -> Double? {
+            guard let base = text.baseAddress, let space = text.firstIndex(of: 0x20),
+                  let clock = Self.simpleClock(UnsafeBufferPointer(rebasing: text[(space + 1)...])) else {
+                return TimeParsing.naiveEpochSeconds(bytes: text, order: order)
+            }
+            let prefixCount = space + 1
+            let hit = valid && prefixOrder == order && prefix.count == prefixCount && prefix.withUnsafeBufferPointer { memcmp($0.baseAddress!, base, prefixCount) == 0 }
+            if !hit {
+                let datePart = UnsafeBufferPointer(start: base, count: prefixCount)
+                guard Self.isPlainDate(datePart), let midnight = TimeParsing.naiveEpochSeconds(bytes: datePart, order: order) else {
+                    valid = false
+                    return TimeParsing.naiveEpochSeconds(bytes: text, order: order)
+                }
+                prefix = Array(datePart)
+                prefixSeconds = midnight
+                prefixOrder = order
+                valid = true
+            }
+            guard clock.hour < 24, clock.minute < 60, clock.second < 61 else { return nil }
+            return prefixSeconds + clock.hour * 3600 + clock.minute * 60 + clock.second
+        }
+
+        /// Exactly three digit runs, a separator after the first, no letters (no month names,
+        /// no AM/PM): then the full parser reads the date from these bytes alone.
+        private static func isPlainDate(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            var runs = 0
+            var inRun = false
+            var separatorAfterFirst = false
+            for c in bytes {
+                if c >= 0x30, c <= 0x39 {
+                    if !inRun { runs += 1; inRun = true }
+                } else {
+                    let lower = c | 0x20
+                    if lower >= 0x61, lower <= 0x7A { return false }
+                    if c != 0x20, c != 0x09, runs > 0 { separatorAfterFirst = true }
+                    inRun = false
+                }
+            }
+            return runs == 3 && separatorAfterFirst
+        }
+
+        /// `h:m:s` with an optional `.fraction`, accumulated digit by digit as the full parser does.
+        private static func simpleClock(_ bytes: UnsafeBufferPointer<UInt8>) -> (hour: Double, minute: Double, second: Double)? {
+            var values = (0.0, 0.0, 0.0)
+            var field = 0
+            var digits = 0
+            var current = 0.0
+            var fraction = false
+            var fractionScale = 1.0
+            for c in bytes {
+                if c >= 0x30, c <= 0x39 {
+                    if fraction { fractionScale /= 10; current += Double(c - 0x30) * fractionScale } else { current = current * 10 + Double(c - 0x30) }
+                    digits += 1
+                } else if c == UInt8(ascii: ":"), !fraction, digits > 0, field < 2 {
+                    if field == 0 { values.0 = current } else { values.1 = current }
+                    field += 1
+                    current = 0
+                    digits = 0
+                } else if c == UInt8(ascii: "."), !fraction, digits > 0, field == 2 {
+                    fraction = true
+                    digits = 0
+                } else {
+                    return nil
+                }
+            }
+            guard field == 2, digits > 0 else { return nil }
+            values.2 = current
+            return (values.0, values.1, values.2)
+        }
+    }
+
     /// Up to eight numbers without a heap allocation.
     struct SmallNumbers {
         private var storage: (Double, Double, Double, Double, Double, Double, Double, Double) = (0, 0, 0, 0, 0, 0, 0, 0)

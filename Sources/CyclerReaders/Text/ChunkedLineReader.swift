@@ -110,13 +110,9 @@ final class ChunkedLineReader {
         if count > Self.maximumLineLength {
             throw CyclerReadError(file: path, location: "byte \(bufferFileOffset)", reason: "a line longer than \(Self.maximumLineLength) bytes: not a text export")
         }
-        let data: Data
-        do { data = try handle.read(upToCount: Self.chunkSize) ?? Data() } catch {
-            throw CyclerReadError(file: path, location: "byte \(bufferFileOffset + count)", reason: "read failed: \(error)")
-        }
-        if data.isEmpty { atEOF = true; return }
-        if count + data.count > capacity {
-            let newCapacity = max(capacity * 2, count + data.count)
+        // Read straight into the buffer (no intermediate `Data`): that copy was a tenth of a parse.
+        if count + Self.chunkSize > capacity {
+            let newCapacity = max(capacity * 2, count + Self.chunkSize)
             let newStorage = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
             newStorage.update(from: storage, count: count)
             storage.deallocate()
@@ -124,10 +120,17 @@ final class ChunkedLineReader {
             capacity = newCapacity
         }
         let oldCount = count
-        data.withUnsafeBytes { raw in
-            (storage + count).update(from: raw.bindMemory(to: UInt8.self).baseAddress!, count: data.count)
+        var got = 0
+        while true {
+            got = read(handle.fileDescriptor, storage + count, Self.chunkSize)
+            if got >= 0 || errno != EINTR { break }
         }
-        count += data.count
+        if got < 0 {
+            let reason = String(cString: strerror(errno))
+            throw CyclerReadError(file: path, location: "byte \(bufferFileOffset + count)", reason: "read failed: \(reason)")
+        }
+        if got == 0 { atEOF = true; return }
+        count += got
         if memchr(storage + oldCount, 0, count - oldCount) != nil {
             throw CyclerReadError(file: path, location: "byte \(bufferFileOffset + oldCount)", reason: "binary data (NUL bytes) inside a text export: the file is corrupt or not text")
         }

@@ -17,13 +17,24 @@ enum TextLayoutSniffer {
             throw CyclerReadError(file: path, reason: "cannot open the file for reading")
         }
         defer { try? handle.close() }
-        let data = (try? handle.read(upToCount: headBytes)) ?? Data()
-        return [UInt8](data)
+        // Straight into the array: going through `Data` copied the head twice.
+        let fd = handle.fileDescriptor
+        return [UInt8](unsafeUninitializedCapacity: headBytes) { buffer, initialized in
+            initialized = 0
+            while initialized < headBytes {
+                let got = read(fd, buffer.baseAddress! + initialized, headBytes - initialized)
+                if got < 0, errno == EINTR { continue }
+                if got <= 0 { break }
+                initialized += got
+            }
+        }
     }
 
     /// Lines of the head with their byte offsets (line terminator excluded).
     static func lines(_ head: [UInt8]) -> [(start: Int, end: Int, next: Int)] {
-        var result: [(Int, Int, Int)] = []
+        // Labelled as returned: an unlabelled array had to be cast element by element.
+        var result: [(start: Int, end: Int, next: Int)] = []
+        result.reserveCapacity(64)
         let limit = maximumHeaderLine + 60
         head.withUnsafeBufferPointer { b in
             guard let base = b.baseAddress else { return }
@@ -53,6 +64,7 @@ enum TextLayoutSniffer {
     }
 
     static func fields(_ head: [UInt8], _ start: Int, _ end: Int, delimiter: UInt8, prefix: String?) -> [String] {
+        if let fast = asciiFields(head, start, end, delimiter: delimiter, prefix: prefix) { return fast }
         var text = decodeText(head[start..<end])
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         if let prefix, text.hasPrefix(prefix) { text.removeFirst(prefix.count) }
@@ -60,9 +72,47 @@ enum TextLayoutSniffer {
             .map { trim($0, extra: "\"") }
     }
 
+    /// `fields` for an ASCII line (after a byte-order mark) and prefix, on bytes: there every byte is a character (lines
+    /// hold no `\n`), so splitting and trimming bytes gives the same names, without building
+    /// characters one by one. Nil otherwise.
+    static func asciiFields(_ head: [UInt8], _ start: Int, _ end: Int, delimiter: UInt8, prefix: String?) -> [String]? {
+        guard delimiter < 0x80 else { return nil }
+        let prefixBytes = Array((prefix ?? "").utf8)
+        if prefixBytes.contains(where: { $0 >= 0x80 }) { return nil }
+        var s = start
+        // A UTF-8 byte-order mark is dropped as `fields` drops it.
+        if end - s >= 3, head[s] == 0xEF, head[s + 1] == 0xBB, head[s + 2] == 0xBF { s += 3 }
+        for k in s..<end where head[k] >= 0x80 { return nil }
+        if !prefixBytes.isEmpty, end - s >= prefixBytes.count, Array(head[s..<(s + prefixBytes.count)]) == prefixBytes {
+            s += prefixBytes.count
+        }
+        func strip(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D || c == UInt8(ascii: "\"") }
+        var names: [String] = []
+        head.withUnsafeBufferPointer { b in
+            var fieldStart = s
+            var k = s
+            while true {
+                if k == end || b[k] == delimiter {
+                    var fs = fieldStart
+                    var fe = k
+                    while fs < fe, strip(b[fs]) { fs += 1 }
+                    while fe > fs, strip(b[fe - 1]) { fe -= 1 }
+                    names.append(String(decoding: UnsafeBufferPointer(rebasing: b[fs..<fe]), as: UTF8.self))
+                    if k == end { break }
+                    fieldStart = k + 1
+                }
+                k += 1
+            }
+        }
+        return names
+    }
+
     static func detect(path: String, head: [UInt8], profiles: [CyclerProfile]) -> Match? {
-        let headPrefix = Array(head.prefix(64 * 1024))
+        let markerRegion = min(head.count, 64 * 1024)
+        let rarity = ByteRarity(head)
         let lineTable = lines(head)
+        // Bytes of the lines a header may be on: a name absent from them is absent from each line.
+        let headerRegionEnd = lineTable.prefix(maximumHeaderLine).last?.end ?? 0
         let ext = (path as NSString).pathExtension.lowercased()
         var best: Match? = nil
         // Split each candidate line once per (delimiter, prefix), not once per profile.
@@ -78,21 +128,20 @@ enum TextLayoutSniffer {
             cache[key] = value
             return value
         }
-        func lineContains(_ n: Int, _ needle: [UInt8]) -> Bool {
-            bytesContain(head, needle, from: lineTable[n].start, to: lineTable[n].end)
-        }
         for profile in profiles where profile.containers.contains("text") {
             let markers = profile.detect?.markers ?? []
-            if !markers.allSatisfy({ bytesContain(headPrefix, Array($0.utf8)) }) { continue }
-            let sets = (profile.detect?.headerColumns ?? []).map { Set($0.map(CyclerRecordReader.normalisedName)) }
+            if !markers.allSatisfy({ bytesContain(head, Array($0.utf8), to: markerRegion, rarity: rarity) }) { continue }
             let delimiters = (profile.text?.delimiters ?? ["tab", "comma", "semicolon"]).compactMap(delimiterByte)
             let layered = profile.text?.layered ?? false
             var found: Match? = nil
             // Cheap prefilter: the line must hold the first name of a header set, as written or lower case.
             let firstNames = (profile.detect?.headerColumns ?? []).compactMap { $0.first }
                 .flatMap { [Array($0.utf8), Array($0.lowercased().utf8)] }
-            search: for (n, line) in lineTable.prefix(maximumHeaderLine).enumerated() {
-                if !firstNames.contains(where: { lineContains(n, $0) }) { continue }
+                .filter { bytesContain(head, $0, to: headerRegionEnd, rarity: rarity) }
+            if firstNames.isEmpty { continue }
+            let sets = (profile.detect?.headerColumns ?? []).map { Set($0.map(CyclerRecordReader.normalisedName)) }
+            search: for n in linesContaining(firstNames, head: head, lineTable: lineTable, lineCount: min(lineTable.count, maximumHeaderLine), rarity: rarity) {
+                let line = lineTable[n]
                 for d in delimiters {
                     let (names, normalised) = header(n, d, profile.text?.headerPrefix)
                     guard names.count >= 2 else { continue }
@@ -126,6 +175,41 @@ enum TextLayoutSniffer {
         return best
     }
 
+    /// Indices, ascending, of the first `lineCount` lines that hold one of `needles`: one sweep
+    /// of the head per needle rather than one search per line and needle.
+    static func linesContaining(_ needles: [[UInt8]], head: [UInt8], lineTable: [(start: Int, end: Int, next: Int)], lineCount: Int, rarity: ByteRarity? = nil) -> [Int] {
+        guard lineCount > 0 else { return [] }
+        let regionEnd = lineTable[lineCount - 1].end
+        var hits = Set<Int>()
+        head.withUnsafeBufferPointer { h in
+            guard let base = h.baseAddress else { return }
+            for needle in needles where !needle.isEmpty && needle.count <= regionEnd {
+                needle.withUnsafeBufferPointer { n in
+                    let anchor = rarity?.anchor(needle) ?? 0
+                    let anchorByte = Int32(n[anchor])
+                    let lastStart = regionEnd - n.count
+                    var offset = 0
+                    while offset <= lastStart {
+                        guard let hit = memchr(base + offset + anchor, anchorByte, lastStart - offset + 1) else { break }
+                        let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) - anchor
+                        if memcmp(base + at, n.baseAddress!, n.count) == 0 {
+                            // The line that starts at or before `at`; it must hold the whole needle.
+                            var low = 0
+                            var high = lineCount - 1
+                            while low < high {
+                                let mid = (low + high + 1) / 2
+                                if lineTable[mid].start <= at { low = mid } else { high = mid - 1 }
+                            }
+                            if lineTable[low].start <= at, at + n.count <= lineTable[low].end { hits.insert(low) }
+                        }
+                        offset = at + 1
+                    }
+                }
+            }
+        }
+        return hits.sorted()
+    }
+
     /// Trims spaces, tabs, a BOM and `extra` without going through NSString.
     static func trim(_ text: Substring, extra: Unicode.Scalar? = nil) -> String {
         func strip(_ c: Unicode.Scalar) -> Bool { c == " " || c == "\t" || c == "\u{FEFF}" || c == "\r" || c == extra }
@@ -137,24 +221,49 @@ enum TextLayoutSniffer {
         return String(scalars[start..<end])
     }
 
-    static func bytesContain(_ haystack: [UInt8], _ needle: [UInt8], from: Int = 0, to: Int? = nil) -> Bool {
+    static func bytesContain(_ haystack: [UInt8], _ needle: [UInt8], from: Int = 0, to: Int? = nil, rarity: ByteRarity? = nil) -> Bool {
         let end = to ?? haystack.count
         if needle.isEmpty { return true }
         if end - from < needle.count { return false }
         return haystack.withUnsafeBufferPointer { h in
             needle.withUnsafeBufferPointer { n in
                 let base = h.baseAddress!
-                let first = Int32(n[0])
+                // Scan for the needle's rarest byte, not its first: `E` of `EC-Lab` is in
+                // every exponent of a numeric export.
+                let anchor = rarity?.anchor(needle) ?? 0
+                let anchorByte = Int32(n[anchor])
                 var offset = from
                 let lastStart = end - n.count
                 while offset <= lastStart {
-                    guard let hit = memchr(base + offset, first, lastStart - offset + 1) else { return false }
-                    let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                    guard let hit = memchr(base + offset + anchor, anchorByte, lastStart - offset + 1) else { return false }
+                    let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) - anchor
                     if memcmp(base + at, n.baseAddress!, n.count) == 0 { return true }
                     offset = at + 1
                 }
                 return false
             }
+        }
+    }
+
+    /// How often each byte occurs in a sample of the head, to pick which byte of a name to scan for.
+    struct ByteRarity {
+        private var counts = [Int](repeating: 0, count: 256)
+
+        init(_ head: [UInt8]) {
+            let start = min(head.count, 4096)
+            let end = min(head.count, start + 8192)
+            counts.withUnsafeMutableBufferPointer { c in
+                head.withUnsafeBufferPointer { h in
+                    for k in start..<end { c[Int(h[k])] += 1 }
+                }
+            }
+        }
+
+        /// Index of the needle's least frequent byte (the first of equals).
+        func anchor(_ needle: [UInt8]) -> Int {
+            var best = 0
+            for k in needle.indices where counts[Int(needle[k])] < counts[Int(needle[best])] { best = k }
+            return best
         }
     }
 
