@@ -3,7 +3,7 @@ import NIOCore
 /// Writes rows in PostgreSQL's COPY text format (tab-separated, `\N` for NULL), the only format
 /// postgres-nio's `copyFrom` speaks. Numbers are ASCII; nothing here needs escaping because only
 /// UUIDs and numbers are written.
-struct CopyTextEncoder {
+struct CopyTextEncoder: TextOutputStream {
     var buffer: ByteBuffer
     private(set) var nonFiniteValues = 0
 
@@ -24,7 +24,10 @@ struct CopyTextEncoder {
     /// A measurement; NaN and infinities are stored as NULL and counted.
     mutating func writeDouble(_ value: Double, last: Bool = false) {
         if value.isFinite {
-            buffer.writeString(value.description)
+            // Double's TextOutputStreamable hands its (shortest, round-trip) digits straight to
+            // `_writeASCII` below: no String made per value, half the cost of `description`,
+            // the same text.
+            value.write(to: &self)
         } else {
             nonFiniteValues += 1
             buffer.writeStaticString("\\N")
@@ -35,5 +38,13 @@ struct CopyTextEncoder {
     mutating func writeNull(last: Bool = false) {
         buffer.writeStaticString("\\N")
         buffer.writeInteger(UInt8(ascii: last ? "\n" : "\t"))
+    }
+
+    mutating func write(_ string: String) {
+        buffer.writeString(string)
+    }
+
+    mutating func _writeASCII(_ bytes: UnsafeBufferPointer<UInt8>) {
+        buffer.writeBytes(bytes)
     }
 }
