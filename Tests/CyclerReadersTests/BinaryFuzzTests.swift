@@ -7,12 +7,20 @@ import Testing
 /// Every input must decode or fail with a `CyclerReadError`; a trap would end the test run.
 ///
 /// CI runs a few hundred cases per target (and per .res campaign). For a long run:
-///   FUZZ_CASES=100000 swift test -c release --filter BinaryFuzz
-/// (FUZZ_SEED changes the sequence; the summary line per target prints the counts.)
+///   FUZZ_CASES=100000 swift test -c release -Xswiftc -enable-testing --filter BinaryFuzz
+/// (FUZZ_SEED changes the sequence; FUZZ_TARGETS=mpr,res limits the run to those targets, so
+/// campaigns can run side by side in separate processes; the summary line per target prints
+/// the counts.)
 @Suite("Binary decoders under mutation fuzzing", .serialized)
 struct BinaryFuzzTests {
     static var cases: Int { ProcessInfo.processInfo.environment["FUZZ_CASES"].flatMap(Int.init) ?? 300 }
     static var seed: UInt64 { ProcessInfo.processInfo.environment["FUZZ_SEED"].flatMap(UInt64.init) ?? 0x5EED }
+    static func selected(_ target: String) -> Bool {
+        guard let list = ProcessInfo.processInfo.environment["FUZZ_TARGETS"], !list.isEmpty else { return true }
+        if list.split(separator: ",").contains(where: { $0 == target }) { return true }
+        print("fuzz \(target): not in FUZZ_TARGETS, skipped")
+        return false
+    }
 
     struct Target: Sendable, CustomTestStringConvertible {
         var name: String
@@ -23,6 +31,7 @@ struct BinaryFuzzTests {
 
     @Test("every mutated input decodes or throws CyclerReadError", arguments: targets)
     func fuzz(_ target: Target) throws {
+        guard Self.selected(target.name) else { return }
         let (seeds, run) = try Self.harness(target.name)
         let summary = try Self.campaign(name: target.name, seeds: seeds, cases: Self.cases, run: run)
         #expect(summary.cases == Self.cases)
@@ -31,6 +40,7 @@ struct BinaryFuzzTests {
 
     @Test("Arbin .res (native Jet reader) under mutation fuzzing")
     func fuzzRes() throws {
+        guard Self.selected("res") else { return }
         let (seeds, run) = try Self.resHarness()
         let summary = try Self.campaign(name: "res", seeds: seeds, cases: Self.cases, run: run)
         #expect(summary.cases == Self.cases)
