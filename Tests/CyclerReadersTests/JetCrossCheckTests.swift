@@ -53,18 +53,7 @@ struct JetCrossCheckTests {
 
     /// Rows of `table` in page order (as mdb-export walks them), every column decoded.
     static func nativeRows(_ table: String, file: URL = fixture) throws -> (JetTableDefinition, [[RawValue]]) {
-        let db = try JetDatabase(bytes: [UInt8](Data(contentsOf: file)), file: file.lastPathComponent)
-        let definition = try JetCatalog(database: db).table(named: table, database: db)
-        var cursor = try JetRowCursor(database: db, table: definition)
-        var decoder = JetRowDecoder(database: db, table: definition)
-        var rows: [[RawValue]] = []
-        var row: [RawValue] = []
-        while let at = try cursor.next() {
-            try decoder.load(at)
-            try decoder.values(into: &row)
-            rows.append(row)
-        }
-        return (definition, rows)
+        try jetTableRows([UInt8](Data(contentsOf: file)), file: file.lastPathComponent, table: table)
     }
 
     static func compare(table: String, tool: URL) throws -> Int {

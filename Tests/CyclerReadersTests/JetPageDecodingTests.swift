@@ -254,18 +254,7 @@ struct JetPageDecodingTests {
     }
 
     static func read(_ bytes: [UInt8], table: String = "Cells") throws -> (JetTableDefinition, [[RawValue]]) {
-        let db = try JetDatabase(bytes: bytes, file: "built.mdb")
-        let definition = try JetCatalog(database: db).table(named: table, database: db)
-        var cursor = try JetRowCursor(database: db, table: definition)
-        var decoder = JetRowDecoder(database: db, table: definition)
-        var rows: [[RawValue]] = []
-        var row: [RawValue] = []
-        while let at = try cursor.next() {
-            try decoder.load(at)
-            try decoder.values(into: &row)
-            rows.append(row)
-        }
-        return (definition, rows)
+        try jetTableRows(bytes, file: "built.mdb", table: table)
     }
 
     static func expectCells(_ format: JetFormat, _ rows: [[RawValue]]) {
@@ -536,4 +525,20 @@ struct JetPageDecodingTests {
         #expect(streamed.position == 4)
         #expect(try !streamed.next(into: &row))
     }
+}
+
+/// Every row of `table` in page order (as mdb-export walks them), every column decoded.
+func jetTableRows(_ bytes: [UInt8], file: String, table: String) throws -> (JetTableDefinition, [[RawValue]]) {
+    let db = try JetDatabase(bytes: bytes, file: file)
+    let definition = try JetCatalog(database: db).table(named: table, database: db)
+    var cursor = try JetRowCursor(database: db, table: definition)
+    var decoder = JetRowDecoder(database: db, table: definition)
+    var rows: [[RawValue]] = []
+    var row: [RawValue] = []
+    while let at = try cursor.next() {
+        try decoder.load(at)
+        try decoder.values(into: &row)
+        rows.append(row)
+    }
+    return (definition, rows)
 }

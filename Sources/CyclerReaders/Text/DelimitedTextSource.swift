@@ -436,19 +436,19 @@ final class FieldSpans {
 
     init(wanted: [Bool], decimalSeparator: UInt8, groupingSeparator: UInt8?) {
         count = wanted.count
-        starts = .allocate(capacity: max(1, count))
-        ends = .allocate(capacity: max(1, count))
-        self.wanted = .allocate(capacity: max(1, count))
-        starts.initialize(repeating: 0, count: max(1, count))
-        ends.initialize(repeating: 0, count: max(1, count))
-        self.wanted.initialize(repeating: false, count: max(1, count))
-        numbers = .allocate(capacity: max(1, count))
-        numbers.initialize(repeating: 0, count: max(1, count))
-        isNumber = .allocate(capacity: max(1, count))
-        isNumber.initialize(repeating: false, count: max(1, count))
+        /// One slot per column (at least one), every slot set to `value`.
+        func slots<T>(_ value: T) -> UnsafeMutablePointer<T> {
+            let pointer = UnsafeMutablePointer<T>.allocate(capacity: max(1, wanted.count))
+            pointer.initialize(repeating: value, count: max(1, wanted.count))
+            return pointer
+        }
+        starts = slots(0)
+        ends = slots(0)
+        self.wanted = slots(false)
+        numbers = slots(0)
+        isNumber = slots(false)
         for (k, w) in wanted.enumerated() { self.wanted[k] = w }
-        nextWanted = .allocate(capacity: max(1, count))
-        nextWanted.initialize(repeating: -1, count: max(1, count))
+        nextWanted = slots(-1)
         var following = -1
         for k in stride(from: count - 1, through: 0, by: -1) {
             if wanted[k] { following = k }
