@@ -1,3 +1,4 @@
+import CellModel
 import Foundation
 
 /// The Python reader each binary cycler format is measured against in `cellfleet bench parse`
@@ -79,24 +80,9 @@ public enum BinaryReferenceScripts {
         return Reference(name: name, script: script)
     }
 
-    /// A Python string literal holding `s` exactly.
+    /// A Python string literal holding `s` exactly: a JSON string literal is one (Python reads
+    /// its `\"`, `\\`, `\n`, `\r`, `\t` and `\uXXXX` escapes alike, and its source is UTF-8).
     static func pythonLiteral(_ s: String) -> String {
-        var out = "'"
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\\": out += "\\\\"
-            case "'": out += "\\'"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += String(format: "\\x%02x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "'"
+        JSONString.quoted(s)
     }
 }
