@@ -104,3 +104,18 @@ func fakeXLSX() throws -> String {
     let unknown = InMemoryRecordSource(format: "xlsx", columnNames: ["Index", "Charge-Cap/Coulomb", "Discharge-Cap/mAh"], rows: [])
     #expect(try WorkbookRecords.landCycleSummary(unknown) == nil)
 }
+
+@Test func landTestTimeWrittenAsAnExcelDurationIsReadInDays() throws {
+    // 'TestTime/h' as a duration cell: Excel keeps days, whatever the header says. The clock
+    // (SysTime, Excel serial days) tells which unit agrees.
+    let columns = ["Index", "TestTime/h", "Voltage/V", "Current/mA", "Capacity/mAh", "SysTime", "State"]
+    let start = 45_000.5
+    let rows: [[RawValue]] = (0..<40).map { k in
+        let days = Double(k) * 60 / 86_400
+        return [.number(Double(k + 1)), .number(days), .number(3.5), .number(1), .number(Double(k) * 0.01), .number(start + days), .text("C_CC")]
+    }
+    let workbook = InMemoryWorkbook(sheets: [("Record", columns, rows)])
+    let report = try InspectReport.inspect(path: fakeXLSX(), library: FixturePaths.library(), options: workbookOptions(workbook))
+    #expect(abs((report.lastTestTimeSeconds ?? 0) - 39 * 60) < 1e-6)
+    #expect(report.warnings.contains { $0.contains("read in") })
+}
