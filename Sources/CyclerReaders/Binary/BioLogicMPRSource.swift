@@ -226,3 +226,42 @@ func pad(_ v: Int64, _ width: Int) -> String {
     let s = String(v)
     return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
 }
+
+extension BioLogicMPRSource: ColumnBlockSource {
+    func blockKind(ofColumn index: Int) -> ColumnBlockKind? {
+        index >= 0 && index < fields.count ? .numbers(nanIsMissing: false) : nil
+    }
+
+    /// The column decoded straight from the records' bytes, one tight loop per column.
+    func copyColumn(_ index: Int, from start: Int, count: Int, into out: UnsafeMutablePointer<Double>) throws {
+        precondition(start >= 0 && count >= 0 && start + count <= recordCount, "block outside the data module")
+        if count == 0 { return }
+        // The first record that `next(into:)` would have refused (none: `init` checked the module's length).
+        let first = dataStart + start * recordSize
+        guard bytes.contains(first, count * recordSize) else {
+            var bad = start
+            while bytes.contains(dataStart + bad * recordSize, recordSize) { bad += 1 }
+            throw bytes.error(dataStart + bad * recordSize, "record \(bad) runs past the end of the file")
+        }
+        let f = fields[index]
+        let size = recordSize
+        bytes.storage.withUnsafeBytes { raw in
+            var o = first + f.offset
+            switch f.kind {
+            case .float32:
+                for k in 0..<count { out[k] = Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self)))); o += size }
+            case .float64:
+                for k in 0..<count { out[k] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt64.self))); o += size }
+            case .uint8:
+                for k in 0..<count { out[k] = Double(raw[o]); o += size }
+            case .uint16:
+                for k in 0..<count { out[k] = Double(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt16.self))); o += size }
+            case .uint32:
+                for k in 0..<count { out[k] = Double(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self))); o += size }
+            case .flag(let mask):
+                let shift = UInt8(mask.trailingZeroBitCount)
+                for k in 0..<count { out[k] = Double((raw[o] & mask) >> shift); o += size }
+            }
+        }
+    }
+}

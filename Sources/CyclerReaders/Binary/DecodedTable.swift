@@ -128,3 +128,32 @@ public struct DecodedTableSource: RawRecordSource {
         position = min(max(0, index), rowCount)
     }
 }
+
+extension DecodedTableSource: ColumnBlockSource {
+    var recordCount: Int { rowCount }
+
+    func blockKind(ofColumn index: Int) -> ColumnBlockKind? {
+        guard index >= 0, index < slots.count else { return nil }
+        let slot = slots[index]
+        if slot >= 0 { return .numbers(nanIsMissing: true) }
+        let kind = otherKinds[-1 - slot]
+        return kind >= 0 ? .labels(names: labelNames[kind]) : nil
+    }
+
+    func copyColumn(_ index: Int, from start: Int, count: Int, into out: UnsafeMutablePointer<Double>) throws {
+        precondition(start >= 0 && count >= 0 && start + count <= rowCount, "block outside the table")
+        if count == 0 { return }
+        let slot = slots[index]
+        if slot >= 0 {
+            numbers.withUnsafeBufferPointer { n in
+                out.update(from: n.baseAddress! + slot * rowCount + start, count: count)
+            }
+            return
+        }
+        let kind = otherKinds[-1 - slot]
+        precondition(kind >= 0, "text column has no block form")
+        labelCodes[kind].withUnsafeBufferPointer { codes in
+            for k in 0..<count { out[k] = Double(codes[start + k]) }
+        }
+    }
+}

@@ -15,7 +15,7 @@ public struct CyclerRecordReader {
     public var hasTestTimeColumn: Bool { columns[.testTime] != nil }
     public var hasTimestamps: Bool { columns[.timestamp] != nil || startUnixSeconds != nil }
     public var hasTemperature: Bool { columns[.temperature] != nil }
-    public var position: Int { textSource?.position ?? source.position }
+    public var position: Int { textSource?.position ?? (blocks != nil ? blockPosition : source.position) }
     /// The instrument's own per-cycle capacities (Ah), where it writes them (LAND's Cycle sheet).
     public var instrumentCycleSummary: [Int: (charge: Double, discharge: Double)]?
 
@@ -32,6 +32,29 @@ public struct CyclerRecordReader {
     private var labelCacheBytes: [UInt8] = []
     private var labelCacheText: String?
     private var dateCache = TimeParsing.DateCache()
+    /// Columnar binary sources (Neware, BioLogic) are read a block of records at a time, column
+    /// by column, as numbers (`ColumnBlockSource`); `source` is then not advanced.
+    private let blockSource: (any ColumnBlockSource)?
+    private let blocks: ColumnBlocks?
+    /// The current record's row in `blocks`: column k of the record is `blockRow[k * capacity]`.
+    private var blockRow = UnsafeMutablePointer<Double>(bitPattern: 8)!
+    /// Whether the current record is in `blocks`.
+    private var recordInBlock = false
+    /// Index of the next record of a block-read source.
+    private var blockPosition = 0
+    /// The loaded block: its storage, first record and record count (copied out of `blocks`
+    /// so that the per-record path reads no class property).
+    private var blockValues = UnsafeMutablePointer<Double>(bitPattern: 8)!
+    private var blockStart = 0
+    private var blockCount = 0
+    private let blockRecordCount: Int
+    /// NaN in a block is "no value" (else the number NaN, as `.mpr` gives it).
+    private let blockNaNIsMissing: Bool
+    /// Names of the state column's codes, when it is a label column read through blocks.
+    private let blockStateNames: [String]?
+    /// The last numeric state label's value (bit pattern) and text.
+    private var numericLabelBits: UInt64 = 0
+    private var numericLabelText: String?
     private let file: String
     private var row: [RawValue]
     private let columns: [ColumnRole: ResolvedColumn]
@@ -130,6 +153,8 @@ public struct CyclerRecordReader {
     struct Slot {
         var index: Int
         var scale: Double
+        /// Offset of the column's values in a block row (`ColumnBlocks`), when read through blocks.
+        var block: Int = 0
     }
 
     enum TimestampUnit { case unixSeconds, unixMilliseconds, days }
@@ -174,7 +199,29 @@ public struct CyclerRecordReader {
         let resolved = try Self.resolveColumns(names: source.columnNames, profile: profile, file: file)
         self.columns = resolved
         self.slots = ColumnRole.allCases.map { resolved[$0] }
-        self.fastSlots = ColumnRole.allCases.map { role in resolved[role].map { Slot(index: $0.index, scale: $0.scale) } ?? Slot(index: -1, scale: 1) }
+        var fastSlots = ColumnRole.allCases.map { role in resolved[role].map { Slot(index: $0.index, scale: $0.scale) } ?? Slot(index: -1, scale: 1) }
+        // Columnar sources whose every column in use has a block form are read through blocks.
+        var plan: ColumnBlocks.Plan? = nil
+        if textSource == nil, let columnar = source as? any ColumnBlockSource {
+            plan = ColumnBlocks.plan(source: columnar, roles: resolved.mapValues(\.index))
+        }
+        if let plan, let columnar = source as? any ColumnBlockSource {
+            let blocks = ColumnBlocks(columns: plan.columns, recordCount: columnar.recordCount)
+            for (role, k) in plan.blockColumnByRole { fastSlots[role.ordinal].block = k * blocks.capacity }
+            self.blockSource = columnar
+            self.blocks = blocks
+            self.blockRecordCount = columnar.recordCount
+            self.blockPosition = source.position
+            self.blockNaNIsMissing = plan.nanIsMissing
+            self.blockStateNames = plan.stateNames
+        } else {
+            self.blockSource = nil
+            self.blocks = nil
+            self.blockRecordCount = 0
+            self.blockNaNIsMissing = true
+            self.blockStateNames = nil
+        }
+        self.fastSlots = fastSlots
         switch resolved[.timestamp]?.unit ?? "unix_s" {
         case "unix_ms": timestampUnit = .unixMilliseconds
         case "excel_days", "ole_days": timestampUnit = .days
@@ -298,29 +345,38 @@ public struct CyclerRecordReader {
     // MARK: reading
 
     /// The next normalised record, or nil at the end of the file.
+    ///
+    /// The record is built in place (`currentRecord`) and handed out by one expression: a
+    /// `CyclerRecord?` (234 bytes) returned through calls and merged returns was copied up to
+    /// five times per record, a third of the time of reading a binary file. Inlined, so that a
+    /// caller in this module that reads a few fields copies nothing.
+    @inline(__always)
     public mutating func next() throws -> CyclerRecord? {
+        let more = _slowPath(pendingIndex < pending.count || !scaleDecided) ? try nextBuffered() : try nextRead()
+        return more ? currentRecord : nil
+    }
+
+    /// The records buffered while deciding the test-time scale (deciding it first if needed).
+    @inline(never)
+    private mutating func nextBuffered() throws -> Bool {
+        if !scaleDecided { try decideTestTimeScale() }
         if pendingIndex < pending.count {
-            let record = pending[pendingIndex]
+            currentRecord = pending[pendingIndex]
             pendingIndex += 1
             if pendingIndex == pending.count { pending.removeAll(keepingCapacity: false); pendingIndex = 0 }
-            return record
-        }
-        if !scaleDecided {
-            try decideTestTimeScale()
-            return try next()
+            return true
         }
         return try nextRead()
     }
 
-    /// The usual path on its own, so that its record is built straight into the caller's
-    /// result instead of being copied through `next`'s other paths.
+    /// The usual path on its own: reads the next record into `currentRecord`.
     @inline(never)
-    private mutating func nextRead() throws -> CyclerRecord? {
-        guard let record = try readRecord(postProcessing: true) else {
+    private mutating func nextRead() throws -> Bool {
+        guard try readRecord(postProcessing: true) else {
             try finish()
-            return nil
+            return false
         }
-        return record
+        return true
     }
 
     /// Buffers the first records until the instrument's clock has advanced enough to tell which
@@ -334,7 +390,8 @@ public struct CyclerRecordReader {
             if let s = Self.timeScale(unit), !candidates.contains(s) { candidates.append(s) }
         }
         var origin: (raw: Double, unix: Double, index: Int)? = nil
-        while buffered.count < 20_000, let record = try readRecord(postProcessing: false) {
+        while buffered.count < 20_000, try readRecord(postProcessing: false) {
+            let record = currentRecord
             buffered.append(record)
             if testTimeWasText { candidates = [declared] }
             guard let raw = record.testTimeAsWrittenSeconds, record.sample.unixTimeSeconds.isFinite else { continue }
@@ -482,8 +539,38 @@ public struct CyclerRecordReader {
     private mutating func number(_ role: ColumnRole) -> Double? {
         let c = fastSlots[role.ordinal]
         if c.index < 0 { return nil }
+        if recordInBlock { return Self.blockNumber(blockRow, c, blockNaNIsMissing) }
         if let v = Self.parsedNumber(view, recordInSpans, c) { return v }
         return numberSlow(role)
+    }
+
+    /// What the `RawValue` of a block's field gives: `.missing` for NaN where NaN means no
+    /// value, else the number.
+    @inline(__always)
+    private static func blockNumber(_ row: UnsafeMutablePointer<Double>, _ c: Slot, _ nanIsMissing: Bool) -> Double? {
+        let x = row[c.block]
+        if nanIsMissing, x.isNaN { return nil }
+        return x * c.scale
+    }
+
+    /// Points `blockRow` at record `index`, loading the block that holds it when needed.
+    @inline(__always)
+    private mutating func moveBlockRow(to index: Int) throws {
+        let offset = index - blockStart
+        if offset >= 0, offset < blockCount {
+            blockRow = blockValues + offset
+        } else {
+            try loadBlock(from: index)
+        }
+    }
+
+    @inline(never)
+    private mutating func loadBlock(from index: Int) throws {
+        let b = blocks.unsafelyUnwrapped
+        blockValues = try b.load(from: index, source: blockSource.unsafelyUnwrapped)
+        blockStart = index
+        blockCount = b.count
+        blockRow = blockValues
     }
 
     @inline(__always)
@@ -526,6 +613,12 @@ public struct CyclerRecordReader {
     private mutating func seconds(_ role: ColumnRole, numberScale: Double? = nil) -> Double? {
         let c = fastSlots[role.ordinal]
         if c.index < 0 { return nil }
+        if recordInBlock {
+            let x = blockRow[c.block]
+            if blockNaNIsMissing, x.isNaN { return nil }
+            if role == .testTime { testTimeWasText = false }
+            return x * (numberScale ?? c.scale)
+        }
         if recordInSpans {
             if view.isNumber[c.index] {
                 if role == .testTime { testTimeWasText = false }
@@ -584,6 +677,11 @@ public struct CyclerRecordReader {
     private mutating func unixTime() -> Double? {
         let c = fastSlots[ColumnRole.timestamp.ordinal]
         if c.index < 0 { return nil }
+        if recordInBlock {
+            let x = blockRow[c.block]
+            if blockNaNIsMissing, x.isNaN { return nil }
+            return unixTime(number: x)
+        }
         if recordInSpans, view.isNumber[c.index] { return unixTime(number: view.numbers[c.index]) }
         return unixTimeSlow()
     }
@@ -631,6 +729,21 @@ public struct CyclerRecordReader {
     private mutating func stateLabel() -> String? {
         let c = fastSlots[ColumnRole.state.ordinal]
         if c.index < 0 { return nil }
+        if recordInBlock {
+            let x = blockRow[c.block]
+            if let names = blockStateNames {
+                // A code, as `DecodedTableSource` gives it: past the name table is no label.
+                let code = Int(x)
+                return code < names.count ? names[code] : nil
+            }
+            if blockNaNIsMissing, x.isNaN { return nil }
+            // A numeric state: its text is built once per change of value, not per record.
+            if numericLabelText == nil || x.bitPattern != numericLabelBits {
+                numericLabelBits = x.bitPattern
+                numericLabelText = Self.label(.number(x))
+            }
+            return numericLabelText
+        }
         if recordInSpans {
             let spans = view
             if let v = spans.number(c.index) { return Self.label(.number(v)) }
@@ -689,20 +802,26 @@ public struct CyclerRecordReader {
     /// - Parameter postProcessing: apply `postProcess` before building the record (else the
     ///   caller does it later, as the time-scale decision does).
     @inline(__always)
-    private mutating func readRecord(postProcessing: Bool) throws -> CyclerRecord? {
+    private mutating func readRecord(postProcessing: Bool) throws -> Bool {
         let index: Int
         if textSource != nil {
             index = textSource!.position
             switch try textSource!.nextRecord(values: &row) {
-            case .end: return nil
+            case .end: return false
             case .spans:
                 recordInSpans = true
                 view = spans!.view
             case .values: recordInSpans = false
             }
+        } else if blocks != nil {
+            index = blockPosition
+            guard index < blockRecordCount else { return false }
+            try moveBlockRow(to: index)
+            blockPosition = index + 1
+            recordInBlock = true
         } else {
             index = source.position
-            guard try source.next(into: &row) else { return nil }
+            guard try source.next(into: &row) else { return false }
         }
         // No closure or `??` below captures `self`: in this mutating method that made the
         // compiler copy the whole reader for each record.
@@ -796,18 +915,23 @@ public struct CyclerRecordReader {
             stepType: type,
             cycleIndex: cycle.map { Int32(clamping: $0) }
         )
-        return CyclerRecord(
+        currentRecord = CyclerRecord(
             sample: sample, recordIndex: index, instrumentCycle: cycle, stepNumber: step, halfCycle: halfCycle,
             stateLabel: label, direction: direction, testTimeAsWrittenSeconds: writtenTestTime,
             chargeCounterAmpHours: chargeCounter, dischargeCounterAmpHours: dischargeCounter,
             capacityCounterAmpHours: capacity, capacityCounterIsSigned: signed
         )
+        return true
     }
 
     private static func columnNames(_ roles: [ColumnRole], in slots: [ResolvedColumn?]) -> [String] {
         roles.compactMap { slots[$0.ordinal]?.name }
     }
 
+    /// The record `next` hands out, built here in place.
+    private var currentRecord = CyclerRecord(
+        sample: Sample(testTimeSeconds: 0, voltageVolts: 0, currentAmperes: 0), recordIndex: 0, direction: .unknown,
+        capacityCounterIsSigned: false)
     private var directionCacheType: StepType = .unknown
     private var directionCache = CurrentDirection(StepType.unknown)
     private var firstUnixForDerived: Double?
