@@ -25,7 +25,7 @@ public struct BioLogicMPRSource: RawRecordSource {
     static let magic = Array("BIO-LOGIC MODULAR FILE".utf8)
 
     public init(url: URL, limits: BinaryReadLimits = .default) throws {
-        try self.init(bytes: readWholeFile(url, limits: limits), file: url.lastPathComponent)
+        try self.init(bytes: readFileDirectly(url, limits: limits), file: url.lastPathComponent)
     }
 
     public init(bytes raw: [UInt8], file: String) throws {
@@ -264,4 +264,36 @@ extension BioLogicMPRSource: ColumnBlockSource {
             }
         }
     }
+}
+
+/// The whole file in one allocation filled by `read(2)`. `readWholeFile` (Foundation's
+/// attribute lookup, `FileHandle.readToEnd` into `Data`, then a copy into `[UInt8]`) cost as
+/// much as decoding and normalising a small `.mpr`. Anything unusual (the file cannot be opened
+/// or sized, or changes size while read) goes to `readWholeFile`, whose errors callers know.
+func readFileDirectly(_ url: URL, limits: BinaryReadLimits) throws -> [UInt8] {
+    let fd = open(url.path, O_RDONLY)
+    guard fd >= 0 else { return try readWholeFile(url, limits: limits) }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0 else {
+        return try readWholeFile(url, limits: limits)
+    }
+    let size = Int(info.st_size)
+    if size > limits.maximumFileBytes {
+        throw CyclerReadError(file: url.lastPathComponent, reason: "file is \(size) bytes, above the \(limits.maximumFileBytes)-byte limit")
+    }
+    var complete = false
+    let bytes = [UInt8](unsafeUninitializedCapacity: size + 1) { buffer, count in
+        var got = 0
+        // One byte more than the size, to see that the file did not grow meanwhile.
+        while got <= size {
+            let n = read(fd, buffer.baseAddress! + got, size + 1 - got)
+            if n > 0 { got += n; continue }
+            if n < 0, errno == EINTR { continue }
+            break
+        }
+        complete = got == size
+        count = min(got, size)
+    }
+    return complete ? bytes : try readWholeFile(url, limits: limits)
 }

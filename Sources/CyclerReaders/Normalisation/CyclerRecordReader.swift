@@ -148,6 +148,9 @@ public struct CyclerRecordReader {
     private var previousElapsed: Double?
     private var lastStateLabel: String?
     private var lastStepType: StepType = .unknown
+    /// Step type per state label already matched: files alternate among a handful of labels,
+    /// and matching one (lower-casing, Foundation's substring search per rule) cost microseconds.
+    private var stepTypeByLabel: [String: StepType] = [:]
 
     /// A resolved column reduced to what each record needs; `index` is -1 when the file lacks it.
     struct Slot {
@@ -780,6 +783,11 @@ public struct CyclerRecordReader {
     private mutating func stepType(label: String?, current: Double) -> StepType {
         if let label {
             if label == lastStateLabel { return lastStepType }
+            if let known = stepTypeByLabel[label] {
+                lastStateLabel = label
+                lastStepType = known
+                return known
+            }
             let lower = label.lowercased()
             var found: StepType = .unknown
             for rule in states {
@@ -792,6 +800,7 @@ public struct CyclerRecordReader {
             }
             lastStateLabel = label
             lastStepType = found
+            if stepTypeByLabel.count < 1024 { stepTypeByLabel[label] = found }
             return found
         }
         if current > 1e-12 { return .constantCurrentCharge }
