@@ -11,6 +11,8 @@ public struct CyclerRecordReader {
     public let metadata: [String: String]
     /// Things a user should know that did not make the file unreadable.
     public private(set) var warnings: [String] = []
+    /// Whether records are read through column blocks (`ColumnBlockSource`), for tests.
+    var readsColumnBlocks: Bool { blocks != nil }
     /// Whether the file has a test-time column (inspect prints null otherwise).
     public var hasTestTimeColumn: Bool { columns[.testTime] != nil }
     public var hasTimestamps: Bool { columns[.timestamp] != nil || startUnixSeconds != nil }
