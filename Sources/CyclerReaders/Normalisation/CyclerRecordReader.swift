@@ -25,6 +25,8 @@ public struct CyclerRecordReader {
     /// Text exports are read through their field byte ranges (no `String` per field); `source`
     /// is then not advanced.
     private var textSource: DelimitedTextSource?
+    /// `textSource != nil`, as a flag: testing the optional copied (retained) the source per record.
+    private let readsText: Bool
     private let spans: FieldSpans?
     /// The current record's field ranges (plain pointers into `spans`, refreshed per record).
     private var view = FieldSpans.View()
@@ -181,6 +183,7 @@ public struct CyclerRecordReader {
     public init(source: any RawRecordSource, profile: CyclerProfile, file: String, timeZoneOverride: String? = nil) throws {
         self.source = source
         self.textSource = source as? DelimitedTextSource
+        self.readsText = textSource != nil
         self.spans = textSource?.spans
         self.profile = profile
         self.file = file
@@ -498,7 +501,7 @@ public struct CyclerRecordReader {
             previousUnix = unix
         }
         // Sign convention against the state labels.
-        if profile.currentSign != .fromState, hasLabel, abs(current) > 1e-9 {
+        if profile.currentSign != .fromState, hasLabel, current.magnitude > 1e-9 {
             if direction == .charge { if current > 0 { signAgree += 1 } else { signDisagree += 1 } }
             if direction == .discharge { if current < 0 { signAgree += 1 } else { signDisagree += 1 } }
             if signAgree + signDisagree >= signCheckedAt + 200 { try checkSign(final: false) }
@@ -607,7 +610,7 @@ public struct CyclerRecordReader {
 
     @inline(__always)
     private mutating func integer(_ role: ColumnRole) -> Int? {
-        guard let v = number(role), v.isFinite, abs(v) < 1e15 else { return nil }
+        guard let v = number(role), v.isFinite, v.magnitude < 1e15 else { return nil }
         // Converting truncates toward zero already (and `rounded` was a libm call per field).
         return Int(v)
     }
@@ -731,9 +734,16 @@ public struct CyclerRecordReader {
     }
 
     /// The state label as text (numbers written as integers where they are whole).
+    /// Files without a state column (BioLogic) answer inline.
+    @inline(__always)
     private mutating func stateLabel() -> String? {
+        if fastSlots[ColumnRole.state.ordinal].index < 0 { return nil }
+        return stateLabelPresent()
+    }
+
+    @inline(never)
+    private mutating func stateLabelPresent() -> String? {
         let c = fastSlots[ColumnRole.state.ordinal]
-        if c.index < 0 { return nil }
         if recordInBlock {
             let x = blockRow[c.block]
             if let names = blockStateNames {
@@ -782,32 +792,39 @@ public struct CyclerRecordReader {
         return true
     }
 
+    /// Without a label, or with the previous record's, answered inline.
+    @inline(__always)
     private mutating func stepType(label: String?, current: Double) -> StepType {
         if let label {
             if label == lastStateLabel { return lastStepType }
-            if let known = stepTypeByLabel[label] {
-                lastStateLabel = label
-                lastStepType = known
-                return known
-            }
-            let lower = label.lowercased()
-            var found: StepType = .unknown
-            for rule in states {
-                let hit: Bool = switch rule.kind {
-                case .exact: lower == rule.label
-                case .prefix: lower.hasPrefix(rule.label)
-                case .contains: lower.contains(rule.label)
-                }
-                if hit { found = rule.step; break }
-            }
-            lastStateLabel = label
-            lastStepType = found
-            if stepTypeByLabel.count < 1024 { stepTypeByLabel[label] = found }
-            return found
+            return stepType(newLabel: label)
         }
         if current > 1e-12 { return .constantCurrentCharge }
         if current < -1e-12 { return .constantCurrentDischarge }
         return .rest
+    }
+
+    @inline(never)
+    private mutating func stepType(newLabel label: String) -> StepType {
+        if let known = stepTypeByLabel[label] {
+            lastStateLabel = label
+            lastStepType = known
+            return known
+        }
+        let lower = label.lowercased()
+        var found: StepType = .unknown
+        for rule in states {
+            let hit: Bool = switch rule.kind {
+            case .exact: lower == rule.label
+            case .prefix: lower.hasPrefix(rule.label)
+            case .contains: lower.contains(rule.label)
+            }
+            if hit { found = rule.step; break }
+        }
+        lastStateLabel = label
+        lastStepType = found
+        if stepTypeByLabel.count < 1024 { stepTypeByLabel[label] = found }
+        return found
     }
 
     /// - Parameter postProcessing: apply `postProcess` before building the record (else the
@@ -815,7 +832,7 @@ public struct CyclerRecordReader {
     @inline(__always)
     private mutating func readRecord(postProcessing: Bool) throws -> Bool {
         let index: Int
-        if textSource != nil {
+        if readsText {
             index = textSource!.position
             switch try textSource!.nextRecord(values: &row) {
             case .end: return false
@@ -879,15 +896,16 @@ public struct CyclerRecordReader {
         var direction = directionCache
         if label == nil, slots[ColumnRole.state.ordinal] != nil { direction = .unknown }
         if profile.currentSign == .fromState {
-            if direction == .charge { current = abs(current) } else if direction == .discharge { current = -abs(current) }
+            if direction == .charge { current = current.magnitude } else if direction == .discharge { current = -current.magnitude }
         }
         var capacity: Double? = nil
         var signed = false
-        if let q = number(.signedCapacity) { capacity = q; signed = true } else if let q = number(.capacity) { capacity = abs(q) }
-        let chargeCounter = number(.chargeCapacity).map(abs)
-        let dischargeCounter = number(.dischargeCapacity).map(abs)
-        var energy: Double? = number(.energy).map(abs)
-        if energy == nil, let ce = number(.chargeEnergy), let de = number(.dischargeEnergy) { energy = abs(ce) - abs(de) }
+        // `magnitude` is what `abs` gives a Double, without a generic call per field.
+        if let q = number(.signedCapacity) { capacity = q; signed = true } else if let q = number(.capacity) { capacity = q.magnitude }
+        let chargeCounter = number(.chargeCapacity)?.magnitude
+        let dischargeCounter = number(.dischargeCapacity)?.magnitude
+        var energy: Double? = number(.energy)?.magnitude
+        if energy == nil, let ce = number(.chargeEnergy), let de = number(.dischargeEnergy) { energy = ce.magnitude - de.magnitude }
         var cycle: Int? = nil
         var halfCycle: Int? = nil
         switch profile.cycleNumbering {
