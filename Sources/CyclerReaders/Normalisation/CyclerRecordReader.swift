@@ -472,7 +472,7 @@ public struct CyclerRecordReader {
         direction: CurrentDirection, instrumentCycle: inout Int?
     ) throws {
         // Resumed tests: test time restarting while the clock goes on.
-        if slots[ColumnRole.testTime.ordinal] != nil {
+        if has(.testTime) {
             let written = testTime
             if let previous = previousTestTime, written + testTimeOffset < previous - 1 {
                 if let pu = previousUnix, unix.isFinite, unix >= pu - 1 {
@@ -487,7 +487,7 @@ public struct CyclerRecordReader {
             previousTestTime = testTime
         }
         if unix.isFinite {
-            if let firstUnix, let firstTest = firstTestTimeForSpan, slots[ColumnRole.testTime.ordinal] != nil, slots[ColumnRole.timestamp.ordinal] != nil {
+            if let firstUnix, let firstTest = firstTestTimeForSpan, has(.testTime), has(.timestamp) {
                 let wall = unix - firstUnix
                 let test = testTime - firstTest
                 // Test time can lag the clock (pauses) but never outrun it by much.
@@ -606,6 +606,13 @@ public struct CyclerRecordReader {
             if let v = FastNumberParser.parse(t, decimalSeparator: UInt8(ascii: ",")) { return v * c.scale }
         }
         return nil
+    }
+
+    /// Whether the file has the role's column (asked of `fastSlots`: testing a `ResolvedColumn?`
+    /// per record copied its name).
+    @inline(__always)
+    private mutating func has(_ role: ColumnRole) -> Bool {
+        fastSlots[role.ordinal].index >= 0
     }
 
     @inline(__always)
@@ -894,7 +901,7 @@ public struct CyclerRecordReader {
             directionCache = CurrentDirection(type)
         }
         var direction = directionCache
-        if label == nil, slots[ColumnRole.state.ordinal] != nil { direction = .unknown }
+        if label == nil, has(.state) { direction = .unknown }
         if profile.currentSign == .fromState {
             if direction == .charge { current = current.magnitude } else if direction == .discharge { current = -current.magnitude }
         }
@@ -911,7 +918,7 @@ public struct CyclerRecordReader {
         switch profile.cycleNumbering {
         case .column:
             cycle = integer(.cycle)
-            if cycle == nil, slots[ColumnRole.cycle.ordinal] == nil, let half = integer(.halfCycle) { cycle = half / 2 }
+            if cycle == nil, !has(.cycle), let half = integer(.halfCycle) { cycle = half / 2 }
             if cycle == nil { cycle = previousCycle }
             previousCycle = cycle
         case .halfCycleDiv2:
@@ -932,7 +939,10 @@ public struct CyclerRecordReader {
                 testTime: &testTime, unix: unix ?? .nan, recordIndex: index, hasLabel: label != nil,
                 current: current, direction: direction, instrumentCycle: &cycle)
         }
-        let sample = Sample(
+        // Written into `currentRecord` field by field: building a record and assigning it
+        // cost a 234-byte copy and an outlined destroy of the old one per record. Every field
+        // of `CyclerRecord` is set here (the fast-path tests compare every field).
+        currentRecord.sample = Sample(
             unixTimeSeconds: unix ?? .nan,
             testTimeSeconds: testTime,
             voltageVolts: voltage,
@@ -944,12 +954,17 @@ public struct CyclerRecordReader {
             stepType: type,
             cycleIndex: cycle.map { Int32(clamping: $0) }
         )
-        currentRecord = CyclerRecord(
-            sample: sample, recordIndex: index, instrumentCycle: cycle, stepNumber: step, halfCycle: halfCycle,
-            stateLabel: label, direction: direction, testTimeAsWrittenSeconds: writtenTestTime,
-            chargeCounterAmpHours: chargeCounter, dischargeCounterAmpHours: dischargeCounter,
-            capacityCounterAmpHours: capacity, capacityCounterIsSigned: signed
-        )
+        currentRecord.recordIndex = index
+        currentRecord.instrumentCycle = cycle
+        currentRecord.stepNumber = step
+        currentRecord.halfCycle = halfCycle
+        currentRecord.stateLabel = label
+        currentRecord.direction = direction
+        currentRecord.testTimeAsWrittenSeconds = writtenTestTime
+        currentRecord.chargeCounterAmpHours = chargeCounter
+        currentRecord.dischargeCounterAmpHours = dischargeCounter
+        currentRecord.capacityCounterAmpHours = capacity
+        currentRecord.capacityCounterIsSigned = signed
         return true
     }
 
