@@ -942,18 +942,19 @@ public struct CyclerRecordReader {
         // Written into `currentRecord` field by field: building a record and assigning it
         // cost a 234-byte copy and an outlined destroy of the old one per record. Every field
         // of `CyclerRecord` is set here (the fast-path tests compare every field).
-        currentRecord.sample = Sample(
-            unixTimeSeconds: unix ?? .nan,
-            testTimeSeconds: testTime,
-            voltageVolts: voltage,
-            currentAmperes: current,
-            capacityAmpHours: capacity ?? chargeCounter.flatMap { c in dischargeCounter.map { c - $0 } },
-            energyWattHours: energy,
-            temperatureCelsius: temperature,
-            stepIndex: step.map { Int32(clamping: $0) },
-            stepType: type,
-            cycleIndex: cycle.map { Int32(clamping: $0) }
-        )
+        // The sample too: `Sample.init` lives in CellModel (an opaque call per record) and its
+        // result, read back from the stack, stalled on store forwarding. Fields that `init`
+        // would default keep the defaults `currentRecord` was made with.
+        currentRecord.sample.unixTimeSeconds = unix ?? .nan
+        currentRecord.sample.testTimeSeconds = testTime
+        currentRecord.sample.voltageVolts = voltage
+        currentRecord.sample.currentAmperes = current
+        currentRecord.sample.capacityAmpHours = capacity ?? chargeCounter.flatMap { c in dischargeCounter.map { c - $0 } }
+        currentRecord.sample.energyWattHours = energy
+        currentRecord.sample.temperatureCelsius = temperature
+        currentRecord.sample.stepIndex = step.map { Int32(clamping: $0) }
+        currentRecord.sample.stepType = type
+        currentRecord.sample.cycleIndex = cycle.map { Int32(clamping: $0) }
         currentRecord.recordIndex = index
         currentRecord.instrumentCycle = cycle
         currentRecord.stepNumber = step
