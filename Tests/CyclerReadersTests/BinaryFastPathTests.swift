@@ -191,3 +191,33 @@ private func columnarFixturePaths() -> [String] {
     }
     #expect(k == a.count)
 }
+
+@Test func copiesOfABlockReaderReadIndependently() throws {
+    // A reader is a value: a copy taken mid-file must go on from there whatever the original
+    // reads meanwhile (the two share one block buffer until one of them loads another block).
+    let library = try FixturePaths.library()
+    let path = BinaryFixtures.local("TestFile.nda").path
+    var full = try CyclerFile.open(path: path, library: library)
+    let expected = try records(&full)
+    var original = try CyclerFile.open(path: path, library: library)
+    var seen: [String] = []
+    while seen.count < 100, let r = try original.next() { seen.append(String(describing: r)) }
+    var copy = original
+    var fromOriginal = seen
+    var fromCopy = seen
+    // The original runs several blocks ahead, then the copy catches up, then they alternate.
+    for _ in 0..<(3 * ColumnBlocks.recordsPerBlock) { if let r = try original.next() { fromOriginal.append(String(describing: r)) } }
+    while true {
+        let a = try copy.next()
+        let b = try original.next()
+        if let a { fromCopy.append(String(describing: a)) }
+        if let b { fromOriginal.append(String(describing: b)) }
+        if a == nil, b == nil { break }
+    }
+    for (name, got) in [("original", fromOriginal), ("copy", fromCopy)] {
+        #expect(got.count == expected.count, "\(name)")
+        if let k = (0..<min(got.count, expected.count)).first(where: { got[$0] != expected[$0] }) {
+            Issue.record("\(name): record \(k) differs from the uninterrupted read")
+        }
+    }
+}

@@ -39,7 +39,8 @@ public struct CyclerRecordReader {
     /// Columnar binary sources (Neware, BioLogic) are read a block of records at a time, column
     /// by column, as numbers (`ColumnBlockSource`); `source` is then not advanced.
     private let blockSource: (any ColumnBlockSource)?
-    private let blocks: ColumnBlocks?
+    /// Shared by copies of the reader until one of them loads another block (`loadBlock`).
+    private var blocks: ColumnBlocks?
     /// The current record's row in `blocks`: column k of the record is `blockRow[k * capacity]`.
     private var blockRow = UnsafeMutablePointer<Double>(bitPattern: 8)!
     /// Whether the current record is in `blocks`.
@@ -574,6 +575,11 @@ public struct CyclerRecordReader {
 
     @inline(never)
     private mutating func loadBlock(from index: Int) throws {
+        // A copy of this reader may still read the block in place: load into a buffer of our own.
+        if !isKnownUniquelyReferenced(&blocks) {
+            let shared = blocks.unsafelyUnwrapped
+            blocks = ColumnBlocks(columns: shared.columns, recordCount: blockRecordCount)
+        }
         let b = blocks.unsafelyUnwrapped
         blockValues = try b.load(from: index, source: blockSource.unsafelyUnwrapped)
         blockStart = index
