@@ -44,3 +44,28 @@ public struct CyclerReadError: Error, Sendable, Hashable, CustomStringConvertibl
         return "\(file): \(reason)"
     }
 }
+
+/// A source whose records are columns of numbers (vendor labels as codes into a name table),
+/// which the normaliser can take a block of records at a time, column by column. It then reads
+/// each field as `block[column][record]` instead of through a `RawValue` per field per record,
+/// which (enum payloads, reference counting) cost more than all the rest of reading a binary file.
+/// Internal: only the decoders in this module are known to give exactly what `next(into:)` gives.
+protocol ColumnBlockSource: RawRecordSource {
+    /// Records the source holds (the last one `next(into:)` returns is `recordCount - 1`).
+    var recordCount: Int { get }
+    /// How column `index` is held, or nil when it has no block form (the reader then takes
+    /// the `RawValue` path for the whole file).
+    func blockKind(ofColumn index: Int) -> ColumnBlockKind?
+    /// Writes column `index` of records `start..<start + count` into `out`: numbers as
+    /// `next(into:)` would give them, label columns as their codes. Throws where `next(into:)`
+    /// would have thrown for one of these records.
+    func copyColumn(_ index: Int, from start: Int, count: Int, into out: UnsafeMutablePointer<Double>) throws
+}
+
+/// How a column of a `ColumnBlockSource` is held.
+enum ColumnBlockKind: Sendable, Equatable {
+    /// Numbers; NaN is "no value" (`RawValue.missing`) where `nanIsMissing`, else the number NaN.
+    case numbers(nanIsMissing: Bool)
+    /// Codes into `names`; a code past the end is "no value".
+    case labels(names: [String])
+}

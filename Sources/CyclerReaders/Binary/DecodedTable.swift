@@ -41,8 +41,12 @@ public struct DecodedTableSource: RawRecordSource {
     public let rowCount: Int
     public private(set) var position: Int = 0
 
-    /// Numeric columns, column after column in one buffer (built by concatenation, no transpose).
-    let numbers: [Double]
+    /// Numeric columns, each `rowCount` long, as decoded: the normaliser copies blocks of
+    /// them (`ColumnBlockSource`) without a `RawValue` per field.
+    let numberColumns: [[Double]]
+    /// The same column after column in one buffer (concatenation, no transpose), for
+    /// `next(into:)`; built on its first call, so that reading through blocks never pays for it.
+    private var numbers: [Double] = []
     /// Per output column: numeric column number, or -1 - k for the k-th label/text column.
     let slots: [Int]
     let labelCodes: [[UInt8]]
@@ -57,15 +61,14 @@ public struct DecodedTableSource: RawRecordSource {
         self.metadata = metadata
         let rows = columns.map(\.count).min() ?? 0
         self.rowCount = rows
-        var flat: [Double] = []
+        var numberColumns: [[Double]] = []
         var numeric = 0
         var slots: [Int] = []
         var codes: [[UInt8]] = [], names: [[String]] = [], texts: [[String?]] = [], kinds: [Int] = []
         for column in columns.prefix(self.columnNames.count) {
             switch column {
             case .numbers(let v):
-                if flat.isEmpty { flat.reserveCapacity(rows * columns.count) }
-                flat.append(contentsOf: v.prefix(rows))
+                numberColumns.append(v.count == rows ? v : Array(v.prefix(rows)))
                 slots.append(numeric)
                 numeric += 1
             case .labels(let c, let n):
@@ -78,7 +81,7 @@ public struct DecodedTableSource: RawRecordSource {
                 texts.append(t)
             }
         }
-        self.numbers = flat
+        self.numberColumns = numberColumns
         self.slots = slots
         self.labelCodes = codes
         self.labelNames = names
@@ -88,6 +91,10 @@ public struct DecodedTableSource: RawRecordSource {
 
     public mutating func next(into row: inout [RawValue]) throws -> Bool {
         guard position < rowCount else { return false }
+        if numbers.isEmpty, !numberColumns.isEmpty {
+            numbers.reserveCapacity(rowCount * numberColumns.count)
+            for column in numberColumns { numbers.append(contentsOf: column) }
+        }
         let width = slots.count
         if row.count != width { row = Array(repeating: .missing, count: width) }
         let r = position
@@ -126,5 +133,34 @@ public struct DecodedTableSource: RawRecordSource {
     /// Skips to record `index` (0-based), for resuming a file that was partly read before.
     public mutating func seek(to index: Int) {
         position = min(max(0, index), rowCount)
+    }
+}
+
+extension DecodedTableSource: ColumnBlockSource {
+    var recordCount: Int { rowCount }
+
+    func blockKind(ofColumn index: Int) -> ColumnBlockKind? {
+        guard index >= 0, index < slots.count else { return nil }
+        let slot = slots[index]
+        if slot >= 0 { return .numbers(nanIsMissing: true) }
+        let kind = otherKinds[-1 - slot]
+        return kind >= 0 ? .labels(names: labelNames[kind]) : nil
+    }
+
+    func copyColumn(_ index: Int, from start: Int, count: Int, into out: UnsafeMutablePointer<Double>) throws {
+        precondition(start >= 0 && count >= 0 && start + count <= rowCount, "block outside the table")
+        if count == 0 { return }
+        let slot = slots[index]
+        if slot >= 0 {
+            numberColumns[slot].withUnsafeBufferPointer { n in
+                out.initialize(from: n.baseAddress! + start, count: count)
+            }
+            return
+        }
+        let kind = otherKinds[-1 - slot]
+        precondition(kind >= 0, "text column has no block form")
+        labelCodes[kind].withUnsafeBufferPointer { codes in
+            for k in 0..<count { (out + k).initialize(to: Double(codes[start + k])) }
+        }
     }
 }

@@ -7,7 +7,7 @@ public enum NewareNDAReader {
     static let magic = Array("NEWARE".utf8)
 
     public static func open(url: URL, limits: BinaryReadLimits = .default) throws -> DecodedTableSource {
-        try decode(bytes: readWholeFile(url, limits: limits), file: url.lastPathComponent)
+        try decode(bytes: readFileDirectly(url, limits: limits), file: url.lastPathComponent)
     }
 
     public static func decode(bytes raw: [UInt8], file: String) throws -> DecodedTableSource {

@@ -3,6 +3,8 @@ import CellModel
 /// One time-series record in our units (SI, positive current = charge) together with the
 /// instrument's own facts that the normalised sample cannot carry: its cycle numbering, step,
 /// state label and raw capacity counters, which cycle summaries must be computed from.
+/// (`CyclerRecordReader.readRecord` writes each record field by field, for speed: a field added
+/// here must be set there too.)
 public struct CyclerRecord: Sendable, Hashable {
     public var sample: Sample
     /// 0-based index of the record in the source (resume position).

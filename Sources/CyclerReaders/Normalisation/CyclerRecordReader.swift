@@ -11,11 +11,13 @@ public struct CyclerRecordReader {
     public let metadata: [String: String]
     /// Things a user should know that did not make the file unreadable.
     public private(set) var warnings: [String] = []
+    /// Whether records are read through column blocks (`ColumnBlockSource`), for tests.
+    var readsColumnBlocks: Bool { blocks != nil }
     /// Whether the file has a test-time column (inspect prints null otherwise).
     public var hasTestTimeColumn: Bool { columns[.testTime] != nil }
     public var hasTimestamps: Bool { columns[.timestamp] != nil || startUnixSeconds != nil }
     public var hasTemperature: Bool { columns[.temperature] != nil }
-    public var position: Int { textSource?.position ?? source.position }
+    public var position: Int { textSource?.position ?? (blocks != nil ? blockPosition : source.position) }
     /// The instrument's own per-cycle capacities (Ah), where it writes them (LAND's Cycle sheet).
     public var instrumentCycleSummary: [Int: (charge: Double, discharge: Double)]?
 
@@ -23,6 +25,8 @@ public struct CyclerRecordReader {
     /// Text exports are read through their field byte ranges (no `String` per field); `source`
     /// is then not advanced.
     private var textSource: DelimitedTextSource?
+    /// `textSource != nil`, as a flag: testing the optional copied (retained) the source per record.
+    private let readsText: Bool
     private let spans: FieldSpans?
     /// The current record's field ranges (plain pointers into `spans`, refreshed per record).
     private var view = FieldSpans.View()
@@ -32,6 +36,30 @@ public struct CyclerRecordReader {
     private var labelCacheBytes: [UInt8] = []
     private var labelCacheText: String?
     private var dateCache = TimeParsing.DateCache()
+    /// Columnar binary sources (Neware, BioLogic) are read a block of records at a time, column
+    /// by column, as numbers (`ColumnBlockSource`); `source` is then not advanced.
+    private let blockSource: (any ColumnBlockSource)?
+    /// Shared by copies of the reader until one of them loads another block (`loadBlock`).
+    private var blocks: ColumnBlocks?
+    /// The current record's row in `blocks`: column k of the record is `blockRow[k * capacity]`.
+    private var blockRow = UnsafeMutablePointer<Double>(bitPattern: 8)!
+    /// Whether the current record is in `blocks`.
+    private var recordInBlock = false
+    /// Index of the next record of a block-read source.
+    private var blockPosition = 0
+    /// The loaded block: its storage, first record and record count (copied out of `blocks`
+    /// so that the per-record path reads no class property).
+    private var blockValues = UnsafeMutablePointer<Double>(bitPattern: 8)!
+    private var blockStart = 0
+    private var blockCount = 0
+    private let blockRecordCount: Int
+    /// NaN in a block is "no value" (else the number NaN, as `.mpr` gives it).
+    private let blockNaNIsMissing: Bool
+    /// Names of the state column's codes, when it is a label column read through blocks.
+    private let blockStateNames: [String]?
+    /// The last numeric state label's value (bit pattern) and text.
+    private var numericLabelBits: UInt64 = 0
+    private var numericLabelText: String?
     private let file: String
     private var row: [RawValue]
     private let columns: [ColumnRole: ResolvedColumn]
@@ -125,11 +153,16 @@ public struct CyclerRecordReader {
     private var previousElapsed: Double?
     private var lastStateLabel: String?
     private var lastStepType: StepType = .unknown
+    /// Step type per state label already matched: files alternate among a handful of labels,
+    /// and matching one (lower-casing, Foundation's substring search per rule) cost microseconds.
+    private var stepTypeByLabel: [String: StepType] = [:]
 
     /// A resolved column reduced to what each record needs; `index` is -1 when the file lacks it.
     struct Slot {
         var index: Int
         var scale: Double
+        /// Offset of the column's values in a block row (`ColumnBlocks`), when read through blocks.
+        var block: Int = 0
     }
 
     enum TimestampUnit { case unixSeconds, unixMilliseconds, days }
@@ -151,6 +184,7 @@ public struct CyclerRecordReader {
     public init(source: any RawRecordSource, profile: CyclerProfile, file: String, timeZoneOverride: String? = nil) throws {
         self.source = source
         self.textSource = source as? DelimitedTextSource
+        self.readsText = textSource != nil
         self.spans = textSource?.spans
         self.profile = profile
         self.file = file
@@ -174,7 +208,29 @@ public struct CyclerRecordReader {
         let resolved = try Self.resolveColumns(names: source.columnNames, profile: profile, file: file)
         self.columns = resolved
         self.slots = ColumnRole.allCases.map { resolved[$0] }
-        self.fastSlots = ColumnRole.allCases.map { role in resolved[role].map { Slot(index: $0.index, scale: $0.scale) } ?? Slot(index: -1, scale: 1) }
+        var fastSlots = ColumnRole.allCases.map { role in resolved[role].map { Slot(index: $0.index, scale: $0.scale) } ?? Slot(index: -1, scale: 1) }
+        // Columnar sources whose every column in use has a block form are read through blocks.
+        var plan: ColumnBlocks.Plan? = nil
+        if textSource == nil, let columnar = source as? any ColumnBlockSource {
+            plan = ColumnBlocks.plan(source: columnar, roles: resolved.mapValues(\.index))
+        }
+        if let plan, let columnar = source as? any ColumnBlockSource {
+            let blocks = ColumnBlocks(columns: plan.columns, recordCount: columnar.recordCount)
+            for (role, k) in plan.blockColumnByRole { fastSlots[role.ordinal].block = k * blocks.capacity }
+            self.blockSource = columnar
+            self.blocks = blocks
+            self.blockRecordCount = columnar.recordCount
+            self.blockPosition = source.position
+            self.blockNaNIsMissing = plan.nanIsMissing
+            self.blockStateNames = plan.stateNames
+        } else {
+            self.blockSource = nil
+            self.blocks = nil
+            self.blockRecordCount = 0
+            self.blockNaNIsMissing = true
+            self.blockStateNames = nil
+        }
+        self.fastSlots = fastSlots
         switch resolved[.timestamp]?.unit ?? "unix_s" {
         case "unix_ms": timestampUnit = .unixMilliseconds
         case "excel_days", "ole_days": timestampUnit = .days
@@ -298,29 +354,38 @@ public struct CyclerRecordReader {
     // MARK: reading
 
     /// The next normalised record, or nil at the end of the file.
+    ///
+    /// The record is built in place (`currentRecord`) and handed out by one expression: a
+    /// `CyclerRecord?` (234 bytes) returned through calls and merged returns was copied up to
+    /// five times per record, a third of the time of reading a binary file. Inlined, so that a
+    /// caller in this module that reads a few fields copies nothing.
+    @inline(__always)
     public mutating func next() throws -> CyclerRecord? {
+        let more = _slowPath(pendingIndex < pending.count || !scaleDecided) ? try nextBuffered() : try nextRead()
+        return more ? currentRecord : nil
+    }
+
+    /// The records buffered while deciding the test-time scale (deciding it first if needed).
+    @inline(never)
+    private mutating func nextBuffered() throws -> Bool {
+        if !scaleDecided { try decideTestTimeScale() }
         if pendingIndex < pending.count {
-            let record = pending[pendingIndex]
+            currentRecord = pending[pendingIndex]
             pendingIndex += 1
             if pendingIndex == pending.count { pending.removeAll(keepingCapacity: false); pendingIndex = 0 }
-            return record
-        }
-        if !scaleDecided {
-            try decideTestTimeScale()
-            return try next()
+            return true
         }
         return try nextRead()
     }
 
-    /// The usual path on its own, so that its record is built straight into the caller's
-    /// result instead of being copied through `next`'s other paths.
+    /// The usual path on its own: reads the next record into `currentRecord`.
     @inline(never)
-    private mutating func nextRead() throws -> CyclerRecord? {
-        guard let record = try readRecord(postProcessing: true) else {
+    private mutating func nextRead() throws -> Bool {
+        guard try readRecord(postProcessing: true) else {
             try finish()
-            return nil
+            return false
         }
-        return record
+        return true
     }
 
     /// Buffers the first records until the instrument's clock has advanced enough to tell which
@@ -334,7 +399,8 @@ public struct CyclerRecordReader {
             if let s = Self.timeScale(unit), !candidates.contains(s) { candidates.append(s) }
         }
         var origin: (raw: Double, unix: Double, index: Int)? = nil
-        while buffered.count < 20_000, let record = try readRecord(postProcessing: false) {
+        while buffered.count < 20_000, try readRecord(postProcessing: false) {
+            let record = currentRecord
             buffered.append(record)
             if testTimeWasText { candidates = [declared] }
             guard let raw = record.testTimeAsWrittenSeconds, record.sample.unixTimeSeconds.isFinite else { continue }
@@ -407,7 +473,7 @@ public struct CyclerRecordReader {
         direction: CurrentDirection, instrumentCycle: inout Int?
     ) throws {
         // Resumed tests: test time restarting while the clock goes on.
-        if slots[ColumnRole.testTime.ordinal] != nil {
+        if has(.testTime) {
             let written = testTime
             if let previous = previousTestTime, written + testTimeOffset < previous - 1 {
                 if let pu = previousUnix, unix.isFinite, unix >= pu - 1 {
@@ -422,7 +488,7 @@ public struct CyclerRecordReader {
             previousTestTime = testTime
         }
         if unix.isFinite {
-            if let firstUnix, let firstTest = firstTestTimeForSpan, slots[ColumnRole.testTime.ordinal] != nil, slots[ColumnRole.timestamp.ordinal] != nil {
+            if let firstUnix, let firstTest = firstTestTimeForSpan, has(.testTime), has(.timestamp) {
                 let wall = unix - firstUnix
                 let test = testTime - firstTest
                 // Test time can lag the clock (pauses) but never outrun it by much.
@@ -436,7 +502,7 @@ public struct CyclerRecordReader {
             previousUnix = unix
         }
         // Sign convention against the state labels.
-        if profile.currentSign != .fromState, hasLabel, abs(current) > 1e-9 {
+        if profile.currentSign != .fromState, hasLabel, current.magnitude > 1e-9 {
             if direction == .charge { if current > 0 { signAgree += 1 } else { signDisagree += 1 } }
             if direction == .discharge { if current < 0 { signAgree += 1 } else { signDisagree += 1 } }
             if signAgree + signDisagree >= signCheckedAt + 200 { try checkSign(final: false) }
@@ -482,8 +548,43 @@ public struct CyclerRecordReader {
     private mutating func number(_ role: ColumnRole) -> Double? {
         let c = fastSlots[role.ordinal]
         if c.index < 0 { return nil }
+        if recordInBlock { return Self.blockNumber(blockRow, c, blockNaNIsMissing) }
         if let v = Self.parsedNumber(view, recordInSpans, c) { return v }
         return numberSlow(role)
+    }
+
+    /// What the `RawValue` of a block's field gives: `.missing` for NaN where NaN means no
+    /// value, else the number.
+    @inline(__always)
+    private static func blockNumber(_ row: UnsafeMutablePointer<Double>, _ c: Slot, _ nanIsMissing: Bool) -> Double? {
+        let x = row[c.block]
+        if nanIsMissing, x.isNaN { return nil }
+        return x * c.scale
+    }
+
+    /// Points `blockRow` at record `index`, loading the block that holds it when needed.
+    @inline(__always)
+    private mutating func moveBlockRow(to index: Int) throws {
+        let offset = index - blockStart
+        if offset >= 0, offset < blockCount {
+            blockRow = blockValues + offset
+        } else {
+            try loadBlock(from: index)
+        }
+    }
+
+    @inline(never)
+    private mutating func loadBlock(from index: Int) throws {
+        // A copy of this reader may still read the block in place: load into a buffer of our own.
+        if !isKnownUniquelyReferenced(&blocks) {
+            let shared = blocks.unsafelyUnwrapped
+            blocks = ColumnBlocks(columns: shared.columns, recordCount: blockRecordCount)
+        }
+        let b = blocks.unsafelyUnwrapped
+        blockValues = try b.load(from: index, source: blockSource.unsafelyUnwrapped)
+        blockStart = index
+        blockCount = b.count
+        blockRow = blockValues
     }
 
     @inline(__always)
@@ -513,9 +614,16 @@ public struct CyclerRecordReader {
         return nil
     }
 
+    /// Whether the file has the role's column (asked of `fastSlots`: testing a `ResolvedColumn?`
+    /// per record copied its name).
+    @inline(__always)
+    private mutating func has(_ role: ColumnRole) -> Bool {
+        fastSlots[role.ordinal].index >= 0
+    }
+
     @inline(__always)
     private mutating func integer(_ role: ColumnRole) -> Int? {
-        guard let v = number(role), v.isFinite, abs(v) < 1e15 else { return nil }
+        guard let v = number(role), v.isFinite, v.magnitude < 1e15 else { return nil }
         // Converting truncates toward zero already (and `rounded` was a libm call per field).
         return Int(v)
     }
@@ -526,6 +634,12 @@ public struct CyclerRecordReader {
     private mutating func seconds(_ role: ColumnRole, numberScale: Double? = nil) -> Double? {
         let c = fastSlots[role.ordinal]
         if c.index < 0 { return nil }
+        if recordInBlock {
+            let x = blockRow[c.block]
+            if blockNaNIsMissing, x.isNaN { return nil }
+            if role == .testTime { testTimeWasText = false }
+            return x * (numberScale ?? c.scale)
+        }
         if recordInSpans {
             if view.isNumber[c.index] {
                 if role == .testTime { testTimeWasText = false }
@@ -584,6 +698,11 @@ public struct CyclerRecordReader {
     private mutating func unixTime() -> Double? {
         let c = fastSlots[ColumnRole.timestamp.ordinal]
         if c.index < 0 { return nil }
+        if recordInBlock {
+            let x = blockRow[c.block]
+            if blockNaNIsMissing, x.isNaN { return nil }
+            return unixTime(number: x)
+        }
         if recordInSpans, view.isNumber[c.index] { return unixTime(number: view.numbers[c.index]) }
         return unixTimeSlow()
     }
@@ -628,9 +747,31 @@ public struct CyclerRecordReader {
     }
 
     /// The state label as text (numbers written as integers where they are whole).
+    /// Files without a state column (BioLogic) answer inline.
+    @inline(__always)
     private mutating func stateLabel() -> String? {
+        if fastSlots[ColumnRole.state.ordinal].index < 0 { return nil }
+        return stateLabelPresent()
+    }
+
+    @inline(never)
+    private mutating func stateLabelPresent() -> String? {
         let c = fastSlots[ColumnRole.state.ordinal]
-        if c.index < 0 { return nil }
+        if recordInBlock {
+            let x = blockRow[c.block]
+            if let names = blockStateNames {
+                // A code, as `DecodedTableSource` gives it: past the name table is no label.
+                let code = Int(x)
+                return code < names.count ? names[code] : nil
+            }
+            if blockNaNIsMissing, x.isNaN { return nil }
+            // A numeric state: its text is built once per change of value, not per record.
+            if numericLabelText == nil || x.bitPattern != numericLabelBits {
+                numericLabelBits = x.bitPattern
+                numericLabelText = Self.label(.number(x))
+            }
+            return numericLabelText
+        }
         if recordInSpans {
             let spans = view
             if let v = spans.number(c.index) { return Self.label(.number(v)) }
@@ -664,45 +805,64 @@ public struct CyclerRecordReader {
         return true
     }
 
+    /// Without a label, or with the previous record's, answered inline.
+    @inline(__always)
     private mutating func stepType(label: String?, current: Double) -> StepType {
         if let label {
             if label == lastStateLabel { return lastStepType }
-            let lower = label.lowercased()
-            var found: StepType = .unknown
-            for rule in states {
-                let hit: Bool = switch rule.kind {
-                case .exact: lower == rule.label
-                case .prefix: lower.hasPrefix(rule.label)
-                case .contains: lower.contains(rule.label)
-                }
-                if hit { found = rule.step; break }
-            }
-            lastStateLabel = label
-            lastStepType = found
-            return found
+            return stepType(newLabel: label)
         }
         if current > 1e-12 { return .constantCurrentCharge }
         if current < -1e-12 { return .constantCurrentDischarge }
         return .rest
     }
 
+    @inline(never)
+    private mutating func stepType(newLabel label: String) -> StepType {
+        if let known = stepTypeByLabel[label] {
+            lastStateLabel = label
+            lastStepType = known
+            return known
+        }
+        let lower = label.lowercased()
+        var found: StepType = .unknown
+        for rule in states {
+            let hit: Bool = switch rule.kind {
+            case .exact: lower == rule.label
+            case .prefix: lower.hasPrefix(rule.label)
+            case .contains: lower.contains(rule.label)
+            }
+            if hit { found = rule.step; break }
+        }
+        lastStateLabel = label
+        lastStepType = found
+        if stepTypeByLabel.count < 1024 { stepTypeByLabel[label] = found }
+        return found
+    }
+
     /// - Parameter postProcessing: apply `postProcess` before building the record (else the
     ///   caller does it later, as the time-scale decision does).
     @inline(__always)
-    private mutating func readRecord(postProcessing: Bool) throws -> CyclerRecord? {
+    private mutating func readRecord(postProcessing: Bool) throws -> Bool {
         let index: Int
-        if textSource != nil {
+        if readsText {
             index = textSource!.position
             switch try textSource!.nextRecord(values: &row) {
-            case .end: return nil
+            case .end: return false
             case .spans:
                 recordInSpans = true
                 view = spans!.view
             case .values: recordInSpans = false
             }
+        } else if blocks != nil {
+            index = blockPosition
+            guard index < blockRecordCount else { return false }
+            try moveBlockRow(to: index)
+            blockPosition = index + 1
+            recordInBlock = true
         } else {
             index = source.position
-            guard try source.next(into: &row) else { return nil }
+            guard try source.next(into: &row) else { return false }
         }
         // No closure or `??` below captures `self`: in this mutating method that made the
         // compiler copy the whole reader for each record.
@@ -747,23 +907,24 @@ public struct CyclerRecordReader {
             directionCache = CurrentDirection(type)
         }
         var direction = directionCache
-        if label == nil, slots[ColumnRole.state.ordinal] != nil { direction = .unknown }
+        if label == nil, has(.state) { direction = .unknown }
         if profile.currentSign == .fromState {
-            if direction == .charge { current = abs(current) } else if direction == .discharge { current = -abs(current) }
+            if direction == .charge { current = current.magnitude } else if direction == .discharge { current = -current.magnitude }
         }
         var capacity: Double? = nil
         var signed = false
-        if let q = number(.signedCapacity) { capacity = q; signed = true } else if let q = number(.capacity) { capacity = abs(q) }
-        let chargeCounter = number(.chargeCapacity).map(abs)
-        let dischargeCounter = number(.dischargeCapacity).map(abs)
-        var energy: Double? = number(.energy).map(abs)
-        if energy == nil, let ce = number(.chargeEnergy), let de = number(.dischargeEnergy) { energy = abs(ce) - abs(de) }
+        // `magnitude` is what `abs` gives a Double, without a generic call per field.
+        if let q = number(.signedCapacity) { capacity = q; signed = true } else if let q = number(.capacity) { capacity = q.magnitude }
+        let chargeCounter = number(.chargeCapacity)?.magnitude
+        let dischargeCounter = number(.dischargeCapacity)?.magnitude
+        var energy: Double? = number(.energy)?.magnitude
+        if energy == nil, let ce = number(.chargeEnergy), let de = number(.dischargeEnergy) { energy = ce.magnitude - de.magnitude }
         var cycle: Int? = nil
         var halfCycle: Int? = nil
         switch profile.cycleNumbering {
         case .column:
             cycle = integer(.cycle)
-            if cycle == nil, slots[ColumnRole.cycle.ordinal] == nil, let half = integer(.halfCycle) { cycle = half / 2 }
+            if cycle == nil, !has(.cycle), let half = integer(.halfCycle) { cycle = half / 2 }
             if cycle == nil { cycle = previousCycle }
             previousCycle = cycle
         case .halfCycleDiv2:
@@ -784,30 +945,44 @@ public struct CyclerRecordReader {
                 testTime: &testTime, unix: unix ?? .nan, recordIndex: index, hasLabel: label != nil,
                 current: current, direction: direction, instrumentCycle: &cycle)
         }
-        let sample = Sample(
-            unixTimeSeconds: unix ?? .nan,
-            testTimeSeconds: testTime,
-            voltageVolts: voltage,
-            currentAmperes: current,
-            capacityAmpHours: capacity ?? chargeCounter.flatMap { c in dischargeCounter.map { c - $0 } },
-            energyWattHours: energy,
-            temperatureCelsius: temperature,
-            stepIndex: step.map { Int32(clamping: $0) },
-            stepType: type,
-            cycleIndex: cycle.map { Int32(clamping: $0) }
-        )
-        return CyclerRecord(
-            sample: sample, recordIndex: index, instrumentCycle: cycle, stepNumber: step, halfCycle: halfCycle,
-            stateLabel: label, direction: direction, testTimeAsWrittenSeconds: writtenTestTime,
-            chargeCounterAmpHours: chargeCounter, dischargeCounterAmpHours: dischargeCounter,
-            capacityCounterAmpHours: capacity, capacityCounterIsSigned: signed
-        )
+        // Written into `currentRecord` field by field: building a record and assigning it
+        // cost a 234-byte copy and an outlined destroy of the old one per record. Every field
+        // of `CyclerRecord` is set here (the fast-path tests compare every field).
+        // The sample too: `Sample.init` lives in CellModel (an opaque call per record) and its
+        // result, read back from the stack, stalled on store forwarding. Fields that `init`
+        // would default keep the defaults `currentRecord` was made with.
+        currentRecord.sample.unixTimeSeconds = unix ?? .nan
+        currentRecord.sample.testTimeSeconds = testTime
+        currentRecord.sample.voltageVolts = voltage
+        currentRecord.sample.currentAmperes = current
+        currentRecord.sample.capacityAmpHours = capacity ?? chargeCounter.flatMap { c in dischargeCounter.map { c - $0 } }
+        currentRecord.sample.energyWattHours = energy
+        currentRecord.sample.temperatureCelsius = temperature
+        currentRecord.sample.stepIndex = step.map { Int32(clamping: $0) }
+        currentRecord.sample.stepType = type
+        currentRecord.sample.cycleIndex = cycle.map { Int32(clamping: $0) }
+        currentRecord.recordIndex = index
+        currentRecord.instrumentCycle = cycle
+        currentRecord.stepNumber = step
+        currentRecord.halfCycle = halfCycle
+        currentRecord.stateLabel = label
+        currentRecord.direction = direction
+        currentRecord.testTimeAsWrittenSeconds = writtenTestTime
+        currentRecord.chargeCounterAmpHours = chargeCounter
+        currentRecord.dischargeCounterAmpHours = dischargeCounter
+        currentRecord.capacityCounterAmpHours = capacity
+        currentRecord.capacityCounterIsSigned = signed
+        return true
     }
 
     private static func columnNames(_ roles: [ColumnRole], in slots: [ResolvedColumn?]) -> [String] {
         roles.compactMap { slots[$0.ordinal]?.name }
     }
 
+    /// The record `next` hands out, built here in place.
+    private var currentRecord = CyclerRecord(
+        sample: Sample(testTimeSeconds: 0, voltageVolts: 0, currentAmperes: 0), recordIndex: 0, direction: .unknown,
+        capacityCounterIsSigned: false)
     private var directionCacheType: StepType = .unknown
     private var directionCache = CurrentDirection(StepType.unknown)
     private var firstUnixForDerived: Double?
