@@ -136,18 +136,33 @@ struct BinaryFuzzTests {
         return n
     }
 
+    static let profiles = (try? FixturePaths.library().profiles) ?? []
+
+    /// Drains the decoder's raw rows, then reads a fresh copy through the normaliser (the
+    /// columnar block path for .mpr / .nda / .ndax), so damaged values meet it too. A source
+    /// no profile accepts is a `CyclerReadError` like any other refusal.
+    static func drainNormalised(_ source: some RawRecordSource, file: String) throws -> Int {
+        var raw = source
+        let n = try drain(&raw)
+        var reader = try CyclerFile.reader(for: source, candidates: profiles, path: file)
+        var records = 0
+        while try reader.next() != nil {
+            records += 1
+            if records > 50_000_000 { throw CyclerReadError(file: "fuzz", reason: "runaway record stream") }
+        }
+        return n + records
+    }
+
     static func harness(_ name: String) throws -> ([[UInt8]], Run) {
         let local = { (f: String) throws -> [UInt8] in try [UInt8](Data(contentsOf: BinaryFixtures.local(f))) }
         switch name {
         case "mpr":
             return ([try local("fuzz_seed_small.mpr")], { _, bytes in
-                var s = try BioLogicMPRSource(bytes: bytes, file: "fuzz.mpr")
-                return try drain(&s)
+                try drainNormalised(BioLogicMPRSource(bytes: bytes, file: "fuzz.mpr"), file: "fuzz.mpr")
             })
         case "nda":
             return ([try local("fuzz_seed_small.nda")], { _, bytes in
-                var s = try NewareNDAReader.decode(bytes: bytes, file: "fuzz.nda")
-                return try drain(&s)
+                try drainNormalised(NewareNDAReader.decode(bytes: bytes, file: "fuzz.nda"), file: "fuzz.nda")
             })
         case "ndax-zip":
             return ([try local("123456789012_Unit27_Example_Data_File.ndax")], { _, bytes in
@@ -170,8 +185,7 @@ struct BinaryFuzzTests {
                 let owner = owners[k]
                 var streams = sets[owner.set]
                 streams[owner.name] = bytes
-                var s = try NewareNDAXReader.decode(streams: streams, file: "fuzz.ndax")
-                return try drain(&s)
+                return try drainNormalised(NewareNDAXReader.decode(streams: streams, file: "fuzz.ndax"), file: "fuzz.ndax")
             })
         case "xlsx-zip":
             return ([try local("land_synthetic.xlsx"), try local("arbin_split_synthetic.xlsx")], { _, bytes in
