@@ -119,3 +119,20 @@ func fakeXLSX() throws -> String {
     #expect(abs((report.lastTestTimeSeconds ?? 0) - 39 * 60) < 1e-6)
     #expect(report.warnings.contains { $0.contains("read in") })
 }
+
+@Test func landSmallCellsInMicroampsAndMicroampHours() throws {
+    // A symmetric Li|LGPS|Li cell at 0.1 mA/cm² on 0.5 cm²: LAND can write µA and µAh.
+    let columns = ["Index", "TestTime/h", "Voltage/V", "Current/uA", "Capacity/uAh", "State"]
+    var rows: [[RawValue]] = []
+    for (k, (state, current)) in [("D_CC", -50.0), ("D_CC", -50.0), ("C_CC", 50.0), ("C_CC", 50.0)].enumerated() {
+        rows.append([.number(Double(k + 1)), .number(Double(k)), .number(current > 0 ? 0.02 : -0.02), .number(current), .number(Double(k % 2 + 1) * 50), .text(state)])
+    }
+    let cycle: [[RawValue]] = [[.number(0), .number(0), .number(0)], [.number(1), .number(100), .number(100)]]
+    let workbook = InMemoryWorkbook(sheets: [("Record", columns, rows), ("Cycle", ["Index", "Charge-Cap/uAh", "Discharge-Cap/uAh"], cycle)])
+    let report = try InspectReport.inspect(path: fakeXLSX(), library: FixturePaths.library(), options: workbookOptions(workbook))
+    #expect(abs((report.perCycle[1]?.charge ?? 0) - 100e-6) < 1e-15)
+    #expect(abs((report.perCycle[1]?.discharge ?? 0) - 100e-6) < 1e-15)
+    var reader = try CyclerFile.open(path: fakeXLSX(), library: FixturePaths.library(), options: workbookOptions(workbook))
+    let first = try #require(try reader.next())
+    #expect(abs(first.sample.currentAmperes + 50e-6) < 1e-15)
+}
