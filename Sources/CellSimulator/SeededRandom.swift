@@ -1,3 +1,4 @@
+import CellModel
 import Foundation
 
 /// The simulator's own PRNG, so a scenario replays bit-for-bit from its seed on every platform and
@@ -75,18 +76,5 @@ public struct SeededRandom: Sendable, Hashable {
     @inline(__always)
     private func rotateLeft(_ x: UInt64, _ k: UInt64) -> UInt64 {
         (x << k) | (x >> (64 - k))
-    }
-}
-
-/// SplitMix64, used only to expand a 64-bit seed into xoshiro's 256-bit state.
-struct SplitMix64 {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

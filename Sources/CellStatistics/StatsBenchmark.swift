@@ -1,3 +1,4 @@
+import CellModel
 import Foundation
 
 /// `cellfleet bench stats`: Kaplan–Meier + Weibull + log-rank on a synthetic fleet, timed per
@@ -17,15 +18,9 @@ public struct StatsBenchmark: Sendable {
     /// A fleet of `groups` variants with Weibull lives (shape 1.5–3.3, integer cycles, so ties
     /// occur) and about 40 % right-censored; deterministic for a given seed.
     public init(cellCount: Int = 10_000, groups: Int = 10, seed: UInt64 = 20_261_125) {
-        var state = seed
+        var random = SplitMix64(state: seed)
         func uniform() -> Double {
-            // SplitMix64: fast, and the same numbers on every platform.
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            return (Double(z >> 11) + 0.5) / 9_007_199_254_740_992
+            (Double(random.next() >> 11) + 0.5) / 9_007_199_254_740_992
         }
         var cells: [CellLife] = []
         cells.reserveCapacity(cellCount)

@@ -5,17 +5,11 @@ import CellDetection
 /// Small deterministic cell models for the unit tests, so each rule can be shown to fire on its
 /// signature and stay quiet on the near-miss without depending on the full simulator.
 struct TestRandom {
-    private var state: UInt64
+    private var generator: SplitMix64
 
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    init(seed: UInt64) { generator = SplitMix64(state: seed &+ 0x9E37_79B9_7F4A_7C15) }
 
-    mutating func nextUInt64() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func nextUInt64() -> UInt64 { generator.next() }
 
     mutating func uniform() -> Double { Double(nextUInt64() >> 11) / Double(1 << 53) }
 

@@ -1,3 +1,4 @@
+import CellModel
 import Testing
 @testable import CellSimulator
 

@@ -1,3 +1,4 @@
+import CellModel
 import Foundation
 import Testing
 @testable import CyclerReaders
@@ -221,7 +222,7 @@ struct BinaryFuzzTests {
     }
 
     static func campaign(name: String, seeds: [[UInt8]], cases: Int, mutationsPerCase: ClosedRange<Int> = 1...4, run: Run) throws -> Summary {
-        var rng = SplitMix64(seed: seed ^ UInt64(truncatingIfNeeded: name.utf8.reduce(5381) { ($0 << 5) &+ $0 &+ Int($1) }))
+        var rng = SplitMix64(state: seed ^ UInt64(truncatingIfNeeded: name.utf8.reduce(5381) { ($0 << 5) &+ $0 &+ Int($1) }))
         var summary = Summary()
         let start = Date()
         for _ in 0..<cases {
@@ -249,19 +250,6 @@ struct BinaryFuzzTests {
               + "\(summary.foreignErrors.count) other errors; slowest case \(String(format: "%.1f", summary.slowestSeconds * 1000)) ms, "
               + "total \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
         return summary
-    }
-}
-
-/// Small, fast, reproducible PRNG (Steele, Lea & Flood's SplitMix64).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

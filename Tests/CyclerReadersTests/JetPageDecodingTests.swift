@@ -1,3 +1,4 @@
+import CellModel
 import Foundation
 import Testing
 @testable import CyclerReaders
@@ -359,7 +360,7 @@ struct JetPageDecodingTests {
         #expect(JetValue.decimal(.greatestFiniteMagnitude) == 3.4028235e38)
         #expect(JetValue.decimal(.leastNonzeroMagnitude) == 1e-45)
         #expect(JetValue.decimal(-0.0) == 0 && JetValue.decimal(.infinity) == .infinity && JetValue.decimal(.nan).isNaN)
-        var rng = SplitMix64(seed: 11)
+        var rng = SplitMix64(state: 11)
         var differing = 0
         for i in 0..<100_000 {
             let f = i % 2 == 0 ? Float(bitPattern: UInt32(truncatingIfNeeded: rng.next())) : Float(Double(rng.next() % 100_000_000) / 1e6 - 50)
