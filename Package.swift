@@ -1,10 +1,15 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
-/// The pure domain core (CellModel, CellDetection, CellSimulator, CyclerReaders, CellStatistics)
-/// depends on nothing that does network or database I/O: it is tested in microseconds and reused
-/// by every shell. The shells (AgentSpool, ZeroMQ, WireProtocol, CellfleetAgent,
-/// CellfleetCoordinator, EmbeddedPostgres) move bytes; the `cellfleet` executable wires them up.
+/// The folders tell the architecture (docs/architecture.md):
+/// - `Sources/Core/<Module>`: the pure domain and protocol rules — value types and state machines
+///   fed samples or events that return decisions. No network, database or file-system lookups:
+///   tested in microseconds, reused by every shell.
+/// - `Sources/Shells/<Module>`: the I/O — sockets, the spool, PostgreSQL, processes — as thin
+///   services that move bytes between the world and the core.
+/// - `Sources/cellfleet`: the one executable; it parses arguments and composes the services.
+/// Tests mirror it: `Tests/Core`, `Tests/Shells` (in-process, fast) and `Tests/IntegrationTests`
+/// (real processes and databases), so `swift test --skip IntegrationTests` is the inner loop.
 let package = Package(
     name: "cellfleet",
     platforms: [.macOS(.v14)],
@@ -25,29 +30,33 @@ let package = Package(
     ],
     targets: [
         // MARK: pure core
-        .target(name: "CellModel"),
-        .target(name: "CellDetection", dependencies: ["CellModel"]),
-        .target(name: "CellSimulator", dependencies: ["CellModel"]),
+        .target(name: "CellModel", path: "Sources/Core/CellModel"),
+        .target(name: "CellDetection", dependencies: ["CellModel"], path: "Sources/Core/CellDetection"),
+        .target(name: "CellSimulator", dependencies: ["CellModel"], path: "Sources/Core/CellSimulator"),
         .target(
             name: "CyclerReaders",
-            dependencies: ["CellModel", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+            dependencies: ["CellModel", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            path: "Sources/Core/CyclerReaders"
         ),
-        .target(name: "CellStatistics", dependencies: ["CellModel"]),
-
-        // MARK: I/O shells
-        .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
-        .target(name: "ZeroMQ", dependencies: ["CZMQ"]),
+        .target(name: "CellStatistics", dependencies: ["CellModel"], path: "Sources/Core/CellStatistics"),
         .target(
             name: "WireProtocol",
-            dependencies: ["CellModel", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: ["CellModel", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Sources/Core/WireProtocol"
         ),
+
+        // MARK: I/O shells
+        .systemLibrary(name: "CZMQ", path: "Sources/Shells/CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .target(name: "ZeroMQ", dependencies: ["CZMQ"], path: "Sources/Shells/ZeroMQ"),
         .target(
             name: "AgentSpool",
-            dependencies: ["WireProtocol", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["WireProtocol", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Shells/AgentSpool"
         ),
         .target(
             name: "EmbeddedPostgres",
-            dependencies: [.product(name: "Logging", package: "swift-log")]
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Sources/Shells/EmbeddedPostgres"
         ),
         .target(
             name: "CellfleetAgent",
@@ -56,7 +65,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
-            ]
+            ],
+            path: "Sources/Shells/CellfleetAgent"
         ),
         .target(
             name: "CellfleetCoordinator",
@@ -69,10 +79,13 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            path: "Sources/Shells/CellfleetCoordinator",
             // postgres-nio has an EventLoopFuture overload of `query` that an unused `try await`
             // silently binds to; only a warning says so, and it would let us ACK before COMMIT.
             swiftSettings: [.treatAllWarnings(as: .error)]
         ),
+
+        // MARK: the executable
         .executableTarget(
             name: "cellfleet",
             dependencies: [
@@ -82,19 +95,47 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            path: "Sources/cellfleet"
         ),
 
         // MARK: tests
-        .testTarget(name: "CellModelTests", dependencies: ["CellModel"]),
-        .testTarget(name: "CellSimulatorTests", dependencies: ["CellSimulator", "CellModel"]),
-        .testTarget(name: "CellDetectionTests", dependencies: ["CellDetection", "CellSimulator", "CellModel"]),
-        .testTarget(name: "CyclerReadersTests", dependencies: ["CyclerReaders", "CellModel"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CellStatisticsTests", dependencies: ["CellStatistics"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "BackboneTests", dependencies: [
-            "ZeroMQ", "WireProtocol", "AgentSpool", "CellfleetAgent", "CellfleetCoordinator", "EmbeddedPostgres",
-            .product(name: "PostgresNIO", package: "postgres-nio"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        // Helpers shared by the test targets (paths, free ports, CURVE keys, a manual clock).
+        .target(name: "TestSupport", dependencies: ["ZeroMQ"], path: "Tests/TestSupport"),
+        .testTarget(name: "CellModelTests", dependencies: ["CellModel"], path: "Tests/Core/CellModelTests"),
+        .testTarget(name: "CellSimulatorTests", dependencies: ["CellSimulator", "CellModel"], path: "Tests/Core/CellSimulatorTests"),
+        .testTarget(
+            name: "CellDetectionTests", dependencies: ["CellDetection", "CellSimulator", "CellModel"],
+            path: "Tests/Core/CellDetectionTests"
+        ),
+        .testTarget(
+            name: "CyclerReadersTests", dependencies: ["CyclerReaders", "CellModel"],
+            path: "Tests/Core/CyclerReadersTests", resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "CellStatisticsTests", dependencies: ["CellStatistics"],
+            path: "Tests/Core/CellStatisticsTests", resources: [.copy("Fixtures")]
+        ),
+        // In-process tests of the shells: sockets on loopback, spools in temporary directories.
+        .testTarget(
+            name: "ShellTests",
+            dependencies: [
+                "TestSupport", "ZeroMQ", "WireProtocol", "AgentSpool", "CellfleetAgent", "CellfleetCoordinator",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/Shells/ShellTests"
+        ),
+        // Real processes, PostgreSQL clusters and deploy scripts; skipped by the inner loop.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "TestSupport", "ZeroMQ", "WireProtocol", "AgentSpool", "CellfleetAgent", "CellfleetCoordinator",
+                "EmbeddedPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/IntegrationTests",
+            exclude: ["Python"]
+        ),
     ]
 )

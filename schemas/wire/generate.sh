@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates Sources/WireProtocol/cellfleet.pb.swift from cellfleet.proto.
+# Regenerates Sources/Core/WireProtocol/cellfleet.pb.swift from cellfleet.proto.
 # Needs protoc (apt-get install protobuf-compiler) and protoc-gen-swift built from the
 # swift-protobuf version in Package.swift (building it takes ~10 minutes on 2 cores, which is why
 # the generated code is committed).
@@ -18,5 +18,5 @@ if [ -z "$plugin" ]; then
   plugin="$work/.build/release/protoc-gen-swift"
 fi
 protoc --plugin=protoc-gen-swift="$plugin" --proto_path="$here" \
-  --swift_opt=Visibility=Public --swift_out="$root/Sources/WireProtocol" "$here/cellfleet.proto"
-echo "generated $root/Sources/WireProtocol/cellfleet.pb.swift"
+  --swift_opt=Visibility=Public --swift_out="$root/Sources/Core/WireProtocol" "$here/cellfleet.proto"
+echo "generated $root/Sources/Core/WireProtocol/cellfleet.pb.swift"

@@ -1,3 +1,4 @@
+import TestSupport
 import EmbeddedPostgres
 import Foundation
 import Logging
@@ -105,49 +106,6 @@ final class TestProcess: @unchecked Sendable {
             throw TestFailure("\(executable) \(arguments.joined(separator: " ")) exited \(child.process.terminationStatus): \(child.stderr)")
         }
         return child.stdout
-    }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-enum TestPaths {
-    /// The repository root, from this file's location.
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// The `cellfleet` executable built next to the test bundle.
-    static var cellfleet: String {
-        let bundleDirectory = Bundle.main.bundleURL.deletingLastPathComponent()
-        for candidate in [
-            bundleDirectory.appendingPathComponent("cellfleet").path,
-            Bundle.main.bundleURL.appendingPathComponent("cellfleet").path,
-            repositoryRoot.appendingPathComponent(".build/debug/cellfleet").path,
-        ] where FileManager.default.isExecutableFile(atPath: candidate) {
-            return candidate
-        }
-        return repositoryRoot.appendingPathComponent(".build/debug/cellfleet").path
-    }
-
-    /// A TCP port nothing listens on right now.
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    static func temporaryDirectory(_ name: String) -> URL {
-        let url = URL(fileURLWithPath: "/var/tmp").appendingPathComponent("cellfleet-\(name)-\(UUID().uuidString.prefix(8))")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
     }
 }
 

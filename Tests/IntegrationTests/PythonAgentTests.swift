@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import Testing
 
@@ -19,7 +20,7 @@ import Testing
         ])
 
         let harness = try await ProtocolMisbehaviourTests.Harness()
-        let script = TestPaths.repositoryRoot.appendingPathComponent("Tests/BackboneTests/Python/python_agent.py").path
+        let script = TestPaths.repositoryRoot.appendingPathComponent("Tests/IntegrationTests/Python/python_agent.py").path
         let agent = try TestProcess("/usr/bin/env", [python, script, harness.endpoint, "python-lab-7", "5000"],
                                     environment: ["PYTHONPATH": generated.path])
         let status = await agent.waitForExit(timeoutSeconds: 90)

@@ -1,3 +1,4 @@
+import TestSupport
 import CellfleetAgent
 import CellfleetCoordinator
 import Foundation

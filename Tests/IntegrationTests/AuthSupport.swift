@@ -1,49 +1,8 @@
+import TestSupport
 import Foundation
 import Testing
 import WireProtocol
 import ZeroMQ
-
-/// Keys for a test fleet: the coordinator's pair, an allow directory, and agents' pairs kept
-/// outside it (a test decides which public keys go in).
-struct TestKeys {
-    let root: URL
-    let coordinatorDirectory: URL
-    let agentsDirectory: URL
-    let allowDirectory: URL
-
-    init() throws {
-        root = TestPaths.temporaryDirectory("keys")
-        coordinatorDirectory = root.appendingPathComponent("coordinator")
-        agentsDirectory = root.appendingPathComponent("agents")
-        allowDirectory = root.appendingPathComponent("allow")
-        try FileManager.default.createDirectory(at: allowDirectory, withIntermediateDirectories: true)
-        try CurveKeyFile.generate(name: "coordinator", directory: coordinatorDirectory)
-    }
-
-    var coordinatorSecret: URL { coordinatorDirectory.appendingPathComponent("coordinator.key_secret") }
-    var coordinatorPublic: URL { coordinatorDirectory.appendingPathComponent("coordinator.key") }
-    func agentSecret(_ name: String) -> URL { agentsDirectory.appendingPathComponent("\(name).key_secret") }
-    func agentPublic(_ name: String) -> URL { agentsDirectory.appendingPathComponent("\(name).key") }
-    func allowed(_ name: String) -> URL { allowDirectory.appendingPathComponent("\(name).key") }
-
-    @discardableResult
-    func makeAgent(_ name: String, allow: Bool) throws -> CurveKeyFile {
-        let key = try CurveKeyFile.generate(name: name, directory: agentsDirectory).key
-        if allow { try self.allow(name) }
-        return key
-    }
-
-    func allow(_ name: String) throws {
-        try? FileManager.default.removeItem(at: allowed(name))
-        try FileManager.default.copyItem(at: agentPublic(name), to: allowed(name))
-    }
-
-    func revoke(_ name: String) throws {
-        try FileManager.default.removeItem(at: allowed(name))
-    }
-
-    func remove() { try? FileManager.default.removeItem(at: root) }
-}
 
 extension TestProcess {
     /// Waits until a line containing `text` appears on stderr.
@@ -69,16 +28,6 @@ func startAuthenticatedCoordinator(database: TestDatabase, port: Int, keys: Test
         throw TestFailure("the coordinator did not start: \(coordinator.stderr.suffix(3000))")
     }
     return coordinator
-}
-
-/// Polls until `condition` holds or the time is up (a throwing check counts as not yet).
-func eventually(timeoutSeconds: Double, _ condition: () throws -> Bool) async -> Bool {
-    let deadline = Date().addingTimeInterval(timeoutSeconds)
-    while Date() < deadline {
-        if (try? condition()) == true { return true }
-        try? await Task.sleep(for: .milliseconds(200))
-    }
-    return (try? condition()) == true
 }
 
 /// A hand-driven agent link speaking the wire protocol, for what a well-behaved agent never

@@ -4,7 +4,7 @@ import Foundation
 /// Locations of test inputs, found from this file's path so tests run from any directory.
 enum FixturePaths {
     static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    static let repositoryRoot = testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
+    static let repositoryRoot = testsDirectory.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()  // Tests/Core/CyclerReadersTests → repository
     static let fixtures = testsDirectory.appendingPathComponent("Fixtures")
     /// GPL-licensed files (yadg) stay in the shared folder beside the repository.
     static let shared = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/cyclers")

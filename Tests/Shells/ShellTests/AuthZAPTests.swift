@@ -1,3 +1,4 @@
+import TestSupport
 import CellfleetCoordinator
 import Foundation
 import Logging

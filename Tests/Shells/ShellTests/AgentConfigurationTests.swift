@@ -1,3 +1,4 @@
+import TestSupport
 import CellfleetAgent
 import Foundation
 import Testing

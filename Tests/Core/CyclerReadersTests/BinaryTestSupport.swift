@@ -5,14 +5,8 @@ import Testing
 /// Locations of binary fixtures: permissive ones copied under Fixtures/binary, GPL ones left in
 /// the shared fixture folder beside the repository (tests skip when it is absent).
 enum BinaryFixtures {
-    static let repoRoot: URL = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }  // Tests/CyclerReadersTests/file → repo
-        return url
-    }()
-
-    static let local = repoRoot.appendingPathComponent("Tests/CyclerReadersTests/Fixtures/binary")
-    static let shared = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures/cyclers")
+    static let local = FixturePaths.fixtures.appendingPathComponent("binary")
+    static let shared = FixturePaths.shared
 
     static func local(_ name: String) -> URL { local.appendingPathComponent(name) }
 
