@@ -10,6 +10,9 @@ import PackageDescription
 /// - `Sources/cellfleet`: the one executable; it parses arguments and composes the services.
 /// Tests mirror it: `Tests/Core`, `Tests/Shells` (in-process, fast) and `Tests/IntegrationTests`
 /// (real processes and databases), so `swift test --skip IntegrationTests` is the inner loop.
+/// Property tests of the pure core (x-sheep/swift-property-based).
+let propertyBased: Target.Dependency = .product(name: "PropertyBased", package: "swift-property-based")
+
 let package = Package(
     name: "cellfleet",
     platforms: [.macOS(.v14)],
@@ -27,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         // MARK: pure core
@@ -44,6 +48,9 @@ let package = Package(
             dependencies: ["CellModel", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Sources/Core/WireProtocol"
         ),
+        // The delivery rules of both ends as state machines: what the agent sends and re-sends,
+        // what the coordinator stores, acknowledges or refuses.
+        .target(name: "DeliveryProtocol", dependencies: ["CellModel", "WireProtocol"], path: "Sources/Core/DeliveryProtocol"),
 
         // MARK: I/O shells
         .systemLibrary(name: "CZMQ", path: "Sources/Shells/CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
@@ -61,7 +68,7 @@ let package = Package(
         .target(
             name: "CellfleetAgent",
             dependencies: [
-                "CellModel", "CellSimulator", "WireProtocol", "AgentSpool", "ZeroMQ",
+                "CellModel", "CellSimulator", "WireProtocol", "DeliveryProtocol", "AgentSpool", "ZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -71,7 +78,7 @@ let package = Package(
         .target(
             name: "CellfleetCoordinator",
             dependencies: [
-                "CellModel", "WireProtocol", "ZeroMQ", "EmbeddedPostgres",
+                "CellModel", "WireProtocol", "DeliveryProtocol", "ZeroMQ", "EmbeddedPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -102,19 +109,24 @@ let package = Package(
         // MARK: tests
         // Helpers shared by the test targets (paths, free ports, CURVE keys, a manual clock).
         .target(name: "TestSupport", dependencies: ["ZeroMQ"], path: "Tests/TestSupport"),
-        .testTarget(name: "CellModelTests", dependencies: ["CellModel"], path: "Tests/Core/CellModelTests"),
-        .testTarget(name: "CellSimulatorTests", dependencies: ["CellSimulator", "CellModel"], path: "Tests/Core/CellSimulatorTests"),
+        .testTarget(name: "CellModelTests", dependencies: ["CellModel", propertyBased], path: "Tests/Core/CellModelTests"),
+        .testTarget(name: "CellSimulatorTests", dependencies: ["CellSimulator", "CellModel", propertyBased], path: "Tests/Core/CellSimulatorTests"),
         .testTarget(
-            name: "CellDetectionTests", dependencies: ["CellDetection", "CellSimulator", "CellModel"],
+            name: "CellDetectionTests", dependencies: ["CellDetection", "CellSimulator", "CellModel", propertyBased],
             path: "Tests/Core/CellDetectionTests"
         ),
         .testTarget(
-            name: "CyclerReadersTests", dependencies: ["CyclerReaders", "CellModel"],
+            name: "CyclerReadersTests", dependencies: ["CyclerReaders", "CellModel", propertyBased],
             path: "Tests/Core/CyclerReadersTests", resources: [.copy("Fixtures")]
         ),
         .testTarget(
-            name: "CellStatisticsTests", dependencies: ["CellStatistics"],
+            name: "CellStatisticsTests", dependencies: ["CellStatistics", propertyBased],
             path: "Tests/Core/CellStatisticsTests", resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "DeliveryProtocolTests",
+            dependencies: ["DeliveryProtocol", "WireProtocol", "CellModel", "TestSupport", propertyBased],
+            path: "Tests/Core/DeliveryProtocolTests"
         ),
         // In-process tests of the shells: sockets on loopback, spools in temporary directories.
         .testTarget(
@@ -129,13 +141,13 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "TestSupport", "ZeroMQ", "WireProtocol", "AgentSpool", "CellfleetAgent", "CellfleetCoordinator",
-                "EmbeddedPostgres",
+                "TestSupport", "ZeroMQ", "WireProtocol", "DeliveryProtocol", "AgentSpool", "CellfleetAgent",
+                "CellfleetCoordinator", "EmbeddedPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/IntegrationTests",
-            exclude: ["Python"]
+            exclude: ["Python", "Fixtures"]
         ),
     ]
 )

@@ -11,7 +11,7 @@
 /// cellfleet wire protocol, version 1.
 ///
 /// This file is the only definition of the protocol between agents and coordinators; the Swift
-/// code in Sources/WireProtocol is generated from it by schemas/wire/generate.sh, and a third
+/// code in Sources/Core/WireProtocol is generated from it by schemas/wire/generate.sh, and a third
 /// party generates theirs the same way (see README.md beside this file).
 ///
 /// Transport: ZeroMQ. The agent connects a DEALER socket, the coordinator binds a ROUTER socket.
@@ -155,6 +155,10 @@ public nonisolated enum Cellfleet_Wire_V1_ErrorCode: SwiftProtobuf.Enum, Swift.C
 
   /// the coordinator could not commit; retry later
   case `internal` // = 6
+
+  /// The agent has more deliveries unacknowledged than the credit in its Welcome allows; the
+  /// delivery was not read. Wait for outstanding acks, then re-send it (nothing is dropped).
+  case creditExceeded // = 7
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -170,6 +174,7 @@ public nonisolated enum Cellfleet_Wire_V1_ErrorCode: SwiftProtobuf.Enum, Swift.C
     case 4: self = .unknownTest
     case 5: self = .notYourTest
     case 6: self = .internal
+    case 7: self = .creditExceeded
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -183,6 +188,7 @@ public nonisolated enum Cellfleet_Wire_V1_ErrorCode: SwiftProtobuf.Enum, Swift.C
     case .unknownTest: return 4
     case .notYourTest: return 5
     case .internal: return 6
+    case .creditExceeded: return 7
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -196,6 +202,7 @@ public nonisolated enum Cellfleet_Wire_V1_ErrorCode: SwiftProtobuf.Enum, Swift.C
     .unknownTest,
     .notYourTest,
     .internal,
+    .creditExceeded,
   ]
 
 }
@@ -664,7 +671,7 @@ nonisolated extension Cellfleet_Wire_V1_StepType: SwiftProtobuf._ProtoNameProvid
 }
 
 nonisolated extension Cellfleet_Wire_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}MALFORMED\0\u{1}UNSUPPORTED_PROTOCOL_VERSION\0\u{1}SEQUENCE_GAP\0\u{1}UNKNOWN_TEST\0\u{1}NOT_YOUR_TEST\0\u{1}INTERNAL\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}MALFORMED\0\u{1}UNSUPPORTED_PROTOCOL_VERSION\0\u{1}SEQUENCE_GAP\0\u{1}UNKNOWN_TEST\0\u{1}NOT_YOUR_TEST\0\u{1}INTERNAL\0\u{1}CREDIT_EXCEEDED\0")
 }
 
 nonisolated extension Cellfleet_Wire_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

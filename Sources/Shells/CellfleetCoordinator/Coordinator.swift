@@ -1,4 +1,5 @@
 import Foundation
+import DeliveryProtocol
 import Logging
 import PostgresNIO
 import WireProtocol

@@ -33,7 +33,8 @@ public enum ProtocolNegotiation {
 }
 
 extension WireEnvelope {
-    var isHello: Bool {
+    /// A hello is read whatever its envelope's version: its version range is what is negotiated.
+    public var isHello: Bool {
         if case .hello = body { return true }
         return false
     }
