@@ -13,8 +13,8 @@ struct BinaryNewareTests {
         var testDescription: String { file }
     }
 
-    // Record counts, cycles and voltage ranges as NewareNDA reads these files (Fixtures/binary/*.expected.json,
-    // NewareNDA 2026.6.11; provenance in Fixtures/PROVENANCE.md).
+    // Record counts, cycles and voltage ranges from Fixtures/PROVENANCE.md
+    // (computed with NewareNDA 2026.6.11).
     static let files: [Expectation] = [
         .init(file: "TestFile.nda", records: 6670, cycles: 1...3, voltage: 1.720593...4.200059, aux: ["T1"]),
         .init(file: "test.ndax", records: 1464, cycles: 1...1, voltage: 1.4995...4.3998, aux: []),
