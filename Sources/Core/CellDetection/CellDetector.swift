@@ -2,19 +2,19 @@ import CellModel
 import Foundation
 
 /// One channel's streaming detector: step and cycle segmentation, per-step and per-cycle
-/// summaries, and every rule of detectors.md, as a value-type state machine with O(1) memory.
+/// summaries, and every rule of docs/detectors.md, as a value-type state machine with O(1) memory.
 ///
 /// Feed samples in test-time order, one at a time or in columnar batches, then call `finish()`.
 /// The state is `Codable`, so a coordinator that restarts keeps the cell's baselines: encode it
 /// with `encodedState()` and resume with `init(restoringState:)`.
 ///
-/// Deglitching (spec §1.3 rule 2) uses a *centred* median of three: sample k is judged when
+/// Deglitching (docs/detectors.md §2.2) uses a *centred* median of three: sample k is judged when
 /// sample k+1 arrives, with V replaced by median(V[k−1], V[k], V[k+1]), and alerts carry sample
 /// k's test time. So a detector lags its input by one sample, and `finish()` flushes that sample.
 ///
 /// Episodes (each rule fires once per episode, never on every sample of one event):
 /// * fail rules (P2, P3, P4, H1, H2, S5, S6's CE < 0.90 clause, E1) latch: once per test, as
-///   terminal verdicts (spec §1.3 rule 5); the other rules keep running after them;
+///   terminal verdicts (docs/detectors.md §2.4); the other rules keep running after them;
 /// * P1, S2, S3 re-arm after as many consecutive clear half-cycles as it took to fire;
 /// * S1 re-arms when its 10-half-cycle window holds no event; S4 after a charge step with fewer
 ///   than 3 negative steps; S7 after a post-charge rest that does not alarm; E2 after a cycle
@@ -279,7 +279,7 @@ public struct CellDetector: Codable, Sendable {
         step.end3 = absVoltage
     }
 
-    /// Cycle counting (spec §2.2): a full cell's cycle starts at a charge that follows a
+    /// Cycle counting (docs/detectors.md §3.2): a full cell's cycle starts at a charge that follows a
     /// discharge; a symmetric cell's at a half-cycle in the direction of its first half-cycle
     /// that follows one in the other direction.
     mutating func advanceCycle(startingWith kind: StepKind) {

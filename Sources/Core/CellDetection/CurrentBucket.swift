@@ -1,4 +1,4 @@
-/// Baselines for one current level of one cell (spec §1.3 rule 4): overpotential, noise, step
+/// Baselines for one current level of one cell (docs/detectors.md §2.5): overpotential, noise, step
 /// capacity and DC resistance references from the bucket's own early half-cycles, plus the
 /// consecutive counters of the half-cycle rules. A new current level opens a new bucket, so a
 /// rate step is never compared with another current's plateau.

@@ -1,4 +1,4 @@
-/// Per-cell state of the data-quality and thermal notes (spec §2.5, §4.5). All are `info`.
+/// Per-cell state of the data-quality and thermal notes (docs/detectors.md §6.2). All are `info`.
 struct DataQualityState: Codable, Sendable {
     var invalidActive = false
     var frozenCount = 0

@@ -1,4 +1,4 @@
-/// The rule identifiers of the detector specification (detectors.md §0). The raw values are a
+/// The rule identifiers of the detector specification (docs/detectors.md §1.2). The raw values are a
 /// contract: they appear in `cellfleet detect` output and in stored alerts.
 public enum DetectionRule: String, Sendable, Hashable, Codable, CaseIterable {
     case P1, P2, P3, P4, H1, H2, S1, S2, S3, S4, S5, S6, S7, E1, E2, R1, Q1
@@ -13,7 +13,7 @@ public enum DetectionRule: String, Sendable, Hashable, Codable, CaseIterable {
         }
     }
 
-    /// Fail rules are terminal verdicts: they latch for the rest of the test (spec §1.3 rule 5).
+    /// Fail rules are terminal verdicts: they latch for the rest of the test (docs/detectors.md §2.4).
     public var latches: Bool { defaultSeverity == .fail }
 }
 

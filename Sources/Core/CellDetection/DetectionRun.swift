@@ -5,7 +5,7 @@ import Foundation
 public struct DetectionOptions: Sendable {
     /// nil: inferred from the voltage (see `CellTypeInference`).
     public var cellType: CellType?
-    /// Design-note §8.1 defaults: a 10 mm die (0.785 cm²) and a 5 V instrument clamp.
+    /// docs/detectors.md §1.4 defaults: a 10 mm die (0.785 cm²) and a 5 V instrument clamp.
     public var areaSquareCentimeters: Double? = 0.785
     public var activeMassMilligrams: Double?
     public var nominalCapacityMilliampHours: Double?

@@ -1,12 +1,12 @@
 import Foundation
 
-/// Every number the detectors compare against, with the defaults of detectors.md (§0, §3–§5).
+/// Every number the detectors compare against, with the defaults of docs/detectors.md (§1.2, §4–§6).
 /// A test plan may override any of them; `cellfleet detect --threshold P2.ratio=5` reaches them
 /// through `set(_:to:)` by the names in `DetectorThresholds.names`.
 ///
 /// Voltages in V, times in s, currents in A, resistances in Ω·cm², slopes in V/h.
 public struct DetectorThresholds: Codable, Sendable, Hashable {
-    // MARK: shared machinery (§1.3, §2.1)
+    // MARK: shared machinery (docs/detectors.md §2, §3.1)
     /// Plateau statistics skip this much of each step (nucleation spike, RC transient) …
     public var transientSkipSeconds = 60.0
     /// … or this fraction of the planned (previous same-current) step, if that is longer.
@@ -28,7 +28,7 @@ public struct DetectorThresholds: Codable, Sendable, Hashable {
     public var capacityReferenceFirstCycle = 2
     public var capacityReferenceLastCycle = 6
 
-    // MARK: polarization (§3.3)
+    // MARK: polarization (docs/detectors.md §4.1–§4.4)
     public var p1Ratio = 2.0
     public var p1HalfCycles = 3
     public var p2Ratio = 5.0
@@ -41,7 +41,7 @@ public struct DetectorThresholds: Codable, Sendable, Hashable {
     /// A step "ended by a voltage limit" if its last |V| is at least this fraction of the clamp.
     public var p4VoltageLimitFraction = 0.90
 
-    // MARK: shorts (§4)
+    // MARK: shorts (docs/detectors.md §4.5–§4.8, §5.2–§5.6)
     public var h1AbsoluteVolts = 0.005
     public var h1ReferenceFractionCap = 0.25
     public var h1ReferenceFractionFloor = 0.10
@@ -80,14 +80,14 @@ public struct DetectorThresholds: Codable, Sendable, Hashable {
     public var s7AbsoluteSlopeVoltsPerHour = 0.020
     public var s7BaselineSmoothingFactor = 0.1
 
-    // MARK: capacity (§5)
+    // MARK: capacity and resistance (docs/detectors.md §5.1, §5.7, §5.8, §6.1)
     public var e1StateOfHealth = 0.80
     public var e1Cycles = 2
     public var e2SlopePerCycle = -0.005
     public var e2Cycles = 2
     public var r1Ratio = 2.0
 
-    // MARK: data quality (§2.5, §4.5)
+    // MARK: data quality (docs/detectors.md §6.2)
     public var q1GapSeconds = 3600.0
     public var q1CapacityMismatch = 0.01
     public var q1FrozenSamples = 30

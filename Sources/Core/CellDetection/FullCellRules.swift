@@ -1,4 +1,4 @@
-/// Per-cell state of the full-cell rules (spec §4.4, §5).
+/// Per-cell state of the full-cell rules (docs/detectors.md §5).
 struct FullCellRuleState: Codable, Sendable {
     // H2
     var lowCount = 0
@@ -60,7 +60,7 @@ struct RestSlopeSums: Codable, Sendable {
 }
 
 extension CellDetector {
-    /// H2 (spec §4.4), S5 (charge runaway) and the S7 rest windows, per sample.
+    /// H2 (docs/detectors.md §5.2), S5 (charge runaway, §5.4) and the S7 rest windows (§5.6), per sample.
     @inline(__always)
     mutating func fullCellSampleRules(_ point: RawPoint, deglitchedVoltage: Double, into alerts: inout [Alert]) {
         guard hasOpenStep else { return }
@@ -118,7 +118,7 @@ extension CellDetector {
         }
     }
 
-    /// S5 (spec §4.4): the charge goes on past 1.3 × Q_ref (or 1.3 × the expected time) below V_max.
+    /// S5 (docs/detectors.md §5.4): the charge goes on past 1.3 × Q_ref (or 1.3 × the expected time) below V_max.
     @inline(__always)
     mutating func chargeRunaway(_ point: RawPoint, deglitchedVoltage: Double, into alerts: inout [Alert]) {
         guard !hasLatched(.S5), hasOpenStep else { return }
@@ -137,7 +137,7 @@ extension CellDetector {
         }
     }
 
-    /// S4 (spec §4.4): negative voltage steps during a CC charge, against the cell's own charge noise.
+    /// S4 (docs/detectors.md §5.3): negative voltage steps during a CC charge, against the cell's own charge noise.
     @inline(__always)
     mutating func negativeStepsDuringCharge(_ point: RawPoint, deglitchedVoltage: Double, into alerts: inout [Alert]) {
         let previous = step.secondLastPlateauVoltage
@@ -176,7 +176,7 @@ extension CellDetector {
         }
     }
 
-    /// S7 (spec §4.4): late-rest OCV slopes against the cell's own relaxation baseline after a
+    /// S7 (docs/detectors.md §5.6): late-rest OCV slopes against the cell's own relaxation baseline after a
     /// charge at the same current. The absolute clause (late slope < −20 mV/h) is calibrated for
     /// the test's own C-rate: at other currents it waits for that current's baseline, because a
     /// healthy cell relaxes faster after a faster charge.
@@ -221,7 +221,7 @@ extension CellDetector {
         }
     }
 
-    /// Cycle rules at the close of a full cell's discharge (spec §4.4 S6, §5 E1/E2).
+    /// Cycle rules at the close of a full cell's discharge (docs/detectors.md §5.5 S6, §5.7 E1, §5.8 E2).
     mutating func closeFullCellCycle(at closing: StepAccumulator, into alerts: inout [Alert]) {
         guard let summary = cycleSummary, summary.chargeCapacityAmpHours > 0 else { return }
         let at = RawPoint(time: closing.lastTime, voltage: closing.lastVoltage, current: closing.lastCurrent, temperature: .nan,

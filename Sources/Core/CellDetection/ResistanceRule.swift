@@ -1,4 +1,4 @@
-/// R1 state (spec §2.4, §5.5): the DC resistance at each current transition, trended against
+/// R1 state (docs/detectors.md §3.5, §6.1): the DC resistance at each current transition, trended against
 /// the same transition's early values. Never a failure for this chemistry.
 struct ResistanceRuleState: Codable, Sendable {
     var lastOhms: Double?

@@ -1,4 +1,4 @@
-/// The open step's running sums (spec §2.3), updated per sample and turned into a `StepSummary`
+/// The open step's running sums (docs/detectors.md §3.3), updated per sample and turned into a `StepSummary`
 /// at close. References of the step's current bucket are copied in at open so that the per-sample
 /// rules never touch the bucket table.
 struct StepAccumulator: Codable, Sendable {

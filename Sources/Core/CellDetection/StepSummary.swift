@@ -6,7 +6,7 @@ public enum StepKind: String, Sendable, Hashable, Codable {
     public var isActive: Bool { self != .rest }
 }
 
-/// One step closed by the segmenter (spec §2.3): running sums, extremes and plateau statistics.
+/// One step closed by the segmenter (docs/detectors.md §3.3): running sums, extremes and plateau statistics.
 /// Capacities in Ah, energies in Wh, voltages in V.
 public struct StepSummary: Sendable, Hashable, Codable {
     public var stepNumber: Int
@@ -36,7 +36,7 @@ public struct StepSummary: Sendable, Hashable, Codable {
     public var temperatureMeanCelsius: Double?
 }
 
-/// One cycle (spec §2.2–§2.3). For symmetric cells "charge" and "discharge" are the two
+/// One cycle (docs/detectors.md §3.2–§3.3). For symmetric cells "charge" and "discharge" are the two
 /// half-cycles, and their plateau overpotentials are reported.
 public struct CycleSummary: Sendable, Hashable, Codable {
     public var cycle: Int

@@ -1,4 +1,4 @@
-/// Per-cell state of the symmetric-cell rules that is not per current bucket (spec §3–§4.3).
+/// Per-cell state of the symmetric-cell rules that is not per current bucket (docs/detectors.md §4).
 struct SymmetricRuleState: Codable, Sendable {
     // H1
     var lowCount = 0
@@ -25,7 +25,7 @@ struct SymmetricRuleState: Codable, Sendable {
 }
 
 extension CellDetector {
-    /// H1 (spec §4.1): |V_med3| collapses below a fraction of the plateau while current flows.
+    /// H1 (docs/detectors.md §4.5): |V_med3| collapses below a fraction of the plateau while current flows.
     @inline(__always)
     mutating func symmetricSampleRules(_ point: RawPoint, deglitchedVoltage: Double, into alerts: inout [Alert]) {
         guard hasOpenStep else { return }
@@ -56,7 +56,7 @@ extension CellDetector {
         }
     }
 
-    /// P4 clamp clause (spec §3.3): |V| at ≥ 0.95 of the protective limit for ≥ 10 s.
+    /// P4 clamp clause (docs/detectors.md §4.4): |V| at ≥ 0.95 of the protective limit for ≥ 10 s.
     @inline(__always)
     mutating func clampRule(_ point: RawPoint, deglitchedVoltage: Double, into alerts: inout [Alert]) {
         guard let clamp = voltageClampVolts, clamp > 0 else { return }
@@ -88,7 +88,7 @@ extension CellDetector {
         }
     }
 
-    /// S1 (spec §4.3): a drop of D = max(30 % of the local level, 6·noise_ref, 3 mV) between two
+    /// S1 (docs/detectors.md §4.6): a drop of D = max(30 % of the local level, 6·noise_ref, 3 mV) between two
     /// plateau samples starts an event.
     @inline(__always)
     mutating func dropAndRecover(_ point: RawPoint, absVoltage: Double, previous: Double, into alerts: inout [Alert]) {
@@ -127,7 +127,7 @@ extension CellDetector {
         }
     }
 
-    /// Half-cycle rules (spec §3.3, §4.3): P1, P2, P3, P4 (capacity clause), S2, S3, and the S1
+    /// Half-cycle rules (docs/detectors.md §4.1–§4.4, §4.6–§4.8): P1, P2, P3, P4 (capacity clause), S2, S3, and the S1
     /// window; then the bucket's references are refined from half-cycles 3–12.
     mutating func closeHalfCycle(_ closing: StepAccumulator, into alerts: inout [Alert]) {
         symmetric.dropWindow.append(Double(closing.dropEvents))

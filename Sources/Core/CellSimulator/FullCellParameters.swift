@@ -1,6 +1,6 @@
 import Foundation
 
-/// Li | LGPS | LiCoO2@LiNbO3 full cell (design notes §7.3). State: Li content y of Li_yCoO2 and an
+/// Li | LGPS | LiCoO2@LiNbO3 full cell (docs/detectors.md §7.3). State: Li content y of Li_yCoO2 and an
 /// RC overpotential v_RC; an optional short R_sh in parallel:
 ///
 ///     I_ion = (I·R_sh − (U(y) + v_RC)) / (R_sh + R(N))        (I_ion = I without a short)
@@ -155,7 +155,7 @@ public struct CellResistanceLaw: Sendable, Hashable {
     }
 }
 
-/// Shorts in parallel with a full cell (design notes §7.3).
+/// Shorts in parallel with a full cell (docs/detectors.md §7.3).
 public enum FullCellFault: Sendable, Hashable {
     /// Transient dendrite contacts from cycle `fromCycle`: Poisson `ratePerHour`, each lasting
     /// Exp(mean), R_sh ~ U(lower, upper)·R(N).

@@ -1,6 +1,6 @@
 import CellModel
 
-/// Plateau overpotential per half-cycle of a symmetric cell (design notes §3.1):
+/// Plateau overpotential per half-cycle of a symmetric cell (docs/detectors.md §3.4):
 /// η_plat = time-weighted mean |V| over the half-cycle after skipping its first `skipSeconds`.
 /// An analysis helper for tests and reports; memory grows with half-cycles, not samples.
 public struct HalfCycleOverpotentialTally: Sendable {

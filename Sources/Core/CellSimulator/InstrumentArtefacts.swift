@@ -1,6 +1,6 @@
 import Foundation
 
-/// What the instrument and the lab add to the cell's true voltage (design notes §7.4): the
+/// What the instrument and the lab add to the cell's true voltage (docs/detectors.md §7.4): the
 /// false-alarm tests are only meaningful when detectors see these.
 public struct InstrumentArtefacts: Sendable {
     /// Gaussian voltage noise σ.
@@ -21,7 +21,7 @@ public struct InstrumentArtefacts: Sendable {
     /// A re-started channel: the step index restarts and the cycle index jumps.
     public var channelRestart: ChannelRestart?
     /// Oven excursions: the chamber steps away from its set point for a while. Symmetric cells
-    /// feel them through the interphase activation energy; full cells are not coupled (§7.3).
+    /// feel them through the interphase activation energy; full cells are not coupled (docs/detectors.md §7.3).
     public var temperatureExcursions: [TemperatureExcursion]
 
     public init(

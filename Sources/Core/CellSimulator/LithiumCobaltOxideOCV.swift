@@ -1,4 +1,4 @@
-/// Open-circuit potential of Li_yCoO2 vs Li/Li⁺ (design notes §7.3): y = 0.44–0.96 from the
+/// Open-circuit potential of Li_yCoO2 vs Li/Li⁺ (docs/detectors.md §7.3): y = 0.44–0.96 from the
 /// Ai et al. 2020 polynomial (PyBaMM `lico2_ocp_Ai2020`), y ≥ 0.97 a synthetic steep
 /// end-of-discharge tail. Linear interpolation; linear extrapolation outside, floored at 0 V.
 public enum LithiumCobaltOxideOCV {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The reference paper's published numbers (Chang et al. 2023, LiAlO2-modified Li for
-/// LGPS-based all-solid-state batteries), as the design notes use them (§1.2). Presets named
+/// LGPS-based all-solid-state batteries), as docs/detectors.md §7.1 uses them. Presets named
 /// `paper-*` reproduce them; tests compare simulated output against these constants.
 public enum PaperStudy {
     /// Coated symmetric cell: stable for 3000 h at ≈ 200 mV (0.1 mA cm⁻², 0.1 mAh cm⁻²).
@@ -12,7 +12,7 @@ public enum PaperStudy {
         (0.1, 3000), (0.5, 2000), (1.0, 1000),
     ]
     /// Rate test: η per current density (mA cm⁻² → V). 0.1 and 1.0 are the paper's; 0.25 and 0.5
-    /// are the design notes' interpolation (the paper's text quotes 191 mV at 0.25 mA cm⁻²).
+    /// are our fit's interpolation, docs/detectors.md §7.1 (the paper's text quotes 191 mV at 0.25 mA cm⁻²).
     public static let rateTestOverpotentials: [(currentDensity: Double, overpotentialVolts: Double)] = [
         (0.1, 0.043), (0.25, 0.130), (0.5, 0.422), (1.0, 2.134),
     ]
@@ -30,7 +30,7 @@ public enum PaperStudy {
     public static let coatedFullCellImpedanceOhms = (before: 40.0, after: 581.0)
     public static let bareFullCellImpedanceOhms = (before: 52.0, after: 1726.0)
 
-    /// The design notes' fit through the four rate points: Q(C) = 144.3·(1 − 0.424·C^0.619).
+    /// Our fit through the four rate points (docs/detectors.md §7.1): Q(C) = 144.3·(1 − 0.424·C^0.619).
     public static func fittedRateCapacity(cRate: Double) -> Double {
         144.3 * (1 - 0.424 * pow(cRate, 0.619))
     }

@@ -1,7 +1,7 @@
 import CellModel
 
 /// Finds the per-C-rate capacity multipliers that make the simulated coated full cell deliver the
-/// paper's 130/121/105/83 mAh g⁻¹ (design notes §7.3: "scale f by Q(C)/Q(0.1)"). The resistances
+/// paper's 130/121/105/83 mAh g⁻¹ (docs/detectors.md §7.3: scale f by Q(C)/Q(0.1)). The resistances
 /// already cost some capacity at high rate, so the plain fit ratio would overshoot the loss; a
 /// few fixed-point passes on a noise-free simulation absorb that. Runs once, on first use.
 enum RateCapabilityCalibration {

@@ -1,6 +1,6 @@
 import CellModel
 
-/// The labelled scenarios of design notes §8.2 (names "1" … "12", variants "2b" and "6b") and
+/// The labelled scenarios of docs/detectors.md §8.2 (names "1" … "12", variants "2b" and "6b") and
 /// the reference paper's study (`paper-*`), with their expected detector outcomes.
 public enum ScenarioCatalog {
     public static var all: [ScenarioPreset] { scenarios + paperStudy + extras }
@@ -21,10 +21,10 @@ public enum ScenarioCatalog {
         paperRateTest(), paperFullCell(coated: true), paperFullCell(coated: false), paperRateCapability(),
     ]
 
-    /// Beyond the table: healthy cells carrying the other artefacts of design notes §7.4, and
-    /// four of the scenarios §9 asks for (√t growth for P5, a full-cell hard short for H2, a slow
+    /// Beyond the table (docs/detectors.md §8.4): healthy cells with the other artefacts of §7.4, and
+    /// four of the scenarios §10 lists (√t growth for P5, a full-cell hard short for H2, a slow
     /// CE drift for the S6 warning, an oven excursion for the thermal flags). Their
-    /// windows follow from the rule definitions but were not calibrated by the design notes.
+    /// windows follow from the rule definitions but were not in the reference calibration.
     public static let extras: [ScenarioPreset] = [
         conditioningDecline(), healthyWithArtefacts(), squareRootGrowth(), fullCellHardShort(), coulombicEfficiencyDrift(),
         ovenExcursion(),
@@ -118,7 +118,7 @@ public enum ScenarioCatalog {
     /// "No short alarms" on a full cell: the full-cell short rules plus the symmetric ones.
     static let fullCellShortRules: Set<String> = ["H1", "H2", "S1", "S2", "S3", "S4", "S5", "S7"]
 
-    // MARK: - symmetric scenarios (§8.2 #1–#8)
+    // MARK: - symmetric scenarios (docs/detectors.md §8.2 #1–#8)
 
     static func coatedLongRun() -> ScenarioPreset {
         symmetric(
@@ -303,7 +303,7 @@ public enum ScenarioCatalog {
         )
     }
 
-    // MARK: - full-cell scenarios (§8.2 #9–#12)
+    // MARK: - full-cell scenarios (docs/detectors.md §8.2 #9–#12)
 
     static func coatedFullCellParameters(cycles: Int, scatter: Double) -> FullCellParameters {
         FullCellParameters(
@@ -402,7 +402,7 @@ public enum ScenarioCatalog {
         )
     }
 
-    // MARK: - §7.4 artefacts on healthy cells
+    // MARK: - docs/detectors.md §7.4 artefacts on healthy cells
 
     static func conditioningDecline() -> ScenarioPreset {
         symmetric(

@@ -1,8 +1,8 @@
-/// What a correct detector concludes about a scenario, as labelled in design notes §8.2.
+/// What a correct detector concludes about a scenario, as labelled in docs/detectors.md §8.2.
 ///
 /// Semantics: when `healthy` is true, no warn/fail alert of any rule may fire over the whole run,
 /// except warns of the rules in `allowedOnHealthy`. Each `ExpectedAlert` constrains the **first**
-/// alert of its rules. After a terminal alert, secondary alerts are allowed (§8.1) unless a rule is
+/// alert of its rules. After a terminal alert, secondary alerts are allowed (docs/detectors.md §8.1) unless a rule is
 /// in `forbiddenRules`.
 public struct ScenarioExpectation: Sendable {
     public var healthy: Bool

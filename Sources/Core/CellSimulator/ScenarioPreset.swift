@@ -1,14 +1,14 @@
 import CellModel
 
 /// A named, labelled simulated test: the cell, the cycler protocol, the instrument's artefacts and
-/// what a correct detector must conclude about it (design notes §8).
+/// what a correct detector must conclude about it (docs/detectors.md §8).
 public struct ScenarioPreset: Sendable {
     public var name: String
     /// Other names the CLI accepts for this preset (e.g. `coated-long-run` for "1").
     public var aliases: [String]
     public var summary: String
     public var cell: CellMetadata
-    /// The cycler's hard voltage limit: |V| never reads beyond it (5 V for symmetric cells, §8.1).
+    /// The cycler's hard voltage limit: |V| never reads beyond it (5 V for symmetric cells, docs/detectors.md §8.1).
     public var voltageClampVolts: Double?
     /// Symmetric presets run exactly this long; full-cell presets end with their last programmed
     /// cycle, and this is an upper bound (every step at its time limit).

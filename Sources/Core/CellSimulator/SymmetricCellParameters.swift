@@ -1,6 +1,6 @@
 import Foundation
 
-/// Li | SE | Li symmetric cell under galvanostatic half-cycles (design notes §7.2):
+/// Li | SE | Li symmetric cell under galvanostatic half-cycles (docs/detectors.md §7.2):
 ///
 ///     V = s·η + ε + g,   η = j·ASR_eff(t, j, T)·[1 + a_nuc·e^(−τ/τ_nuc) + a_end·(τ/T_h)^4]
 public struct SymmetricCellParameters: Sendable {
@@ -104,7 +104,7 @@ public enum AreaResistanceLaw: Sendable, Hashable {
     }
 }
 
-/// Ways a symmetric cell fails besides polarization growth (design notes §7.2).
+/// Ways a symmetric cell fails besides polarization growth (docs/detectors.md §7.2).
 public enum SymmetricCellFault: Sendable, Hashable {
     /// From `atSeconds` on, a filament of area resistance R_sh (Ω·cm²) bridges the cell.
     case hardShort(atSeconds: Double, areaResistance: Double)

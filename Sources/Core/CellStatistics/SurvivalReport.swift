@@ -2,7 +2,7 @@
 /// failure kinds; across groups the log-rank test; per channel and cycler the failure rates.
 public struct SurvivalReport: Sendable {
     /// Fewest failures for which a Weibull fit is reported. Below 5 it is indicative only
-    /// (detectors.md §6.3); below 3 the shape is mostly noise, so it is left out.
+    /// (docs/statistics.md §3); below 3 the shape is mostly noise, so it is left out.
     public static let minimumFailuresForWeibull = 3
 
     public struct Group: Sendable {

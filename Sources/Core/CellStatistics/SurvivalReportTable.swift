@@ -2,7 +2,7 @@ import Foundation
 
 extension SurvivalReport {
     /// The report as plain text for a lab engineer: the summary first (n and failures beside
-    /// every statistic, as §6.7 asks), then the group comparison, failure kinds, suspicious
+    /// every statistic, as docs/statistics.md §6 asks), then the group comparison, failure kinds, suspicious
     /// channels, and the Kaplan–Meier steps.
     public func table(lifeUnit: String = "life") -> String {
         var out = ""

@@ -13,6 +13,8 @@ import Glibc
 /// producers to stop taking samples (back-pressure) instead of dropping any.
 ///
 /// Not thread-safe: one owner (the agent's actor) uses it.
+///
+/// Why each step is ordered as it is (records, ledger, group sync, recovery): docs/delivery.md §2.
 public final class Spool {
     public struct Configuration: Sendable {
         public var directory: URL

@@ -3,6 +3,7 @@ import NIOCore
 /// Writes rows in PostgreSQL's COPY text format (tab-separated, `\N` for NULL), the only format
 /// postgres-nio's `copyFrom` speaks. Numbers are ASCII; nothing here needs escaping because only
 /// UUIDs and numbers are written.
+/// (docs/delivery.md §9.12.)
 struct CopyTextEncoder: TextOutputStream {
     var buffer: ByteBuffer
     private(set) var nonFiniteValues = 0

@@ -10,6 +10,7 @@ import Glibc
 /// through), so the handler must be bound at `inproc://zeromq.zap.01` in the server's context
 /// before the server socket binds. It runs on its own thread because libzmq holds every handshake
 /// until it answers: `decide` must be fast and in-memory.
+/// (docs/delivery.md §7.2, §9.9.)
 public final class ZAPHandler: Sendable {
     public static let endpoint = "inproc://zeromq.zap.01"
 

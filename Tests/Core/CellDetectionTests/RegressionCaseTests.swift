@@ -4,15 +4,15 @@ import Foundation
 import Testing
 import CellDetection
 
-/// The false alarms a first calibration hit (design note §8.4), each as a test.
+/// The false alarms a first calibration hit (docs/detectors.md §9), each as a test.
 @Suite struct RegressionCaseTests {
     private func preset(_ name: String) throws -> ScenarioPreset {
         try #require(ScenarioCatalog.preset(named: name))
     }
 
-    /// §8.4.1: dips must be judged against the local level, or the decaying nucleation spike of a
+    /// §9.1: dips must be judged against the local level, or the decaying nucleation spike of a
     /// strongly polarizing bare-Li cell (η ≈ 1 V at 143 h) looks like a soft short.
-    /// §8.4.2: noise must be the second difference with a 2 %-of-η floor, or a growing η (168 h)
+    /// §9.2: noise must be the second difference with a 2 %-of-η floor, or a growing η (168 h)
     /// looks noisy.
     @Test func bareLithiumBlowUpIsNotASoftShort() throws {
         let outcome = ScenarioHarness.run(try preset("4"), seed: 11, durationSeconds: 200 * 3600)
@@ -20,7 +20,7 @@ import CellDetection
         #expect(outcome.alerts.filter { [.S1, .S2, .S3, .H1].contains($0.rule) }.isEmpty, "\(outcome.alerts)")
     }
 
-    /// §8.4.3: a fixed −5 mV negative-step threshold fired on the healthy σ = 2 mV full cell; the
+    /// §9.3: a fixed −5 mV negative-step threshold fired on the healthy σ = 2 mV full cell; the
     /// threshold is 6 × the cell's own charge noise and at least 10 mV.
     @Test func noisyHealthyFullCellHasNoNegativeStepAlarm() throws {
         let healthy = try preset("9")
@@ -30,7 +30,7 @@ import CellDetection
         #expect(outcome.alerts.warnOrFail.filter { $0.rule != .R1 }.isEmpty, "\(outcome.alerts)")
     }
 
-    /// §8.4.4: a rest-slope ratio test missed the micro-short (leak plus exponential relaxation);
+    /// §9.4: a rest-slope ratio test missed the micro-short (leak plus exponential relaxation);
     /// the cell's own rest baseline catches it at the end of the first leaky post-charge rest.
     @Test func microShortIsCaughtAgainstTheCellsOwnRestBaseline() throws {
         let microShort = try preset("12")
@@ -44,7 +44,7 @@ import CellDetection
         #expect(ScenarioHarness.judge(microShort, outcome).isEmpty)
     }
 
-    /// §8.4.5: the decline reference must be the mature plateau (running peak of a slow EWMA,
+    /// §9.5: the decline reference must be the mature plateau (running peak of a slow EWMA,
     /// ≈ 200 mV), not the conditioning-era reference (≈ 156 mV), or #7 is caught 16 h late.
     @Test func declineIsJudgedAgainstTheMaturePlateau() throws {
         let declining = try preset("7")

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import CellDetection
 
-/// Each rule fires on its signature and stays quiet on the near-miss (synthetic cells, §7 models).
+/// Each rule fires on its signature and stays quiet on the near-miss (synthetic cells, docs/detectors.md §7 models).
 @Suite struct PolarizationRuleTests {
     @Test func exponentialGrowthWarnsThenFailsAtTheSpecifiedRatios() throws {
         var cell = SymmetricCellGenerator()

@@ -3,7 +3,7 @@ import CellSimulator
 import Foundation
 import CellDetection
 
-/// Runs a §8 scenario through the detector and judges the alerts against the preset's labelled
+/// Runs a docs/detectors.md §8 scenario through the detector and judges the alerts against the preset's labelled
 /// expectation (ScenarioExpectation's documented semantics).
 enum ScenarioHarness {
     struct Outcome {

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 import CellDetection
 
-/// The labelled scenarios of design note §8 against the simulator's presets and their
+/// The labelled scenarios of docs/detectors.md §8 against the simulator's presets and their
 /// expectations. Debug builds (CI) run one seed of every scenario, the long healthy ones
 /// shortened; release builds (`swift test -c release`) run every scenario at full length with
 /// several seeds, and again through the CSV path of `cellfleet detect`.
@@ -37,7 +37,7 @@ import CellDetection
         (name == "6" || name == "6b") && (problem.hasPrefix("S1/") || problem.hasPrefix("S2/")) && problem.contains("later than 310")
     }
 
-    /// The simulator's extra presets (§7.4 artefacts on healthy cells, √t growth, a full-cell
+    /// The simulator's extra presets (docs/detectors.md §8.4: §7.4 artefacts on healthy cells, √t growth, a full-cell
     /// hard short), by whatever names the catalog lists.
     @Test func extraScenarios() throws {
         for preset in ScenarioCatalog.extras {
@@ -113,7 +113,7 @@ import CellDetection
     }
 
     /// The same verdicts from the `cellfleet detect` path: simulated samples written as BDF CSV,
-    /// parsed back, the cell type inferred and §8.1 defaults applied, alerts as JSON lines.
+    /// parsed back, the cell type inferred and docs/detectors.md §1.4 defaults applied, alerts as JSON lines.
     @Test(arguments: names)
     func scenarioVerdictThroughCSV(name: String) throws {
         let preset = try #require(ScenarioCatalog.preset(named: name))

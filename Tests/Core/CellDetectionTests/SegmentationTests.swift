@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import CellDetection
 
-/// Step and cycle segmentation (spec §2.1–§2.2) and the per-step / per-cycle summaries (§2.3–§2.4).
+/// Step and cycle segmentation (docs/detectors.md §3.1–§3.2) and the per-step / per-cycle summaries (§3.3–§3.5).
 @Suite struct SegmentationTests {
     private func summaries(_ samples: [Sample], cell: CellMetadata) -> (steps: [StepSummary], cycles: [CycleSummary]) {
         var detector = CellDetector(cell: cell)
@@ -35,7 +35,7 @@ import CellDetection
         #expect(cycles.last?.stateOfHealth != nil)
     }
 
-    /// R_DC at charge → rest is mainly ohmic only with fast logging (spec §2.4): at 5 s it
+    /// R_DC at charge → rest is mainly ohmic only with fast logging (docs/detectors.md §3.5): at 5 s it
     /// recovers the model's series resistance.
     @Test func directCurrentResistanceAtTheEndOfCharge() throws {
         var generator = FullCellGenerator()

@@ -20,7 +20,7 @@ struct TestRandom {
     }
 }
 
-/// Li | SE | Li per design note §7.2: V = s·η + ε + glitch, with nucleation and end-of-step rise.
+/// Li | SE | Li per docs/detectors.md §7.2: V = s·η + ε + glitch, with nucleation and end-of-step rise.
 struct SymmetricCellGenerator {
     var areaSquareCentimeters = 0.785
     /// mA cm⁻² for the n-th half-cycle (0-based).
@@ -68,7 +68,7 @@ struct SymmetricCellGenerator {
     }
 }
 
-/// Li | LGPS | LCO per design note §7.3 (OCV table, IR, one RC, optional parallel short),
+/// Li | LGPS | LCO per docs/detectors.md §7.3 (OCV table, IR, one RC, optional parallel short),
 /// cycled CC 0.1C to 4.2 V, rest 2 h, CC to 3.0 V, rest 2 h.
 struct FullCellGenerator {
     var cycles = 20

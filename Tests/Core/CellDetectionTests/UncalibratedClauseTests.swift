@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import CellDetection
 
-/// Clauses the design note's calibration did not exercise (§9): P4's early step termination
+/// Clauses the reference calibration did not exercise (docs/detectors.md §10): P4's early step termination
 /// and H2's sudden-drop clause, each with its near-miss.
 @Suite struct UncalibratedClauseTests {
     /// A symmetric cell cycled with capacity-limited 1-h half-cycles whose cycler ends a step

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 @testable import CellSimulator
 
-/// Full-cell numbers of design notes §7.3 / §8.2 and the paper, measured from simulated samples.
+/// Full-cell numbers of docs/detectors.md §7.3 / §8.2 and the paper, measured from simulated samples.
 struct FullCellScenarioTests {
     func tally(_ name: String, seed: UInt64 = 1, intervalSeconds: Double? = nil) -> [CycleCapacityTally.Cycle] {
         CycleCapacityTally(CellSimulation(preset: preset(name), seed: seed, sampleIntervalSeconds: intervalSeconds)).cycles
@@ -142,7 +142,7 @@ struct FullCellScenarioTests {
         #expect(charge30.allSatisfy { $0.voltageVolts < 4.2 })
         let start = run.last { $0.cycleIndex == 29 }!.testTimeSeconds
         #expect(abs(charge30.last!.testTimeSeconds - start - 15 * hour) < 1)
-        // Q_ch passes 1.3·Q_ref between 13 and 14 h into the charge (design notes: 13.7 h).
+        // Q_ch passes 1.3·Q_ref between 13 and 14 h into the charge (reference calibration, docs/detectors.md §8.3: 13.7 h).
         let runaway = charge30.first { $0.capacityAmpHours! > 1.3 * reference }!
         #expect(runaway.testTimeSeconds - start > 13 * hour && runaway.testTimeSeconds - start < 14 * hour)
         // Contacts: negative steps of ≥ 10 mV in the median-of-3 voltage within the first hour.

@@ -51,7 +51,7 @@ struct ScenarioCatalogTests {
         }
     }
 
-    /// The §8.2 windows, spot-checked against the table.
+    /// The docs/detectors.md §8.2 windows, spot-checked against the table.
     @Test func expectationsFollowTheDesignTable() {
         let hour = 3600.0
         #expect(preset("1").expectation.healthy && preset("2").expectation.healthy && preset("2b").expectation.healthy)

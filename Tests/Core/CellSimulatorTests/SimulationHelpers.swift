@@ -26,7 +26,7 @@ let cathodeGrams = 7e-3
 /// mAh per gram of LCO.
 func specificCapacity(_ ampHours: Double) -> Double { ampHours * 1000 / cathodeGrams }
 
-/// Q_ref as the design notes define it: median discharge capacity of cycles 2–6.
+/// Q_ref as docs/detectors.md §5.1 defines it: median discharge capacity of cycles 2–6.
 func referenceCapacity(_ cycles: [CycleCapacityTally.Cycle]) -> Double {
     median(cycles.filter { (2...6).contains($0.cycleIndex) }.map(\.dischargeAmpHours))
 }

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 @testable import CellSimulator
 
-/// The physics numbers of design notes §7.2 / §8.2, measured from the simulated samples the way
+/// The physics numbers of docs/detectors.md §7.2 / §8.2, measured from the simulated samples the way
 /// a detector would (η_plat with a 60-s skip).
 struct SymmetricScenarioTests {
     func halfCycles(_ name: String, intervalSeconds: Double? = nil, hours: Double? = nil, seed: UInt64 = 1) -> [HalfCycleOverpotentialTally.HalfCycle] {
@@ -50,7 +50,7 @@ struct SymmetricScenarioTests {
 
     @Test func bareCellPolarizationRatiosMatchTheCalibration() {
         // #4: η_ref = median of half-cycles 3–12; the ratio crosses 2 near 49 h and 5 near 104 h
-        // (design notes §8.3: P1 at 52 h, P2 at 106 h after their debounce).
+        // (docs/detectors.md §8.3: P1 at 52 h, P2 at 106 h after their debounce).
         let run = halfCycles("4")
         let reference = median(run[2...11].map(\.plateauOverpotentialVolts))
         let firstDouble = run.first { $0.plateauOverpotentialVolts / reference >= 2 }!
@@ -165,7 +165,7 @@ struct SymmetricScenarioTests {
     }
 
     @Test func temperatureSwingModulatesTheOverpotential() {
-        // E_a = 0.3 eV and ±2 °C: η swings by about ±7–8 % around its mean (design notes §7.2).
+        // E_a = 0.3 eV and ±2 °C: η swings by about ±7–8 % around its mean (docs/detectors.md §7.2).
         let run = halfCycles("2", intervalSeconds: 60, hours: 400).filter { $0.startTestTimeSeconds > 250 * hour }
         let values = run.map(\.plateauOverpotentialVolts)
         let mean = values.reduce(0, +) / Double(values.count)

@@ -17,7 +17,7 @@ import Testing
         #expect(test.chiSquare == 0 && test.pValue == 1)
     }
 
-    /// The two-sample statistic by hand from §6.5: Z = Σ(d1 − E1)/√ΣV.
+    /// The two-sample statistic by hand from docs/statistics.md §4: Z = Σ(d1 − E1)/√ΣV.
     @Test func twoSampleMatchesTheTextbookFormula() throws {
         let a: (lives: [Double], failed: [Bool]) = ([2, 4, 4, 6, 9, 11], [true, true, false, true, true, false])
         let b: (lives: [Double], failed: [Bool]) = ([5, 7, 8, 12, 15, 15], [true, false, true, true, true, false])

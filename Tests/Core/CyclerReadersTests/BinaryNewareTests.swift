@@ -13,8 +13,8 @@ struct BinaryNewareTests {
         var testDescription: String { file }
     }
 
-    // Record counts, cycles and voltage ranges from ../shared/fixtures/cyclers/PROVENANCE.md
-    // (computed there with NewareNDA 2026.6.11).
+    // Record counts, cycles and voltage ranges from Fixtures/PROVENANCE.md
+    // (computed with NewareNDA 2026.6.11).
     static let files: [Expectation] = [
         .init(file: "TestFile.nda", records: 6670, cycles: 1...3, voltage: 1.720593...4.200059, aux: ["T1"]),
         .init(file: "test.ndax", records: 1464, cycles: 1...1, voltage: 1.4995...4.3998, aux: []),
