@@ -1,5 +1,6 @@
 import ArgumentParser
 import CellDetection
+import CellfleetReports
 import CellModel
 import CyclerReaders
 import Foundation
@@ -63,7 +64,7 @@ struct DetectCommand: AsyncParsableCommand {
         for file in files {
             do {
                 let lines = try Self.isBatteryDataFormatCSV(file)
-                    ? DetectionRun.jsonLines(forFileAt: file, options: options)
+                    ? DetectionReport.jsonLines(forFileAt: file, options: options)
                     : Self.jsonLinesFromCyclerFile(file, options: options)
                 FileHandle.standardOutput.write(Data(lines.utf8))
             } catch {
@@ -94,7 +95,7 @@ extension DetectCommand {
         var columns = SampleColumns()
         while let record = try reader.next() { columns.append(record.sample) }
         let cellID = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return DetectionRun.jsonLines(for: columns, cellID: cellID, file: path, options: options)
+        return DetectionReport.jsonLines(for: columns, cellID: cellID, file: path, options: options)
     }
 }
 

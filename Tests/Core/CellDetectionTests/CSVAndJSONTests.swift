@@ -63,24 +63,9 @@ import CellDetection
 }
 
 @Suite struct DetectionRunTests {
-    @Test func jsonLinesCarryTheContractFields() throws {
-        let alert = Alert(rule: .P2, cellID: "cell \"7\"", testTimeSeconds: 381_600, cycle: 53,
-                          evidence: ["ratio": 5.12, "bad": .nan], message: "polarization\nblow-up")
-        let line = AlertJSON.line(alert, file: "a.csv")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-        #expect(object["rule"] as? String == "P2")
-        #expect(object["severity"] as? String == "fail")
-        #expect((object["test_time_second"] as? NSNumber)?.doubleValue == 381_600)
-        #expect((object["cycle"] as? NSNumber)?.intValue == 53)
-        #expect(object["cell"] as? String == "cell \"7\"")
-        #expect(object["file"] as? String == "a.csv")
-        let evidence = try #require(object["evidence"] as? [String: Any])
-        #expect((evidence["ratio"] as? NSNumber)?.doubleValue == 5.12)
-        #expect(evidence["bad"] is NSNull)
-        #expect(!line.contains("\n"))
-    }
-
-    @Test func aRecordedFileGivesOneLinePerAlertAndABadFileGivesNone() throws {
+    /// A recorded file read by the BDF codec gives the detector's alerts; a malformed or missing
+    /// file is an error before any alert (the JSON lines `detect` prints are CellfleetReports').
+    @Test func aRecordedFileGivesItsAlertsAndABadFileGivesNone() throws {
         var generator = SymmetricCellGenerator()
         generator.durationHours = 24
         generator.shortResistance = { $0 >= 20.5 ? 5 : nil }
@@ -90,18 +75,15 @@ import CellDetection
         let good = directory.appendingPathComponent("short-\(UUID().uuidString).csv")
         try csv.write(to: good, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: good) }
-        let lines = try DetectionRun.jsonLines(forFileAt: good.path, options: DetectionOptions()).split(separator: "\n")
-        #expect(lines.contains { $0.contains("\"rule\":\"H1\"") && $0.contains("\"severity\":\"fail\"") })
-        #expect(lines.allSatisfy { $0.hasPrefix("{\"rule\":") && $0.hasSuffix("}") })
+        let alerts = DetectionRun.detect(try BatteryDataFormatCSV.read(contentsOf: good), cellID: "short", options: DetectionOptions())
+        #expect(alerts.contains { $0.rule == .H1 && $0.severity == .fail })
 
         let bad = directory.appendingPathComponent("bad-\(UUID().uuidString).csv")
         try (csv + "oops,1,2\n").write(to: bad, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: bad) }
+        #expect(throws: BatteryDataFormatCSV.ReadError.self) { try BatteryDataFormatCSV.read(contentsOf: bad) }
         #expect(throws: BatteryDataFormatCSV.ReadError.self) {
-            try DetectionRun.jsonLines(forFileAt: bad.path, options: DetectionOptions())
-        }
-        #expect(throws: BatteryDataFormatCSV.ReadError.self) {
-            try DetectionRun.jsonLines(forFileAt: "/nonexistent/file.csv", options: DetectionOptions())
+            try BatteryDataFormatCSV.read(contentsOf: URL(fileURLWithPath: "/nonexistent/file.csv"))
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import CellStatistics
+import CellStatistics
+@testable import CellfleetReports
 
 @Suite struct ReportOutputTests {
     static let fleet = """

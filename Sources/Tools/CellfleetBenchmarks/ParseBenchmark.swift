@@ -1,3 +1,4 @@
+import CyclerReaders
 import Foundation
 
 /// Times a full read (detection, byte-level parsing, normalisation) of a cycler file, keeping the

@@ -1,3 +1,4 @@
+import CellDetection
 import CellModel
 import Foundation
 

@@ -1,4 +1,5 @@
 import CellModel
+import CellStatistics
 import Foundation
 
 /// `cellfleet bench stats`: Kaplan–Meier + Weibull + log-rank on a synthetic fleet, timed per

@@ -1,10 +1,10 @@
 import Foundation
 import Testing
-@testable import CyclerReaders
+@testable import CellfleetBenchmarks
 
 /// The Python references `cellfleet bench parse` times binary files against.
 @Suite("Bench references for binary formats")
-struct NewareBinaryReferenceScriptsTests {
+struct BinaryReferenceScriptsTests {
     @Test("each binary extension gets its reader; text files get none")
     func formats() {
         #expect(BinaryReferenceScripts.format(path: "/d/a.NDAX") == .neware)

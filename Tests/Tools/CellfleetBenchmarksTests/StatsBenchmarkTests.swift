@@ -1,5 +1,6 @@
 import Testing
-@testable import CellStatistics
+import CellStatistics
+@testable import CellfleetBenchmarks
 
 @Suite struct StatsBenchmarkTests {
     @Test func theFleetIsDeterministicAndRealistic() throws {

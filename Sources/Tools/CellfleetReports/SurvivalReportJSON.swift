@@ -1,3 +1,4 @@
+import CellStatistics
 import Foundation
 
 extension SurvivalReport {

@@ -1,3 +1,4 @@
+import CyclerReaders
 import Foundation
 
 /// Decode throughput of a binary file through `openRawSource`, for `cellfleet bench`: the file is

@@ -1,3 +1,5 @@
+import CellStatistics
+
 /// What `cellfleet stats` prints, from the CSV text to the output text, so the command file only
 /// reads a file and the whole path is unit-testable.
 public enum StatsOutputFormat: Sendable {
