@@ -126,7 +126,7 @@ let package = Package(
         // MARK: tests
         // Helpers shared by the test targets (paths, free ports, CURVE keys, a manual clock).
         .target(name: "TestSupport", dependencies: ["ZeroMQ"], path: "Tests/TestSupport"),
-        .testTarget(name: "CellModelTests", dependencies: ["CellModel", propertyBased], path: "Tests/Core/CellModelTests"),
+        .testTarget(name: "CellModelTests", dependencies: ["CellModel", propertyBased], path: "Tests/Core/CellModelTests", exclude: ["Fixtures"]),
         .testTarget(name: "CellSimulatorTests", dependencies: ["CellSimulator", "CellModel", propertyBased], path: "Tests/Core/CellSimulatorTests"),
         .testTarget(
             name: "CellDetectionTests", dependencies: ["CellDetection", "CellSimulator", "CellModel", propertyBased],

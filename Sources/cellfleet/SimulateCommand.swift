@@ -1,5 +1,6 @@
 import ArgumentParser
 import CellfleetReports
+import CellModel
 import CellSimulator
 import Foundation
 

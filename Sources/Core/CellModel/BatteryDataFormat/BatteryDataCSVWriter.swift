@@ -1,66 +1,79 @@
-import CellModel
 import Foundation
 
-/// Writes samples as Battery Data Format CSV: `test_time_second, current_ampere, voltage_volt,
-/// temperature_celsius, cycle_count, step_count` (the last three only when the first sample has
-/// them). Numbers are formatted fixed-point by hand, because `String(format:)` and
-/// `description` dominate the run time of a multi-million-row export.
+/// Writes samples as Battery Data Format CSV in a `BatteryDataFormat.Layout`: `simulate`'s
+/// (required columns, temperature, cycle and step count, at instrument resolution) unless told
+/// otherwise, or `convert`'s (exact, with the instrument's step and the record index). Numbers
+/// are formatted by hand into a byte buffer, because `String(format:)` and string building
+/// dominate the run time of a multi-million-row export. The missing-value rule is the table's:
+/// nil and non-finite values are written as empty fields.
 public struct BatteryDataCSVWriter {
-    public enum Column: String, Sendable, CaseIterable {
-        case testTime = "test_time_second"
-        case current = "current_ampere"
-        case voltage = "voltage_volt"
-        case temperature = "temperature_celsius"
-        case cycleCount = "cycle_count"
-        case stepCount = "step_count"
-    }
-
-    /// Decimal places per column: ms, 0.1 nA, µV, m°C.
-    static let timeDecimals = 3
-    static let currentDecimals = 10
-    static let voltageDecimals = 6
-    static let temperatureDecimals = 3
-
-    public private(set) var columns: [Column]?
+    /// The layout in use: the one given, or the simulated layout of the first sample.
+    public private(set) var layout: BatteryDataFormat.Layout?
     public private(set) var rowCount = 0
+    private var stepCounter = BatteryDataFormat.StepCounter()
+    /// The layout as the row loop needs it: trivial values, so a row costs no reference counting.
+    private var plan: [(field: BatteryDataFormat.Field, decimals: Int)] = []
+    private var exact = false
     private var buffer: [UInt8] = []
     private let flushThreshold: Int
     private let sink: ([UInt8]) throws -> Void
 
-    /// - Parameter sink: receives chunks of UTF-8 bytes, in order.
-    public init(flushThresholdBytes: Int = 1 << 20, sink: @escaping ([UInt8]) throws -> Void) {
+    /// - Parameters:
+    ///   - layout: the columns to write; nil chooses `Layout.simulated(firstSample:)`.
+    ///   - sink: receives chunks of UTF-8 bytes, in order.
+    public init(layout: BatteryDataFormat.Layout? = nil, flushThresholdBytes: Int = 1 << 20, sink: @escaping ([UInt8]) throws -> Void) {
+        self.layout = layout
         self.flushThreshold = flushThresholdBytes
         self.sink = sink
         buffer.reserveCapacity(flushThresholdBytes + 256)
+        if let layout { writeHeader(layout) }
     }
 
-    public mutating func write(_ sample: Sample) throws {
-        if columns == nil {
-            var chosen: [Column] = [.testTime, .current, .voltage]
-            if sample.temperatureCelsius != nil { chosen.append(.temperature) }
-            if sample.cycleIndex != nil { chosen.append(.cycleCount) }
-            if sample.stepIndex != nil { chosen.append(.stepCount) }
-            columns = chosen
-            buffer.append(contentsOf: chosen.map(\.rawValue).joined(separator: ",").utf8)
-            buffer.append(0x0A)
+    private mutating func writeHeader(_ layout: BatteryDataFormat.Layout) {
+        plan = layout.columns.map { ($0.field, $0.resolutionDecimals ?? 0) }
+        exact = layout.precision == .exact
+        buffer.append(contentsOf: layout.columns.map(\.name).joined(separator: ",").utf8)
+        buffer.append(0x0A)
+    }
+
+    /// Writes one row. `recordIndex` is the record's position in its source, for the
+    /// `record_index` column (the row number when nil).
+    public mutating func write(_ sample: Sample, recordIndex: Int? = nil) throws {
+        if layout == nil {
+            let chosen = BatteryDataFormat.Layout.simulated(firstSample: sample)
+            layout = chosen
+            writeHeader(chosen)
         }
-        for (position, column) in columns!.enumerated() {
+        let stepCount = stepCounter.advance(for: sample)
+        for position in plan.indices {
             if position > 0 { buffer.append(0x2C) }
-            switch column {
-            case .testTime: Self.appendFixed(sample.testTimeSeconds, decimals: Self.timeDecimals, to: &buffer)
-            case .current: Self.appendFixed(sample.currentAmperes, decimals: Self.currentDecimals, to: &buffer)
-            case .voltage: Self.appendFixed(sample.voltageVolts, decimals: Self.voltageDecimals, to: &buffer)
-            case .temperature:
-                if let value = sample.temperatureCelsius { Self.appendFixed(value, decimals: Self.temperatureDecimals, to: &buffer) }
-            case .cycleCount:
-                if let value = sample.cycleIndex { Self.appendInteger(Int64(value), to: &buffer) }
-            case .stepCount:
-                if let value = sample.stepIndex { Self.appendInteger(Int64(value), to: &buffer) }
+            let (field, decimals) = plan[position]
+            switch field {
+            case .testTime: appendNumber(sample.testTimeSeconds, decimals)
+            case .unixTime: appendNumber(sample.unixTimeSeconds, decimals)
+            case .current: appendNumber(sample.currentAmperes, decimals)
+            case .voltage: appendNumber(sample.voltageVolts, decimals)
+            case .temperature: if let value = sample.temperatureCelsius { appendNumber(value, decimals) }
+            case .cycleCount: if let value = sample.cycleIndex { Self.appendInteger(Int64(value), to: &buffer) }
+            case .stepCount: Self.appendInteger(Int64(stepCount), to: &buffer)
+            case .stepID: if let value = sample.stepIndex { Self.appendInteger(Int64(value), to: &buffer) }
+            case .recordIndex: Self.appendInteger(Int64(recordIndex ?? rowCount), to: &buffer)
             }
         }
         buffer.append(0x0A)
         rowCount += 1
         if buffer.count >= flushThreshold { try flush() }
+    }
+
+    /// A finite value in the layout's precision; a non-finite one is missing: an empty field.
+    @inline(__always)
+    private mutating func appendNumber(_ value: Double, _ decimals: Int) {
+        guard value.isFinite else { return }
+        if exact {
+            buffer.append(contentsOf: value.description.utf8)
+        } else {
+            Self.appendFixed(value, decimals: decimals, to: &buffer)
+        }
     }
 
     public mutating func write(contentsOf samples: some Sequence<Sample>) throws {
@@ -74,9 +87,9 @@ public struct BatteryDataCSVWriter {
     }
 
     /// The CSV text of some samples (for tests and small exports).
-    public static func csvText(_ samples: some Sequence<Sample>) -> String {
+    public static func csvText(_ samples: some Sequence<Sample>, layout: BatteryDataFormat.Layout? = nil) -> String {
         var bytes: [UInt8] = []
-        var writer = BatteryDataCSVWriter { bytes.append(contentsOf: $0) }
+        var writer = BatteryDataCSVWriter(layout: layout) { bytes.append(contentsOf: $0) }
         // The sink only appends to memory, so it cannot throw.
         try! writer.write(contentsOf: samples)
         try! writer.flush()
@@ -85,7 +98,7 @@ public struct BatteryDataCSVWriter {
 
     /// Writes samples to a file (created or truncated) and returns the number of rows.
     @discardableResult
-    public static func write(_ samples: some Sequence<Sample>, toFile path: String) throws -> Int {
+    public static func write(_ samples: some Sequence<Sample>, toFile path: String, layout: BatteryDataFormat.Layout? = nil) throws -> Int {
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
             throw CSVWriteError.cannotCreate(path: path)
         }
@@ -93,7 +106,7 @@ public struct BatteryDataCSVWriter {
             throw CSVWriteError.cannotCreate(path: path)
         }
         defer { try? handle.close() }
-        var writer = BatteryDataCSVWriter { bytes in
+        var writer = BatteryDataCSVWriter(layout: layout) { bytes in
             try handle.write(contentsOf: bytes)
         }
         try writer.write(contentsOf: samples)
@@ -112,7 +125,7 @@ public struct BatteryDataCSVWriter {
 
     /// Appends `value` rounded to `decimals` places, trailing zeros trimmed ("1.5", "-0.0001",
     /// "3"). Values too large for the fast path fall back to Swift's shortest representation.
-    static func appendFixed(_ value: Double, decimals: Int, to buffer: inout [UInt8]) {
+    public static func appendFixed(_ value: Double, decimals: Int, to buffer: inout [UInt8]) {
         guard value.isFinite else {
             buffer.append(contentsOf: (value.isNaN ? "NaN" : (value > 0 ? "inf" : "-inf")).utf8)
             return
@@ -149,7 +162,7 @@ public struct BatteryDataCSVWriter {
         appendInteger(units, to: &buffer)
     }
 
-    static func appendInteger(_ value: Int64, to buffer: inout [UInt8]) {
+    public static func appendInteger(_ value: Int64, to buffer: inout [UInt8]) {
         if value < 0 {
             buffer.append(0x2D)
             appendInteger(value == .min ? .max : -value, to: &buffer)

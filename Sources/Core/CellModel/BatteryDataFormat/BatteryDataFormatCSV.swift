@@ -1,13 +1,28 @@
-import CellModel
 import Foundation
 
-/// Reads Battery Data Format CSV (header names are the contract, column order is free, extra
-/// columns are ignored, CRLF is fine) into `SampleColumns`. It is one sample source among the
-/// cycler readers to come: everything downstream takes `SampleColumns`, so swapping the source
-/// means swapping this call only.
+/// Reads Battery Data Format CSV into `SampleColumns`, by the column table of
+/// `BatteryDataFormat`: header names are the contract (case and quotes aside), column order is
+/// free, unknown columns are ignored, CRLF is fine. It reads what every cellfleet writer wrote:
+/// `simulate`'s files (whose `step_count` was the simulator's step number), `convert`'s (whose
+/// `step_count` was already a running count, beside `step_id`), and those of today's writer.
+///
+/// `Sample.stepIndex` is the instrument's step: `step_id` when the file has it; otherwise
+/// `step_count`, whose changes mark the same step boundaries (all the detector uses). Missing
+/// values (empty fields, or `NaN`/`inf` text from earlier writers) are NaN in the temperature and
+/// clock columns; a cycle or step column with any missing value is left out as a whole, since a
+/// run never mixes recorded and missing values in one integer column.
 public enum BatteryDataFormatCSV {
-    public static let requiredColumns = ["test_time_second", "current_ampere", "voltage_volt"]
-    public static let optionalColumns = ["temperature_celsius", "cycle_count", "step_count", "unix_time_second"]
+    public static let requiredColumns = BatteryDataFormat.requiredColumns.map(\.name)
+    public static let optionalColumns = BatteryDataFormat.columns.filter { $0.missing != .refused }.map(\.name)
+
+    /// Whether a file's first line is a BDF header (it names the required columns), as opposed
+    /// to a vendor export for the cycler readers.
+    public static func isHeader(_ firstLine: some StringProtocol) -> Bool {
+        let names = Set(firstLine.split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"\r\u{FEFF}")).lowercased()
+        })
+        return BatteryDataFormat.requiredColumns.allSatisfy { names.contains($0.name) }
+    }
 
     public struct ReadError: Error, CustomStringConvertible, Equatable {
         public var line: Int?
@@ -52,18 +67,25 @@ public enum BatteryDataFormatCSV {
         let names = header.split(separator: ",", omittingEmptySubsequences: false).map {
             $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"\r")).lowercased()
         }
-        func column(_ name: String) -> Int? { names.firstIndex(of: name) }
-        let missing = requiredColumns.filter { column($0) == nil }
+        // Each field's column: the first of its names in the table's order of preference.
+        var chosen: [BatteryDataFormat.Field: (index: Int, preference: Int)] = [:]
+        for (index, name) in names.enumerated() {
+            guard let (column, preference) = BatteryDataFormat.column(forHeaderName: name) else { continue }
+            if let held = chosen[column.field], held.preference <= preference { continue }
+            chosen[column.field] = (index, preference)
+        }
+        let missing = BatteryDataFormat.requiredColumns.filter { chosen[$0.field] == nil }.map(\.name)
         guard missing.isEmpty else {
             throw ReadError(line: 1, reason: "missing required column(s) \(missing.joined(separator: ", ")); header has \(names.joined(separator: ", "))")
         }
-        let timeColumn = column("test_time_second")!
-        let currentColumn = column("current_ampere")!
-        let voltageColumn = column("voltage_volt")!
-        let temperatureColumn = column("temperature_celsius")
-        let cycleColumn = column("cycle_count")
-        let stepColumn = column("step_count")
-        let unixColumn = column("unix_time_second")
+        let timeColumn = chosen[.testTime]!.index
+        let currentColumn = chosen[.current]!.index
+        let voltageColumn = chosen[.voltage]!.index
+        let temperatureColumn = chosen[.temperature]?.index
+        let cycleColumn = chosen[.cycleCount]?.index
+        let stepColumn = (chosen[.stepID] ?? chosen[.stepCount])?.index
+        let stepName = chosen[.stepID] != nil ? BatteryDataFormat.stepID.name : BatteryDataFormat.stepCount.name
+        let unixColumn = chosen[.unixTime]?.index
         let lastNeeded = [timeColumn, currentColumn, voltageColumn, temperatureColumn, cycleColumn, stepColumn, unixColumn]
             .compactMap { $0 }.max()!
 
@@ -128,16 +150,16 @@ public enum BatteryDataFormatCSV {
             columns.voltageVolts.append(voltage)
             columns.stepType.append(.unknown)
             if let temperatureColumn {
-                temperatures.append(isEmpty(temperatureColumn) ? .nan : try number(temperatureColumn, "temperature_celsius"))
+                temperatures.append(isEmpty(temperatureColumn) ? .nan : finiteOrNaN(try number(temperatureColumn, names[temperatureColumn])))
             }
             if let unixColumn {
-                unixTimes.append(isEmpty(unixColumn) ? .nan : try number(unixColumn, "unix_time_second"))
+                unixTimes.append(isEmpty(unixColumn) ? .nan : finiteOrNaN(try number(unixColumn, "unix_time_second")))
             }
             if keepCycles, let cycleColumn {
                 if isEmpty(cycleColumn) { keepCycles = false } else { cycles.append(try integer(number(cycleColumn, "cycle_count"), "cycle_count", lineNumber)) }
             }
             if keepSteps, let stepColumn {
-                if isEmpty(stepColumn) { keepSteps = false } else { steps.append(try integer(number(stepColumn, "step_count"), "step_count", lineNumber)) }
+                if isEmpty(stepColumn) { keepSteps = false } else { steps.append(try integer(number(stepColumn, stepName), stepName, lineNumber)) }
             }
         }
         guard !columns.isEmpty else { throw ReadError(line: nil, reason: "no data rows after the header") }
@@ -147,6 +169,10 @@ public enum BatteryDataFormatCSV {
         columns.stepIndex = keepSteps ? steps : []
         return columns
     }
+
+    /// `NaN`/`inf` text in an optional column is a missing value.
+    @inline(__always)
+    private static func finiteOrNaN(_ value: Double) -> Double { value.isFinite ? value : .nan }
 
     private static func integer(_ value: Double, _ name: String, _ line: Int) throws(ReadError) -> Int32 {
         guard value == value.rounded(), value >= Double(Int32.min + 1), value <= Double(Int32.max) else {
