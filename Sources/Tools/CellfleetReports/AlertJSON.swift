@@ -23,20 +23,16 @@ public enum DetectionReport {
 /// rule, severity, cell, test_time_second, cycle, evidence, message, file.
 public enum AlertJSON {
     public static func line(_ alert: Alert, file: String? = nil) -> String {
-        var text = "{\"rule\":\(quoted(alert.rule.rawValue)),\"severity\":\(quoted(alert.severity.rawValue))"
-        text += ",\"cell\":\(quoted(alert.cellID)),\"test_time_second\":\(number(alert.testTimeSeconds))"
-        text += ",\"cycle\":\(alert.cycle),\"evidence\":{"
-        text += alert.evidence.keys.sorted().map { "\(quoted($0)):\(number(alert.evidence[$0]!))" }.joined(separator: ",")
-        text += "},\"message\":\(quoted(alert.message))"
-        if let file { text += ",\"file\":\(quoted(file))" }
-        return text + "}"
+        var fields: [(String, JSONText)] = [
+            ("rule", .string(alert.rule.rawValue)),
+            ("severity", .string(alert.severity.rawValue)),
+            ("cell", .string(alert.cellID)),
+            ("test_time_second", .finite(alert.testTimeSeconds)),
+            ("cycle", .integer(alert.cycle)),
+            ("evidence", .object(alert.evidence.keys.sorted().map { ($0, .finite(alert.evidence[$0]!)) })),
+            ("message", .string(alert.message)),
+        ]
+        if let file { fields.append(("file", .string(file))) }
+        return JSONText.object(fields).render(pretty: false)
     }
-
-    static func number(_ value: Double) -> String {
-        guard value.isFinite else { return "null" }
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-        return "\(value)"
-    }
-
-    static func quoted(_ text: String) -> String { JSONString.quoted(text) }
 }

@@ -5,45 +5,36 @@ import Foundation
 /// How `cellfleet inspect` prints an `InspectReport`: one JSON object (`--json`, field names are
 /// a contract) or a readable summary.
 extension InspectReport {
-    static func json(_ value: Double?) -> String {
-        guard let value, value.isFinite else { return "null" }
-        if value == value.rounded(), abs(value) < 1e15 { return String(format: "%.1f", value) }
-        return "\(value)"
-    }
-
     /// Sums of counters carry float noise in the 17th digit; 12 significant digits is far below
     /// any instrument's printed precision.
-    static func capacity(_ value: Double) -> String {
-        guard value.isFinite else { return "null" }
-        if value == 0 { return "0.0" }
-        return "\(Double(String(format: "%.12g", value))!)"
+    static func capacity(_ value: Double) -> JSONText {
+        guard value.isFinite else { return .null }
+        return .number(Double(String(format: "%.12g", value))!)
     }
-
-    static func json(_ text: String) -> String { JSONString.quoted(text) }
 
     /// One JSON object with the fields of the `inspect --json` contract (plus context fields).
     public var jsonText: String {
-        var parts: [String] = []
-        parts.append("\"format\":\(Self.json(format))")
-        parts.append("\"vendor\":\(Self.json(vendor))")
-        parts.append("\"container\":\(Self.json(container))")
-        parts.append("\"rows\":\(rows)")
-        parts.append("\"cycles\":\(cycles.count)")
-        parts.append("\"cycle_min\":\(cycles.first.map(String.init) ?? "null")")
-        parts.append("\"cycle_max\":\(cycles.last.map(String.init) ?? "null")")
-        parts.append("\"first_test_time_s\":\(Self.json(firstTestTimeSeconds))")
-        parts.append("\"last_test_time_s\":\(Self.json(lastTestTimeSeconds))")
-        parts.append("\"first_unix_time_s\":\(Self.json(firstUnixTimeSeconds))")
-        parts.append("\"last_unix_time_s\":\(Self.json(lastUnixTimeSeconds))")
-        parts.append("\"voltage_max_V\":\(Self.json(voltageMaxVolts))")
-        parts.append("\"voltage_min_V\":\(Self.json(voltageMinVolts))")
-        let cycleParts = perCycle.keys.sorted().map { c -> String in
-            let e = perCycle[c]!
-            return "\"\(c)\":[\(Self.capacity(e.charge)),\(Self.capacity(e.discharge))]"
-        }
-        parts.append("\"per_cycle\":{\(cycleParts.joined(separator: ","))}")
-        parts.append("\"warnings\":[\(warnings.map(Self.json).joined(separator: ","))]")
-        return "{" + parts.joined(separator: ",") + "}"
+        let fields: [(String, JSONText)] = [
+            ("format", .string(format)),
+            ("vendor", .string(vendor)),
+            ("container", .string(container)),
+            ("rows", .integer(rows)),
+            ("cycles", .integer(cycles.count)),
+            ("cycle_min", cycles.first.map { .integer($0) } ?? .null),
+            ("cycle_max", cycles.last.map { .integer($0) } ?? .null),
+            ("first_test_time_s", .finite(firstTestTimeSeconds)),
+            ("last_test_time_s", .finite(lastTestTimeSeconds)),
+            ("first_unix_time_s", .finite(firstUnixTimeSeconds)),
+            ("last_unix_time_s", .finite(lastUnixTimeSeconds)),
+            ("voltage_max_V", .finite(voltageMaxVolts)),
+            ("voltage_min_V", .finite(voltageMinVolts)),
+            ("per_cycle", .object(perCycle.keys.sorted().map { cycle in
+                let entry = perCycle[cycle]!
+                return (String(cycle), .array([Self.capacity(entry.charge), Self.capacity(entry.discharge)]))
+            })),
+            ("warnings", .array(warnings.map { .string($0) })),
+        ]
+        return JSONText.object(fields).render(pretty: false)
     }
 
     /// Readable summary for people.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CellModel
 import CellStatistics
 @testable import CellfleetReports
 

@@ -1,7 +1,8 @@
-import CellModel
-/// A JSON value written with keys in the order given, so output is stable and diffable, and
-/// with numbers in Swift's shortest round-trip form (no digits lost, none invented).
-enum JSONText {
+/// The one JSON writer of everything the CLI prints (`detect`, `inspect --json`, `stats --json`):
+/// a value written with keys in the order given, because labs' scripts and diffs read fields in
+/// a fixed order that `JSONEncoder` does not promise, and with every number by `JSONNumber`'s
+/// rule.
+public enum JSONText: Sendable {
     case number(Double)
     case integer(Int)
     case string(String)
@@ -11,12 +12,13 @@ enum JSONText {
     case object([(String, JSONText)])
 
     /// Non-finite numbers have no JSON spelling; they become null.
-    static func finite(_ value: Double?) -> JSONText {
+    public static func finite(_ value: Double?) -> JSONText {
         guard let value, value.isFinite else { return .null }
         return .number(value)
     }
 
-    func render(indent: Int = 0, pretty: Bool = true) -> String {
+    /// Pretty: two-space indents, rows of scalars on one line. Otherwise one line, no spaces.
+    public func render(indent: Int = 0, pretty: Bool = true) -> String {
         var out = ""
         write(into: &out, indent: indent, pretty: pretty)
         return out
@@ -28,7 +30,7 @@ enum JSONText {
         let closePad = pretty ? String(repeating: "  ", count: indent) : ""
         switch self {
         case .number(let value):
-            if value == value.rounded(), abs(value) < 1e15 { out += String(Int64(value)) } else { out += "\(value)" }
+            out += JSONNumber.text(value)
         case .integer(let value): out += String(value)
         case .string(let value): out += Self.quoted(value)
         case .bool(let value): out += value ? "true" : "false"
@@ -62,5 +64,5 @@ enum JSONText {
         return false
     }
 
-    static func quoted(_ text: String) -> String { JSONString.quoted(text) }
+    public static func quoted(_ text: String) -> String { JSONString.quoted(text) }
 }

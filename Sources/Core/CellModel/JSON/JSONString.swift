@@ -1,5 +1,5 @@
-/// JSON string literals for the hand-written JSON outputs (`detect`, `inspect`, `stats`): those
-/// print fields in a fixed order for labs' scripts, which `JSONEncoder` does not promise.
+/// JSON string literals for `JSONText` (and the Python literals of the bench scripts, which read
+/// JSON string escapes alike).
 public enum JSONString {
     /// `text` as a quoted JSON string, with quotes, backslashes and control characters escaped.
     public static func quoted(_ text: String) -> String {
