@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "CellModelTests", dependencies: ["CellModel", propertyBased], path: "Tests/Core/CellModelTests", exclude: ["Fixtures"]),
         .testTarget(name: "CellSimulatorTests", dependencies: ["CellSimulator", "CellModel", propertyBased], path: "Tests/Core/CellSimulatorTests"),
         .testTarget(
-            name: "CellDetectionTests", dependencies: ["CellDetection", "CellSimulator", "CellModel", propertyBased],
+            name: "CellDetectionTests", dependencies: ["CellDetection", "CellSimulator", "CyclerReaders", "CellModel", propertyBased],
             path: "Tests/Core/CellDetectionTests"
         ),
         .testTarget(

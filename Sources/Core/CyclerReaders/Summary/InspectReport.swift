@@ -55,7 +55,7 @@ public struct InspectReport: Sendable {
 
     public static func inspect(reader: inout CyclerRecordReader, path: String) throws -> InspectReport {
         var report = InspectReport(file: path, format: reader.profile.name, vendor: reader.profile.vendor, container: reader.sourceFormat)
-        var tally = CycleCapacityTally(rule: reader.profile.capacityCounter)
+        var tally = InstrumentCycleCapacityTally(rule: reader.profile.capacityCounter)
         var cycles = Set<Int>()
         var vmin = Double.infinity
         var vmax = -Double.infinity

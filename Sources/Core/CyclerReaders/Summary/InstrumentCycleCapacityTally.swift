@@ -1,7 +1,18 @@
 /// Per-cycle charge and discharge capacity from the instrument's own counters, following the
 /// counter's scope (`CapacityCounterRule`) and the instrument's own state labels for direction,
-/// so that the figures agree with what the vendor software reports.
-public struct CycleCapacityTally: Sendable {
+/// so that the figures agree with what the vendor software reports: `cellfleet inspect` prints
+/// them, after checking them against the instrument's cycle summary where the file has one.
+///
+/// The detector's cycle summaries (`CycleSummary` in CellDetection) are per the same cycles
+/// (the instrument's cycle index) but deliberately not these figures: the detector runs on live
+/// streams, whose capacity column is one number of vendor-specific scope or absent, so it counts
+/// coulombs in the logged samples (trapezoid rule within a step) and uses the counter only to
+/// cross-check (rule Q1). The two therefore differ, by design, where the instrument counted what
+/// the records do not show: the interval before a step's first record (an export that logs its
+/// counter at the end of each interval), charge counted before an export's first record (a file
+/// that starts mid-step), and currents below the detector's rest threshold. On well-logged files
+/// they agree within 1 %; `CycleCapacityAgreementTests` (CellDetectionTests) pins both.
+public struct InstrumentCycleCapacityTally: Sendable {
     public let rule: CapacityCounterRule
     /// Ah per instrument cycle: (charge, discharge).
     public private(set) var perCycle: [Int: (charge: Double, discharge: Double)] = [:]
