@@ -7,7 +7,7 @@ extension ProfileLibrary {
     /// executable resolves the search path; the readers only read the directories they are given.
     static func standard(explicitDirectory: String?) throws -> ProfileLibrary {
         try requireProfiles(
-            searchPath: ShippedDataSearchPath.profileDirectories(explicit: explicitDirectory),
+            searchPath: ShippedData.profiles.directories(explicit: explicitDirectory),
             source: explicitDirectory ?? "profiles", hint: "Pass --profiles DIR or set CELLFLEET_PROFILES")
     }
 }

@@ -38,7 +38,7 @@ public struct SchemaMigrations: Sendable {
     /// `<prefix>/share/cellfleet/schemas` beside the executable, or the source tree the executable
     /// was built in (walking up from it), then from the working directory.
     public static func locateDirectory(explicit: String? = nil) throws -> URL {
-        let candidates = ShippedDataSearchPath.schemaDirectories(explicit: explicit)
+        let candidates = ShippedData.schemas.directories(explicit: explicit)
         for candidate in candidates.map(URL.init(fileURLWithPath:)) {
             let migrations = candidate.lastPathComponent == "migrations" ? candidate : candidate.appendingPathComponent("migrations")
             if FileManager.default.fileExists(atPath: migrations.appendingPathComponent("0001_backbone.sql").path) {

@@ -23,12 +23,12 @@ import Testing
 }
 
 @Test func profileSearchPathOrder() {
-    let path = ShippedDataSearchPath.profileDirectories(explicit: "/x/explicit", environment: ["CELLFLEET_PROFILES": "/y/env:/z/env"], executablePath: "/opt/cellfleet/bin/cellfleet")
+    let path = ShippedData.profiles.directories(explicit: "/x/explicit", environment: ["CELLFLEET_PROFILES": "/y/env:/z/env"], executablePath: "/opt/cellfleet/bin/cellfleet")
     #expect(Array(path.prefix(4)) == ["/x/explicit", "/y/env", "/z/env", "/opt/cellfleet/share/cellfleet/profiles"])
 }
 
 
 @Test func schemaSearchPathOrder() {
-    let path = ShippedDataSearchPath.schemaDirectories(explicit: "/x/flag", environment: ["CELLFLEET_SCHEMAS": "/y/env"], executablePath: "/opt/cellfleet/bin/cellfleet")
+    let path = ShippedData.schemas.directories(explicit: "/x/flag", environment: ["CELLFLEET_SCHEMAS": "/y/env"], executablePath: "/opt/cellfleet/bin/cellfleet")
     #expect(Array(path.prefix(3)) == ["/x/flag", "/y/env", "/opt/cellfleet/share/cellfleet/schemas"])
 }

@@ -5,6 +5,14 @@ import Foundation
 public enum DecodedContainer {
     case records(any RawRecordSource)
     case workbook(any CyclerWorkbook)
+
+    /// The records, a workbook's as `WorkbookRecords` chains its sheets.
+    public func recordSource(file: String) throws -> any RawRecordSource {
+        switch self {
+        case .records(let source): return source
+        case .workbook(let book): return try WorkbookRecords.open(book, file: file).source
+        }
+    }
 }
 
 /// What the registry looks at to recognise a file: its first bytes and, for a zip, the names of
@@ -67,6 +75,17 @@ public final class ContainerProbe {
         return try ZipContainer(url: URL(fileURLWithPath: path), limits: limits)
     }
 
+    /// The first bytes the registry looks at, with a read error naming the file.
+    static func readHead(_ url: URL) throws -> [UInt8] {
+        do {
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            return [UInt8](try handle.read(upToCount: TextLayoutSniffer.headBytes) ?? Data())
+        } catch {
+            throw CyclerReadError.wrapping(error, file: url.lastPathComponent)
+        }
+    }
+
     func requirePath() throws -> String {
         guard let path else { throw CyclerReadError(file: "(memory)", reason: "no file to decode") }
         return path
@@ -78,6 +97,8 @@ public final class ContainerProbe {
 /// it), and its decoder.
 public struct ContainerFormat: Sendable {
     public let name: String
+    /// A spreadsheet whose sheets hold the records (`.xlsx`), rather than a record stream.
+    public let isWorkbook: Bool
     let recognises: @Sendable (ContainerProbe) -> Bool
     var decode: @Sendable (ContainerProbe) throws -> DecodedContainer
 }
@@ -104,15 +125,15 @@ public struct ContainerRegistry: Sendable {
 
     public static var builtIn: ContainerRegistry {
         ContainerRegistry(formats: [
-            ContainerFormat(name: "biologic_mpr", recognises: { $0.starts(with: "BIO-LOGIC MODULAR FILE") },
+            ContainerFormat(name: "biologic_mpr", isWorkbook: false, recognises: { $0.starts(with: "BIO-LOGIC MODULAR FILE") },
                             decode: { .records(try BioLogicMPRSource(url: URL(fileURLWithPath: try $0.requirePath()), limits: $0.limits)) }),
-            ContainerFormat(name: "neware_nda", recognises: { $0.starts(with: "NEWARE") },
+            ContainerFormat(name: "neware_nda", isWorkbook: false, recognises: { $0.starts(with: "NEWARE") },
                             decode: { .records(try NewareNDAReader.open(url: URL(fileURLWithPath: try $0.requirePath()), limits: $0.limits)) }),
-            ContainerFormat(name: "arbin_res", recognises: { $0.starts(with: "Standard Jet DB", at: 4) || $0.starts(with: "Standard ACE DB", at: 4) },
+            ContainerFormat(name: "arbin_res", isWorkbook: false, recognises: { $0.starts(with: "Standard Jet DB", at: 4) || $0.starts(with: "Standard ACE DB", at: 4) },
                             decode: { .records(try ArbinResSource(url: URL(fileURLWithPath: try $0.requirePath()), limits: $0.limits)) }),
-            ContainerFormat(name: "neware_ndax", recognises: { $0.zipHasEntry({ $0.hasSuffix(".ndc") }, spelled: ".ndc") },
+            ContainerFormat(name: "neware_ndax", isWorkbook: false, recognises: { $0.zipHasEntry({ $0.hasSuffix(".ndc") }, spelled: ".ndc") },
                             decode: { .records(try NewareNDAXReader.decode($0.zipForDecoding())) }),
-            ContainerFormat(name: "xlsx", recognises: { $0.zipHasEntry({ $0 == "xl/workbook.xml" }, spelled: "xl/workbook.xml") },
+            ContainerFormat(name: "xlsx", isWorkbook: true, recognises: { $0.zipHasEntry({ $0 == "xl/workbook.xml" }, spelled: "xl/workbook.xml") },
                             decode: { .workbook(try XLSXWorkbook(zip: $0.zipForDecoding())) }),
         ])
     }
@@ -126,7 +147,7 @@ public struct ContainerRegistry: Sendable {
     func classify(_ probe: ContainerProbe) -> ContainerFormat? {
         if let format = formats.first(where: { $0.recognises(probe) }) { return format }
         if probe.head.prefix(4096).contains(0) {
-            return ContainerFormat(name: Self.unknownBinary, recognises: { _ in true }, decode: { probe in
+            return ContainerFormat(name: Self.unknownBinary, isWorkbook: false, recognises: { _ in true }, decode: { probe in
                 throw CyclerReadError(file: probe.path ?? "(memory)", reason: "binary file of no known cycler format (and not a text export)")
             })
         }
@@ -149,58 +170,45 @@ public struct ContainerRegistry: Sendable {
             }
             throw CyclerReadError(file: path, reason: "recognised as \(container) but this build has no decoder for it")
         }
-        let probe = ContainerProbe(path: path, head: try TextLayoutSniffer.readHead(path: path), limits: .default)
-        switch try format.decode(probe) {
-        case .records(let source): return source
-        case .workbook(let book): return try WorkbookRecords.open(book, file: path).source
-        }
+        return try Self.decoding(path, with: format.decode).recordSource(file: path)
+    }
+
+    /// A format's decoder run on the file at `path` (recognition skipped).
+    private static func decoding(_ path: String, with decode: @Sendable (ContainerProbe) throws -> DecodedContainer) throws -> DecodedContainer {
+        try decode(ContainerProbe(path: path, head: try TextLayoutSniffer.readHead(path: path), limits: .default))
     }
 
     /// The record decoders by name; setting one replaces that format's decoder (a test's stand-in).
     public var byContainer: [String: Open] {
-        get {
-            var result: [String: Open] = [:]
-            for format in formats {
-                let decode = format.decode
-                result[format.name] = { path in
-                    let probe = ContainerProbe(path: path, head: try TextLayoutSniffer.readHead(path: path), limits: .default)
-                    guard case .records(let source) = try decode(probe) else {
-                        throw CyclerReadError(file: path, reason: "a workbook, not a record stream")
-                    }
-                    return source
-                }
-            }
-            return result
-        }
-        set {
-            for index in formats.indices {
-                guard let open = newValue[formats[index].name] else { continue }
-                formats[index].decode = { .records(try open(try $0.requirePath())) }
-            }
-        }
+        get { decoders(what: "a record stream") { if case .records(let source) = $0 { source } else { nil } } }
+        set { replaceDecoders(newValue) { .records($0) } }
     }
 
     /// The workbook decoders by name; setting one replaces that format's decoder.
     public var workbooks: [String: OpenWorkbook] {
-        get {
-            var result: [String: OpenWorkbook] = [:]
-            for format in formats where format.name == "xlsx" {
-                let decode = format.decode
-                result[format.name] = { path in
-                    let probe = ContainerProbe(path: path, head: try TextLayoutSniffer.readHead(path: path), limits: .default)
-                    guard case .workbook(let book) = try decode(probe) else {
-                        throw CyclerReadError(file: path, reason: "a record stream, not a workbook")
-                    }
-                    return book
+        get { decoders(what: "a workbook") { if case .workbook(let book) = $0 { book } else { nil } } }
+        set { replaceDecoders(newValue) { .workbook($0) } }
+    }
+
+    /// Each format's decoder as a function of a path, for the formats that decode to `what`.
+    private func decoders<Decoded>(what: String, _ extract: @escaping @Sendable (DecodedContainer) -> Decoded?) -> [String: @Sendable (String) throws -> Decoded] {
+        var result: [String: @Sendable (String) throws -> Decoded] = [:]
+        for format in formats where format.isWorkbook == (what == "a workbook") {
+            let decode = format.decode
+            result[format.name] = { path in
+                guard let decoded = extract(try Self.decoding(path, with: decode)) else {
+                    throw CyclerReadError(file: path, reason: "not \(what)")
                 }
+                return decoded
             }
-            return result
         }
-        set {
-            for index in formats.indices {
-                guard let open = newValue[formats[index].name] else { continue }
-                formats[index].decode = { .workbook(try open(try $0.requirePath())) }
-            }
+        return result
+    }
+
+    private mutating func replaceDecoders<Decoded>(_ replacements: [String: @Sendable (String) throws -> Decoded], as wrap: @escaping @Sendable (Decoded) -> DecodedContainer) {
+        for index in formats.indices {
+            guard let open = replacements[formats[index].name] else { continue }
+            formats[index].decode = { wrap(try open(try $0.requirePath())) }
         }
     }
 }
@@ -221,15 +229,7 @@ public enum BinaryContainerKind: String, Sendable, CaseIterable {
     /// The kind of the file at `url`, or nil when it is none of the binary containers
     /// (a text export, or an unknown file).
     public static func sniff(url: URL) throws -> BinaryContainerKind? {
-        let head: [UInt8]
-        do {
-            let handle = try FileHandle(forReadingFrom: url)
-            defer { try? handle.close() }
-            head = [UInt8](try handle.read(upToCount: TextLayoutSniffer.headBytes) ?? Data())
-        } catch {
-            throw CyclerReadError.wrapping(error, file: url.lastPathComponent)
-        }
-        return ContainerRegistry.builtIn.classify(path: url.path, head: head).flatMap(BinaryContainerKind.init(rawValue:))
+        ContainerRegistry.builtIn.classify(path: url.path, head: try ContainerProbe.readHead(url)).flatMap(BinaryContainerKind.init(rawValue:))
     }
 }
 
@@ -237,20 +237,9 @@ public enum BinaryContainerKind: String, Sendable, CaseIterable {
 /// `CyclerFile` does (a workbook as the records of its sheets). Throws a `CyclerReadError`
 /// naming the file when it is not a known binary container.
 public func openRawSource(url: URL, limits: BinaryReadLimits = .default, registry: ContainerRegistry = .builtIn) throws -> any RawRecordSource {
-    let head: [UInt8]
-    do {
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
-        head = [UInt8](try handle.read(upToCount: TextLayoutSniffer.headBytes) ?? Data())
-    } catch {
-        throw CyclerReadError.wrapping(error, file: url.lastPathComponent)
-    }
-    let probe = ContainerProbe(path: url.path, head: head, limits: limits)
+    let probe = ContainerProbe(path: url.path, head: try ContainerProbe.readHead(url), limits: limits)
     guard let format = registry.classify(probe), format.name != ContainerRegistry.unknownBinary else {
         throw CyclerReadError(file: url.lastPathComponent, location: "byte 0", reason: "not a recognised binary cycler file (.mpr, .nda, .ndax, .xlsx, .res)")
     }
-    switch try format.decode(probe) {
-    case .records(let source): return source
-    case .workbook(let book): return try WorkbookRecords.open(book, file: url.lastPathComponent).source
-    }
+    return try format.decode(probe).recordSource(file: url.lastPathComponent)
 }
