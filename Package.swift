@@ -7,6 +7,9 @@ import PackageDescription
 ///   tested in microseconds, reused by every shell.
 /// - `Sources/Shells/<Module>`: the I/O — sockets, the spool, PostgreSQL, processes — as thin
 ///   services that move bytes between the world and the core.
+/// - `Sources/Tools/<Module>`: what only the executable uses — benchmarks (`cellfleet bench …`)
+///   and the renderers of its text and JSON outputs — kept out of the core so the core holds the
+///   domain values and the tools decide how they are printed and timed.
 /// - `Sources/cellfleet`: the one executable; it parses arguments and composes the services.
 /// Tests mirror it: `Tests/Core`, `Tests/Shells` (in-process, fast) and `Tests/IntegrationTests`
 /// (real processes and databases), so `swift test --skip IntegrationTests` is the inner loop.
@@ -55,6 +58,9 @@ let package = Package(
         // MARK: I/O shells
         .systemLibrary(name: "CZMQ", path: "Sources/Shells/CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .target(name: "ZeroMQ", dependencies: ["CZMQ"], path: "Sources/Shells/ZeroMQ"),
+        // Where shipped data (schemas, cycler profiles) is looked for: flags, environment,
+        // installed share directory, source checkout. The core takes directories as parameters.
+        .target(name: "ShippedData", path: "Sources/Shells/ShippedData"),
         .target(
             name: "AgentSpool",
             dependencies: ["WireProtocol", .product(name: "Logging", package: "swift-log")],
@@ -78,7 +84,7 @@ let package = Package(
         .target(
             name: "CellfleetCoordinator",
             dependencies: [
-                "CellModel", "WireProtocol", "DeliveryProtocol", "ZeroMQ", "EmbeddedPostgres",
+                "CellModel", "WireProtocol", "DeliveryProtocol", "ZeroMQ", "EmbeddedPostgres", "ShippedData",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -92,12 +98,23 @@ let package = Package(
             swiftSettings: [.treatAllWarnings(as: .error)]
         ),
 
+        // MARK: tools of the executable
+        .target(
+            name: "CellfleetBenchmarks", dependencies: ["CellModel", "CellDetection", "CyclerReaders", "CellStatistics"],
+            path: "Sources/Tools/CellfleetBenchmarks"
+        ),
+        .target(
+            name: "CellfleetReports", dependencies: ["CellModel", "CellDetection", "CellSimulator", "CyclerReaders", "CellStatistics"],
+            path: "Sources/Tools/CellfleetReports"
+        ),
+
         // MARK: the executable
         .executableTarget(
             name: "cellfleet",
             dependencies: [
                 "CellModel", "CellDetection", "CellSimulator", "CyclerReaders", "CellStatistics",
-                "CellfleetAgent", "CellfleetCoordinator", "EmbeddedPostgres",
+                "CellfleetAgent", "CellfleetCoordinator", "EmbeddedPostgres", "ShippedData",
+                "CellfleetBenchmarks", "CellfleetReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -109,10 +126,10 @@ let package = Package(
         // MARK: tests
         // Helpers shared by the test targets (paths, free ports, CURVE keys, a manual clock).
         .target(name: "TestSupport", dependencies: ["ZeroMQ"], path: "Tests/TestSupport"),
-        .testTarget(name: "CellModelTests", dependencies: ["CellModel", propertyBased], path: "Tests/Core/CellModelTests"),
+        .testTarget(name: "CellModelTests", dependencies: ["CellModel", propertyBased], path: "Tests/Core/CellModelTests", exclude: ["Fixtures"]),
         .testTarget(name: "CellSimulatorTests", dependencies: ["CellSimulator", "CellModel", propertyBased], path: "Tests/Core/CellSimulatorTests"),
         .testTarget(
-            name: "CellDetectionTests", dependencies: ["CellDetection", "CellSimulator", "CellModel", propertyBased],
+            name: "CellDetectionTests", dependencies: ["CellDetection", "CellSimulator", "CyclerReaders", "CellModel", propertyBased],
             path: "Tests/Core/CellDetectionTests"
         ),
         .testTarget(
@@ -128,6 +145,17 @@ let package = Package(
             dependencies: ["DeliveryProtocol", "WireProtocol", "CellModel", "TestSupport", propertyBased],
             path: "Tests/Core/DeliveryProtocolTests"
         ),
+        // The tools, on the core's fixtures.
+        .testTarget(
+            name: "CellfleetReportsTests",
+            dependencies: ["CellfleetReports", "CellModel", "CellDetection", "CellSimulator", "CyclerReaders", "CellStatistics", propertyBased],
+            path: "Tests/Tools/CellfleetReportsTests"
+        ),
+        .testTarget(
+            name: "CellfleetBenchmarksTests", dependencies: ["CellfleetBenchmarks", "CyclerReaders", "CellStatistics"],
+            path: "Tests/Tools/CellfleetBenchmarksTests"
+        ),
+        .testTarget(name: "ShippedDataTests", dependencies: ["ShippedData"], path: "Tests/Shells/ShippedDataTests"),
         // In-process tests of the shells: sockets on loopback, spools in temporary directories.
         .testTarget(
             name: "ShellTests",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CellDetection
+import CellfleetBenchmarks
 import CellModel
 import CellSimulator
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CellfleetBenchmarks
 import CellStatistics
 import Foundation
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CellDetection
+import CellfleetReports
 import CellModel
 import CyclerReaders
 import Foundation
@@ -13,7 +14,7 @@ struct DetectCommand: AsyncParsableCommand {
         abstract: "Run every failure detector on recorded files and print one JSON line per alert."
     )
 
-    @Argument(help: "BDF CSV files (test_time_second, current_ampere, voltage_volt; optional temperature_celsius, cycle_count, step_count), or any cycler file `cellfleet inspect` reads.")
+    @Argument(help: "BDF CSV files (test_time_second, current_ampere, voltage_volt; optional temperature_celsius, unix_time_second, cycle_count, step_id, step_count), or any cycler file `cellfleet inspect` reads.")
     var files: [String]
 
     @Option(help: "symmetric or full (default: inferred from the voltage).")
@@ -63,7 +64,7 @@ struct DetectCommand: AsyncParsableCommand {
         for file in files {
             do {
                 let lines = try Self.isBatteryDataFormatCSV(file)
-                    ? DetectionRun.jsonLines(forFileAt: file, options: options)
+                    ? DetectionReport.jsonLines(forFileAt: file, options: options)
                     : Self.jsonLinesFromCyclerFile(file, options: options)
                 FileHandle.standardOutput.write(Data(lines.utf8))
             } catch {
@@ -76,14 +77,14 @@ struct DetectCommand: AsyncParsableCommand {
 }
 
 extension DetectCommand {
-    /// A Battery Data Format CSV names `voltage_volt` in its first line; anything else is a
-    /// vendor file for the cycler readers.
+    /// A Battery Data Format CSV names the BDF's required columns in its first line; anything
+    /// else is a vendor file for the cycler readers.
     static func isBatteryDataFormatCSV(_ path: String) -> Bool {
         guard let handle = FileHandle(forReadingAtPath: path) else { return true }
         defer { try? handle.close() }
         let head = String(decoding: handle.readData(ofLength: 4096), as: UTF8.self)
         let firstLine = head.split(whereSeparator: \.isNewline).first ?? ""
-        return firstLine.contains("voltage_volt") && firstLine.contains("current_ampere")
+        return BatteryDataFormatCSV.isHeader(firstLine)
     }
 
     /// Reads any cycler format the readers know (normalised to SI, positive current = charge)
@@ -94,7 +95,7 @@ extension DetectCommand {
         var columns = SampleColumns()
         while let record = try reader.next() { columns.append(record.sample) }
         let cellID = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return DetectionRun.jsonLines(for: columns, cellID: cellID, file: path, options: options)
+        return DetectionReport.jsonLines(for: columns, cellID: cellID, file: path, options: options)
     }
 }
 

@@ -1,4 +1,6 @@
 import ArgumentParser
+import CellfleetReports
+import CellModel
 import CellSimulator
 import Foundation
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CellfleetReports
 import CellStatistics
 import Foundation
 

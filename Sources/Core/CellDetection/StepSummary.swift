@@ -38,6 +38,16 @@ public struct StepSummary: Sendable, Hashable, Codable {
 
 /// One cycle (docs/detectors.md §3.2–§3.3). For symmetric cells "charge" and "discharge" are the two
 /// half-cycles, and their plateau overpotentials are reported.
+///
+/// Capacities are coulombs counted in the samples (|I| by the trapezoid rule between
+/// consecutive samples of one step, not across a step boundary or a logging gap), in the
+/// instrument's cycle when the stream carries one. They are not the instrument's counters that
+/// `cellfleet inspect` reports (`InstrumentCycleCapacityTally` in CyclerReaders), because a live
+/// stream's capacity column is of vendor-specific scope or absent, and the detector's figures
+/// must mean the same on every stream; the counter only cross-checks them (Q1). So the two differ
+/// where the instrument counted what the samples do not show (before a step's first record,
+/// before a file's first record, below the rest threshold); `CycleCapacityAgreementTests` pins
+/// the agreement (within 1 % on well-logged files) and each difference.
 public struct CycleSummary: Sendable, Hashable, Codable {
     public var cycle: Int
     public var startTestTimeSeconds: Double

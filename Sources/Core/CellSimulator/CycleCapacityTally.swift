@@ -3,6 +3,12 @@ import CellModel
 /// Charge and discharge capacity per cycle, read off a sample stream the way a test summary
 /// does. Used by the paper checks (SOH after 96 cycles, rate capability) and handy for any
 /// consumer of simulated full cells. Memory grows with cycles, not samples.
+///
+/// It reads the simulated instrument's per-step counter (`Sample.capacityAmpHours`) the way
+/// `cellfleet inspect` reads a real one's (`InstrumentCycleCapacityTally`, rule `perStep`), so
+/// the paper's figures are checked against what an instrument would report; only a stream
+/// without a counter is coulomb-counted. The detector's `CycleSummary` counts coulombs always,
+/// for the reasons given there, and is lower by the interval before each step's first sample.
 public struct CycleCapacityTally: Sendable {
     public struct Cycle: Sendable, Hashable {
         public var cycleIndex: Int

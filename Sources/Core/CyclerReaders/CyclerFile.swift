@@ -1,7 +1,7 @@
 import Foundation
 
 /// Opens any cycler file: recognises the container from its bytes, builds the raw record source
-/// (text here, binary through `RecordSourceDecoders`) and picks the profile that interprets it.
+/// (text here, binary through the `ContainerRegistry`) and picks the profile that interprets it.
 public enum CyclerFile {
     public struct Options: Sendable {
         /// Cycle numbering to use instead of the profile's (a retry when the instrument's own
@@ -15,7 +15,8 @@ public enum CyclerFile {
         public var followGrowingFile = false
         /// Resume a text file from a point returned by an earlier read.
         public var resumeFrom: DelimitedTextSource.ResumePoint?
-        public var decoders: RecordSourceDecoders = .builtIn
+        /// The binary containers recognised and their decoders.
+        public var decoders: ContainerRegistry = .builtIn
 
         public init(profileName: String? = nil, timeZone: String? = nil) {
             self.profileName = profileName
@@ -23,35 +24,10 @@ public enum CyclerFile {
         }
     }
 
-    /// Container formats recognised from magic bytes.
+    /// The registry's name for a file's container from its first bytes alone (zips by the
+    /// entry names their local headers spell), nil for text.
     public static func binaryContainer(head: [UInt8]) -> String? {
-        func starts(_ s: String, at offset: Int = 0) -> Bool {
-            let b = Array(s.utf8)
-            return head.count >= offset + b.count && Array(head[offset..<(offset + b.count)]) == b
-        }
-        if starts("PK\u{03}\u{04}") {
-            // Byte search: the zip's local headers name their entries in plain bytes (Foundation's
-            // String search over 64 KiB cost more than decoding a small .ndax).
-            // (`firstRange(of:)` on [UInt8] resolves to Foundation's DataProtocol search, as slow.)
-            let window = head.prefix(64 * 1024)
-            func has(_ s: String) -> Bool {
-                let needle = Array(s.utf8)
-                guard let first = needle.first, window.count >= needle.count else { return false }
-                var i = window.startIndex
-                while i <= window.endIndex - needle.count {
-                    if window[i] == first, window[i..<(i + needle.count)].elementsEqual(needle) { return true }
-                    i += 1
-                }
-                return false
-            }
-            if has("xl/") || has("[Content_Types].xml") && !has(".ndc") { return "xlsx" }
-            return "neware_ndax"
-        }
-        if starts("NEWARE") { return "neware_nda" }
-        if starts("BIO-LOGIC MODULAR FILE") { return "biologic_mpr" }
-        if starts("Standard Jet DB", at: 4) || starts("Standard ACE DB", at: 4) { return "arbin_res" }
-        if head.prefix(4096).contains(0) { return "unknown_binary" }
-        return nil
+        ContainerRegistry.builtIn.classify(path: nil, head: head)
     }
 
     public static func open(path: String, library: ProfileLibrary, options: Options = Options()) throws -> CyclerRecordReader {
@@ -67,15 +43,16 @@ public enum CyclerFile {
             }
             candidates = [p]
         }
-        if let container = binaryContainer(head: head) {
-            if container == "xlsx", let openWorkbook = options.decoders.workbooks["xlsx"] {
-                let opened = try WorkbookRecords.open(openWorkbook(path), file: path)
+        if let (_, decoded) = try options.decoders.decode(path: path, head: head) {
+            switch decoded {
+            case .workbook(let workbook):
+                let opened = try WorkbookRecords.open(workbook, file: path)
                 var reader = try reader(for: opened.source, candidates: candidates, path: path, options: options)
                 reader.instrumentCycleSummary = opened.instrumentSummary
                 return reader
+            case .records(let source):
+                return try reader(for: source, candidates: candidates, path: path, options: options)
             }
-            let source = try options.decoders.open(container: container, path: path)
-            return try reader(for: source, candidates: candidates, path: path, options: options)
         }
         guard let match = TextLayoutSniffer.detect(path: path, head: head, profiles: candidates) else {
             let known = candidates.filter { $0.containers.contains("text") }.map(\.name).joined(separator: ", ")
@@ -113,45 +90,6 @@ public enum CyclerFile {
     }
 }
 
-/// Binary decoders by container format. The text reader needs none; decoders for `.nda`,
-/// `.ndax`, `.mpr`, `.res` and `.xlsx` register here, and any `RawRecordSource` with named
-/// columns then plugs into the profiles.
-public struct RecordSourceDecoders: Sendable {
-    public typealias Open = @Sendable (_ path: String) throws -> any RawRecordSource
-    public typealias OpenWorkbook = @Sendable (_ path: String) throws -> any CyclerWorkbook
-    public var byContainer: [String: Open]
-    /// Spreadsheet decoders (key `xlsx`); the sheet logic (Arbin, LAND) is `WorkbookRecords`.
-    public var workbooks: [String: OpenWorkbook]
-
-    public init(byContainer: [String: Open] = [:], workbooks: [String: OpenWorkbook] = [:]) {
-        self.byContainer = byContainer
-        self.workbooks = workbooks
-    }
-
-    /// Decoders compiled into this build.
-    /// The decoders of `Binary/`, by the container names `binaryContainer(head:)` gives.
-    public static var builtIn: RecordSourceDecoders {
-        RecordSourceDecoders(
-            byContainer: [
-                "neware_nda": { try NewareNDAReader.open(url: URL(fileURLWithPath: $0)) },
-                "neware_ndax": { try NewareNDAXReader.open(url: URL(fileURLWithPath: $0)) },
-                "biologic_mpr": { try BioLogicMPRSource(url: URL(fileURLWithPath: $0)) },
-                "arbin_res": { try ArbinResSource(url: URL(fileURLWithPath: $0)) },
-            ],
-            workbooks: ["xlsx": { try XLSXWorkbook(url: URL(fileURLWithPath: $0)) }])
-    }
-
-    func open(container: String, path: String) throws -> any RawRecordSource {
-        guard let open = byContainer[container] else {
-            if container == "unknown_binary" {
-                throw CyclerReadError(file: path, reason: "binary file of no known cycler format (and not a text export)")
-            }
-            throw CyclerReadError(file: path, reason: "recognised as \(container) but this build has no decoder for it")
-        }
-        return try open(path)
-    }
-}
-
 /// Format detection without reading the records, for tools that drive a `DelimitedTextSource`
 /// themselves (following a growing file, benchmarks).
 public enum TextExportProbe {
@@ -162,7 +100,7 @@ public enum TextExportProbe {
 
     public static func layout(path: String, library: ProfileLibrary) throws -> Detected? {
         let head = try TextLayoutSniffer.readHead(path: path)
-        if CyclerFile.binaryContainer(head: head) != nil { return nil }
+        if ContainerRegistry.builtIn.classify(path: path, head: head) != nil { return nil }
         return TextLayoutSniffer.detect(path: path, head: head, profiles: library.profiles).map { Detected(profile: $0.profile, layout: $0.layout) }
     }
 }

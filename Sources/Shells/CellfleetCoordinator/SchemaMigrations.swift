@@ -1,7 +1,7 @@
-import CellModel
 import Foundation
 import Logging
 import PostgresNIO
+import ShippedData
 
 /// Applies the numbered SQL files of `schemas/migrations` (the only definition of the schema) at
 /// start-up, each once, in order, each in its own transaction, under an advisory lock so that
@@ -38,9 +38,7 @@ public struct SchemaMigrations: Sendable {
     /// `<prefix>/share/cellfleet/schemas` beside the executable, or the source tree the executable
     /// was built in (walking up from it), then from the working directory.
     public static func locateDirectory(explicit: String? = nil) throws -> URL {
-        let candidates = ShippedDataSearchPath.candidates(
-            explicit: explicit.map { [$0] } ?? [], environmentVariable: "CELLFLEET_SCHEMAS",
-            installedName: "schemas", checkoutPath: "schemas")
+        let candidates = ShippedData.schemas.directories(explicit: explicit)
         for candidate in candidates.map(URL.init(fileURLWithPath:)) {
             let migrations = candidate.lastPathComponent == "migrations" ? candidate : candidate.appendingPathComponent("migrations")
             if FileManager.default.fileExists(atPath: migrations.appendingPathComponent("0001_backbone.sql").path) {

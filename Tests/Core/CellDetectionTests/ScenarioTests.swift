@@ -113,7 +113,8 @@ import CellDetection
     }
 
     /// The same verdicts from the `cellfleet detect` path: simulated samples written as BDF CSV,
-    /// parsed back, the cell type inferred and docs/detectors.md §1.4 defaults applied, alerts as JSON lines.
+    /// parsed back, the cell type inferred and docs/detectors.md §1.4 defaults applied. (That the
+    /// JSON lines `detect` prints carry these alerts exactly is CellfleetReportsTests'.)
     @Test(arguments: names)
     func scenarioVerdictThroughCSV(name: String) throws {
         let preset = try #require(ScenarioCatalog.preset(named: name))
@@ -129,8 +130,8 @@ import CellDetection
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("scenario-\(name)-\(UUID().uuidString).csv")
         try csv.write(to: url, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: url) }
-        let lines = try DetectionRun.jsonLines(forFileAt: url.path, options: DetectionOptions())
-        let alerts = try lines.split(separator: "\n").map { try AlertJSONDecoding.alert(from: String($0)) }
+        let columns = try BatteryDataFormatCSV.read(contentsOf: url)
+        let alerts = DetectionRun.detect(columns, cellID: url.deletingPathExtension().lastPathComponent, options: DetectionOptions())
         let outcome = ScenarioHarness.Outcome(alerts: alerts, cycleStartSeconds: starts, sampleCount: samples.count, lastTestTimeSeconds: last)
         let problems = ScenarioHarness.judge(preset, outcome).filter { !Self.isStochasticSoftShortWindow(name, $0) }
         #expect(problems.isEmpty, "scenario \(name) via CSV: \(problems) | \(ScenarioHarness.summary(outcome))")
@@ -149,24 +150,4 @@ import CellDetection
         }
     }
     #endif
-}
-
-/// Reads `cellfleet detect` JSON lines back into alerts (the contract's field names).
-enum AlertJSONDecoding {
-    struct Malformed: Error {}
-
-    static func alert(from line: String) throws -> Alert {
-        guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let ruleText = object["rule"] as? String, let rule = DetectionRule(rawValue: ruleText),
-              let severityText = object["severity"] as? String, let severity = AlertSeverity(rawValue: severityText),
-              let time = (object["test_time_second"] as? NSNumber)?.doubleValue,
-              let cycle = (object["cycle"] as? NSNumber)?.intValue,
-              let cell = object["cell"] as? String,
-              let evidence = object["evidence"] as? [String: Any],
-              let message = object["message"] as? String,
-              object["file"] is String
-        else { throw Malformed() }
-        return Alert(rule: rule, severity: severity, cellID: cell, testTimeSeconds: time, cycle: cycle,
-                     evidence: evidence.compactMapValues { ($0 as? NSNumber)?.doubleValue }, message: message)
-    }
 }

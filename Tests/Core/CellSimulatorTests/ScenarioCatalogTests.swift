@@ -107,15 +107,6 @@ struct ScenarioCatalogTests {
         }
     }
 
-    @Test func listingNamesEveryPreset() {
-        let listing = ScenarioListing.text(ScenarioCatalog.all)
-        let lines = listing.split(separator: "\n")
-        #expect(lines.count == ScenarioCatalog.all.count)
-        #expect(lines[0].hasPrefix("1 "))
-        #expect(listing.contains("paper-rate-capability"))
-        #expect(listing.contains("96 cycles"))
-    }
-
     @Test func optionsApplyToTheSimulation() {
         let simulation = SimulationOptions(seed: 5, sampleIntervalSeconds: 30, durationHours: 2).simulation(of: preset("1"))
         #expect(simulation.seed == 5 && simulation.sampleIntervalSeconds == 30 && simulation.durationSeconds == 7200)

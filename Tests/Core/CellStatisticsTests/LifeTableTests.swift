@@ -57,15 +57,4 @@ import Testing
         #expect(throws: LifeTable.ReadError.self) { try LifeTable.read(csv: "") }
         #expect(throws: LifeTable.ReadError.self) { try LifeTable.read(csv: "\u{FEFF}\n\n") }
     }
-
-    @Test func renderPassesTheLineNumberThrough() {
-        do {
-            _ = try SurvivalReport.render(csv: "cell,group,life,failed\nc1,g,5,1\nc2,g,-1,1\n", format: .json)
-            Issue.record("a negative life must not produce output")
-        } catch let error as StatsInputError {
-            #expect(error.description == "line 3: life -1 is negative")
-        } catch {
-            Issue.record("unexpected error \(error)")
-        }
-    }
 }

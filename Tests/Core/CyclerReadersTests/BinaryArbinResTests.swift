@@ -35,7 +35,7 @@ struct BinaryArbinResTests {
 
     @Test("the .res reads end to end through the readers (profile, cycles)")
     func throughTheReaders() throws {
-        let library = try ProfileLibrary.standard(explicitDirectory: nil)
+        let library = try FixturePaths.library()
         var reader = try CyclerFile.open(path: BinaryFixtures.local("arbin_example.res").path, library: library)
         var rows = 0
         var cycles: Set<Int> = []

@@ -193,22 +193,6 @@ struct InMemoryRecordSource: RawRecordSource {
     #expect(Double(first[1]) == unix("2022-05-18T16:27:52"))
 }
 
-@Test func inspectJSONHasTheContractFields() throws {
-    let report = try InspectReport.inspect(path: FixturePaths.fixture("maccor_txt/maccor_example.001"), library: FixturePaths.library())
-    let object = try JSONSerialization.jsonObject(with: Data(report.jsonText.utf8)) as? [String: Any]
-    let json = try #require(object)
-    for key in ["format", "rows", "cycles", "cycle_min", "cycle_max", "first_test_time_s", "last_test_time_s", "voltage_max_V", "voltage_min_V", "per_cycle"] {
-        #expect(json[key] != nil, "missing \(key)")
-    }
-    #expect(json["rows"] as? Int == 8)
-    #expect((json["per_cycle"] as? [String: Any])?["0"] != nil)
-}
-
-@Test func profileSearchPathOrder() {
-    let path = ProfileLibrary.searchPath(explicitDirectory: "/x/explicit", environment: ["CELLFLEET_PROFILES": "/y/env:/z/env"], executablePath: "/opt/cellfleet/bin/cellfleet")
-    #expect(Array(path.prefix(4)) == ["/x/explicit", "/y/env", "/z/env", "/opt/cellfleet/share/cellfleet/profiles"])
-}
-
 @Test func labProfileOverridesBuiltInByName() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("profiles-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

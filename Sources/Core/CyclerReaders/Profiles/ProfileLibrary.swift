@@ -1,15 +1,11 @@
 import CellModel
 import Foundation
 
-/// Finds and loads cycler profiles. Built-in profiles ship as JSON files, found on a search path
-/// so that an installed binary and a checkout behave alike; the first directory that has a
-/// profile of a given name wins, so a lab can override a built-in by name:
-///
-/// 1. `--profiles DIR` (the `explicitDirectory`),
-/// 2. `$CELLFLEET_PROFILES` (one directory, or several separated by `:`),
-/// 3. `<directory of the executable>/../share/cellfleet/profiles`,
-/// 4. `agents/profiles` in the nearest ancestor of the executable (a source checkout), and of
-///    the current directory.
+/// Cycler profiles by name. Built-in profiles ship as JSON files in directories the caller
+/// names (the executable resolves its search path: `--profiles`, `$CELLFLEET_PROFILES`, the
+/// installed share directory, a checkout's `agents/profiles`); the first directory that has a
+/// profile of a given name wins, so a lab can override a built-in by name. No file-system
+/// lookup happens here beyond reading the directories given.
 public struct ProfileLibrary: Sendable {
     public private(set) var profiles: [CyclerProfile]
     /// Directories searched, in order, for error messages.
@@ -18,13 +14,6 @@ public struct ProfileLibrary: Sendable {
     public init(profiles: [CyclerProfile], searchedDirectories: [String] = []) {
         self.profiles = profiles
         self.searchedDirectories = searchedDirectories
-    }
-
-    public static func searchPath(explicitDirectory: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment, executablePath: String? = CommandLine.arguments.first) -> [String] {
-        ShippedDataSearchPath.candidates(
-            explicit: explicitDirectory.map { [$0] } ?? [], environmentVariable: "CELLFLEET_PROFILES",
-            installedName: "profiles", checkoutPath: "agents/profiles",
-            environment: environment, executablePath: executablePath)
     }
 
     /// Loads every `*.json` profile on the search path. A malformed profile is an error (a lab
@@ -57,12 +46,13 @@ public struct ProfileLibrary: Sendable {
         }
     }
 
-    /// The profiles on the standard search path (see the type's documentation).
-    public static func standard(explicitDirectory: String? = nil) throws -> ProfileLibrary {
-        let path = searchPath(explicitDirectory: explicitDirectory)
-        let library = try load(searchPath: path)
+    /// The profiles in `searchPath`; no profile at all is an error (about `source`, the
+    /// directory a user named or "profiles") that lists the directories searched and ends with
+    /// `hint`, how to point elsewhere.
+    public static func requireProfiles(searchPath: [String], source: String = "profiles", hint: String = "") throws -> ProfileLibrary {
+        let library = try load(searchPath: searchPath)
         if library.profiles.isEmpty {
-            throw CyclerReadError(file: explicitDirectory ?? "profiles", reason: "no cycler profiles found; searched \(path.joined(separator: ", ")). Pass --profiles DIR or set CELLFLEET_PROFILES")
+            throw CyclerReadError(file: source, reason: "no cycler profiles found; searched \(searchPath.joined(separator: ", "))" + (hint.isEmpty ? "" : ". " + hint))
         }
         return library
     }

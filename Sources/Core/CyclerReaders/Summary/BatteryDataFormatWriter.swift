@@ -1,56 +1,35 @@
+import CellModel
 import Foundation
 
-/// Writes records as Battery Data Format CSV (BDF machine names, SI, positive current = charge),
-/// streaming: one pass, bounded memory. Columns the file does not have (clock, temperature) are
-/// left out rather than written empty.
+/// `cellfleet convert`: a cycler file's records as Battery Data Format CSV, streaming (one pass,
+/// bounded memory), through the one BDF codec (`BatteryDataCSVWriter`, `Layout.converted`):
+/// exact numbers, the instrument's cycle and step as given, a running step count, the record
+/// index. Columns the file does not have (clock, temperature) are left out rather than written
+/// empty.
 public enum BatteryDataFormatWriter {
     public static func columns(hasUnixTime: Bool, hasTemperature: Bool) -> [String] {
-        var c = ["test_time_second"]
-        if hasUnixTime { c.append("unix_time_second") }
-        c += ["current_ampere", "voltage_volt"]
-        if hasTemperature { c.append("temperature_celsius") }
-        c += ["cycle_count", "step_count", "step_id", "record_index"]
-        return c
+        BatteryDataFormat.Layout.converted(hasUnixTime: hasUnixTime, hasTemperature: hasTemperature).columns.map(\.name)
     }
 
     /// Converts `reader`'s records to BDF CSV, calling `write` with chunks of text.
     @discardableResult
     public static func convert(reader: inout CyclerRecordReader, write: (String) throws -> Void) throws -> Int {
-        let hasUnix = reader.hasTimestamps
-        let hasTemperature = reader.hasTemperature
-        try write(columns(hasUnixTime: hasUnix, hasTemperature: hasTemperature).joined(separator: ",") + "\n")
-        var chunk = ""
-        chunk.reserveCapacity(1 << 16)
-        var rows = 0
-        var stepCount = 0
-        var lastStepKey: (Int?, Int?, CurrentDirection)? = nil
-        while let r = try reader.next() {
-            let key = (r.stepNumber, r.instrumentCycle, r.direction)
-            if lastStepKey == nil || lastStepKey!.0 != key.0 || lastStepKey!.1 != key.1 || (r.stepNumber == nil && lastStepKey!.2 != key.2) {
-                stepCount += 1
-                lastStepKey = key
-            }
-            let s = r.sample
-            chunk += number(s.testTimeSeconds)
-            if hasUnix { chunk += ","; chunk += number(s.unixTimeSeconds) }
-            chunk += ","; chunk += number(s.currentAmperes)
-            chunk += ","; chunk += number(s.voltageVolts)
-            if hasTemperature { chunk += ","; chunk += s.temperatureCelsius.map(number) ?? "" }
-            chunk += ","; chunk += r.instrumentCycle.map(String.init) ?? ""
-            chunk += ","; chunk += String(stepCount)
-            chunk += ","; chunk += r.stepNumber.map(String.init) ?? ""
-            chunk += ","; chunk += String(r.recordIndex)
-            chunk += "\n"
-            rows += 1
-            if chunk.utf8.count > 60_000 { try write(chunk); chunk.removeAll(keepingCapacity: true) }
+        try withoutActuallyEscaping(write) { write in
+            try convert(reader: &reader, bytes: { try write(String(decoding: $0, as: UTF8.self)) })
         }
-        if !chunk.isEmpty { try write(chunk) }
-        return rows
     }
 
-    static func number(_ v: Double) -> String {
-        guard v.isFinite else { return "" }
-        return "\(v)"
+    /// The same, with chunks of UTF-8 bytes.
+    @discardableResult
+    public static func convert(reader: inout CyclerRecordReader, flushThresholdBytes: Int = 1 << 16, bytes: @escaping ([UInt8]) throws -> Void) throws -> Int {
+        let layout = BatteryDataFormat.Layout.converted(hasUnixTime: reader.hasTimestamps, hasTemperature: reader.hasTemperature)
+        var writer = BatteryDataCSVWriter(layout: layout, flushThresholdBytes: flushThresholdBytes, sink: bytes)
+        try writer.flush()  // the header, even if the first record fails to read
+        while let record = try reader.next() {
+            try writer.write(record.sample, recordIndex: record.recordIndex)
+        }
+        try writer.flush()
+        return writer.rowCount
     }
 
     /// Converts a file to a BDF CSV file at `outputPath`.
@@ -60,7 +39,7 @@ public enum BatteryDataFormatWriter {
             throw CyclerReadError(file: outputPath, reason: "cannot create the output file")
         }
         defer { try? handle.close() }
-        let rows = try convert(reader: &reader) { text in try handle.write(contentsOf: Data(text.utf8)) }
+        let rows = try convert(reader: &reader, flushThresholdBytes: 1 << 20) { bytes in try handle.write(contentsOf: bytes) }
         return (rows, reader.warnings)
     }
 }

@@ -1,0 +1,77 @@
+import CellDetection
+import CellModel
+import CellSimulator
+import Foundation
+import Testing
+@testable import CellfleetReports
+
+@Suite struct DetectionReportTests {
+    @Test func jsonLinesCarryTheContractFields() throws {
+        let alert = Alert(rule: .P2, cellID: "cell \"7\"", testTimeSeconds: 381_600, cycle: 53,
+                          evidence: ["ratio": 5.12, "bad": .nan], message: "polarization\nblow-up")
+        let line = AlertJSON.line(alert, file: "a.csv")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["rule"] as? String == "P2")
+        #expect(object["severity"] as? String == "fail")
+        #expect((object["test_time_second"] as? NSNumber)?.doubleValue == 381_600)
+        #expect((object["cycle"] as? NSNumber)?.intValue == 53)
+        #expect(object["cell"] as? String == "cell \"7\"")
+        #expect(object["file"] as? String == "a.csv")
+        let evidence = try #require(object["evidence"] as? [String: Any])
+        #expect((evidence["ratio"] as? NSNumber)?.doubleValue == 5.12)
+        #expect(evidence["bad"] is NSNull)
+        #expect(!line.contains("\n"))
+    }
+
+    /// `cellfleet detect` on a recorded file: one JSON line per alert, and they read back as the
+    /// very alerts the detector returned (every field, in order); a bad file gives no line at all.
+    @Test func aRecordedFileGivesOneLinePerAlertAndABadFileGivesNone() throws {
+        let preset = try #require(ScenarioCatalog.preset(named: "8"))  // a hard short at 10.667 h
+        let samples = Array(CellSimulation(preset: preset, seed: 2))
+        let directory = FileManager.default.temporaryDirectory
+        let good = directory.appendingPathComponent("ccd-\(UUID().uuidString).csv")
+        try BatteryDataCSVWriter.csvText(samples).write(to: good, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: good) }
+        let lines = try DetectionReport.jsonLines(forFileAt: good.path, options: DetectionOptions()).split(separator: "\n")
+        #expect(lines.contains { $0.contains("\"rule\":\"H1\"") && $0.contains("\"severity\":\"fail\"") })
+        #expect(lines.allSatisfy { $0.hasPrefix("{\"rule\":") && $0.hasSuffix("}") })
+        let expected = DetectionRun.detect(try BatteryDataFormatCSV.read(contentsOf: good), cellID: good.deletingPathExtension().lastPathComponent, options: DetectionOptions())
+        // Non-finite evidence is written as null, which reads back as absent.
+        let finite = expected.map { alert in
+            var alert = alert
+            alert.evidence = alert.evidence.filter { $0.value.isFinite }
+            return alert
+        }
+        #expect(try lines.map { try AlertJSONDecoding.alert(from: String($0)) } == finite)
+
+        let bad = directory.appendingPathComponent("bad-\(UUID().uuidString).csv")
+        try (BatteryDataCSVWriter.csvText(samples) + "oops,1,2\n").write(to: bad, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: bad) }
+        #expect(throws: BatteryDataFormatCSV.ReadError.self) {
+            try DetectionReport.jsonLines(forFileAt: bad.path, options: DetectionOptions())
+        }
+        #expect(throws: BatteryDataFormatCSV.ReadError.self) {
+            try DetectionReport.jsonLines(forFileAt: "/nonexistent/file.csv", options: DetectionOptions())
+        }
+    }
+}
+
+/// Reads `cellfleet detect` JSON lines back into alerts (the contract's field names).
+enum AlertJSONDecoding {
+    struct Malformed: Error {}
+
+    static func alert(from line: String) throws -> Alert {
+        guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let ruleText = object["rule"] as? String, let rule = DetectionRule(rawValue: ruleText),
+              let severityText = object["severity"] as? String, let severity = AlertSeverity(rawValue: severityText),
+              let time = (object["test_time_second"] as? NSNumber)?.doubleValue,
+              let cycle = (object["cycle"] as? NSNumber)?.intValue,
+              let cell = object["cell"] as? String,
+              let evidence = object["evidence"] as? [String: Any],
+              let message = object["message"] as? String,
+              object["file"] is String
+        else { throw Malformed() }
+        return Alert(rule: rule, severity: severity, cellID: cell, testTimeSeconds: time, cycle: cycle,
+                     evidence: evidence.compactMapValues { ($0 as? NSNumber)?.doubleValue }, message: message)
+    }
+}
