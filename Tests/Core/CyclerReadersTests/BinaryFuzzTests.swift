@@ -7,14 +7,16 @@ import Testing
 /// truncations, insertions, deletions, duplicated chunks and corrupted length-like fields.
 /// Every input must decode or fail with a `CyclerReadError`; a trap would end the test run.
 ///
-/// CI runs a few hundred cases per target (and per .res campaign). For a long run:
+/// The inner loop (`swift test --skip IntegrationTests`) runs 40 cases per target so it stays a
+/// matter of seconds; `./test.sh` (CI) sets FUZZ_CASES=300 per target (and per .res campaign).
+/// For a long run:
 ///   FUZZ_CASES=100000 swift test -c release -Xswiftc -enable-testing --filter BinaryFuzz
 /// (FUZZ_SEED changes the sequence; FUZZ_TARGETS=mpr,res limits the run to those targets, so
 /// campaigns can run side by side in separate processes; the summary line per target prints
 /// the counts.)
 @Suite("Binary decoders under mutation fuzzing", .serialized)
 struct BinaryFuzzTests {
-    static var cases: Int { ProcessInfo.processInfo.environment["FUZZ_CASES"].flatMap(Int.init) ?? 300 }
+    static var cases: Int { ProcessInfo.processInfo.environment["FUZZ_CASES"].flatMap(Int.init) ?? 40 }
     static var seed: UInt64 { ProcessInfo.processInfo.environment["FUZZ_SEED"].flatMap(UInt64.init) ?? 0x5EED }
     static func selected(_ target: String) -> Bool {
         guard let list = ProcessInfo.processInfo.environment["FUZZ_TARGETS"], !list.isEmpty else { return true }
