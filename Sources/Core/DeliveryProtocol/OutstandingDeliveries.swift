@@ -18,8 +18,8 @@ public struct OutstandingDeliveries: Sendable, Equatable {
     ///   - runs: the unacknowledged ids of a spool being reopened, ascending.
     ///   - lastAppended: the spool's highest id so far, outstanding or not.
     public init(runs: some Sequence<ClosedRange<UInt64>> = [], lastAppended: UInt64 = 0) {
-        self.lastAppended = lastAppended
         for run in runs { append(run) }
+        self.lastAppended = max(self.lastAppended, lastAppended)
     }
 
     public var isEmpty: Bool { count == 0 }
