@@ -21,7 +21,7 @@ struct AgentDeliveryPropertyTests {
         var sent: [UInt64] = []
         var violations: [String] = []
 
-        mutating func check(_ event: Machine.Event, _ actions: [Machine.Action], machine: Machine, inFlightBefore: Int) {
+        mutating func check(_ event: Machine.Event, _ actions: [Machine.Action], machine: Machine) {
             var acknowledgedNow: Set<UInt64> = []
             if case .acknowledged(let ids, _) = event { acknowledgedNow = Set(ids) }
             if case .appended(let ids, _) = event { appended.formUnion(ids) }
@@ -85,9 +85,8 @@ struct AgentDeliveryPropertyTests {
                 default:
                     event = .tick(at: now, queuedInSocket: parameter % 7 == 0 ? 1 : 0)
                 }
-                let inFlightBefore = machine.inFlightCount
                 let actions = machine.handle(event)
-                referee.check(event, actions, machine: machine, inFlightBefore: inFlightBefore)
+                referee.check(event, actions, machine: machine)
             }
             #expect(referee.violations.isEmpty, "\(referee.violations.prefix(5))")
         }
@@ -111,9 +110,8 @@ struct AgentDeliveryPropertyTests {
             var milliseconds = 0
 
             func apply(_ event: Machine.Event, faulty: Bool) {
-                let inFlightBefore = machine.inFlightCount
                 let actions = machine.handle(event)
-                referee.check(event, actions, machine: machine, inFlightBefore: inFlightBefore)
+                referee.check(event, actions, machine: machine)
                 for action in actions {
                     switch action {
                     case .sendHello:
