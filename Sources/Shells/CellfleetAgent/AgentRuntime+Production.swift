@@ -115,7 +115,7 @@ extension AgentRuntime {
         if configuration.unpaced, let limit = configuration.samplesPerChannel {
             return channels.allSatisfy { ($0.runningTest?.producedThisRun ?? limit) >= limit }
         }
-        if let duration = configuration.durationSeconds, Self.seconds(startedAt.duration(to: now)) >= duration { return true }
+        if let duration = configuration.durationSeconds, startedAt.duration(to: now).inSeconds >= duration { return true }
         return !channels.isEmpty && channels.allSatisfy(\.isIdle)
     }
 

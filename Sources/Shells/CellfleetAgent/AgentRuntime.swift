@@ -126,12 +126,12 @@ final class AgentRuntime {
             agentID: configuration.agentID, samplesProduced: spool.producedSampleCount,
             samplesAcked: spool.ackedSampleCount, tests: channels.count, deliveriesResent: rules.deliveriesResent,
             spoolFullEpisodes: spoolFullEpisodes, errorsFromCoordinator: rules.errorsFromCoordinator,
-            durationSeconds: Self.seconds(startedAt.duration(to: clock.now)))
+            durationSeconds: startedAt.duration(to: clock.now).inSeconds)
     }
 
     func status() -> Agent.Status {
         let now = clock.now
-        let lag = rules.outstanding.oldest.flatMap { appendedAt[$0] }.map { Self.seconds($0.duration(to: now)) } ?? 0
+        let lag = rules.outstanding.oldest.flatMap { appendedAt[$0] }.map { $0.duration(to: now).inSeconds } ?? 0
         let heardLately = lastHeard.map { $0.duration(to: now) < .seconds(3) } ?? false
         return Agent.Status(
             samplesProduced: spool.producedSampleCount, samplesAcked: spool.ackedSampleCount,
@@ -286,8 +286,9 @@ final class AgentRuntime {
             _ = rules.handle(.linkRefused(at: now))
         }
     }
+}
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
-    }
+extension Duration {
+    /// As a number of seconds, for durations in logs, summaries and rates.
+    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

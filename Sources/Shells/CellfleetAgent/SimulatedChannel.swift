@@ -114,9 +114,7 @@ public struct SimulatedChannel: ChannelSource, Sendable {
         case .unpaced:
             return limit
         case .realTime(let rate, let origin):
-            let elapsed = origin.duration(to: instant)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            return min(Int(seconds * rate) - samplesTakenSincePacingOrigin, limit)
+            return min(Int(origin.duration(to: instant).inSeconds * rate) - samplesTakenSincePacingOrigin, limit)
         }
     }
 
