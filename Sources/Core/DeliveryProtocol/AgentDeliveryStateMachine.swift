@@ -16,8 +16,9 @@ import WireProtocol
 ///   in the socket: hello again and re-send from the oldest unacknowledged.
 /// - SEQUENCE_GAP: re-send from the oldest unacknowledged at once. INTERNAL: the same after 1 s.
 ///   CREDIT_EXCEEDED: send nothing new until an acknowledgement arrives and the rest of the
-///   window is acknowledged (or the timeout hits), then re-send from the oldest unacknowledged. UNSUPPORTED_PROTOCOL_VERSION: fatal. Any
-///   other refusal: re-send after 5 s. Nothing is ever dropped.
+///   window is acknowledged (or the timeout hits), then re-send from the oldest unacknowledged.
+///   UNSUPPORTED_PROTOCOL_VERSION: fatal. Any other refusal: re-send after 5 s. Nothing is ever
+///   dropped.
 /// - A refused CURVE handshake reopens the link after 2, 4, 8, 10, 10… s, reset by a Welcome.
 /// - A command is executed once per command id; a repeat is answered with the first outcome.
 public struct AgentDeliveryStateMachine<C: Clock>: Sendable where C.Duration == Duration {

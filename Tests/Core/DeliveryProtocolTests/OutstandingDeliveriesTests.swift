@@ -1,4 +1,5 @@
 import DeliveryProtocol
+import PropertyBased
 import Testing
 
 struct OutstandingDeliveriesTests {
@@ -37,5 +38,37 @@ struct OutstandingDeliveriesTests {
         #expect(outstanding.ids(from: 0, limit: 10) == [5])
         let unknown = outstanding.acknowledge(99)
         #expect(!unknown)
+    }
+}
+
+extension OutstandingDeliveriesTests {
+    /// The compact runs-and-exceptions form behaves as a plain set of ids would.
+    @Test func behavesAsASetOfIds() async {
+        await propertyCheck(count: 300, input: zip(Gen.int(in: 0...2), Gen.int(in: 0...30)).array(of: 0...120)) { steps in
+            var outstanding = OutstandingDeliveries()
+            var model: Set<UInt64> = []
+            var last: UInt64 = 0
+            var mismatches: [String] = []
+            for (kind, parameter) in steps {
+                switch kind {
+                case 0:
+                    // Sometimes a hole, as a damaged segment leaves.
+                    let first = last + 1 + UInt64(parameter % 4 == 0 ? 2 : 0)
+                    let ids = first...(first + UInt64(parameter % 6))
+                    outstanding.append(ids)
+                    model.formUnion(ids)
+                    last = ids.upperBound
+                case 1:
+                    let id = UInt64(parameter) % (last + 2)
+                    if outstanding.acknowledge(id) != (model.remove(id) != nil) { mismatches.append("acknowledge \(id)") }
+                default:
+                    let start = UInt64(parameter) % (last + 2), limit = parameter % 9
+                    let expected = Array(model.filter { $0 >= start }.sorted().prefix(limit))
+                    if outstanding.ids(from: start, limit: limit) != expected { mismatches.append("ids from \(start) limit \(limit)") }
+                }
+                if outstanding.count != model.count || outstanding.oldest != model.min() { mismatches.append("count/oldest after \(kind) \(parameter)") }
+            }
+            #expect(mismatches.isEmpty, "\(mismatches.prefix(3))")
+        }
     }
 }
