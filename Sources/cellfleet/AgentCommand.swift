@@ -88,38 +88,14 @@ struct AgentCommand: AsyncParsableCommand {
         } catch { throw ValidationError("\(error)") }
 
         let agent = Agent(configuration: configuration, logger: logger)
-        let service = AgentService(agent: agent)
+        // SIGTERM/SIGINT stop production and leave what is not yet acknowledged in the spool.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+            services: [.init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
-        if let summary = await service.summary.value {
+        if let summary = await agent.summary {
             print(summary.jsonLine())
         }
     }
-}
-
-/// Runs the agent in a ServiceGroup: SIGTERM/SIGINT stop production and leave what is not yet
-/// acknowledged in the spool for the next run.
-final class AgentService: Service, Sendable {
-    let agent: Agent
-    let summary = SummaryBox()
-
-    init(agent: Agent) { self.agent = agent }
-
-    func run() async throws {
-        let agent = self.agent
-        let result = try await withGracefulShutdownHandler {
-            try await agent.run()
-        } onGracefulShutdown: {
-            Task { await agent.requestStop() }
-        }
-        await summary.set(result)
-    }
-}
-
-actor SummaryBox {
-    var value: AgentSummary?
-    func set(_ summary: AgentSummary) { value = summary }
 }

@@ -63,7 +63,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
         say("bench ingest: \(channels) channels × \(samplesPerChannel) samples, \(batchSamples) per delivery, ≤ \(rowsPerTransaction) rows per transaction")
         let clock = ContinuousClock()
         let started = clock.now
-        let summary = try await agent.run()
+        let summary = try await agent.runUntilFinished()
         let pathSeconds = Self.seconds(started.duration(to: clock.now))
         let counts = coordinator.statistics.snapshot
         coordinatorTask.cancel()

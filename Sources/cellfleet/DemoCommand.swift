@@ -84,12 +84,7 @@ struct DemoAgentService: Service {
 
     func run() async throws {
         await coordinator.waitUntilReady()
-        let agent = self.agent
-        _ = try await withGracefulShutdownHandler {
-            try await agent.run()
-        } onGracefulShutdown: {
-            Task { await agent.requestStop() }
-        }
+        try await agent.run()
     }
 }
 

@@ -287,6 +287,31 @@ public final class Spool {
         return result
     }
 
+    /// The payloads of these entries, in the order given: what the delivery rules chose to send.
+    /// Each must be durable and not yet forgotten.
+    public func payloads(ofEntries ids: [UInt64]) throws -> [[UInt8]] {
+        try ids.map { id in
+            guard id <= durableThrough, let info = entry(withID: id) else {
+                throw SpoolError.unreadableEntry(id: id, reason: "not in the spool (acknowledged, or not yet durable)")
+            }
+            return try readPayload(info)
+        }
+    }
+
+    /// The unacknowledged entries' ids as runs of consecutive ids, ascending (one run, unless a
+    /// damaged segment left a hole): what a reopened spool still has to deliver.
+    public var unacknowledgedIDRuns: [ClosedRange<UInt64>] {
+        var runs: [ClosedRange<UInt64>] = []
+        for info in entries[entriesHead...] where !ackedAhead.contains(info.id) {
+            if let last = runs.last, last.upperBound + 1 == info.id {
+                runs[runs.count - 1] = last.lowerBound...info.id
+            } else {
+                runs.append(info.id...info.id)
+            }
+        }
+        return runs
+    }
+
     private func readPayload(_ info: EntryInfo) throws -> [UInt8] {
         guard let segment = segments.first(where: { $0.firstID == info.segment }) else {
             throw SpoolError.unreadableEntry(id: info.id, reason: "its segment is gone")

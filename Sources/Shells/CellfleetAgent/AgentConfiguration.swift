@@ -1,5 +1,6 @@
 import Foundation
 import CellSimulator
+import DeliveryProtocol
 import TOMLKit
 import WireProtocol
 
@@ -38,6 +39,13 @@ public struct AgentConfiguration: Sendable {
     public var supportedProtocolVersions: ClosedRange<UInt32> = WireProtocol.supportedVersions
     public var cyclerMake = "simulated"
     public var cyclerModel = "cellfleet-sim"
+
+    /// The delivery rules this configuration asks for.
+    public var deliveryRules: AgentDeliveryRules {
+        var rules = AgentDeliveryRules(supportedProtocolVersions: supportedProtocolVersions)
+        rules.acknowledgementTimeout = .milliseconds(Int64((acknowledgementTimeoutSeconds * 1000).rounded()))
+        return rules
+    }
 
     public init(agentID: String, coordinatorEndpoint: String, spoolDirectory: URL) {
         self.agentID = agentID

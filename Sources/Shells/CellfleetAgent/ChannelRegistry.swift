@@ -1,4 +1,5 @@
 import CellModel
+import DeliveryProtocol
 import Foundation
 
 /// Which test runs on which channel, kept beside the spool (`channels.json`) so that an agent
@@ -6,6 +7,9 @@ import Foundation
 ///
 /// A test is recorded here only after its TestStart is in the spool: a crash in between leaves a
 /// started test with no samples, never samples for a test the coordinator has not heard of.
+///
+/// The format only gains optional fields: an agent of 0.1.0 reads a file written by a newer one
+/// (it ignores `resume` and `commands`), and a newer one reads the 0.1.0 files as they are.
 struct ChannelRegistry: Codable {
     struct RunningTest: Codable {
         var testID: String
@@ -15,10 +19,23 @@ struct ChannelRegistry: Codable {
         var seed: UInt64
         /// The simulator preset of a simulated channel (absent in files of older agents).
         var scenario: String?
+        /// Where the channel's source stood, and after which sample (absent in files of older
+        /// agents, whose simulated sources start over and skip what the spool holds).
+        var resume: ResumePoint?
+    }
+
+    /// A source's resume token and the sequence number of the last sample it had handed out
+    /// when the token was taken. The token is the source's own JSON, kept as text so that this
+    /// file needs to know no source's shape.
+    struct ResumePoint: Codable, Equatable {
+        var afterSequence: UInt64
+        var token: String
     }
 
     var agentID: String
     var tests: [String: RunningTest] = [:]  // by channel id
+    /// The outcomes of the commands executed (absent in files of older agents).
+    var commands: ExecutedCommands?
 
     static let fileName = "channels.json"
 
@@ -40,5 +57,18 @@ struct ChannelRegistry: Codable {
         guard rename(temporary.path, url.path) == 0 else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
         }
+    }
+}
+
+/// A source's resume token as the compact JSON text `channels.json` keeps.
+enum ResumeTokenCoding {
+    static func encode<Token: Encodable>(_ token: Token) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(token), as: UTF8.self)
+    }
+
+    static func decode<Token: Decodable>(_ type: Token.Type, from text: String) throws -> Token {
+        try JSONDecoder().decode(type, from: Data(text.utf8))
     }
 }

@@ -1,0 +1,175 @@
+import CellModel
+import Foundation
+import WireProtocol
+
+/// Production: the channels' tests started, continued and ended, and their samples taken into
+/// the spool, numbered 1, 2, 3… per test without a hole, across restarts.
+extension AgentRuntime {
+    var testSecondsPerSample: Double { configuration.speedFactor / configuration.sampleRateHertz }
+
+    func pacing(from origin: ContinuousClock.Instant) -> SimulatedChannel.Pacing {
+        configuration.unpaced ? .unpaced : .realTime(sampleRateHertz: configuration.sampleRateHertz, origin: origin)
+    }
+
+    /// Continues the tests `channels.json` names (a restart on the same spool) and starts the
+    /// others' own.
+    func setUpChannels() throws {
+        let now = clock.now
+        let unixTime = Date().timeIntervalSince1970
+        for index in 0..<configuration.simulatedChannels {
+            let channelID = "ch\(index + 1)"
+            let scenario = configuration.scenarios[index % configuration.scenarios.count]
+            let preset = try SimulatedChannel.preset(named: scenario)
+            channels.append(AgentChannel(
+                channelID: channelID, index: index, kind: .simulated(scenario: scenario),
+                idleCapabilities: SimulatedChannel.capabilities(of: preset)))
+            if let running = registry.tests[channelID] {
+                try continueTest(running, on: index, now: now)
+            } else {
+                let source = try SimulatedChannel(
+                    channelIndex: index, scenario: scenario, seed: configuration.seed, testSecondsPerSample: testSecondsPerSample,
+                    cellIDPrefix: configuration.agentID, pacing: pacing(from: now))
+                try startTest(on: index, testID: UUID().uuidString.lowercased(), source: source, now: now, unixTime: unixTime)
+            }
+        }
+        try syncSpool(now: now)
+        try registry.store(in: configuration.spoolDirectory)
+    }
+
+    /// Re-creates a test's source where it stood and skips what the spool already holds.
+    private func continueTest(_ running: ChannelRegistry.RunningTest, on index: Int, now: ContinuousClock.Instant) throws {
+        let token: SimulatedChannel.ResumeToken
+        let tokenSequence: UInt64
+        if let resume = running.resume {
+            token = try ResumeTokenCoding.decode(SimulatedChannel.ResumeToken.self, from: resume.token)
+            tokenSequence = resume.afterSequence
+        } else {
+            // Written by an agent before resume tokens: the simulator starts over.
+            guard case .simulated(let configured) = channels[index].kind else { return }
+            token = .init(scenario: running.scenario ?? configured, seed: running.seed, samplesTaken: 0)
+            tokenSequence = 0
+        }
+        var source = try SimulatedChannel(
+            resumingFrom: token, channelIndex: index, testSecondsPerSample: testSecondsPerSample, cell: running.cell,
+            pacing: pacing(from: now))
+        let spooled = spool.highestSequence(forTest: running.testID)
+        if spooled >= tokenSequence {
+            source.skip(spooled - tokenSequence)
+        } else {
+            logger.error("the spool holds fewer samples than the channel's resume point; numbering carries on from the spool", metadata: [
+                "channel": "\(running.channelID)", "test": "\(running.testID)", "spooled": "\(spooled)", "resume_point": "\(tokenSequence)"])
+        }
+        channels[index].activity = .running(.init(testID: running.testID, source: source, nextSequence: spooled + 1))
+        logger.info("continuing a test after restart", metadata: [
+            "channel": "\(running.channelID)", "test": "\(running.testID)", "next_seq": "\(spooled + 1)"])
+    }
+
+    /// Spools the test's start, then records it in the registry (in memory; the caller stores it
+    /// after syncing the spool).
+    func startTest(on index: Int, testID: String, source: SimulatedChannel, now: ContinuousClock.Instant, unixTime: Double) throws {
+        let channelID = channels[index].channelID
+        var start = Cellfleet_Wire_V1_TestStart()
+        start.testID = testID
+        start.agentID = configuration.agentID
+        start.channelID = channelID
+        start.cell = Cellfleet_Wire_V1_Cell(source.cell)
+        start.startUnixTimeS = unixTime
+        try spool.append { id in
+            start.deliveryID = id
+            return WireEnvelope(.testStart(start))
+        }
+        appendedAt[spool.lastAppendedID] = now
+        registry.tests[channelID] = .init(
+            testID: testID, channelID: channelID, cell: source.cell, startUnixTimeSeconds: unixTime, seed: source.seed,
+            scenario: source.scenario, resume: .init(afterSequence: 0, token: try source.encodedResumeToken()))
+        channels[index].activity = .running(.init(testID: testID, source: source, nextSequence: 1))
+    }
+
+    /// Spools the test's end; the channel falls idle.
+    func endTest(on index: Int, reason: String, now: ContinuousClock.Instant) throws {
+        guard let test = channels[index].runningTest else { return }
+        var end = Cellfleet_Wire_V1_TestEnd()
+        end.testID = test.testID
+        end.lastSeq = test.nextSequence - 1
+        end.endUnixTimeS = Date().timeIntervalSince1970
+        end.reason = reason
+        try spool.append { id in
+            end.deliveryID = id
+            return WireEnvelope(.testEnd(end))
+        }
+        appendedAt[spool.lastAppendedID] = now
+        registry.tests[channels[index].channelID] = nil
+        channels[index].activity = .idle
+    }
+
+    func endTests() throws {
+        let now = clock.now
+        for index in channels.indices where !channels[index].isIdle {
+            try endTest(on: index, reason: "completed", now: now)
+        }
+        try syncSpool(now: now)
+        try registry.store(in: configuration.spoolDirectory)
+    }
+
+    func isDoneProducing(now: ContinuousClock.Instant) -> Bool {
+        if configuration.unpaced, let limit = configuration.samplesPerChannel {
+            return channels.allSatisfy { ($0.runningTest?.producedThisRun ?? limit) >= limit }
+        }
+        if let duration = configuration.durationSeconds, startedAt.duration(to: now).inSeconds >= duration { return true }
+        return !channels.isEmpty && channels.allSatisfy(\.isIdle)
+    }
+
+    /// Takes what each running channel has ready into the spool, one batch per channel; a full
+    /// spool holds every source back instead (nothing is dropped).
+    func produce(now: ContinuousClock.Instant) throws {
+        let unixTime = Date().timeIntervalSince1970
+        for index in channels.indices {
+            guard case .running(var test) = channels[index].activity else { continue }
+            let limit = configuration.unpaced
+                ? min(configuration.maximumBatchSamples, (configuration.samplesPerChannel ?? Int.max) - test.producedThisRun)
+                : configuration.maximumBatchSamples
+            let due = test.source.samplesReady(at: now, limit: limit)
+            guard due > 0 else { continue }
+            guard spool.hasRoom(forBytes: due * 90 + 128) else {
+                if production != .spoolFull {
+                    production = .spoolFull
+                    spoolFullEpisodes += 1
+                    logger.warning(
+                        "SPOOL FULL: not taking samples from the channels until the coordinator acknowledges more",
+                        metadata: ["spool_bytes": "\(spool.usedBytes)", "capacity_bytes": "\(configuration.spoolCapacityBytes)"])
+                }
+                holdBackSources(for: .milliseconds(Int64(configuration.flushIntervalSeconds * 1000)))
+                return
+            }
+            if production == .spoolFull {
+                production = .producing
+                logger.notice("spool has room again; taking samples")
+            }
+            switch try test.source.takeSamples(due, unixTimeSeconds: unixTime) {
+            case .nothingYet:
+                channels[index].activity = .running(test)
+            case .testEnded:
+                // The test ran its course: end it; the channel falls idle.
+                try endTest(on: index, reason: "completed", now: now)
+                try registry.store(in: configuration.spoolDirectory)
+            case .samples(let columns):
+                let testID = test.testID, first = test.nextSequence
+                try spool.append { id in
+                    WireEnvelope(.sampleBatch(Cellfleet_Wire_V1_SampleBatch(deliveryID: id, testID: testID, firstSeq: first, columns: columns)))
+                }
+                appendedAt[spool.lastAppendedID] = now
+                test.nextSequence += UInt64(columns.count)
+                test.producedThisRun += columns.count
+                channels[index].activity = .running(test)
+            }
+        }
+    }
+
+    private func holdBackSources(for duration: Duration) {
+        for index in channels.indices {
+            guard case .running(var test) = channels[index].activity else { continue }
+            test.source.holdBack(for: duration)
+            channels[index].activity = .running(test)
+        }
+    }
+}

@@ -1,0 +1,294 @@
+import AgentSpool
+import CellModel
+import DeliveryProtocol
+import Foundation
+import Logging
+import WireProtocol
+import ZeroMQ
+
+/// One run of the agent: its spool, channels, registry and link, and the delivery rules whose
+/// actions it performs. It exists from the spool's opening to its checkpoint; the `Agent` actor
+/// owns it and serialises everything that touches it (the loop's rounds and what the link
+/// receives).
+final class AgentRuntime {
+    typealias Rules = AgentDeliveryStateMachine<ContinuousClock>
+
+    /// Where production stands.
+    enum Production: Equatable {
+        /// Taking samples from the channels' sources.
+        case producing
+        /// Not taking samples: the spool is at capacity until the coordinator acknowledges more.
+        case spoolFull
+        /// The tests are ended; waiting until every delivery is acknowledged.
+        case draining
+        /// Asked to stop: what is unacknowledged stays in the spool for the next run.
+        case stopping
+    }
+
+    enum Round { case carryOn, finished }
+
+    let configuration: AgentConfiguration
+    let logger: Logger
+    let clock = ContinuousClock()
+    let startedAt: ContinuousClock.Instant
+    let spool: Spool
+    var registry: ChannelRegistry
+    var channels: [AgentChannel] = []
+    var rules: Rules
+    var production = Production.producing
+    private let context: ZMQContext
+    private let credentials: AgentCredentials?
+    private let receive: @Sendable (ZMQMessage) async -> Void
+    /// nil only after a reopen failed; the rules try again after their back-off.
+    private var link: AgentLink?
+    /// The spool's last id the rules were told is durable.
+    private var reportedThrough: UInt64
+    /// When this run appended each unacknowledged delivery (for the lag in `status`).
+    var appendedAt: [UInt64: ContinuousClock.Instant] = [:]
+    private var lastHeard: ContinuousClock.Instant?
+    var spoolFullEpisodes = 0
+
+    /// Opens the spool, continues or starts the channels' tests and opens the link.
+    init(configuration: AgentConfiguration, logger: Logger, receive: @escaping @Sendable (ZMQMessage) async -> Void) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.receive = receive
+        startedAt = clock.now
+        spool = try Spool(
+            configuration: .init(directory: configuration.spoolDirectory, capacityBytes: configuration.spoolCapacityBytes),
+            logger: logger)
+        if spool.corruptRecordsAtOpen > 0 {
+            logger.error("the spool had damaged records at start-up", metadata: ["count": "\(spool.corruptRecordsAtOpen)"])
+        }
+        registry = try ChannelRegistry.load(from: configuration.spoolDirectory, agentID: configuration.agentID)
+        reportedThrough = spool.lastAppendedID
+        rules = Rules(
+            rules: configuration.deliveryRules,
+            outstanding: OutstandingDeliveries(runs: spool.unacknowledgedIDRuns, lastAppended: spool.lastAppendedID),
+            executedCommands: registry.commands ?? ExecutedCommands(), now: startedAt)
+        credentials = try AgentCredentials.load(for: configuration, logger: logger)
+        context = try ZMQContext()
+        do {
+            try setUpChannels()
+            link = try AgentLink(configuration: configuration, credentials: credentials, context: context, logger: logger, receive: receive)
+        } catch {
+            context.terminate()
+            throw error
+        }
+    }
+
+    // MARK: the loop's round
+
+    /// One flush interval's work: take samples, make them durable, apply the delivery rules.
+    func round() throws -> Round {
+        if case .failed(let reason) = rules.phase { throw AgentConfiguration.Invalid(description: reason) }
+        if production == .stopping { return .finished }
+        let now = clock.now
+        if production == .producing || production == .spoolFull {
+            if isDoneProducing(now: now) {
+                try endTests()
+                production = .draining
+                logger.info("finished producing; waiting for the coordinator to acknowledge everything",
+                            metadata: ["unacked": "\(spool.unackedEntryCount)"])
+            } else {
+                try produce(now: now)
+            }
+        }
+        try syncSpool(now: now)
+        if link?.takeRefusal() == true { _ = rules.handle(.linkRefused(at: now)) }
+        try perform(rules.handle(.tick(at: now, queuedInSocket: link?.queuedCount ?? 0)), now: now)
+        if production == .draining && spool.unackedEntryCount == 0 { return .finished }
+        return .carryOn
+    }
+
+    func requestStop() { production = .stopping }
+
+    /// Makes everything durable (the ledger, the sources' resume points) and closes the link.
+    func finish() throws -> AgentSummary {
+        close()
+        try spool.checkpoint()
+        for channel in channels {
+            guard let test = channel.runningTest else { continue }
+            registry.tests[channel.channelID]?.resume = .init(afterSequence: test.nextSequence - 1, token: try test.source.encodedResumeToken())
+        }
+        try registry.store(in: configuration.spoolDirectory)
+        return summary()
+    }
+
+    func close() {
+        link?.close()
+        link = nil
+        context.terminate()
+    }
+
+    func summary() -> AgentSummary {
+        AgentSummary(
+            agentID: configuration.agentID, samplesProduced: spool.producedSampleCount,
+            samplesAcked: spool.ackedSampleCount, tests: channels.count, deliveriesResent: rules.deliveriesResent,
+            spoolFullEpisodes: spoolFullEpisodes, errorsFromCoordinator: rules.errorsFromCoordinator,
+            durationSeconds: startedAt.duration(to: clock.now).inSeconds)
+    }
+
+    func status() -> Agent.Status {
+        let now = clock.now
+        let lag = rules.outstanding.oldest.flatMap { appendedAt[$0] }.map { $0.duration(to: now).inSeconds } ?? 0
+        let heardLately = lastHeard.map { $0.duration(to: now) < .seconds(3) } ?? false
+        return Agent.Status(
+            samplesProduced: spool.producedSampleCount, samplesAcked: spool.ackedSampleCount,
+            spoolBytes: spool.usedBytes, unackedDeliveries: spool.unackedEntryCount,
+            lagSeconds: lag, connected: rules.isWelcomed && heardLately, backPressured: production == .spoolFull)
+    }
+
+    /// Syncs the spool and tells the delivery rules what became durable.
+    func syncSpool(now: ContinuousClock.Instant) throws {
+        try spool.sync()
+        let last = spool.lastAppendedID
+        guard last > reportedThrough else { return }
+        _ = rules.handle(.appended((reportedThrough + 1)...last, at: now))
+        reportedThrough = last
+    }
+
+    // MARK: what the coordinator sends
+
+    func receive(_ message: ZMQMessage) {
+        guard let frame = message.frames.last, let envelope = try? WireEnvelope(serializedBytes: frame) else {
+            logger.error("the coordinator sent a message we cannot read; ignoring it")
+            return
+        }
+        let now = clock.now
+        lastHeard = now
+        let event: Rules.Event
+        switch envelope.body {
+        case .welcome(let welcome):
+            logger.info("welcomed by the coordinator", metadata: ["coordinator": "\(welcome.coordinatorID)", "credit": "\(welcome.credit)"])
+            event = .welcomed(credit: welcome.credit, protocolVersion: welcome.protocolVersion, at: now)
+        case .ack(let ack):
+            event = .acknowledged(ack.deliveryIds, at: now)
+        case .error(let error):
+            log(error)
+            event = .refused(code: error.code, deliveryID: error.deliveryID, expectedSequence: error.expectedSeq, message: error.message, at: now)
+        case .heartbeat:
+            return
+        case .command(let command):
+            event = .commandReceived(command, at: now)
+        default:
+            logger.warning("unexpected message from the coordinator", metadata: ["body": "\(String(describing: envelope.body))"])
+            return
+        }
+        do {
+            try perform(rules.handle(event), now: now)
+        } catch {
+            logger.error("could not act on a message from the coordinator", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func log(_ error: Cellfleet_Wire_V1_Error) {
+        let metadata: Logger.Metadata = ["delivery": "\(error.deliveryID)", "code": "\(error.code)", "message": "\(error.message)"]
+        switch error.code {
+        case .sequenceGap:
+            logger.warning("the coordinator reports a sequence gap; re-sending from the oldest unacknowledged delivery", metadata: metadata)
+        case .unsupportedProtocolVersion:
+            logger.critical("the coordinator does not speak our protocol version", metadata: metadata)
+        case .internal:
+            logger.warning("the coordinator could not commit; backing off", metadata: metadata)
+        case .creditExceeded:
+            logger.warning("the coordinator holds more of our deliveries than the credit allows; waiting for acknowledgements, then re-sending", metadata: metadata)
+        default:
+            logger.error("the coordinator refused a delivery; it stays in the spool and will be retried", metadata: metadata)
+        }
+    }
+
+    // MARK: performing the rules' actions
+
+    func perform(_ actions: [Rules.Action], now: ContinuousClock.Instant) throws {
+        for action in actions {
+            switch action {
+            case .sendHello:
+                send(WireEnvelope(.hello(hello())))
+            case .sendHeartbeat:
+                var heartbeat = Cellfleet_Wire_V1_Heartbeat()
+                heartbeat.unixTimeS = Date().timeIntervalSince1970
+                send(WireEnvelope(.heartbeat(heartbeat)))
+            case .sendDeliveries(let ids):
+                for payload in try spool.payloads(ofEntries: ids) { link?.send(payload) }
+            case .forget(let ids):
+                do {
+                    try spool.acknowledge(ids)
+                } catch {
+                    logger.error("could not record acknowledgements in the spool", metadata: ["error": "\(error)"])
+                }
+                for id in ids { appendedAt[id] = nil }
+            case .wentBack(let resumeAt, let abandoned, let reason):
+                if reason == .acknowledgementTimeout {
+                    logger.warning("no acknowledgement in time; will re-send", metadata: ["in_flight": "\(abandoned)", "from": "\(resumeAt)"])
+                } else {
+                    logger.debug("re-sending", metadata: ["abandoned": "\(abandoned)", "from": "\(resumeAt)", "reason": "\(reason)"])
+                }
+            case .reopenLink:
+                reopenLink(now: now)
+            case .backOff:
+                break  // said with the refusal that caused it
+            case .fail(let reason):
+                logger.critical("the agent cannot go on", metadata: ["reason": "\(reason)"])
+            case .executeCommand(let command):
+                let outcome = execute(command, now: now)
+                try perform(rules.handle(.commandExecuted(outcome)), now: now)
+            case .persistCommandOutcome:
+                registry.commands = rules.executedCommands
+                try registry.store(in: configuration.spoolDirectory)
+            case .sendCommandResult(let outcome):
+                var result = Cellfleet_Wire_V1_CommandResult()
+                result.commandID = outcome.commandID
+                result.ok = outcome.ok
+                result.message = outcome.message
+                send(WireEnvelope(.commandResult(result)))
+            }
+        }
+    }
+
+    private func send(_ envelope: WireEnvelope) {
+        guard let link, let bytes: [UInt8] = try? envelope.serializedBytes() else { return }
+        link.send(bytes)
+    }
+
+    private func hello() -> Cellfleet_Wire_V1_Hello {
+        var hello = Cellfleet_Wire_V1_Hello()
+        hello.agentID = configuration.agentID
+        hello.softwareVersion = CellfleetVersion.string
+        hello.agentEpoch = spool.epoch
+        hello.minProtocolVersion = configuration.supportedProtocolVersions.lowerBound
+        hello.maxProtocolVersion = configuration.supportedProtocolVersions.upperBound
+        hello.channels = channels.map { channel in
+            var info = Cellfleet_Wire_V1_Channel()
+            info.channelID = channel.channelID
+            info.cyclerMake = configuration.cyclerMake
+            info.cyclerModel = configuration.cyclerModel
+            let capabilities = channel.capabilities
+            info.currentMinA = capabilities.currentMinAmperes
+            info.currentMaxA = capabilities.currentMaxAmperes
+            info.voltageMinV = capabilities.voltageMinVolts
+            info.voltageMaxV = capabilities.voltageMaxVolts
+            return info
+        }
+        return hello
+    }
+
+    /// libzmq gives up on a connection whose key the coordinator refused; a new socket tries
+    /// again (the key may have been allowed since).
+    private func reopenLink(now: ContinuousClock.Instant) {
+        link?.close()
+        link = nil
+        do {
+            link = try AgentLink(configuration: configuration, credentials: credentials, context: context, logger: logger, receive: receive)
+        } catch {
+            logger.error("could not reopen the link to the coordinator", metadata: ["error": "\(error)"])
+            // Tried again after the relink back-off.
+            _ = rules.handle(.linkRefused(at: now))
+        }
+    }
+}
+
+extension Duration {
+    /// As a number of seconds, for durations in logs, summaries and rates.
+    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

@@ -1,0 +1,50 @@
+import CellModel
+import CellSimulator
+import Foundation
+import WireProtocol
+
+/// Why a command cannot be executed, in a sentence for the operator.
+struct CommandRefusal: Error, Equatable {
+    let message: String
+}
+
+/// A StartTest for a simulated channel, checked: protocol `sim:PRESET` names a simulator preset,
+/// the test id is a UUID (the coordinator refuses anything else, and a refused TestStart would
+/// stay in the spool for ever), and the cell fits the preset. Fields of the cell the command
+/// leaves empty are the preset's.
+struct SimulatedTestRequest: Equatable {
+    static let protocolPrefix = "sim:"
+
+    let preset: String
+    let testID: String
+    let cell: CellMetadata
+
+    static func parse(_ start: Cellfleet_Wire_V1_StartTest, channelIndex: Int, cellIDPrefix: String) throws(CommandRefusal) -> SimulatedTestRequest {
+        guard start.protocol.hasPrefix(protocolPrefix) else {
+            throw CommandRefusal(message: "protocol '\(start.protocol)' is not one channel \(start.channelID) can run: a simulated channel runs 'sim:PRESET' (see `cellfleet simulate --list`)")
+        }
+        let name = String(start.protocol.dropFirst(protocolPrefix.count))
+        guard let preset = ScenarioCatalog.preset(named: name) else {
+            throw CommandRefusal(message: "protocol '\(start.protocol)': there is no simulator preset '\(name)' (see `cellfleet simulate --list`)")
+        }
+        guard UUID(uuidString: start.testID) != nil else {
+            throw CommandRefusal(message: "test id '\(start.testID)' is not a UUID")
+        }
+        var cell = SimulatedChannel.defaultCell(of: preset, channelIndex: channelIndex, cellIDPrefix: cellIDPrefix)
+        if start.hasCell {
+            let given = start.cell
+            switch given.cellType {
+            case .unspecified: break
+            case .symmetric where cell.cellType == .symmetric, .full where cell.cellType == .full: break
+            default:
+                throw CommandRefusal(message: "preset '\(preset.name)' simulates a \(cell.cellType.rawValue) cell; the command's cell \(given.cellID) is not one")
+            }
+            if !given.cellID.isEmpty { cell.cellID = given.cellID }
+            if given.electrodeAreaM2 > 0 { cell.electrodeAreaSquareMeters = given.electrodeAreaM2 }
+            if given.activeMassKg > 0 { cell.activeMassKilograms = given.activeMassKg }
+            if given.nominalCapacityAh > 0 { cell.nominalCapacityAmpHours = given.nominalCapacityAh }
+            cell.attributes.merge(given.attributes) { _, theirs in theirs }
+        }
+        return SimulatedTestRequest(preset: preset.name, testID: start.testID.lowercased(), cell: cell)
+    }
+}
