@@ -38,25 +38,32 @@ private enum StepKind: Int, CaseIterable {
     case resumedRest
 }
 
+/// A record's fields and its state label, as `RecordAccess` reads them.
+private struct Labelled {
+    var fields: RecordFields
+    var label: String?
+}
+
 /// Three records per step, 10 s apart; the test time restarts at a resumed step.
-private func fields(steps: [StepKind]) -> [RecordFields] {
-    var all: [RecordFields] = []
+private func fields(steps: [StepKind]) -> [Labelled] {
+    var all: [Labelled] = []
     var testTime = 0.0
     var clock = 1_700_000_000.0
     for step in steps {
         if step == .resumedRest { testTime = 0 }
         for k in 0..<3 {
             var f = RecordFields(recordIndex: all.count)
+            let label: String
             f.testTimeSeconds = testTime
             f.clockUnixSeconds = clock
             f.voltageVolts = 3.5 + Double(k) * 0.01
             switch step {
-            case .rest, .resumedRest: f.currentAmperes = 0; f.stateLabel = "R"
-            case .charge: f.currentAmperes = 1.5; f.stateLabel = "C_CC"
-            case .discharge: f.currentAmperes = -1.5; f.stateLabel = "D_CC"
+            case .rest, .resumedRest: f.currentAmperes = 0; label = "R"
+            case .charge: f.currentAmperes = 1.5; label = "C_CC"
+            case .discharge: f.currentAmperes = -1.5; label = "D_CC"
             }
             f.capacityAmpHours = Double(k) * 0.004
-            all.append(f)
+            all.append(Labelled(fields: f, label: label))
             testTime += 10
             clock += 10
         }
@@ -64,11 +71,11 @@ private func fields(steps: [StepKind]) -> [RecordFields] {
     return all
 }
 
-private func normaliseAll(_ fields: ArraySlice<RecordFields>, _ normaliser: inout RecordNormaliser) throws -> [String] {
+private func normaliseAll(_ fields: ArraySlice<Labelled>, _ normaliser: inout RecordNormaliser) throws -> [String] {
     var record = CyclerRecord(sample: Sample(testTimeSeconds: 0, voltageVolts: 0, currentAmperes: 0), recordIndex: 0, direction: .unknown, capacityCounterIsSigned: false)
     var out: [String] = []
     for f in fields {
-        try normaliser.normalise(f, into: &record)
+        try normaliser.normalise(f.fields, label: f.label, into: &record)
         out.append(String(describing: record))
     }
     return out
@@ -103,9 +110,9 @@ private func normaliseAll(_ fields: ArraySlice<RecordFields>, _ normaliser: inou
     var landCycles: [Int?] = []
     var btsdaCycles: [Int?] = []
     for (k, f) in fields(steps: steps).enumerated() where k % 3 == 0 {
-        try land.normalise(f, into: &record)
+        try land.normalise(f.fields, label: f.label, into: &record)
         landCycles.append(record.instrumentCycle)
-        try btsda.normalise(f, into: &record)
+        try btsda.normalise(f.fields, label: f.label, into: &record)
         btsdaCycles.append(record.instrumentCycle)
     }
     // LAND: a cycle is a discharge/charge pair from the first active direction (discharge).
@@ -120,7 +127,7 @@ private func normaliseAll(_ fields: ArraySlice<RecordFields>, _ normaliser: inou
     let all = fields(steps: [.rest, .charge, .resumedRest])
     var times: [Double] = []
     for f in all {
-        try normaliser.normalise(f, into: &record)
+        try normaliser.normalise(f.fields, label: f.label, into: &record)
         times.append(record.sample.testTimeSeconds)
     }
     // The restart at record 6 (written 0 s) is continued from the clock: 10 s after record 5.
@@ -131,9 +138,9 @@ private func normaliseAll(_ fields: ArraySlice<RecordFields>, _ normaliser: inou
     // Without a clock reading the same restart is time running backwards.
     var blind = RecordNormaliser(profile: try compiled())
     var noClock = all
-    for k in noClock.indices { noClock[k].clockUnixSeconds = nil }
+    for k in noClock.indices { noClock[k].fields.clockUnixSeconds = nil }
     #expect {
-        for f in noClock { try blind.normalise(f, into: &record) }
+        for f in noClock { try blind.normalise(f.fields, label: f.label, into: &record) }
     } throws: { String(describing: $0).contains("test time runs backwards") && String(describing: $0).contains("record 6") }
 }
 
@@ -147,7 +154,7 @@ private func normaliseAll(_ fields: ArraySlice<RecordFields>, _ normaliser: inou
         f.stepTimeSeconds = stepTime
         f.currentAmperes = 0
         f.cycle = 1
-        try stepped.normalise(f, into: &record)
+        try stepped.normalise(f, label: nil, into: &record)
         times.append(record.sample.testTimeSeconds)
     }
     #expect(times == [0, 5, 10, 10, 15, 15])
@@ -159,7 +166,7 @@ private func normaliseAll(_ fields: ArraySlice<RecordFields>, _ normaliser: inou
         f.testTimeSeconds = Double(k) * 36
         f.chargeIncrementAmpHours = dq
         f.cycle = 1
-        try derived.normalise(f, into: &record)
+        try derived.normalise(f, label: nil, into: &record)
         currents.append(record.sample.currentAmperes)
     }
     #expect(currents.count == 3)
@@ -167,7 +174,7 @@ private func normaliseAll(_ fields: ArraySlice<RecordFields>, _ normaliser: inou
     // A record with none of the time columns is refused with the columns it had.
     var f = RecordFields(recordIndex: 3)
     f.cycle = 1
-    #expect { try derived.normalise(f, into: &record) } throws: { String(describing: $0).contains("no readable time in this record (columns t)") }
+    #expect { try derived.normalise(f, label: nil, into: &record) } throws: { String(describing: $0).contains("no readable time in this record (columns t)") }
 }
 
 @Test func theSignConventionDecidesOurSign() throws {
@@ -175,21 +182,18 @@ private func normaliseAll(_ fields: ArraySlice<RecordFields>, _ normaliser: inou
     var f = RecordFields(recordIndex: 0)
     f.testTimeSeconds = 0
     f.currentAmperes = 2
-    f.stateLabel = "D_CC"
     var discharge = RecordNormaliser(profile: try compiled(sign: .positiveIsDischarge))
-    try discharge.normalise(f, into: &record)
+    try discharge.normalise(f, label: "D_CC", into: &record)
     #expect(record.sample.currentAmperes == -2)
     #expect(record.direction == .discharge)
     var fromState = RecordNormaliser(profile: try compiled(sign: .fromState))
-    try fromState.normalise(f, into: &record)
+    try fromState.normalise(f, label: "D_CC", into: &record)
     #expect(record.sample.currentAmperes == -2)
-    f.stateLabel = "C_CV"
     f.currentAmperes = -2
-    try fromState.normalise(f, into: &record)
+    try fromState.normalise(f, label: "C_CV", into: &record)
     #expect(record.sample.currentAmperes == 2)
     // Without a label in a file that has a state column, the direction is unknown.
-    f.stateLabel = nil
-    try fromState.normalise(f, into: &record)
+    try fromState.normalise(f, label: nil, into: &record)
     #expect(record.direction == .unknown)
     #expect(record.sample.stepType == .constantCurrentDischarge)
 }

@@ -48,6 +48,7 @@ public struct CyclerRecordReader {
 
     private struct BufferedRecord {
         var fields: RecordFields
+        var label: String?
         /// Where a text export's next line starts after this record.
         var textPoint: DelimitedTextSource.ResumePoint?
     }
@@ -89,7 +90,7 @@ public struct CyclerRecordReader {
 
     /// Where to pick this file up again after the records returned so far.
     public var resumeToken: CyclerResumeToken {
-        let text = pendingIndex > 0 && pendingIndex <= pending.count ? pendingTextPoint : access.textResumePoint
+        let text = pending.isEmpty ? access.textResumePoint : pendingTextPoint
         return CyclerResumeToken(recordIndex: position, text: text, state: normaliser.state)
     }
 
@@ -115,7 +116,7 @@ public struct CyclerRecordReader {
         let buffered = pending[pendingIndex]
         pendingIndex += 1
         pendingTextPoint = buffered.textPoint
-        try normaliser.normalise(buffered.fields, into: &currentRecord)
+        try normaliser.normalise(buffered.fields, label: buffered.label, into: &currentRecord)
         if pendingIndex == pending.count {
             pending.removeAll(keepingCapacity: false)
             pendingIndex = 0
@@ -130,8 +131,8 @@ public struct CyclerRecordReader {
             try finish()
             return false
         }
-        let fields = access.fields(of: index, testTimeScale: normaliser.state.testTimeScale)
-        try normaliser.normalise(fields, into: &currentRecord)
+        let read = access.fields(of: index, testTimeScale: normaliser.state.testTimeScale)
+        try normaliser.normalise(read.fields, label: read.label, into: &currentRecord)
         return true
     }
 
@@ -141,9 +142,9 @@ public struct CyclerRecordReader {
         var decision = TestTimeScaleDecision(profile: normaliser.profile)
         var buffered: [BufferedRecord] = []
         while buffered.count < Self.maximumRecordsForScaleDecision, let index = try access.advance() {
-            let fields = access.fields(of: index, testTimeScale: decision.declared)
-            buffered.append(BufferedRecord(fields: fields, textPoint: access.textResumePoint))
-            if let scale = try decision.add(fields) {
+            let read = access.fields(of: index, testTimeScale: decision.declared)
+            buffered.append(BufferedRecord(fields: read.fields, label: read.label, textPoint: access.textResumePoint))
+            if let scale = try decision.add(read.fields) {
                 if let warning = decision.warning(for: scale) { normaliser.checks.warnings.append(warning) }
                 normaliser.state.testTimeScale = scale
                 break

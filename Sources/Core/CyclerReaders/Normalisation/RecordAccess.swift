@@ -129,38 +129,43 @@ struct RecordAccess {
         return index
     }
 
-    /// Every field of the current record the normaliser uses.
+    /// Every field of the current record the normaliser uses: the numbers, and the state label
+    /// beside them (see `RecordFields`).
     ///
     /// - Parameter testTimeScale: seconds per test-time number (the profile's unit, or the one
     ///   the instrument's clock showed it to be in).
-    @inline(__always)
-    mutating func fields(of index: Int, testTimeScale: Double) -> RecordFields {
+    @_transparent
+    mutating func fields(of index: Int, testTimeScale: Double) -> (fields: RecordFields, label: String?) {
         // No closure or `??` below captures `self`: in this mutating method that made the
         // compiler copy the whole reader for each record.
         var f = RecordFields(recordIndex: index)
         if let v = number(.voltage) { f.voltageVolts = v }
-        f.stateLabel = stateLabel()
+        let label = stateLabel()
         testTimeWasText = false
         f.testTimeSeconds = seconds(.testTime, numberScale: testTimeScale)
         f.testTimeIsText = testTimeWasText
         f.clockUnixSeconds = unixTime()
         f.stepTimeSeconds = seconds(.stepTime)
+        // A fallback column is read only where the normaliser will look at it (the primary is
+        // empty): files often have both, and the extra field per record was measurable.
         f.currentAmperes = number(.current)
-        f.chargeIncrementAmpHours = number(.chargeIncrement)
+        if f.currentAmperes == nil { f.chargeIncrementAmpHours = number(.chargeIncrement) }
         f.signedCapacityAmpHours = number(.signedCapacity)
-        f.capacityAmpHours = number(.capacity)
+        if f.signedCapacityAmpHours == nil { f.capacityAmpHours = number(.capacity) }
         f.chargeCapacityAmpHours = number(.chargeCapacity)
         f.dischargeCapacityAmpHours = number(.dischargeCapacity)
         f.energyWattHours = number(.energy)
-        f.chargeEnergyWattHours = number(.chargeEnergy)
-        f.dischargeEnergyWattHours = number(.dischargeEnergy)
+        if f.energyWattHours == nil {
+            f.chargeEnergyWattHours = number(.chargeEnergy)
+            f.dischargeEnergyWattHours = number(.dischargeEnergy)
+        }
         f.cycle = integer(.cycle)
         f.halfCycle = integer(.halfCycle)
         f.step = integer(.step)
         var temperature = number(.temperature)
         if temperatureInKelvin, let t = temperature { temperature = t - 273.15 }
         f.temperatureCelsius = temperature
-        return f
+        return (f, label)
     }
 
     // Each accessor reads the current record from `spans` or `blocks` when it is there and

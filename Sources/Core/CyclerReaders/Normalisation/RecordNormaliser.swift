@@ -25,15 +25,16 @@ struct RecordNormaliser {
         checks = SanityChecks(profile: profile)
     }
 
-    /// Normalises `fields` into `record`, in record order (the carried state moves on by one).
+    /// Normalises `fields` and the record's state `label` into `record`, in record order (the
+    /// carried state moves on by one).
     ///
     /// Every field of `CyclerRecord` is set here, field by field (the fast-path tests compare
     /// every field): building a record and assigning it cost a 234-byte copy and an outlined
     /// destroy of the old one per record. The sample too: `Sample.init` lives in CellModel (an
     /// opaque call per record) and its result, read back from the stack, stalled on store
     /// forwarding. Fields that `init` would default keep the defaults `record` was made with.
-    @inline(__always)
-    mutating func normalise(_ fields: RecordFields, into record: inout CyclerRecord) throws {
+    @_transparent
+    mutating func normalise(_ fields: RecordFields, label: String?, into record: inout CyclerRecord) throws {
         let index = fields.recordIndex
         // Time: as written, else from the clock, else from the step time.
         var testTime: Double
@@ -63,7 +64,6 @@ struct RecordNormaliser {
         }
         state.previousDerivedTime = testTime
         if profile.currentSign == .positiveIsDischarge { current = -current }
-        let label = fields.stateLabel
         let type = stepType(label: label, current: current)
         if type != directionCacheType {
             directionCacheType = type
@@ -131,7 +131,7 @@ struct RecordNormaliser {
     /// clock; restarting with no clock to show it is a refusal. Also checks that test time
     /// does not outrun the clock.
     @inline(__always)
-    private mutating func continueTestTime(_ testTime: inout Double, unix: Double, recordIndex: Int) throws {
+    mutating func continueTestTime(_ testTime: inout Double, unix: Double, recordIndex: Int) throws {
         if profile.hasTestTime {
             let written = testTime
             if let previous = state.previousTestTime, written + state.testTimeOffset < previous - 1 {
@@ -159,7 +159,7 @@ struct RecordNormaliser {
 
     /// Cycle numbering rules that the instrument leaves to its export software.
     @inline(__always)
-    private mutating func numberCyclesByRule(direction: CurrentDirection, instrumentCycle: inout Int?) {
+    mutating func numberCyclesByRule(direction: CurrentDirection, instrumentCycle: inout Int?) {
         switch profile.cycleNumbering {
         case .chargeAfterDischarge:
             if direction == .charge, state.lastActiveDirection == .discharge { state.ruleCycle += 1 }
@@ -183,7 +183,7 @@ struct RecordNormaliser {
 
     /// Without a label, or with the previous record's, answered inline.
     @inline(__always)
-    private mutating func stepType(label: String?, current: Double) -> StepType {
+    mutating func stepType(label: String?, current: Double) -> StepType {
         if let label {
             if label == lastStateLabel { return lastStepType }
             return stepType(newLabel: label)
@@ -194,7 +194,7 @@ struct RecordNormaliser {
     }
 
     @inline(never)
-    private mutating func stepType(newLabel label: String) -> StepType {
+    mutating func stepType(newLabel label: String) -> StepType {
         if let known = stepTypeByLabel[label] {
             lastStateLabel = label
             lastStepType = known
