@@ -131,8 +131,8 @@ public struct CyclerRecordReader {
             try finish()
             return false
         }
-        let read = access.fields(of: index, testTimeScale: normaliser.state.testTimeScale)
-        try normaliser.normalise(read.fields, label: read.label, into: &currentRecord)
+        let (fields, label) = access.fields(of: index, testTimeScale: normaliser.state.testTimeScale)
+        try normaliser.normalise(fields, label: consume label, into: &currentRecord)
         return true
     }
 

@@ -34,7 +34,7 @@ struct RecordNormaliser {
     /// opaque call per record) and its result, read back from the stack, stalled on store
     /// forwarding. Fields that `init` would default keep the defaults `record` was made with.
     @_transparent
-    mutating func normalise(_ fields: RecordFields, label: String?, into record: inout CyclerRecord) throws {
+    mutating func normalise(_ fields: RecordFields, label: consuming String?, into record: inout CyclerRecord) throws {
         let index = fields.recordIndex
         // Time: as written, else from the clock, else from the step time.
         var testTime: Double
@@ -49,7 +49,7 @@ struct RecordNormaliser {
             state.previousStepTime = stepTime
             testTime = state.derivedTimeBase + stepTime
         } else {
-            throw checks.noReadableTime(recordIndex: index, columns: profile.columnNames([.testTime, .timestamp, .stepTime]))
+            throw checks.noReadableTime(recordIndex: index, profile: profile)
         }
         if unix == nil, let start = profile.startUnixSeconds { unix = start + testTime }
         // Current.
@@ -103,28 +103,37 @@ struct RecordNormaliser {
             try checks.tallySign(direction: direction, currentAmperes: current)
         }
         numberCyclesByRule(direction: direction, instrumentCycle: &cycle)
-        let cycleIndex = cycle.map { Int32(clamping: $0) }
+        // No closures below (`map`, `??`): in this large inlined body they stayed calls per record.
+        var sampleCapacity = capacity
+        if sampleCapacity == nil, let c = chargeCounter, let d = dischargeCounter { sampleCapacity = c - d }
         record.sample.unixTimeSeconds = unix ?? .nan
         record.sample.testTimeSeconds = testTime
         record.sample.voltageVolts = fields.voltageVolts
         record.sample.currentAmperes = current
-        record.sample.capacityAmpHours = capacity ?? chargeCounter.flatMap { c in dischargeCounter.map { c - $0 } }
+        record.sample.capacityAmpHours = sampleCapacity
         record.sample.energyWattHours = energy
         record.sample.temperatureCelsius = fields.temperatureCelsius
-        record.sample.stepIndex = fields.step.map { Int32(clamping: $0) }
+        record.sample.stepIndex = Self.int32(fields.step)
         record.sample.stepType = type
-        record.sample.cycleIndex = cycleIndex
+        record.sample.cycleIndex = Self.int32(cycle)
         record.recordIndex = index
         record.instrumentCycle = cycle
         record.stepNumber = fields.step
         record.halfCycle = fields.halfCycle
-        record.stateLabel = label
+        // Moved, not copied: a retain and a release per record otherwise.
+        record.stateLabel = consume label
         record.direction = direction
         record.testTimeAsWrittenSeconds = fields.testTimeSeconds
         record.chargeCounterAmpHours = chargeCounter
         record.dischargeCounterAmpHours = dischargeCounter
         record.capacityCounterAmpHours = capacity
         record.capacityCounterIsSigned = signed
+    }
+
+    @inline(__always)
+    static func int32(_ value: Int?) -> Int32? {
+        if let value { return Int32(clamping: value) }
+        return nil
     }
 
     /// Resumed tests: test time restarting while the clock goes on is continued from the

@@ -45,23 +45,32 @@ struct SanityChecks {
     /// Test time can lag the clock (pauses) but never outrun it by much.
     @inline(__always)
     func checkTestTime(elapsedSeconds test: Double, clockElapsedSeconds wall: Double, recordIndex: Int) throws {
-        if test > wall * 1.05 + 3700 {
-            throw CyclerReadError(file: file, location: "record \(recordIndex)", reason: "test time (\(test) s elapsed) runs ahead of the instrument's clock (\(wall) s elapsed): wrong time unit in profile \(profileName)?")
-        }
+        if test > wall * 1.05 + 3700 { throw testTimeAheadOfClock(elapsedSeconds: test, clockElapsedSeconds: wall, recordIndex: recordIndex) }
     }
 
+    /// Out of line: the message is built only for a refusal, not in the per-record path.
+    @inline(never)
+    func testTimeAheadOfClock(elapsedSeconds test: Double, clockElapsedSeconds wall: Double, recordIndex: Int) -> CyclerReadError {
+        CyclerReadError(file: file, location: "record \(recordIndex)", reason: "test time (\(test) s elapsed) runs ahead of the instrument's clock (\(wall) s elapsed): wrong time unit in profile \(profileName)?")
+    }
+
+    @inline(never)
     func testTimeRunsBackwards(previousSeconds: Double, nowSeconds: Double, recordIndex: Int) -> CyclerReadError {
         CyclerReadError(file: file, location: "record \(recordIndex)", reason: "test time runs backwards (\(previousSeconds) s, then \(nowSeconds) s) and no instrument clock shows a resumed test")
     }
 
+    @inline(never)
     mutating func warnResumedTest(recordIndex: Int, writtenSeconds: Double, previousSeconds: Double) {
         warnings.append("test time restarts at record \(recordIndex) (\(writtenSeconds) s after \(previousSeconds) s) while the instrument's clock goes on: a resumed test; test time continued from the clock")
     }
 
-    func noReadableTime(recordIndex: Int, columns: [String]) -> CyclerReadError {
-        CyclerReadError(file: file, location: "record \(recordIndex)", reason: "no readable time in this record (columns \(columns.joined(separator: ", ")))")
+    @inline(never)
+    func noReadableTime(recordIndex: Int, profile: CompiledProfile) -> CyclerReadError {
+        let columns = profile.columnNames([.testTime, .timestamp, .stepTime])
+        return CyclerReadError(file: file, location: "record \(recordIndex)", reason: "no readable time in this record (columns \(columns.joined(separator: ", ")))")
     }
 
+    @inline(never)
     mutating func warnTruncatedLastRecord(recordIndex: Int) {
         warnings.append("the last record (\(recordIndex)) is cut short: its missing fields are read as absent")
     }
