@@ -51,7 +51,8 @@ private let resumableTextFixtures: [String] = {
         #expect(token.recordIndex == cut)
         #expect(first.position == cut)
         var options = CyclerFile.Options()
-        options.resumeFrom = try #require(token.text)
+        let text = try #require(token.text)
+        options.resumeFrom = text
         var second = try CyclerFile.open(path: path, library: library, options: options)
         second.restore(token.state)
         seen += try describe(&second)
