@@ -3,7 +3,7 @@ import CellModel
 /// One time-series record in our units (SI, positive current = charge) together with the
 /// instrument's own facts that the normalised sample cannot carry: its cycle numbering, step,
 /// state label and raw capacity counters, which cycle summaries must be computed from.
-/// (`CyclerRecordReader.readRecord` writes each record field by field, for speed: a field added
+/// (`RecordNormaliser.normalise` writes each record field by field, for speed: a field added
 /// here must be set there too.)
 public struct CyclerRecord: Sendable, Hashable {
     public var sample: Sample
@@ -25,8 +25,9 @@ public struct CyclerRecord: Sendable, Hashable {
     public var capacityCounterIsSigned: Bool
 }
 
-public enum CurrentDirection: Sendable, Hashable {
-    case charge, discharge, rest, unknown
+/// The codes (1–4) are what a saved `NormaliserState` holds.
+public enum CurrentDirection: Int, Sendable, Hashable, Codable {
+    case charge = 1, discharge, rest, unknown
 
     init(_ stepType: StepType) {
         if stepType.isCharge { self = .charge } else if stepType.isDischarge { self = .discharge } else if stepType == .rest { self = .rest } else { self = .unknown }
