@@ -73,12 +73,18 @@ import ZeroMQ
             envelopes.compactMap { if case .testStart(let start) = $0.body { start } else { nil } }
         }
 
+        var hellos: [Cellfleet_Wire_V1_Hello] {
+            envelopes.compactMap { if case .hello(let hello) = $0.body { hello } else { nil } }
+        }
+
         var testEnds: [Cellfleet_Wire_V1_TestEnd] {
             envelopes.compactMap { if case .testEnd(let end) = $0.body { end } else { nil } }
         }
 
         /// The results received for a command, in order, waiting up to `timeoutSeconds` for `count`.
-        func results(of commandID: UInt64, count: Int = 1, timeoutSeconds: Double = 10) async -> [Cellfleet_Wire_V1_CommandResult] {
+        /// The waits are long because they return as soon as the condition holds: under `swift test`
+        /// CPU-bound suites can hold both cooperative threads for a minute (CI saw a welcome take >10 s).
+        func results(of commandID: UInt64, count: Int = 1, timeoutSeconds: Double = 60) async -> [Cellfleet_Wire_V1_CommandResult] {
             func matching() -> [Cellfleet_Wire_V1_CommandResult] {
                 envelopes.compactMap { if case .commandResult(let result) = $0.body, result.commandID == commandID { result } else { nil } }
             }
@@ -86,8 +92,8 @@ import ZeroMQ
             return matching()
         }
 
-        func welcomed(timeoutSeconds: Double = 10) async -> Bool {
-            await eventually(timeoutSeconds: timeoutSeconds) { self.routingID != nil && self.testStarts.count > 0 }
+        func welcomed(timeoutSeconds: Double = 60) async -> Bool {
+            await eventually(timeoutSeconds: timeoutSeconds) { self.lock.withLock { self.routingID != nil } && self.testStarts.count > 0 }
         }
 
         func close() {
@@ -143,7 +149,7 @@ import ZeroMQ
         coordinator.send(Self.stopChannel(1, channel: "ch1", reason: "maintenance"))
         let stopped = await coordinator.results(of: 1)
         #expect(stopped.map(\.ok) == [true] && stopped.first?.message == "channel ch1 stopped")
-        #expect(await eventually(timeoutSeconds: 5) { coordinator.testEnds.contains { $0.reason == "stopped: maintenance" } })
+        #expect(await eventually(timeoutSeconds: 60) { coordinator.testEnds.contains { $0.reason == "stopped: maintenance" } })
 
         // An idle channel, but not a protocol a simulated channel runs.
         coordinator.send(Self.startTest(5, channel: "ch1", protocolName: "cc-cv 1C", testID: UUID().uuidString))
@@ -154,7 +160,7 @@ import ZeroMQ
         coordinator.send(start)
         let started = await coordinator.results(of: 2)
         #expect(started.first?.ok == true, "\(started)")
-        #expect(await eventually(timeoutSeconds: 5) { coordinator.testStarts.contains { $0.testID == newTest && $0.cell.cellID == "cell-42" && $0.channelID == "ch1" } })
+        #expect(await eventually(timeoutSeconds: 60) { coordinator.testStarts.contains { $0.testID == newTest && $0.cell.cellID == "cell-42" && $0.channelID == "ch1" } })
 
         // Refusals, each with its reason.
         coordinator.send(Self.startTest(3, channel: "ch2", protocolName: "sim:1", testID: UUID().uuidString))
@@ -172,16 +178,19 @@ import ZeroMQ
         // Restarted on its spool: the started test carries on, a repeat is still answered alike.
         await agent.requestStop()
         _ = try await run.value
+        let hellosBefore = coordinator.hellos.count
         (agent, run) = makeAgent(endpoint: coordinator.endpoint, spool: spool)
-        try await Task.sleep(for: .seconds(1))
+        // A repeat sent before the new link is welcomed would go to the old peer and be dropped.
+        #expect(await eventually(timeoutSeconds: 60) { coordinator.hellos.count > hellosBefore })
+        try await Task.sleep(for: .milliseconds(300))
         coordinator.send(start)
         let afterRestart = await coordinator.results(of: 2, count: 3)
         #expect(afterRestart.count == 3 && afterRestart[2] == afterRestart[0])
         #expect(Set(coordinator.testStarts.map(\.testID)) == Set(firstTests + [newTest]), "no test started anew after the restart")
-        #expect(await eventually(timeoutSeconds: 5) {
+        #expect(await eventually(timeoutSeconds: 60) {
             coordinator.envelopes.contains { if case .sampleBatch(let batch) = $0.body { batch.testID == newTest && batch.firstSeq > 1 } else { false } }
         })
-        let hello = coordinator.envelopes.compactMap { if case .hello(let hello) = $0.body { hello } else { nil } }.last
+        let hello = coordinator.hellos.last
         #expect(hello?.channels.map(\.channelID) == ["ch1", "ch2"])
         #expect(hello.map { $0.channels[0].currentMaxA > 0 && $0.channels[0].voltageMaxV == 5 } == true)
         await agent.requestStop()
