@@ -47,7 +47,7 @@ import ZeroMQ
     final class RawAgent: @unchecked Sendable {
         let context: ZMQContext
         let link: ZMQSocketLoop
-        var iterator: AsyncStream<ZMQMessage>.AsyncIterator
+        var iterator: ZMQInbox.AsyncIterator
 
         init(endpoint: String, id: String) throws {
             context = try ZMQContext()

@@ -1,0 +1,179 @@
+/// The deliveries the coordinator has read and not yet answered, and the rules for admitting
+/// them and forming group commits. Pure: the coordinator offers what it reads, takes groups to
+/// commit, and completes each delivery once its outcome is sent.
+///
+/// - **Credit**: an agent may have `limits.credit` deliveries unanswered (the credit of its
+///   `Welcome`), and a bounded number of samples and bytes; beyond that a delivery is refused
+///   with `CREDIT_EXCEEDED` at once, before it costs the coordinator anything but reading it.
+/// - **Re-sends are coalesced**: an agent that re-sends a delivery still held (after its ack
+///   timeout, or a reconnect) has not exceeded its credit — it is the same delivery. An identical
+///   copy is answered by the held one's outcome, sent to the connection it came in on last.
+///   A different delivery under a held id is a delivery of its own.
+/// - **Bounded in total**: `hasRoom` says whether the coordinator should read on; when it is
+///   false the socket's high-water marks push back on every agent.
+/// - **Fair groups**: a group takes deliveries from the agents in turn, each agent's in the order
+///   received (a later batch of a test builds on an earlier one's mark), up to
+///   `limits.maximumRowsPerGroup` rows; the next group starts with the next agent, so an agent
+///   with a deep queue of large batches delays another by at most one group.
+/// - **One outcome each**: `complete` hands back a delivery exactly once.
+public struct GroupCommitQueue<ReplyAddress: Sendable>: Sendable {
+    /// Names one accepted delivery from `offer` until `complete`.
+    public struct Ticket: Hashable, Comparable, Sendable, CustomStringConvertible {
+        public let number: UInt64
+        public static func < (lhs: Ticket, rhs: Ticket) -> Bool { lhs.number < rhs.number }
+        public var description: String { "#\(number)" }
+    }
+
+    public struct Entry: Sendable {
+        public let ticket: Ticket
+        public let delivery: IngestDelivery
+        /// Its size as received, counted against the byte limits.
+        public let bytes: Int
+        /// Where its outcome goes: the connection it (or an identical re-send) came in on last.
+        public fileprivate(set) var replyAddress: ReplyAddress
+    }
+
+    public enum Admission: Sendable, Equatable {
+        /// Held; answer it after `complete(ticket)`.
+        case accepted(Ticket)
+        /// An identical copy of a delivery already held: the held one's outcome answers both.
+        case coalesced(Ticket)
+        /// Not held; answer with this refusal now.
+        case refused(IngestRefusal)
+    }
+
+    /// What is held: deliveries, their samples and their bytes.
+    public struct Usage: Sendable, Equatable {
+        public var deliveries = 0
+        public var samples = 0
+        public var bytes = 0
+        public init() {}
+    }
+
+    private struct DeliveryKey: Hashable {
+        var agentID: String
+        var deliveryID: UInt64
+    }
+
+    public let limits: IngestLimits
+    private var entries: [Ticket: Entry] = [:]
+    private var committing: Set<Ticket> = []
+    /// Per agent, its waiting deliveries in the order received.
+    private var waiting: [String: [Ticket]] = [:]
+    /// The agents with waiting deliveries, in turn order.
+    private var turns: [String] = []
+    private var usageByAgent: [String: Usage] = [:]
+    private var heldByDeliveryID: [DeliveryKey: [Ticket]] = [:]
+    private var lastTicket: UInt64 = 0
+    /// Everything held, waiting or being committed.
+    public private(set) var total = Usage()
+
+    public init(limits: IngestLimits) {
+        self.limits = limits
+    }
+
+    /// What `agentID` has unanswered, waiting or being committed.
+    public func usage(of agentID: String) -> Usage { usageByAgent[agentID] ?? Usage() }
+
+    /// Whether the coordinator should read more from its socket.
+    public var hasRoom: Bool { total.samples < limits.totalSamples && total.bytes < limits.totalBytes }
+
+    /// Whether a group is ready to take.
+    public var hasWaiting: Bool { !turns.isEmpty }
+
+    /// Deliveries taken into groups and not yet completed.
+    public var committingCount: Int { committing.count }
+
+    /// Admits a delivery just read, or refuses it.
+    public mutating func offer(_ delivery: IngestDelivery, bytes: Int, replyAddress: ReplyAddress) -> Admission {
+        let key = DeliveryKey(agentID: delivery.agentID, deliveryID: delivery.deliveryID)
+        if let held = heldByDeliveryID[key], let same = held.first(where: { entries[$0]?.delivery == delivery }) {
+            entries[same]?.replyAddress = replyAddress
+            return .coalesced(same)
+        }
+        let usage = usage(of: delivery.agentID)
+        let samples = delivery.sampleCount
+        if usage.deliveries >= limits.credit {
+            return .refused(IngestRefusal(
+                code: .creditExceeded,
+                message: "agent '\(delivery.agentID)' has \(usage.deliveries) deliveries unacknowledged and its credit is \(limits.credit); wait for their acknowledgements, then re-send delivery \(delivery.deliveryID)"))
+        }
+        if usage.deliveries > 0 && (usage.samples + samples > limits.agentSamples || usage.bytes + bytes > limits.agentBytes) {
+            return .refused(IngestRefusal(
+                code: .creditExceeded,
+                message: "agent '\(delivery.agentID)' has \(usage.samples) samples (\(usage.bytes) bytes) unacknowledged; \(samples) more would exceed \(limits.agentSamples) samples or \(limits.agentBytes) bytes; wait for acknowledgements, then re-send delivery \(delivery.deliveryID)"))
+        }
+        lastTicket += 1
+        let ticket = Ticket(number: lastTicket)
+        entries[ticket] = Entry(ticket: ticket, delivery: delivery, bytes: bytes, replyAddress: replyAddress)
+        heldByDeliveryID[key, default: []].append(ticket)
+        if waiting[delivery.agentID, default: []].isEmpty { turns.append(delivery.agentID) }
+        waiting[delivery.agentID, default: []].append(ticket)
+        Self.add(samples: samples, bytes: bytes, to: &usageByAgent[delivery.agentID, default: Usage()])
+        Self.add(samples: samples, bytes: bytes, to: &total)
+        return .accepted(ticket)
+    }
+
+    /// The next group to commit (empty when nothing waits): deliveries from the agents in turn,
+    /// each agent's in order, while the rows fit — the first always goes, however large.
+    public mutating func takeGroup() -> [Entry] {
+        guard let firstAgent = turns.first else { return [] }
+        var group: [Entry] = []
+        var rows = 0
+        var open = turns
+        var index = 0
+        while !open.isEmpty {
+            if index >= open.count { index = 0 }
+            let agent = open[index]
+            guard let ticket = waiting[agent]?.first, let entry = entries[ticket] else {
+                open.remove(at: index)
+                continue
+            }
+            let samples = entry.delivery.sampleCount
+            if !group.isEmpty && rows + samples > limits.maximumRowsPerGroup {
+                // This agent's next does not fit; its later ones must not overtake it.
+                open.remove(at: index)
+                continue
+            }
+            waiting[agent]?.removeFirst()
+            if waiting[agent]?.isEmpty == true { waiting[agent] = nil }
+            committing.insert(ticket)
+            group.append(entry)
+            rows += samples
+            index += 1
+        }
+        // Agents with nothing left waiting leave the turn order; the one that went first goes last.
+        turns.removeAll { waiting[$0] == nil }
+        if let first = turns.firstIndex(of: firstAgent) {
+            turns.append(turns.remove(at: first))
+        }
+        return group
+    }
+
+    /// Releases a delivery of a group once its outcome is decided, returning it (with the reply
+    /// address to use) — or nil if it is not being committed (already completed, or never taken):
+    /// no delivery is answered twice.
+    public mutating func complete(_ ticket: Ticket) -> Entry? {
+        guard committing.remove(ticket) != nil, let entry = entries.removeValue(forKey: ticket) else { return nil }
+        let key = DeliveryKey(agentID: entry.delivery.agentID, deliveryID: entry.delivery.deliveryID)
+        heldByDeliveryID[key]?.removeAll { $0 == ticket }
+        if heldByDeliveryID[key]?.isEmpty == true { heldByDeliveryID[key] = nil }
+        let samples = entry.delivery.sampleCount
+        Self.remove(samples: samples, bytes: entry.bytes, from: &total)
+        Self.remove(samples: samples, bytes: entry.bytes, from: &usageByAgent[entry.delivery.agentID, default: Usage()])
+        if usageByAgent[entry.delivery.agentID]?.deliveries == 0 { usageByAgent[entry.delivery.agentID] = nil }
+        return entry
+    }
+
+    private static func add(samples: Int, bytes: Int, to usage: inout Usage) {
+        usage.deliveries += 1
+        usage.samples += samples
+        usage.bytes += bytes
+    }
+
+    private static func remove(samples: Int, bytes: Int, from usage: inout Usage) {
+        usage.deliveries -= 1
+        usage.samples -= samples
+        usage.bytes -= bytes
+    }
+}
