@@ -160,6 +160,7 @@ public actor Coordinator: Service {
             socket = try ZMQSocketLoop(
                 name: "coordinator-router", context: context,
                 inboundLimits: ZMQInbox.Limits(messages: configuration.inboundMessages, bytes: configuration.inboundBytes),
+                whenPeerFull: .drop,
                 configure: { context in
                     let socket = try ZMQSocket(context: context, type: .router)
                     // Without it the ROUTER silently drops replies to peers that are gone or full.

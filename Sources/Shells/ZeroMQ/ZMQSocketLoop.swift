@@ -16,7 +16,20 @@ public final class ZMQSocketLoop: Sendable {
     /// What the loop does with a message it cannot hand to libzmq.
     public enum SendFailure: Sendable {
         case hostUnreachable(frames: [[UInt8]])
+        /// The peer's high-water mark is reached (it does not read); dropped under `.drop`.
+        case peerFull(frames: [[UInt8]])
         case failed(ZMQError)
+    }
+
+    /// What to do with a message libzmq cannot take now because its peer's queue is full.
+    public enum WhenPeerFull: Sendable {
+        /// Keep it, and everything queued after it, until libzmq takes it (a DEALER: the
+        /// coordinator is busy, and the order of what we send matters).
+        case wait
+        /// Drop it and report `peerFull` (a ROUTER with `ROUTER_MANDATORY` answering many peers:
+        /// one peer that stops reading must not hold back the replies to all the others, nor
+        /// grow the queue without limit; replies are safe to lose — agents re-send).
+        case drop
     }
 
     public let messages: ZMQInbox
@@ -26,6 +39,7 @@ public final class ZMQSocketLoop: Sendable {
 
     /// - Parameters:
     ///   - inboundLimits: how much `messages` holds before the loop stops reading the socket.
+    ///   - whenPeerFull: what to do with a message whose peer's queue is full.
     ///   - configure: runs on the loop's thread; creates, configures, binds or connects the socket.
     ///   - onSendFailure: called on the loop's thread when a queued message is refused
     ///     (e.g. a ROUTER peer that went away); the message is dropped afterwards.
@@ -33,6 +47,7 @@ public final class ZMQSocketLoop: Sendable {
         name: String,
         context: ZMQContext,
         inboundLimits: ZMQInbox.Limits = ZMQInbox.Limits(),
+        whenPeerFull: WhenPeerFull = .wait,
         configure: @escaping @Sendable (ZMQContext) throws -> ZMQSocket,
         onSendFailure: @escaping @Sendable (SendFailure) -> Void = { _ in }
     ) throws {
@@ -46,7 +61,7 @@ public final class ZMQSocketLoop: Sendable {
         self.messages = inbox
         let started = StartSignal()
         self.thread = LoopThread(
-            name: name, context: context, wakeFD: fd, state: state, inbox: inbox,
+            name: name, context: context, wakeFD: fd, state: state, inbox: inbox, whenPeerFull: whenPeerFull,
             configure: configure, onSendFailure: onSendFailure, started: started)
         thread.start()
         if let error = started.wait() {
@@ -67,8 +82,9 @@ public final class ZMQSocketLoop: Sendable {
         if accepted { wake() }
     }
 
-    /// Number of messages queued and not yet handed to libzmq.
-    public var pendingSendCount: Int { state.withLock { $0.outbound.count } }
+    /// Number of messages queued and not yet handed to libzmq (waiting for the loop's thread,
+    /// or held by it while libzmq pushes back).
+    public var pendingSendCount: Int { state.withLock { $0.outbound.count + $0.heldByLoop } }
 
     /// Stops the loop, closes the socket on its own thread and waits for the thread to end.
     public func stop() {
@@ -99,6 +115,8 @@ public final class ZMQSocketLoop: Sendable {
 
 struct LoopState {
     var outbound: [[[UInt8]]] = []
+    /// Taken from `outbound` by the loop's thread and not yet accepted by libzmq.
+    var heldByLoop = 0
     var stopping = false
     /// The wake-up eventfd is closed.
     var closed = false
@@ -140,6 +158,7 @@ final class LoopThread: @unchecked Sendable {
     private let wakeFD: Int32
     private let state: NIOLockedState
     private let inbox: ZMQInbox
+    private let whenPeerFull: ZMQSocketLoop.WhenPeerFull
     private let configure: @Sendable (ZMQContext) throws -> ZMQSocket
     private let onSendFailure: @Sendable (ZMQSocketLoop.SendFailure) -> Void
     private let started: StartSignal
@@ -147,7 +166,7 @@ final class LoopThread: @unchecked Sendable {
 
     init(
         name: String, context: ZMQContext, wakeFD: Int32, state: NIOLockedState,
-        inbox: ZMQInbox,
+        inbox: ZMQInbox, whenPeerFull: ZMQSocketLoop.WhenPeerFull,
         configure: @escaping @Sendable (ZMQContext) throws -> ZMQSocket,
         onSendFailure: @escaping @Sendable (ZMQSocketLoop.SendFailure) -> Void, started: StartSignal
     ) {
@@ -156,6 +175,7 @@ final class LoopThread: @unchecked Sendable {
         self.wakeFD = wakeFD
         self.state = state
         self.inbox = inbox
+        self.whenPeerFull = whenPeerFull
         self.configure = configure
         self.onSendFailure = onSendFailure
         self.started = started
@@ -186,6 +206,7 @@ final class LoopThread: @unchecked Sendable {
             let stopping = state.withLock { state -> Bool in
                 pending.append(contentsOf: state.outbound)
                 state.outbound.removeAll(keepingCapacity: true)
+                state.heldByLoop = pending.count
                 return state.stopping
             }
             if stopping { break }
@@ -194,6 +215,9 @@ final class LoopThread: @unchecked Sendable {
             sendLoop: while sent < pending.count {
                 do {
                     if try socket.send(pending[sent], dontWait: true) {
+                        sent += 1
+                    } else if case .drop = whenPeerFull {
+                        onSendFailure(.peerFull(frames: pending[sent]))
                         sent += 1
                     } else {
                         break sendLoop
@@ -207,6 +231,8 @@ final class LoopThread: @unchecked Sendable {
                 }
             }
             pending.removeFirst(sent)
+            let held = pending.count
+            state.withLock { $0.heldByLoop = held }
             let wantWrite: ZMQPollEvents = pending.isEmpty ? [] : .writable
             // A full inbox: leave what arrives in libzmq (bounded by its high-water mark) until
             // the consumer takes some and wakes us.
