@@ -91,17 +91,9 @@ public struct GroupCommitQueue<ReplyAddress: Sendable>: Sendable {
             entries[same]?.replyAddress = replyAddress
             return .coalesced(same)
         }
-        let usage = usage(of: delivery.agentID)
         let samples = delivery.sampleCount
-        if usage.deliveries >= limits.credit {
-            return .refused(IngestRefusal(
-                code: .creditExceeded,
-                message: "agent '\(delivery.agentID)' has \(usage.deliveries) deliveries unacknowledged and its credit is \(limits.credit); wait for their acknowledgements, then re-send delivery \(delivery.deliveryID)"))
-        }
-        if usage.deliveries > 0 && (usage.samples + samples > limits.agentSamples || usage.bytes + bytes > limits.agentBytes) {
-            return .refused(IngestRefusal(
-                code: .creditExceeded,
-                message: "agent '\(delivery.agentID)' has \(usage.samples) samples (\(usage.bytes) bytes) unacknowledged; \(samples) more would exceed \(limits.agentSamples) samples or \(limits.agentBytes) bytes; wait for acknowledgements, then re-send delivery \(delivery.deliveryID)"))
+        if let refusal = creditRefusal(agentID: delivery.agentID, deliveryID: delivery.deliveryID, samples: samples, bytes: bytes) {
+            return .refused(refusal)
         }
         lastTicket += 1
         let ticket = Ticket(number: lastTicket)
@@ -112,6 +104,29 @@ public struct GroupCommitQueue<ReplyAddress: Sendable>: Sendable {
         Self.add(samples: samples, bytes: bytes, to: &usageByAgent[delivery.agentID, default: Usage()])
         Self.add(samples: samples, bytes: bytes, to: &total)
         return .accepted(ticket)
+    }
+
+    /// The refusal `offer` would give a delivery known only by its header (`WireDeliveryPeek`),
+    /// so one beyond the agent's credit is refused without decoding it; nil when it might be
+    /// admitted — or coalesced with a held one of the same id — and must be decoded and offered.
+    public func refusalBeforeDecoding(agentID: String, deliveryID: UInt64, samples: Int, bytes: Int) -> IngestRefusal? {
+        guard heldByDeliveryID[DeliveryKey(agentID: agentID, deliveryID: deliveryID)] == nil else { return nil }
+        return creditRefusal(agentID: agentID, deliveryID: deliveryID, samples: samples, bytes: bytes)
+    }
+
+    private func creditRefusal(agentID: String, deliveryID: UInt64, samples: Int, bytes: Int) -> IngestRefusal? {
+        let usage = usage(of: agentID)
+        if usage.deliveries >= limits.credit {
+            return IngestRefusal(
+                code: .creditExceeded,
+                message: "agent '\(agentID)' has \(usage.deliveries) deliveries unacknowledged and its credit is \(limits.credit); wait for their acknowledgements, then re-send delivery \(deliveryID)")
+        }
+        if usage.deliveries > 0 && (usage.samples + samples > limits.agentSamples || usage.bytes + bytes > limits.agentBytes) {
+            return IngestRefusal(
+                code: .creditExceeded,
+                message: "agent '\(agentID)' has \(usage.samples) samples (\(usage.bytes) bytes) unacknowledged; \(samples) more would exceed \(limits.agentSamples) samples or \(limits.agentBytes) bytes; wait for acknowledgements, then re-send delivery \(deliveryID)")
+        }
+        return nil
     }
 
     /// The next group to commit (empty when nothing waits): deliveries from the agents in turn,

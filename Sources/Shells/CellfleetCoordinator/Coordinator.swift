@@ -223,6 +223,10 @@ public actor Coordinator: Service {
             return
         }
         let agentID = message.userID ?? String(decoding: routingID, as: UTF8.self)
+        if queue.usage(of: agentID).deliveries > 0, let refusal = refusalBeforeDecoding(message.frames[1], agentID: agentID) {
+            refuseBeyondCredit(refusal.refusal, deliveryID: refusal.deliveryID, routingID: routingID, agentID: agentID, link: link)
+            return
+        }
         let envelope: WireEnvelope
         do {
             envelope = try WireEnvelope(serializedBytes: message.frames[1])
@@ -284,11 +288,24 @@ public actor Coordinator: Service {
         case .coalesced:
             statistics.record(\.deliveriesCoalesced, metric: "deliveries_coalesced")
         case .refused(let refusal):
-            statistics.record(\.creditExceeded, metric: "credit_exceeded")
-            logger.warning("refused a delivery beyond the agent's credit", metadata: [
-                "agent": "\(agentID)", "delivery": "\(deliveryID)", "reason": "\(refusal.message)"])
-            reply(to: routingID, error: refusal.code, refusal.message, deliveryID: deliveryID, on: link)
+            refuseBeyondCredit(refusal, deliveryID: deliveryID, routingID: routingID, agentID: agentID, link: link)
         }
+    }
+
+    /// A delivery from an agent over its credit is refused on its header alone: a flood of large
+    /// batches is not decoded only to be dropped.
+    private func refusalBeforeDecoding(_ frame: [UInt8], agentID: String) -> (refusal: IngestRefusal, deliveryID: UInt64)? {
+        guard let peek = WireDeliveryPeek.peek(frame), configuration.supportedProtocolVersions.contains(peek.protocolVersion),
+              let refusal = queue.refusalBeforeDecoding(agentID: agentID, deliveryID: peek.deliveryID, samples: peek.sampleCount, bytes: frame.count)
+        else { return nil }
+        return (refusal, peek.deliveryID)
+    }
+
+    private func refuseBeyondCredit(_ refusal: IngestRefusal, deliveryID: UInt64, routingID: [UInt8], agentID: String, link: Link) {
+        statistics.record(\.creditExceeded, metric: "credit_exceeded")
+        logger.warning("refused a delivery beyond the agent's credit", metadata: [
+            "agent": "\(agentID)", "delivery": "\(deliveryID)", "reason": "\(refusal.message)"])
+        reply(to: routingID, error: refusal.code, refusal.message, deliveryID: deliveryID, on: link)
     }
 
     // MARK: registering agents
