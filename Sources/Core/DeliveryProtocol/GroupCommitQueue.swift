@@ -1,6 +1,6 @@
 /// The deliveries the coordinator has read and not yet answered, and the rules for admitting
 /// them and forming group commits. Pure: the coordinator offers what it reads, takes groups to
-/// commit, and completes each delivery once its outcome is sent.
+/// commit, and records each one's outcome, which says when to answer it.
 ///
 /// - **Credit**: an agent may have `limits.credit` deliveries unanswered (the credit of its
 ///   `Welcome`), and a bounded number of samples and bytes; beyond that a delivery is refused
@@ -13,11 +13,12 @@
 ///   false the socket's high-water marks push back on every agent.
 /// - **Fair groups**: a group takes deliveries from the agents in turn, each agent's in the order
 ///   received (a later batch of a test builds on an earlier one's mark), up to
-///   `limits.maximumRowsPerGroup` rows; the next group starts with the next agent, so an agent
-///   with a deep queue of large batches delays another by at most one group.
-/// - **One outcome each**: `complete` hands back a delivery exactly once.
+///   `limits.maximumRowsPerGroup` rows; a larger batch goes in parts, one group each; the next
+///   group starts with the next agent. So an agent with a deep queue of large batches delays
+///   another by at most one group of bounded size.
+/// - **One outcome each**: `finish` hands back a delivery to answer exactly once.
 public struct GroupCommitQueue<ReplyAddress: Sendable>: Sendable {
-    /// Names one accepted delivery from `offer` until `complete`.
+    /// Names one accepted delivery from `offer` until it is answered.
     public struct Ticket: Hashable, Comparable, Sendable, CustomStringConvertible {
         public let number: UInt64
         public static func < (lhs: Ticket, rhs: Ticket) -> Bool { lhs.number < rhs.number }
@@ -33,8 +34,17 @@ public struct GroupCommitQueue<ReplyAddress: Sendable>: Sendable {
         public fileprivate(set) var replyAddress: ReplyAddress
     }
 
+    /// One delivery, or one part of a large one, in a group to commit.
+    public struct GroupMember: Sendable {
+        public let ticket: Ticket
+        /// What to commit: the delivery, or the rows of this part (`IngestDelivery.rows`).
+        public let delivery: IngestDelivery
+        /// The delivery is answered after its last part.
+        public let isFinalPart: Bool
+    }
+
     public enum Admission: Sendable, Equatable {
-        /// Held; answer it after `complete(ticket)`.
+        /// Held; answered when `finish` says so.
         case accepted(Ticket)
         /// An identical copy of a delivery already held: the held one's outcome answers both.
         case coalesced(Ticket)
@@ -57,7 +67,10 @@ public struct GroupCommitQueue<ReplyAddress: Sendable>: Sendable {
 
     public let limits: IngestLimits
     private var entries: [Ticket: Entry] = [:]
+    /// Deliveries with a part (or all of them) in a group whose outcome is not yet recorded.
     private var committing: Set<Ticket> = []
+    /// Rows of a delivery taken in parts so far, while parts remain.
+    private var rowsTaken: [Ticket: Int] = [:]
     /// Per agent, its waiting deliveries in the order received.
     private var waiting: [String: [Ticket]] = [:]
     /// The agents with waiting deliveries, in turn order.
@@ -81,7 +94,7 @@ public struct GroupCommitQueue<ReplyAddress: Sendable>: Sendable {
     /// Whether a group is ready to take.
     public var hasWaiting: Bool { !turns.isEmpty }
 
-    /// Deliveries taken into groups and not yet completed.
+    /// Deliveries with a part in a group whose outcome is not yet recorded.
     public var committingCount: Int { committing.count }
 
     /// Admits a delivery just read, or refuses it.
@@ -130,31 +143,43 @@ public struct GroupCommitQueue<ReplyAddress: Sendable>: Sendable {
     }
 
     /// The next group to commit (empty when nothing waits): deliveries from the agents in turn,
-    /// each agent's in order, while the rows fit — the first always goes, however large.
-    public mutating func takeGroup() -> [Entry] {
+    /// each agent's in order, while the rows fit. A batch larger than a whole group goes in
+    /// parts of at most `limits.maximumRowsPerGroup` rows, one part per group, so no group is
+    /// ever larger than that and other agents' deliveries go in between.
+    public mutating func takeGroup() -> [GroupMember] {
         guard let firstAgent = turns.first else { return [] }
-        var group: [Entry] = []
+        var group: [GroupMember] = []
         var rows = 0
         var open = turns
         var index = 0
         while !open.isEmpty {
             if index >= open.count { index = 0 }
             let agent = open[index]
-            guard let ticket = waiting[agent]?.first, let entry = entries[ticket] else {
+            // An agent whose next delivery has a part being committed waits for its outcome.
+            guard let ticket = waiting[agent]?.first, !committing.contains(ticket), let entry = entries[ticket] else {
                 open.remove(at: index)
                 continue
             }
-            let samples = entry.delivery.sampleCount
-            if !group.isEmpty && rows + samples > limits.maximumRowsPerGroup {
+            let total = entry.delivery.sampleCount
+            let done = rowsTaken[ticket] ?? 0
+            let part = total > limits.maximumRowsPerGroup ? min(total - done, limits.maximumRowsPerGroup) : total
+            if !group.isEmpty && rows + part > limits.maximumRowsPerGroup {
                 // This agent's next does not fit; its later ones must not overtake it.
                 open.remove(at: index)
                 continue
             }
-            waiting[agent]?.removeFirst()
-            if waiting[agent]?.isEmpty == true { waiting[agent] = nil }
+            let isFinal = done + part >= total
+            if isFinal {
+                rowsTaken[ticket] = nil
+                waiting[agent]?.removeFirst()
+                if waiting[agent]?.isEmpty == true { waiting[agent] = nil }
+            } else {
+                rowsTaken[ticket] = done + part
+            }
             committing.insert(ticket)
-            group.append(entry)
-            rows += samples
+            let delivery = part == total ? entry.delivery : entry.delivery.rows(done..<(done + part))
+            group.append(GroupMember(ticket: ticket, delivery: delivery, isFinalPart: isFinal))
+            rows += part
             index += 1
         }
         // Agents with nothing left waiting leave the turn order; the one that went first goes last.
@@ -165,19 +190,34 @@ public struct GroupCommitQueue<ReplyAddress: Sendable>: Sendable {
         return group
     }
 
-    /// Releases a delivery of a group once its outcome is decided, returning it (with the reply
-    /// address to use) — or nil if it is not being committed (already completed, or never taken):
-    /// no delivery is answered twice.
-    public mutating func complete(_ ticket: Ticket) -> Entry? {
-        guard committing.remove(ticket) != nil, let entry = entries.removeValue(forKey: ticket) else { return nil }
+    /// Records the outcome of a group member. Returns the delivery to answer and the outcome to
+    /// send — or nil if there is nothing to send yet (a part committed and more parts follow) or
+    /// the member is not being committed (already finished: no delivery is answered twice).
+    /// A refused or failed part answers the whole delivery, and its remaining parts are dropped
+    /// (the agent re-sends it; the committed parts are then duplicates).
+    public mutating func finish(_ member: GroupMember, _ outcome: IngestOutcome) -> (entry: Entry, outcome: IngestOutcome)? {
+        guard committing.remove(member.ticket) != nil, let entry = entries[member.ticket] else { return nil }
+        if case .committed = outcome, !member.isFinalPart { return nil }
+        if !member.isFinalPart {
+            let agent = entry.delivery.agentID
+            rowsTaken[member.ticket] = nil
+            waiting[agent]?.removeAll { $0 == member.ticket }
+            if waiting[agent]?.isEmpty == true { waiting[agent] = nil }
+            turns.removeAll { waiting[$0] == nil }
+        }
+        release(entry)
+        return (entry, outcome)
+    }
+
+    private mutating func release(_ entry: Entry) {
+        entries[entry.ticket] = nil
         let key = DeliveryKey(agentID: entry.delivery.agentID, deliveryID: entry.delivery.deliveryID)
-        heldByDeliveryID[key]?.removeAll { $0 == ticket }
+        heldByDeliveryID[key]?.removeAll { $0 == entry.ticket }
         if heldByDeliveryID[key]?.isEmpty == true { heldByDeliveryID[key] = nil }
         let samples = entry.delivery.sampleCount
         Self.remove(samples: samples, bytes: entry.bytes, from: &total)
         Self.remove(samples: samples, bytes: entry.bytes, from: &usageByAgent[entry.delivery.agentID, default: Usage()])
         if usageByAgent[entry.delivery.agentID]?.deliveries == 0 { usageByAgent[entry.delivery.agentID] = nil }
-        return entry
     }
 
     private static func add(samples: Int, bytes: Int, to usage: inout Usage) {

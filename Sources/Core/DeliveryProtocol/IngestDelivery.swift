@@ -30,4 +30,27 @@ public struct IngestDelivery: Sendable, Equatable {
         if case .batch(let batch) = body { return batch.testTimeS.count }
         return 0
     }
+
+    /// The same delivery restricted to the batch rows `range` (sequence numbers from
+    /// `firstSeq + range.lowerBound`): one part of a batch too large for a group commit.
+    /// A start or an end is returned as it is.
+    public func rows(_ range: Range<Int>) -> IngestDelivery {
+        guard case .batch(let batch) = body else { return self }
+        func slice<T>(_ column: [T]) -> [T] { column.isEmpty ? [] : Array(column[range]) }
+        var part = Cellfleet_Wire_V1_SampleBatch()
+        part.deliveryID = batch.deliveryID
+        part.testID = batch.testID
+        part.firstSeq = batch.firstSeq + UInt64(range.lowerBound)
+        part.unixTimeS = slice(batch.unixTimeS)
+        part.testTimeS = slice(batch.testTimeS)
+        part.voltageV = slice(batch.voltageV)
+        part.currentA = slice(batch.currentA)
+        part.capacityAh = slice(batch.capacityAh)
+        part.energyWh = slice(batch.energyWh)
+        part.temperatureC = slice(batch.temperatureC)
+        part.stepIndex = slice(batch.stepIndex)
+        part.stepType = slice(batch.stepType)
+        part.cycleIndex = slice(batch.cycleIndex)
+        return IngestDelivery(agentID: agentID, deliveryID: deliveryID, testID: testID, body: .batch(part))
+    }
 }

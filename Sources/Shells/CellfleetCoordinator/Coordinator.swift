@@ -198,6 +198,10 @@ public actor Coordinator: Service {
         var room = roomWakeups.makeAsyncIterator()
         for await message in link.socket.messages {
             handle(message, link: link)
+            // While messages keep coming, `next()` never suspends; without this the reader would
+            // hold the actor and starve the writer and the registrations (a flood would stop
+            // every agent's acknowledgements).
+            await Task.yield()
             while !queue.hasRoom {
                 statistics.record(\.readPauses, metric: "read_pauses")
                 guard await room.next() != nil else { return }
@@ -414,7 +418,7 @@ public actor Coordinator: Service {
 
     // MARK: writing
 
-    private typealias Entry = GroupCommitQueue<[UInt8]>.Entry
+    private typealias Member = GroupCommitQueue<[UInt8]>.GroupMember
 
     private func writeLoop() async {
         for await _ in writerWakeups {
@@ -424,7 +428,7 @@ public actor Coordinator: Service {
         }
     }
 
-    private func commit(_ group: [Entry]) async {
+    private func commit(_ group: [Member]) async {
         do {
             let clock = ContinuousClock()
             let started = clock.now
@@ -460,7 +464,7 @@ public actor Coordinator: Service {
             if serverRefused && group.count > 1 {
                 // The server refused something in the group: commit each delivery on its own so
                 // one agent's bad delivery cannot hold back the others.
-                for entry in group { await commit([entry]) }
+                for member in group { await commit([member]) }
             } else {
                 // Nothing is acknowledged; the agents back off and re-send from their spools.
                 respond(group, group.map { _ in .refused(.internal, "the coordinator could not commit: \(error)") })
@@ -502,16 +506,17 @@ public actor Coordinator: Service {
         }
     }
 
-    /// Sends each delivery's outcome (acks gathered per connection) and releases it from the
-    /// queue, which may let the reader read on.
-    private func respond(_ group: [Entry], _ outcomes: [IngestOutcome]) {
+    /// Sends each delivery's outcome (acks gathered per connection) once it is final and
+    /// releases it from the queue, which may let the reader read on.
+    private func respond(_ group: [Member], _ outcomes: [IngestOutcome]) {
         guard case .running(let link) = lifecycle else {
-            for entry in group { _ = queue.complete(entry.ticket) }
+            for (member, outcome) in zip(group, outcomes) { _ = queue.finish(member, outcome) }
             return
         }
         var acknowledged: [[UInt8]: [UInt64]] = [:]
-        for (entry, outcome) in zip(group, outcomes) {
-            guard let completed = queue.complete(entry.ticket) else { continue }
+        for (member, outcome) in zip(group, outcomes) {
+            // Nothing to send for a part of a large batch with more parts to come.
+            guard let (completed, outcome) = queue.finish(member, outcome) else { continue }
             let delivery = completed.delivery
             switch outcome {
             case .committed:

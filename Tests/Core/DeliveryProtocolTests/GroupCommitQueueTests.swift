@@ -41,7 +41,7 @@ struct GroupCommitQueueTests {
         let group = queue.takeGroup()
         #expect(group.count == 4)
         #expect(refusal(queue.offer(D.batch(4, test: a, agent: "lab1", first: 4, count: 1), bytes: 100, replyAddress: "lab1"))?.code == .creditExceeded)
-        #expect(queue.complete(group[0].ticket)?.delivery.deliveryID == 1)
+        #expect(queue.finish(group[0], .committed)?.entry.delivery.deliveryID == 1)
         _ = ticket(queue.offer(D.batch(4, test: a, agent: "lab1", first: 4, count: 1), bytes: 100, replyAddress: "lab1"))
         #expect(queue.usage(of: "lab1").deliveries == 3)
     }
@@ -60,8 +60,9 @@ struct GroupCommitQueueTests {
         // it is being committed.
         let group = queue.takeGroup()
         #expect(queue.offer(D.batch(2, test: a, agent: "lab1", first: 11, count: 10), bytes: 500, replyAddress: "newest") == .coalesced(group[1].ticket))
-        #expect(queue.complete(held)?.replyAddress == "new-connection")
-        #expect(queue.complete(group[1].ticket)?.replyAddress == "newest")
+        #expect(group[0].ticket == held)
+        #expect(queue.finish(group[0], .committed)?.entry.replyAddress == "new-connection")
+        #expect(queue.finish(group[1], .committed)?.entry.replyAddress == "newest")
         // Once answered, the same delivery again is a delivery of its own (it is acknowledged
         // again as a duplicate by the plan).
         _ = ticket(queue.offer(first, bytes: 500, replyAddress: "new-connection"))
@@ -87,8 +88,8 @@ struct GroupCommitQueueTests {
         // Bytes alone bound a second one too.
         _ = ticket(queue.offer(D.batch(1, test: b, agent: "lab2", first: 1, count: 10), bytes: 9000, replyAddress: "lab2"))
         #expect(refusal(queue.offer(D.batch(2, test: b, agent: "lab2", first: 11, count: 10), bytes: 2000, replyAddress: "lab2"))?.code == .creditExceeded)
-        _ = queue.takeGroup()
-        if let big { _ = queue.complete(big) }
+        for member in queue.takeGroup() { _ = queue.finish(member, .committed) }
+        #expect(big != nil && queue.usage(of: "flood").deliveries == 0)
         _ = ticket(queue.offer(D.batch(2, test: a, agent: "flood", first: 5001, count: 1), bytes: 20, replyAddress: "flood"))
     }
 
@@ -104,7 +105,7 @@ struct GroupCommitQueueTests {
         #expect(queue.total.samples == 3000 && queue.total.deliveries == 3)
         let group = queue.takeGroup()
         #expect(!queue.hasRoom, "deliveries being committed are still held")
-        _ = queue.complete(group[0].ticket)
+        _ = queue.finish(group[0], .committed)
         #expect(queue.hasRoom)
         #expect(queue.total.samples == 2000)
 
@@ -123,10 +124,48 @@ struct GroupCommitQueueTests {
         #expect(queue.takeGroup().map(\.delivery.deliveryID) == [3, 4, 5])
         #expect(queue.takeGroup().isEmpty)
         #expect(!queue.hasWaiting)
-        // A single delivery larger than the limit goes alone.
-        _ = queue.offer(D.batch(6, test: b, agent: "lab1", first: 1, count: 500), bytes: 10, replyAddress: "lab1")
-        _ = queue.offer(D.batch(7, test: b, agent: "lab1", first: 501, count: 1), bytes: 10, replyAddress: "lab1")
-        #expect(queue.takeGroup().map(\.delivery.deliveryID) == [6])
+    }
+
+    @Test func aBatchLargerThanAGroupGoesInPartsAndIsAnsweredAfterTheLast() throws {
+        var queue = Queue(limits: IngestLimits(credit: 64, maximumRowsPerGroup: 100))
+        let whole = D.batch(6, test: b, agent: "lab1", first: 1001, count: 250, temperature: true)
+        _ = queue.offer(whole, bytes: 10, replyAddress: "lab1")
+        _ = queue.offer(D.batch(7, test: b, agent: "lab1", first: 1251, count: 1), bytes: 10, replyAddress: "lab1")
+        var parts: [IngestDelivery] = []
+        for expectedFinal in [false, false, true] {
+            let group = queue.takeGroup()
+            // The last part leaves room for the next delivery.
+            #expect(group.map(\.delivery.deliveryID) == (expectedFinal ? [6, 7] : [6]))
+            // The next part waits for this one's outcome.
+            #expect(expectedFinal || queue.takeGroup().isEmpty)
+            #expect(group[0].isFinalPart == expectedFinal)
+            parts.append(group[0].delivery)
+            let answer = queue.finish(group[0], .committed)
+            #expect((answer != nil) == expectedFinal)
+            if expectedFinal { #expect(answer?.entry.delivery == whole) }
+        }
+        // The parts are the batch's rows, in order, with their own sequence numbers.
+        #expect(parts.map(\.sampleCount) == [100, 100, 50])
+        let sequences = parts.compactMap { part -> UInt64? in if case .batch(let batch) = part.body { return batch.firstSeq }; return nil }
+        #expect(sequences == [1001, 1101, 1201])
+        let voltages = parts.flatMap { part -> [Double] in if case .batch(let batch) = part.body { return batch.voltageV }; return [] }
+        guard case .batch(let original) = whole.body else { return }
+        #expect(voltages == original.voltageV)
+        #expect(parts.allSatisfy { if case .batch(let batch) = $0.body { return batch.temperatureC.count == $0.sampleCount && batch.deliveryID == 6 }; return false })
+    }
+
+    @Test func aRefusedPartAnswersTheWholeBatchAndDropsTheRest() {
+        var queue = Queue(limits: IngestLimits(credit: 64, maximumRowsPerGroup: 100))
+        _ = queue.offer(D.batch(6, test: b, agent: "lab1", first: 1, count: 250), bytes: 10, replyAddress: "lab1")
+        _ = queue.offer(D.batch(7, test: b, agent: "lab1", first: 251, count: 1), bytes: 10, replyAddress: "lab1")
+        let first = queue.takeGroup()
+        #expect(queue.finish(first[0], .committed) == nil)
+        let second = queue.takeGroup()
+        let answer = queue.finish(second[0], .refused(.internal, "could not commit"))
+        #expect(answer?.entry.delivery.deliveryID == 6)
+        #expect(answer?.outcome == .refused(.internal, "could not commit"))
+        #expect(queue.finish(second[0], .committed) == nil)
+        #expect(queue.usage(of: "lab1").deliveries == 1)
         #expect(queue.takeGroup().map(\.delivery.deliveryID) == [7])
     }
 
@@ -138,15 +177,23 @@ struct GroupCommitQueueTests {
         for id in 1...8 as ClosedRange<UInt64> {
             _ = queue.offer(D.batch(id, test: b, agent: "good", first: 1 + (id - 1) * 5000, count: 5000), bytes: 10, replyAddress: "good")
         }
-        let groups = (0..<6).map { _ in queue.takeGroup().map { "\($0.delivery.agentID)#\($0.delivery.deliveryID)" } }
+        var groups: [[String]] = []
+        for _ in 0..<7 {
+            let group = queue.takeGroup()
+            groups.append(group.map { "\($0.delivery.agentID)#\($0.delivery.deliveryID):\($0.delivery.sampleCount)" })
+            for member in group { _ = queue.finish(member, .committed) }
+        }
+        // The flood's batches go a group-sized part at a time, the good agent's in between.
         #expect(groups == [
-            ["flood#1"],
-            ["good#1", "good#2", "good#3", "good#4"],
-            ["flood#2"],
-            ["good#5", "good#6", "good#7", "good#8"],
-            ["flood#3"],
-            ["flood#4"],
+            ["flood#1:20000"],
+            ["good#1:5000", "good#2:5000", "good#3:5000", "good#4:5000"],
+            ["flood#1:20000"],
+            ["good#5:5000", "good#6:5000", "good#7:5000", "good#8:5000"],
+            ["flood#1:20000"],
+            ["flood#1:20000"],
+            ["flood#1:20000"],
         ])
+        #expect(queue.usage(of: "flood").deliveries == 9)
     }
 
     @Test func agentsTakeTurnsWithinAGroup() {
@@ -162,27 +209,29 @@ struct GroupCommitQueueTests {
     @Test func aDeliveryIsAnsweredExactlyOnce() throws {
         var queue = Queue(limits: IngestLimits())
         let waiting = try #require(ticket(queue.offer(D.end(1, test: a, agent: "lab1", lastSeq: 0), bytes: 1, replyAddress: "lab1")))
-        #expect(queue.complete(waiting) == nil, "not taken into a group yet")
         let group = queue.takeGroup()
+        #expect(group.map(\.ticket) == [waiting])
         #expect(queue.committingCount == 1)
-        #expect(queue.complete(group[0].ticket) != nil)
-        #expect(queue.complete(group[0].ticket) == nil)
+        #expect(queue.finish(group[0], .committed) != nil)
+        #expect(queue.finish(group[0], .committed) == nil)
         #expect(queue.total == GroupCommitQueue<String>.Usage())
         #expect(queue.committingCount == 0)
     }
 
     // MARK: properties
 
-    /// Any interleaving of offers (some of them re-sends), groups and completions.
+    /// Any interleaving of offers (some of them re-sends), groups and outcomes (some of them
+    /// refusals, some for parts of batches larger than a group).
     @Test func forAnyInterleavingCreditHoldsAndEveryAcceptedDeliveryGetsOneOutcome() async {
         await propertyCheck(count: 300, input: Gen.uint64().array(of: 1...150)) { script in
             let limits = IngestLimits(credit: 4, agentSamples: 300, agentBytes: 5000, totalSamples: 600, totalBytes: 12_000, maximumRowsPerGroup: 250)
             var queue = Queue(limits: limits)
             let agents = ["lab1", "lab2", "flood"]
             var accepted: [Queue.Ticket: IngestDelivery] = [:]
-            var completed: Set<Queue.Ticket> = []
-            var committing: [Queue.Ticket] = []
+            var answered: Set<Queue.Ticket> = []
+            var committing: [Queue.GroupMember] = []
             var takenOrder: [String: [Queue.Ticket]] = [:]
+            var partRows: [Queue.Ticket: [(first: UInt64, count: Int)]] = [:]
             var held: [Queue.Ticket: (delivery: IngestDelivery, bytes: Int)] = [:]
 
             func check() {
@@ -202,6 +251,44 @@ struct GroupCommitQueueTests {
                 #expect(queue.total == sum)
             }
 
+            func takeGroup() {
+                let group = queue.takeGroup()
+                let rows = group.reduce(0) { $0 + $1.delivery.sampleCount }
+                #expect(rows <= limits.maximumRowsPerGroup)
+                #expect(Set(group.map(\.ticket)).count == group.count, "one part of a delivery per group")
+                for member in group {
+                    #expect(held[member.ticket] != nil)
+                    #expect(!committing.contains { $0.ticket == member.ticket })
+                    takenOrder[member.delivery.agentID, default: []].append(member.ticket)
+                    if case .batch(let batch) = member.delivery.body {
+                        partRows[member.ticket, default: []].append((batch.firstSeq, member.delivery.sampleCount))
+                    }
+                }
+                committing += group
+            }
+
+            func finish(_ member: Queue.GroupMember, _ outcome: IngestOutcome) {
+                let answer = queue.finish(member, outcome)
+                if case .committed = outcome, !member.isFinalPart {
+                    #expect(answer == nil)
+                    return
+                }
+                #expect(answer?.entry.delivery == accepted[member.ticket])
+                #expect(answer?.outcome == outcome)
+                #expect(answered.insert(member.ticket).inserted, "answered twice")
+                held[member.ticket] = nil
+                #expect(queue.finish(member, outcome) == nil)
+                // A delivery answered as committed went in consecutive parts covering all its rows.
+                if case .committed = outcome, case .batch(let batch)? = accepted[member.ticket]?.body {
+                    var next = batch.firstSeq
+                    for part in partRows[member.ticket] ?? [] {
+                        #expect(part.first == next)
+                        next += UInt64(part.count)
+                    }
+                    #expect(next == batch.firstSeq + UInt64(batch.testTimeS.count))
+                }
+            }
+
             for step in script {
                 var code = step
                 func take(_ n: UInt64) -> UInt64 { defer { code /= n }; return code % n }
@@ -209,8 +296,9 @@ struct GroupCommitQueueTests {
                 case 0...5:
                     let agent = agents[Int(take(3))]
                     let id = 1 + take(6)
-                    // The same id always carries the same samples, as an agent's spool does.
-                    let count = agent == "flood" ? 200 : Int(id * 10)
+                    // The same id always carries the same samples, as an agent's spool does;
+                    // the flood's are larger than a group.
+                    let count = agent == "flood" ? 600 : Int(id * 10)
                     let delivery = D.batch(id, test: agent == "lab2" ? b : a, agent: agent, first: 1 + (id - 1) * 1000, count: count)
                     let bytes = count * 8
                     let wasHeld = held.first { $0.value.delivery == delivery }?.key
@@ -229,37 +317,25 @@ struct GroupCommitQueueTests {
                         #expect(usage.deliveries >= limits.credit || usage.samples + count > limits.agentSamples || usage.bytes + bytes > limits.agentBytes)
                     }
                 case 6...7:
-                    let group = queue.takeGroup()
-                    let rows = group.reduce(0) { $0 + $1.delivery.sampleCount }
-                    #expect(group.count <= 1 || rows <= limits.maximumRowsPerGroup)
-                    for entry in group {
-                        #expect(held[entry.ticket] != nil)
-                        takenOrder[entry.delivery.agentID, default: []].append(entry.ticket)
-                    }
-                    committing += group.map(\.ticket)
+                    takeGroup()
                 default:
                     guard !committing.isEmpty else { continue }
-                    let ticket = committing.remove(at: Int(take(UInt64(committing.count))))
-                    #expect(queue.complete(ticket)?.delivery == accepted[ticket])
-                    #expect(completed.insert(ticket).inserted)
-                    held[ticket] = nil
-                    #expect(queue.complete(ticket) == nil)
+                    let member = committing.remove(at: Int(take(UInt64(committing.count))))
+                    finish(member, take(5) == 0 ? .refused(.internal, "could not commit") : .committed)
                 }
                 check()
             }
-            // Drain: everything accepted comes out of a group exactly once and is answered once.
+            // Drain: everything accepted is answered, exactly once.
             while true {
-                let group = queue.takeGroup()
-                if group.isEmpty && committing.isEmpty { break }
-                for entry in group { takenOrder[entry.delivery.agentID, default: []].append(entry.ticket) }
-                for ticket in committing + group.map(\.ticket) {
-                    #expect(queue.complete(ticket) != nil)
-                    #expect(completed.insert(ticket).inserted)
-                }
+                takeGroup()
+                if committing.isEmpty { break }
+                for member in committing { finish(member, .committed) }
                 committing = []
+                check()
             }
-            #expect(completed == Set(accepted.keys))
+            #expect(answered == Set(accepted.keys))
             #expect(queue.total == Queue.Usage())
+            #expect(!queue.hasWaiting)
             // Each agent's deliveries went into groups in the order they were accepted.
             for (_, tickets) in takenOrder { #expect(tickets == tickets.sorted()) }
         }
