@@ -58,29 +58,13 @@ struct CoordinatorCommand: AsyncParsableCommand {
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: client),
-                .init(service: CoordinatorService(coordinator: coordinator), successTerminationBehavior: .gracefullyShutdownGroup,
+                .init(service: coordinator, successTerminationBehavior: .gracefullyShutdownGroup,
                       failureTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: SamplePartitionService(client: client, policy: partitions, logger: logger)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
-    }
-}
-
-/// Runs the coordinator inside a ServiceGroup; a graceful shutdown cancels it (an open
-/// transaction rolls back and its deliveries, never acknowledged, are re-sent by the agents).
-struct CoordinatorService: Service {
-    let coordinator: Coordinator
-
-    func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown {
-                try await coordinator.run()
-            }
-        } catch is CancellationError {
-            // a graceful shutdown, not a failure
-        }
     }
 }
 

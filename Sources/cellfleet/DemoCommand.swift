@@ -63,7 +63,7 @@ struct DemoCommand: AsyncParsableCommand {
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: client),
-                .init(service: CoordinatorService(coordinator: coordinator)),
+                .init(service: coordinator),
                 .init(service: DemoAgentService(agent: agent, coordinator: coordinator), successTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: monitor),
             ],

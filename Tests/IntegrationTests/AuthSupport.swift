@@ -65,6 +65,14 @@ final class WireTestClient: @unchecked Sendable {
         loop.send([bytes])
     }
 
+    /// Messages queued and not yet taken by libzmq (a sender that floods waits on this).
+    var pendingSendCount: Int { loop.pendingSendCount }
+
+    /// Every message received so far that is not a heartbeat, without removing it.
+    var receivedSoFar: [WireEnvelope] {
+        lock.withLock { received.filter { if case .heartbeat = $0.body { return false }; return true } }
+    }
+
     func hello(agentID: String, minimum: UInt32 = 1, maximum: UInt32 = 1) {
         var hello = Cellfleet_Wire_V1_Hello()
         hello.agentID = agentID

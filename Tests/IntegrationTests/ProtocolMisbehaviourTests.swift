@@ -18,16 +18,17 @@ import ZeroMQ
         let endpoint: String
         let tasks: [Task<Void, Never>]
 
-        init() async throws {
+        init(stages: [any CommitStage] = [], configure: (inout CoordinatorConfiguration) -> Void = { _ in }) async throws {
             database = try TestDatabase()
             client = try database.makeClient()
             endpoint = "tcp://127.0.0.1:\(TestPaths.freePort())"
             var configuration = CoordinatorConfiguration(listenEndpoint: endpoint, coordinatorID: "test")
             configuration.insecure = true
             configuration.schemasDirectory = TestPaths.repositoryRoot.appendingPathComponent("schemas").path
+            configure(&configuration)
             var logger = Logger(label: "test.coordinator")
             logger.logLevel = .error
-            coordinator = Coordinator(configuration: configuration, client: client, logger: logger)
+            coordinator = Coordinator(configuration: configuration, client: client, stages: stages, logger: logger)
             let client = self.client, coordinator = self.coordinator
             tasks = [
                 Task { await client.run() },
@@ -47,7 +48,7 @@ import ZeroMQ
     final class RawAgent: @unchecked Sendable {
         let context: ZMQContext
         let link: ZMQSocketLoop
-        var iterator: AsyncStream<ZMQMessage>.AsyncIterator
+        var iterator: ZMQInbox.AsyncIterator
 
         init(endpoint: String, id: String) throws {
             context = try ZMQContext()

@@ -2,6 +2,7 @@ import Foundation
 import DeliveryProtocol
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 import WireProtocol
 import ZeroMQ
 
@@ -9,116 +10,234 @@ import ZeroMQ
 /// commits deliveries in group transactions, and acknowledges each delivery only after the
 /// COMMIT that made it durable. A bad message is refused alone, counted and logged; the other
 /// agents' deliveries carry on.
-public actor Coordinator {
+///
+/// A `Service`: run it in a `ServiceGroup` after the `PostgresClient` (a graceful shutdown stops
+/// it; an open transaction rolls back and its deliveries, never acknowledged, are re-sent), or
+/// call `run()` in a task and cancel it.
+///
+/// What it holds is bounded: the socket's inbox (`ZMQInbox`), the deliveries read and not yet
+/// answered (`GroupCommitQueue`: the credit per agent, samples and bytes per agent and in all)
+/// and the hellos waiting to be registered (`AgentRegistrationQueue`). The rules are those pure
+/// values'; this actor only moves messages between them, the socket and the database.
+public actor Coordinator: Service {
     public nonisolated let statistics = IngestStatistics()
     private let configuration: CoordinatorConfiguration
     private let client: PostgresClient
     private let logger: Logger
-    private var link: ZMQSocketLoop?
-    private var pending: [PendingDelivery] = []
-    private var pendingSamples = 0
-    private let wakeups: AsyncStream<Void>
-    private let wake: AsyncStream<Void>.Continuation
-    private var ready = false
-    private var readyWaiters: [CheckedContinuation<Void, Never>] = []
-    private var authentication: AgentAuthentication?
 
-    public init(configuration: CoordinatorConfiguration, client: PostgresClient, logger: Logger = Logger(label: "cellfleet.coordinator")) {
+    private enum Lifecycle {
+        case idle
+        case starting
+        case running(Link)
+        case finished
+    }
+
+    /// The socket and what authenticates it, while running.
+    private struct Link: Sendable {
+        let context: ZMQContext
+        let socket: ZMQSocketLoop
+        let authentication: AgentAuthentication?
+    }
+
+    /// A hello to register: what the agent said, where to answer, the version agreed.
+    private struct HelloRequest: Sendable, Equatable {
+        var hello: Cellfleet_Wire_V1_Hello
+        var routingID: [UInt8]
+        var version: UInt32
+    }
+
+    private var lifecycle = Lifecycle.idle
+    private var readyWaiters: [CheckedContinuation<Void, Never>] = []
+    private var queue: GroupCommitQueue<[UInt8]>
+    private var registrations: AgentRegistrationQueue<HelloRequest>
+    /// Registrations decided and not yet started by the registration loop.
+    private var registrationsToStart: [(agentID: String, request: HelloRequest)] = []
+    /// As of the last COMMIT (a transaction works on copies).
+    private var stages: [any CommitStage]
+    private let writerWakeups: AsyncStream<Void>
+    private let wakeWriter: AsyncStream<Void>.Continuation
+    private let roomWakeups: AsyncStream<Void>
+    private let wakeReader: AsyncStream<Void>.Continuation
+    private let registrationWakeups: AsyncStream<Void>
+    private let wakeRegistrations: AsyncStream<Void>.Continuation
+
+    public struct AlreadyRun: Error, CustomStringConvertible {
+        public var description: String { "a coordinator runs once; make a new one" }
+    }
+
+    /// - Parameter stages: run inside every group commit's transaction (`CommitStage`).
+    public init(configuration: CoordinatorConfiguration, client: PostgresClient, stages: [any CommitStage] = [],
+                logger: Logger = Logger(label: "cellfleet.coordinator")) {
         self.configuration = configuration
         self.client = client
         self.logger = logger
-        (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        self.stages = stages
+        queue = GroupCommitQueue(limits: configuration.ingestLimits)
+        registrations = AgentRegistrationQueue(maximumConcurrent: configuration.maximumConcurrentRegistrations)
+        (writerWakeups, wakeWriter) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        (roomWakeups, wakeReader) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        (registrationWakeups, wakeRegistrations) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Returns once the schema is migrated and the socket is bound.
+    /// Returns once the schema is migrated and the socket is bound — or once `run()` has ended,
+    /// if it failed before that.
     public func waitUntilReady() async {
-        if ready { return }
-        await withCheckedContinuation { readyWaiters.append($0) }
+        switch lifecycle {
+        case .running, .finished: return
+        case .idle, .starting: await withCheckedContinuation { readyWaiters.append($0) }
+        }
     }
 
-    /// Runs until the task is cancelled. The PostgresClient must be running (`client.run()`).
+    /// The commit stages as of the last COMMIT.
+    public var committedStages: [any CommitStage] { stages }
+
+    /// Deliveries read and not yet answered, per agent and in all.
+    public func pendingUsage(of agentID: String? = nil) -> GroupCommitQueue<[UInt8]>.Usage {
+        agentID.map { queue.usage(of: $0) } ?? queue.total
+    }
+
+    /// Runs until cancelled or a graceful shutdown. The PostgresClient must be running.
     public func run() async throws {
-        let directory = try SchemaMigrations.locateDirectory(explicit: configuration.schemasDirectory)
-        try await SchemaMigrations(directory: directory).apply(client: client, logger: logger)
-        let context = try ZMQContext()
-        let authentication = try AgentAuthentication.start(configuration: configuration, context: context, logger: logger)
-        self.authentication = authentication
-        let statistics = self.statistics
-        let logger = self.logger
-        let endpoint = configuration.listenEndpoint
-        let link = try ZMQSocketLoop(
-            name: "coordinator-router", context: context,
-            configure: { context in
-                let socket = try ZMQSocket(context: context, type: .router)
-                // Without it the ROUTER silently drops replies to peers that are gone or full.
-                try socket.setRouterMandatory(true)
-                // A restarted agent reconnecting with its routing id takes over the old connection.
-                try socket.setRouterHandover(true)
-                try socket.setLinger(milliseconds: 0)
-                try socket.setHeartbeat(intervalMilliseconds: 1000, timeoutMilliseconds: 3000, ttlMilliseconds: 6000)
-                try socket.setHighWaterMarks(send: 10_000, receive: 10_000)
-                try socket.setMaximumMessageSize(bytes: 256 << 20)
-                try authentication?.configureServer(socket)
-                try socket.bind(endpoint)
-                return socket
-            },
-            onSendFailure: { failure in
-                statistics.record(\.repliesUndeliverable, metric: "replies_undeliverable")
-                logger.debug("a reply could not be delivered; the agent will re-send", metadata: ["failure": "\(failure)"])
-            })
-        self.link = link
-        logger.info("coordinator listening", metadata: ["endpoint": "\(endpoint)"])
-        ready = true
+        guard case .idle = lifecycle else { throw AlreadyRun() }
+        lifecycle = .starting
+        let link: Link
+        do {
+            link = try await start()
+        } catch {
+            finish()
+            throw error
+        }
+        lifecycle = .running(link)
         readyWaiters.forEach { $0.resume() }
         readyWaiters.removeAll()
 
-        await withTaskCancellationHandler {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.receive(from: link) }
-                group.addTask { await self.writeLoop() }
-                await group.waitForAll()
-            }
-        } onCancel: {
-            link.stop()
-            wake.finish()
+        let stop: @Sendable () -> Void = { [wakeWriter, wakeReader, wakeRegistrations] in
+            link.socket.stop()
+            wakeWriter.finish()
+            wakeReader.finish()
+            wakeRegistrations.finish()
         }
-        authentication?.stop()
-        context.terminate()
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await withDiscardingTaskGroup { group in
+                    group.addTask { await self.receive(from: link) }
+                    group.addTask { await self.writeLoop() }
+                    group.addTask { await self.registrationLoop() }
+                }
+            } onCancel: {
+                stop()
+            }
+        } onGracefulShutdown: {
+            stop()
+        }
+        link.authentication?.stop()
+        link.context.terminate()
+        finish()
+    }
+
+    private func finish() {
+        lifecycle = .finished
+        readyWaiters.forEach { $0.resume() }
+        readyWaiters.removeAll()
+    }
+
+    private func start() async throws -> Link {
+        let directory = try SchemaMigrations.locateDirectory(explicit: configuration.schemasDirectory)
+        try await SchemaMigrations(directory: directory).apply(client: client, logger: logger)
+        let context = try ZMQContext()
+        let authentication: AgentAuthentication?
+        do {
+            authentication = try AgentAuthentication.start(configuration: configuration, context: context, logger: logger)
+        } catch {
+            context.terminate()
+            throw error
+        }
+        let statistics = self.statistics
+        let logger = self.logger
+        let configuration = self.configuration
+        let socket: ZMQSocketLoop
+        do {
+            socket = try ZMQSocketLoop(
+                name: "coordinator-router", context: context,
+                inboundLimits: ZMQInbox.Limits(messages: configuration.inboundMessages, bytes: configuration.inboundBytes),
+                whenPeerFull: .drop,
+                configure: { context in
+                    let socket = try ZMQSocket(context: context, type: .router)
+                    // Without it the ROUTER silently drops replies to peers that are gone or full.
+                    try socket.setRouterMandatory(true)
+                    // A restarted agent reconnecting with its routing id takes over the old connection.
+                    try socket.setRouterHandover(true)
+                    try socket.setLinger(milliseconds: 0)
+                    try socket.setHeartbeat(intervalMilliseconds: 1000, timeoutMilliseconds: 3000, ttlMilliseconds: 6000)
+                    // The receive mark is per connection: what libzmq holds for one agent while
+                    // the inbox is full, before TCP pushes back on it.
+                    try socket.setHighWaterMarks(send: 10_000, receive: configuration.receiveHighWaterMark)
+                    try socket.setMaximumMessageSize(bytes: 256 << 20)
+                    try authentication?.configureServer(socket)
+                    try socket.bind(configuration.listenEndpoint)
+                    return socket
+                },
+                onSendFailure: { failure in
+                    statistics.record(\.repliesUndeliverable, metric: "replies_undeliverable")
+                    logger.debug("a reply could not be delivered; the agent will re-send", metadata: ["failure": "\(failure)"])
+                })
+        } catch {
+            authentication?.stop()
+            context.terminate()
+            throw error
+        }
+        logger.info("coordinator listening", metadata: ["endpoint": "\(configuration.listenEndpoint)"])
+        return Link(context: context, socket: socket, authentication: authentication)
     }
 
     // MARK: receiving
 
-    private func receive(from link: ZMQSocketLoop) async {
-        for await message in link.messages {
-            handle(message)
+    /// Reads while the queue has room; when it is full, waits for commits to make some, and the
+    /// socket's inbox and high-water marks push back on the agents meanwhile.
+    private func receive(from link: Link) async {
+        var room = roomWakeups.makeAsyncIterator()
+        for await message in link.socket.messages {
+            handle(message, link: link)
+            // While messages keep coming, `next()` never suspends; without this the reader would
+            // hold the actor and starve the writer and the registrations (a flood would stop
+            // every agent's acknowledgements).
+            await Task.yield()
+            while !queue.hasRoom {
+                statistics.record(\.readPauses, metric: "read_pauses")
+                guard await room.next() != nil else { return }
+            }
         }
-        wake.finish()
+        wakeWriter.finish()
     }
 
-    private func handle(_ message: ZMQMessage) {
+    private func handle(_ message: ZMQMessage, link: Link) {
         statistics.record(\.messagesReceived, metric: "messages_received")
         guard message.frames.count == 2 else {
             statistics.record(\.malformedMessages, metric: "malformed_messages")
             logger.warning("refusing a message that is not one frame", metadata: ["frames": "\(message.frames.count)"])
             if let routingID = message.frames.first {
-                reply(to: routingID, error: .malformed, "expected exactly one frame holding an Envelope")
+                reply(to: routingID, error: .malformed, "expected exactly one frame holding an Envelope", on: link)
             }
             return
         }
         let routingID = message.frames[0]
-        if let authentication, let refusal = authentication.refusal(for: message) {
-            reply(to: routingID, error: .unspecified, refusal)
+        if let authentication = link.authentication, let refusal = authentication.refusal(for: message) {
+            reply(to: routingID, error: .unspecified, refusal, on: link)
             authentication.cut(connectionOf: message, because: refusal)
             return
         }
         let agentID = message.userID ?? String(decoding: routingID, as: UTF8.self)
+        if queue.usage(of: agentID).deliveries > 0, let refusal = refusalBeforeDecoding(message.frames[1], agentID: agentID) {
+            refuseBeyondCredit(refusal.refusal, deliveryID: refusal.deliveryID, routingID: routingID, agentID: agentID, link: link)
+            return
+        }
         let envelope: WireEnvelope
         do {
             envelope = try WireEnvelope(serializedBytes: message.frames[1])
         } catch {
             statistics.record(\.malformedMessages, metric: "malformed_messages")
             logger.warning("refusing a frame that is not a wire Envelope", metadata: ["agent": "\(agentID)", "bytes": "\(message.frames[1].count)"])
-            reply(to: routingID, error: .malformed, "the frame is not a cellfleet Envelope: \(error)")
+            reply(to: routingID, error: .malformed, "the frame is not a cellfleet Envelope: \(error)", on: link)
             return
         }
         // A hello is read whatever its envelope version: its version range is what is negotiated.
@@ -127,66 +246,128 @@ public actor Coordinator {
             logger.warning("refusing a message of an unsupported protocol version",
                            metadata: ["agent": "\(agentID)", "version": "\(envelope.protocolVersion)"])
             reply(to: routingID, error: .unsupportedProtocolVersion,
-                  "protocol version \(envelope.protocolVersion) is not supported; this coordinator speaks \(configuration.supportedProtocolVersions)")
+                  "protocol version \(envelope.protocolVersion) is not supported; this coordinator speaks \(configuration.supportedProtocolVersions)",
+                  on: link)
             return
         }
+        let bytes = message.frames[1].count
         switch envelope.body {
         case .hello(let hello):
             statistics.record(\.hellos, metric: "hellos")
-            Task { await self.welcome(hello, routingID: routingID, agentID: agentID) }
+            received(hello, routingID: routingID, agentID: agentID, link: link)
         case .heartbeat:
             var heartbeat = Cellfleet_Wire_V1_Heartbeat()
             heartbeat.unixTimeS = Date().timeIntervalSince1970
-            send(to: routingID, WireEnvelope(.heartbeat(heartbeat)))
+            send(to: routingID, WireEnvelope(.heartbeat(heartbeat)), on: link)
         case .testStart(let start):
-            enqueue(routingID: routingID, agentID: agentID, deliveryID: start.deliveryID, testID: start.testID, body: .start(start))
+            offer(routingID: routingID, agentID: agentID, deliveryID: start.deliveryID, testID: start.testID, body: .start(start), bytes: bytes, link: link)
         case .sampleBatch(let batch):
             if let problem = DeliveryValidator.validate(batch) {
                 statistics.record(\.malformedMessages, metric: "malformed_messages")
                 logger.warning("refusing a malformed sample batch", metadata: ["agent": "\(agentID)", "problem": "\(problem)"])
-                reply(to: routingID, error: .malformed, problem, deliveryID: batch.deliveryID)
+                reply(to: routingID, error: .malformed, problem, deliveryID: batch.deliveryID, on: link)
                 return
             }
-            enqueue(routingID: routingID, agentID: agentID, deliveryID: batch.deliveryID, testID: batch.testID, body: .batch(batch))
+            offer(routingID: routingID, agentID: agentID, deliveryID: batch.deliveryID, testID: batch.testID, body: .batch(batch), bytes: bytes, link: link)
         case .testEnd(let end):
-            enqueue(routingID: routingID, agentID: agentID, deliveryID: end.deliveryID, testID: end.testID, body: .end(end))
+            offer(routingID: routingID, agentID: agentID, deliveryID: end.deliveryID, testID: end.testID, body: .end(end), bytes: bytes, link: link)
         case .commandResult(let result):
             logger.info("command result", metadata: ["agent": "\(agentID)", "command": "\(result.commandID)", "ok": "\(result.ok)", "message": "\(result.message)"])
         case .welcome, .ack, .error, .command, nil:
             statistics.record(\.malformedMessages, metric: "malformed_messages")
-            reply(to: routingID, error: .malformed, "agents do not send this kind of message")
+            reply(to: routingID, error: .malformed, "agents do not send this kind of message", on: link)
         }
     }
 
-    private func enqueue(routingID: [UInt8], agentID: String, deliveryID: UInt64, testID: String, body: PendingDelivery.Body) {
+    private func offer(routingID: [UInt8], agentID: String, deliveryID: UInt64, testID: String, body: IngestDelivery.Body, bytes: Int, link: Link) {
         guard let uuid = UUID(uuidString: testID) else {
             statistics.record(\.malformedMessages, metric: "malformed_messages")
-            reply(to: routingID, error: .malformed, "test id '\(testID)' is not a UUID", deliveryID: deliveryID)
+            reply(to: routingID, error: .malformed, "test id '\(testID)' is not a UUID", deliveryID: deliveryID, on: link)
             return
         }
-        let delivery = PendingDelivery(routingID: routingID, agentID: agentID, deliveryID: deliveryID, testID: uuid, body: body)
-        pending.append(delivery)
-        pendingSamples += delivery.sampleCount
-        wake.yield()
+        let delivery = IngestDelivery(agentID: agentID, deliveryID: deliveryID, testID: uuid, body: body)
+        switch queue.offer(delivery, bytes: bytes, replyAddress: routingID) {
+        case .accepted:
+            wakeWriter.yield()
+        case .coalesced:
+            statistics.record(\.deliveriesCoalesced, metric: "deliveries_coalesced")
+        case .refused(let refusal):
+            refuseBeyondCredit(refusal, deliveryID: deliveryID, routingID: routingID, agentID: agentID, link: link)
+        }
     }
 
-    private func welcome(_ hello: Cellfleet_Wire_V1_Hello, routingID: [UInt8], agentID: String) async {
-        let negotiated: UInt32
+    /// A delivery from an agent over its credit is refused on its header alone: a flood of large
+    /// batches is not decoded only to be dropped.
+    private func refusalBeforeDecoding(_ frame: [UInt8], agentID: String) -> (refusal: IngestRefusal, deliveryID: UInt64)? {
+        guard let peek = WireDeliveryPeek.peek(frame), configuration.supportedProtocolVersions.contains(peek.protocolVersion),
+              let refusal = queue.refusalBeforeDecoding(agentID: agentID, deliveryID: peek.deliveryID, samples: peek.sampleCount, bytes: frame.count)
+        else { return nil }
+        return (refusal, peek.deliveryID)
+    }
+
+    private func refuseBeyondCredit(_ refusal: IngestRefusal, deliveryID: UInt64, routingID: [UInt8], agentID: String, link: Link) {
+        statistics.record(\.creditExceeded, metric: "credit_exceeded")
+        logger.warning("refused a delivery beyond the agent's credit", metadata: [
+            "agent": "\(agentID)", "delivery": "\(deliveryID)", "reason": "\(refusal.message)"])
+        reply(to: routingID, error: refusal.code, refusal.message, deliveryID: deliveryID, on: link)
+    }
+
+    // MARK: registering agents
+
+    private func received(_ hello: Cellfleet_Wire_V1_Hello, routingID: [UInt8], agentID: String, link: Link) {
+        let version: UInt32
         switch ProtocolNegotiation.negotiate(
             agentMinimum: hello.minProtocolVersion, agentMaximum: hello.maxProtocolVersion, coordinator: configuration.supportedProtocolVersions) {
-        case .agreed(let version):
-            negotiated = version
+        case .agreed(let agreed):
+            version = agreed
         case .refused(let message):
             statistics.record(\.unsupportedProtocolVersion, metric: "unsupported_protocol_version")
             logger.warning("refused an agent with no protocol version in common", metadata: ["agent": "\(agentID)", "reason": "\(message)"])
-            reply(to: routingID, error: .unsupportedProtocolVersion, message)
+            reply(to: routingID, error: .unsupportedProtocolVersion, message, on: link)
             return
         }
+        switch registrations.received(HelloRequest(hello: hello, routingID: routingID, version: version), from: agentID) {
+        case .register(let request):
+            registrationsToStart.append((agentID, request))
+            wakeRegistrations.yield()
+        case .queued:
+            break
+        case .coalesced:
+            statistics.record(\.hellosCoalesced, metric: "hellos_coalesced")
+        case .dropped:
+            statistics.record(\.hellosDropped, metric: "hellos_dropped")
+            logger.warning("too many agents waiting to be registered; dropped a hello (the agent says hello again)", metadata: ["agent": "\(agentID)"])
+        }
+    }
+
+    /// Registers agents in child tasks of its own group (structured: a shutdown waits for them),
+    /// as many at once as the registration queue allows.
+    private func registrationLoop() async {
+        await withDiscardingTaskGroup { group in
+            for await _ in registrationWakeups {
+                for (agentID, request) in takeRegistrationsToStart() {
+                    group.addTask { await self.register(request, agentID: agentID) }
+                }
+            }
+        }
+    }
+
+    private func takeRegistrationsToStart() -> [(agentID: String, request: HelloRequest)] {
+        defer { registrationsToStart.removeAll() }
+        return registrationsToStart
+    }
+
+    private func register(_ request: HelloRequest, agentID: String) async {
+        defer {
+            registrationsToStart += registrations.finished(agentID).map { ($0.agentID, $0.hello) }
+            if !registrationsToStart.isEmpty { wakeRegistrations.yield() }
+        }
+        let hello = request.hello
         do {
             try await client.withTransaction(logger: logger) { connection in
                 _ = try await connection.query("""
                     INSERT INTO agents (agent_id, software_version, agent_epoch, protocol_version, last_seen)
-                    VALUES (\(agentID), \(hello.softwareVersion), \(Int64(bitPattern: hello.agentEpoch)), \(Int(negotiated)), now())
+                    VALUES (\(agentID), \(hello.softwareVersion), \(Int64(bitPattern: hello.agentEpoch)), \(Int(request.version)), now())
                     ON CONFLICT (agent_id) DO UPDATE SET software_version = EXCLUDED.software_version,
                         agent_epoch = EXCLUDED.agent_epoch, protocol_version = EXCLUDED.protocol_version, last_seen = now()
                     """, logger: logger).collect()
@@ -208,69 +389,58 @@ public actor Coordinator {
             logger.error("could not register an agent; not welcoming it yet", metadata: ["agent": "\(agentID)", "error": "\(String(reflecting: error))"])
             return
         }
+        guard case .running(let link) = lifecycle else { return }
         var welcome = Cellfleet_Wire_V1_Welcome()
-        welcome.credit = configuration.credit
+        welcome.credit = UInt32(clamping: queue.limits.credit)
         welcome.coordinatorID = configuration.coordinatorID
-        welcome.protocolVersion = negotiated
-        send(to: routingID, WireEnvelope(.welcome(welcome)))
+        welcome.protocolVersion = request.version
+        send(to: request.routingID, WireEnvelope(.welcome(welcome)), on: link)
         logger.info("agent connected", metadata: ["agent": "\(agentID)", "version": "\(hello.softwareVersion)", "channels": "\(hello.channels.count)"])
     }
 
     // MARK: replying
 
-    private func send(to routingID: [UInt8], _ envelope: WireEnvelope) {
+    private func send(to routingID: [UInt8], _ envelope: WireEnvelope, on link: Link) {
         guard let bytes: [UInt8] = try? envelope.serializedBytes() else { return }
-        link?.send([routingID, bytes])
+        link.socket.send([routingID, bytes])
     }
 
-    private func reply(to routingID: [UInt8], error code: Cellfleet_Wire_V1_ErrorCode, _ message: String, deliveryID: UInt64 = 0, expectedSequence: UInt64 = 0) {
+    private func reply(to routingID: [UInt8], error code: Cellfleet_Wire_V1_ErrorCode, _ message: String,
+                       deliveryID: UInt64 = 0, expectedSequence: UInt64 = 0, on link: Link) {
         var error = Cellfleet_Wire_V1_Error()
         error.code = code
         error.message = message
         error.deliveryID = deliveryID
         error.expectedSeq = expectedSequence
         error.supportedProtocolVersion = WireProtocol.version
-        send(to: routingID, WireEnvelope(.error(error)))
+        send(to: routingID, WireEnvelope(.error(error)), on: link)
     }
 
     // MARK: writing
 
-    private func takeGroup() -> [PendingDelivery] {
-        guard !pending.isEmpty else { return [] }
-        var samples = 0
-        var count = 0
-        while count < pending.count {
-            let next = pending[count].sampleCount
-            if count > 0 && samples + next > configuration.maximumRowsPerTransaction { break }
-            samples += next
-            count += 1
-        }
-        let group = Array(pending.prefix(count))
-        pending.removeFirst(count)
-        pendingSamples -= samples
-        return group
-    }
+    private typealias Member = GroupCommitQueue<[UInt8]>.GroupMember
 
     private func writeLoop() async {
-        for await _ in wakeups {
-            while true {
-                let group = takeGroup()
-                if group.isEmpty { break }
-                await commit(group)
+        for await _ in writerWakeups {
+            while queue.hasWaiting {
+                await commit(queue.takeGroup())
             }
         }
     }
 
-    private func commit(_ group: [PendingDelivery]) async {
+    private func commit(_ group: [Member]) async {
         do {
             let clock = ContinuousClock()
             let started = clock.now
-            let client = self.client, logger = self.logger
+            let client = self.client, logger = self.logger, stages = self.stages
+            let deliveries = group.map(\.delivery)
             let result = try await Self.withDeadline(seconds: configuration.commitTimeoutSeconds) {
                 try await client.withTransaction(logger: logger) { connection in
-                    try await IngestTransaction(deliveries: group).run(on: connection, logger: logger)
+                    try await IngestTransaction(deliveries: deliveries).run(on: connection, stages: stages, logger: logger)
                 }
             }
+            // Committed: the stages' copies become theirs.
+            self.stages = result.stages
             let total = started.duration(to: clock.now)
             let totalSeconds = Double(total.components.seconds) + Double(total.components.attoseconds) * 1e-18
             statistics.recordTime(\.encodeSeconds, result.encodeSeconds)
@@ -294,7 +464,7 @@ public actor Coordinator {
             if serverRefused && group.count > 1 {
                 // The server refused something in the group: commit each delivery on its own so
                 // one agent's bad delivery cannot hold back the others.
-                for delivery in group { await commit([delivery]) }
+                for member in group { await commit([member]) }
             } else {
                 // Nothing is acknowledged; the agents back off and re-send from their spools.
                 respond(group, group.map { _ in .refused(.internal, "the coordinator could not commit: \(error)") })
@@ -336,32 +506,43 @@ public actor Coordinator {
         }
     }
 
-    private func respond(_ group: [PendingDelivery], _ outcomes: [DeliveryOutcome]) {
+    /// Sends each delivery's outcome (acks gathered per connection) once it is final and
+    /// releases it from the queue, which may let the reader read on.
+    private func respond(_ group: [Member], _ outcomes: [IngestOutcome]) {
+        guard case .running(let link) = lifecycle else {
+            for (member, outcome) in zip(group, outcomes) { _ = queue.finish(member, outcome) }
+            return
+        }
         var acknowledged: [[UInt8]: [UInt64]] = [:]
-        for (delivery, outcome) in zip(group, outcomes) {
+        for (member, outcome) in zip(group, outcomes) {
+            // Nothing to send for a part of a large batch with more parts to come.
+            guard let (completed, outcome) = queue.finish(member, outcome) else { continue }
+            let delivery = completed.delivery
             switch outcome {
             case .committed:
                 statistics.record(\.deliveriesCommitted, metric: "deliveries_committed")
-                acknowledged[delivery.routingID, default: []].append(delivery.deliveryID)
-            case .refused(let code, let message, let expected):
-                switch code {
+                acknowledged[completed.replyAddress, default: []].append(delivery.deliveryID)
+            case .refused(let refusal):
+                switch refusal.code {
                 case .sequenceGap: statistics.record(\.sequenceGaps, metric: "sequence_gaps")
                 case .unknownTest: statistics.record(\.unknownTests, metric: "unknown_tests")
                 case .notYourTest: statistics.record(\.notYourTest, metric: "not_your_test")
                 default: break
                 }
-                if code != .internal {
+                if refusal.code != .internal {
                     logger.warning("refused a delivery", metadata: [
-                        "agent": "\(delivery.agentID)", "delivery": "\(delivery.deliveryID)", "code": "\(code)", "reason": "\(message)"])
+                        "agent": "\(delivery.agentID)", "delivery": "\(delivery.deliveryID)", "code": "\(refusal.code)", "reason": "\(refusal.message)"])
                 }
-                reply(to: delivery.routingID, error: code, message, deliveryID: delivery.deliveryID, expectedSequence: expected)
+                reply(to: completed.replyAddress, error: refusal.code, refusal.message, deliveryID: delivery.deliveryID,
+                      expectedSequence: refusal.expectedSequence, on: link)
             }
         }
         for (routingID, ids) in acknowledged {
             var ack = Cellfleet_Wire_V1_Ack()
             ack.deliveryIds = ids
-            send(to: routingID, WireEnvelope(.ack(ack)))
+            send(to: routingID, WireEnvelope(.ack(ack)), on: link)
         }
+        wakeReader.yield()
     }
 }
 

@@ -1,3 +1,4 @@
+import DeliveryProtocol
 import Foundation
 import WireProtocol
 
@@ -9,6 +10,22 @@ public struct CoordinatorConfiguration: Sendable {
     public var credit: UInt32 = 64
     /// Rows gathered into one transaction at most (group commit).
     public var maximumRowsPerTransaction = 20_000
+    /// Samples and bytes (as received) held unanswered for one agent; beyond them its deliveries
+    /// are refused with CREDIT_EXCEEDED (`IngestLimits`).
+    public var pendingSamplesPerAgent = 1_000_000
+    public var pendingBytesPerAgent = 64 << 20
+    /// Samples and bytes held unanswered for all agents; at these the coordinator stops reading
+    /// its socket until commits make room.
+    public var pendingSamplesInTotal = 4_000_000
+    public var pendingBytesInTotal = 256 << 20
+    /// Messages read from the socket and not yet handled, at most (`ZMQInbox`).
+    public var inboundMessages = 1024
+    public var inboundBytes = 32 << 20
+    /// libzmq's receive high-water mark, per agent connection, in messages: what it buffers for
+    /// one agent while the coordinator is not reading (then TCP pushes back).
+    public var receiveHighWaterMark: Int32 = 1000
+    /// Agent registrations (hello → welcome) running at once; one agent's never overlap.
+    public var maximumConcurrentRegistrations = 4
     /// A group commit that has not finished after this long is abandoned (not acknowledged).
     public var commitTimeoutSeconds: Double = 20
     public var insecure = false
@@ -27,6 +44,13 @@ public struct CoordinatorConfiguration: Sendable {
 }
 
 extension CoordinatorConfiguration {
+    /// The group-commit queue's limits.
+    public var ingestLimits: IngestLimits {
+        IngestLimits(
+            credit: Int(credit), agentSamples: pendingSamplesPerAgent, agentBytes: pendingBytesPerAgent,
+            totalSamples: pendingSamplesInTotal, totalBytes: pendingBytesInTotal, maximumRowsPerGroup: maximumRowsPerTransaction)
+    }
+
     public struct Invalid: Error, CustomStringConvertible {
         public let description: String
     }

@@ -21,6 +21,17 @@ public struct IngestCounts: Sendable, Equatable {
     public var commitFailures = 0
     public var repliesUndeliverable = 0
     public var hellos = 0
+    /// Hellos answered by a registration of the same agent already in progress or waiting.
+    public var hellosCoalesced = 0
+    /// Hellos not kept because too many agents were waiting to be registered.
+    public var hellosDropped = 0
+    /// Deliveries refused with CREDIT_EXCEEDED: beyond the agent's credit, or its share of
+    /// samples or bytes.
+    public var creditExceeded = 0
+    /// Re-sent copies of deliveries still held, answered by the held one's outcome.
+    public var deliveriesCoalesced = 0
+    /// Times the coordinator stopped reading its socket because everything it may hold was held.
+    public var readPauses = 0
     /// Where the writer's time goes (seconds, summed): encoding rows as COPY text, the COPY itself,
     /// the other statements (test starts, high-water locks and updates), and COMMIT.
     public var encodeSeconds = 0.0

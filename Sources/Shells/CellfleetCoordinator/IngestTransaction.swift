@@ -2,26 +2,30 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import DeliveryProtocol
 import WireProtocol
 
 /// One group commit: the test starts, sample batches and test ends of many deliveries, from many
-/// agents, in one transaction. Re-delivery is idempotent: each test's committed high-water
-/// sequence number is locked, checked and advanced in the same transaction as its rows.
+/// agents, in one transaction. It carries out what `IngestPlanner` decides: record the starts,
+/// lock each touched test's high-water mark, copy the new rows and advance the marks, record the
+/// ends, and let the commit stages see the new samples — all before the one COMMIT.
 struct IngestTransaction {
-    var deliveries: [PendingDelivery]
+    var deliveries: [IngestDelivery]
 
     struct Result: Sendable {
-        var outcomes: [DeliveryOutcome]
+        var outcomes: [IngestOutcome]
         var samplesCommitted = 0
         var samplesDuplicate = 0
         var nonFiniteValues = 0
         var encodeSeconds = 0.0
         var copySeconds = 0.0
         var statementSeconds = 0.0
+        /// The stages as they are once this transaction commits (to be kept only if it does).
+        var stages: [any CommitStage] = []
     }
 
-    func run(on connection: PostgresConnection, logger: Logger) async throws -> Result {
-        var result = Result(outcomes: Array(repeating: .committed, count: deliveries.count))
+    func run(on connection: PostgresConnection, stages: [any CommitStage] = [], logger: Logger) async throws -> Result {
+        let planner = IngestPlanner(deliveries: deliveries)
         let clock = ContinuousClock()
         var mark = clock.now
         func lap() -> Double {
@@ -31,13 +35,10 @@ struct IngestTransaction {
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         }
 
-        // 1. Test starts (idempotent).
-        for (index, delivery) in deliveries.enumerated() {
-            guard case .start(let start) = delivery.body else { continue }
-            guard start.agentID == delivery.agentID else {
-                result.outcomes[index] = .refused(.notYourTest, "a test start for agent '\(start.agentID)' sent by agent '\(delivery.agentID)'")
-                continue
-            }
+        // 1. Test starts (idempotent), before the marks are locked so the lock sees their owners.
+        for index in planner.startsToRecord {
+            guard case .start(let start) = deliveries[index].body else { continue }
+            let testID = deliveries[index].testID
             let cell = start.cell
             let cellType: String? = switch cell.cellType {
             case .symmetric: "symmetric"
@@ -48,71 +49,42 @@ struct IngestTransaction {
             _ = try await connection.query("""
                 INSERT INTO tests (test_id, agent_id, channel_id, cell_id, cell_type, electrode_area_m2,
                                    active_mass_kg, nominal_capacity_ah, attributes, started_at)
-                VALUES (\(delivery.testID), \(start.agentID), \(start.channelID), \(cell.cellID), \(cellType),
+                VALUES (\(testID), \(start.agentID), \(start.channelID), \(cell.cellID), \(cellType),
                         \(Self.positive(cell.electrodeAreaM2)), \(Self.positive(cell.activeMassKg)),
                         \(Self.positive(cell.nominalCapacityAh)), \(attributes)::jsonb, to_timestamp(\(start.startUnixTimeS)))
                 ON CONFLICT (test_id) DO NOTHING
                 """, logger: logger).collect()
             _ = try await connection.query(
-                "INSERT INTO test_progress (test_id) VALUES (\(delivery.testID)) ON CONFLICT (test_id) DO NOTHING",
+                "INSERT INTO test_progress (test_id) VALUES (\(testID)) ON CONFLICT (test_id) DO NOTHING",
                 logger: logger).collect()
         }
 
         // 2. Lock the high-water marks of every test touched, in a fixed order (no deadlocks
         //    between coordinators).
-        let testIDs = Array(Set(deliveries.map(\.testID))).sorted { $0.uuidString < $1.uuidString }
-        var highWater: [UUID: Int64] = [:]
-        var owner: [UUID: String] = [:]
+        var marks: [UUID: TestMark] = [:]
         let rows = try await connection.query("""
             SELECT p.test_id, p.committed_seq, t.agent_id
             FROM test_progress p JOIN tests t ON t.test_id = p.test_id
-            WHERE p.test_id = ANY(\(testIDs))
+            WHERE p.test_id = ANY(\(planner.testsToLock))
             ORDER BY p.test_id
             FOR UPDATE OF p
             """, logger: logger)
         for try await (testID, committed, agentID) in rows.decode((UUID, Int64, String).self) {
-            highWater[testID] = committed
-            owner[testID] = agentID
+            marks[testID] = TestMark(committedSequence: committed, ownerAgentID: agentID)
         }
-        let initialHighWater = highWater
-        result.statementSeconds += lap()
 
-        // 3. Decide each batch against the high-water mark (cheap; nothing encoded yet).
-        var newRows: [(delivery: Int, batch: Cellfleet_Wire_V1_SampleBatch, skip: Int)] = []
-        for (index, delivery) in deliveries.enumerated() {
-            if case .refused = result.outcomes[index] { continue }
-            guard let committed = highWater[delivery.testID] else {
-                result.outcomes[index] = .refused(.unknownTest, "test \(delivery.testID.uuidString.lowercased()) has not been started")
-                continue
-            }
-            guard owner[delivery.testID] == delivery.agentID else {
-                result.outcomes[index] = .refused(.notYourTest, "test \(delivery.testID.uuidString.lowercased()) belongs to another agent")
-                continue
-            }
-            guard case .batch(let batch) = delivery.body else { continue }
-            let first = Int64(batch.firstSeq)
-            let count = batch.testTimeS.count
-            if first > committed + 1 {
-                result.outcomes[index] = .refused(
-                    .sequenceGap, "batch starts at \(first) but \(committed + 1) is next", expectedSequence: UInt64(committed + 1))
-                continue
-            }
-            let skip = Int(min(Int64(count), committed - first + 1))
-            result.samplesDuplicate += skip
-            if skip < count {
-                newRows.append((index, batch, skip))
-                result.samplesCommitted += count - skip
-                highWater[delivery.testID] = first + Int64(count) - 1
-            }
-        }
+        // 3. Decide each delivery against the marks (cheap; nothing encoded yet).
+        let plan = planner.plan(marks: marks)
+        var result = Result(outcomes: plan.outcomes, samplesCommitted: plan.samplesCommitted, samplesDuplicate: plan.samplesDuplicate)
         result.statementSeconds += lap()
 
         // 4. COPY the rows and advance the marks, in the same transaction. Rows are encoded in
         //    chunks and each chunk is sent as soon as it is full, so the server parses one chunk
         //    while the next is encoded rather than after all of them.
-        if result.samplesCommitted > 0 {
+        if plan.samplesCommitted > 0 {
             var encodeDuration = Duration.zero
             var nonFinite = 0
+            let deliveries = self.deliveries
             try await connection.copyFrom(
                 table: "samples",
                 columns: ["test_id", "seq", "unix_time_s", "test_time_s", "voltage_v", "current_a", "capacity_ah",
@@ -120,12 +92,13 @@ struct IngestTransaction {
                 logger: logger
             ) { writer in
                 var encoder = CopyTextEncoder(capacity: Self.copyChunkBytes + 4096)
-                for entry in newRows {
-                    let testID = deliveries[entry.delivery].testID.uuidString.lowercased()
+                for entry in plan.rows {
+                    guard case .batch(let batch) = deliveries[entry.delivery].body else { continue }
+                    let testID = entry.testID.uuidString.lowercased()
                     var row = entry.skip
-                    while row < entry.batch.testTimeS.count {
+                    while row < entry.skip + entry.count {
                         let started = clock.now
-                        row = Self.encode(entry.batch, testID: testID, from: row, into: &encoder, untilBytes: Self.copyChunkBytes)
+                        row = Self.encode(batch, testID: testID, from: row, into: &encoder, untilBytes: Self.copyChunkBytes)
                         encodeDuration += clock.now - started
                         if encoder.buffer.readableBytes >= Self.copyChunkBytes {
                             nonFinite += encoder.nonFiniteValues
@@ -142,26 +115,38 @@ struct IngestTransaction {
             let encodeSeconds = Double(encodeDuration.components.seconds) + Double(encodeDuration.components.attoseconds) * 1e-18
             result.encodeSeconds += encodeSeconds
             result.copySeconds += max(0, copyAndEncode - encodeSeconds)
-            let advanced = highWater.filter { initialHighWater[$0.key] != $0.value }
-            let ids = Array(advanced.keys)
-            let marks = ids.map { advanced[$0]! }
+            let advanced = plan.advancedMarks.sorted { $0.key.uuidString < $1.key.uuidString }
+            let ids = advanced.map(\.key)
+            let sequences = advanced.map(\.value)
             _ = try await connection.query("""
                 UPDATE test_progress SET committed_seq = u.seq, updated_at = now()
-                FROM unnest(\(ids)::uuid[], \(marks)::int8[]) AS u(test_id, seq)
+                FROM unnest(\(ids)::uuid[], \(sequences)::int8[]) AS u(test_id, seq)
                 WHERE test_progress.test_id = u.test_id
                 """, logger: logger).collect()
         }
 
         // 5. Test ends.
-        for (index, delivery) in deliveries.enumerated() {
-            guard case .end(let end) = delivery.body, case .committed = result.outcomes[index] else { continue }
+        for index in plan.endsToRecord {
+            guard case .end(let end) = deliveries[index].body else { continue }
             _ = try await connection.query("""
                 UPDATE tests SET ended_at = COALESCE(ended_at, to_timestamp(\(end.endUnixTimeS))),
                                  end_reason = COALESCE(end_reason, \(end.reason)),
                                  last_seq = \(Int64(clamping: end.lastSeq))
-                WHERE test_id = \(delivery.testID)
+                WHERE test_id = \(deliveries[index].testID)
                 """, logger: logger).collect()
         }
+
+        // 6. The commit stages, on copies: their writes commit or roll back with the samples.
+        var staged = stages
+        if !staged.isEmpty {
+            for (testID, rows) in plan.rowsByTest {
+                let samples = CommittedSamples(testID: testID, rows: rows, deliveries: deliveries)
+                for index in staged.indices {
+                    try await staged[index].stage(samples, in: connection, logger: logger)
+                }
+            }
+        }
+        result.stages = staged
         result.statementSeconds += lap()
         return result
     }

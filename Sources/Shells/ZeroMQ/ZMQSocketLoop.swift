@@ -9,44 +9,65 @@ import Glibc
 /// libzmq sockets are not thread-safe and its blocking calls must not occupy the cooperative
 /// pool (2 threads on our machines), so the socket lives on its own thread in a `zmq_poll` loop.
 /// Other threads hand it outbound messages through a locked queue plus an `eventfd` that wakes the
-/// poll; inbound messages come out of `messages`.
+/// poll; inbound messages come out of `messages`, a bounded inbox: while it is full the loop
+/// does not read the socket, so a consumer that falls behind pushes back on the peers (libzmq's
+/// receive high-water mark, then TCP) instead of letting the process buffer without limit.
 public final class ZMQSocketLoop: Sendable {
     /// What the loop does with a message it cannot hand to libzmq.
     public enum SendFailure: Sendable {
         case hostUnreachable(frames: [[UInt8]])
+        /// The peer's high-water mark is reached (it does not read); dropped under `.drop`.
+        case peerFull(frames: [[UInt8]])
         case failed(ZMQError)
     }
 
-    public let messages: AsyncStream<ZMQMessage>
-    private let continuation: AsyncStream<ZMQMessage>.Continuation
-    private let state = NIOLockedState()
+    /// What to do with a message libzmq cannot take now because its peer's queue is full.
+    public enum WhenPeerFull: Sendable {
+        /// Keep it, and everything queued after it, until libzmq takes it (a DEALER: the
+        /// coordinator is busy, and the order of what we send matters).
+        case wait
+        /// Drop it and report `peerFull` (a ROUTER with `ROUTER_MANDATORY` answering many peers:
+        /// one peer that stops reading must not hold back the replies to all the others, nor
+        /// grow the queue without limit; replies are safe to lose — agents re-send).
+        case drop
+    }
+
+    public let messages: ZMQInbox
+    private let state: NIOLockedState
     private let wakeFD: Int32
     private let thread: LoopThread
 
     /// - Parameters:
+    ///   - inboundLimits: how much `messages` holds before the loop stops reading the socket.
+    ///   - whenPeerFull: what to do with a message whose peer's queue is full.
     ///   - configure: runs on the loop's thread; creates, configures, binds or connects the socket.
     ///   - onSendFailure: called on the loop's thread when a queued message is refused
     ///     (e.g. a ROUTER peer that went away); the message is dropped afterwards.
     public init(
         name: String,
         context: ZMQContext,
+        inboundLimits: ZMQInbox.Limits = ZMQInbox.Limits(),
+        whenPeerFull: WhenPeerFull = .wait,
         configure: @escaping @Sendable (ZMQContext) throws -> ZMQSocket,
         onSendFailure: @escaping @Sendable (SendFailure) -> Void = { _ in }
     ) throws {
-        let (stream, continuation) = AsyncStream<ZMQMessage>.makeStream(bufferingPolicy: .unbounded)
-        self.messages = stream
-        self.continuation = continuation
         let fd = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         guard fd >= 0 else { throw ZMQError(errno: errno, operation: "eventfd") }
         self.wakeFD = fd
+        let state = NIOLockedState()
+        self.state = state
+        // Room again in a full inbox: wake the poll so the loop reads the socket again.
+        let inbox = ZMQInbox(limits: inboundLimits, onRoom: { Self.wake(fd, state: state) })
+        self.messages = inbox
         let started = StartSignal()
         self.thread = LoopThread(
-            name: name, context: context, wakeFD: fd, state: state, continuation: continuation,
+            name: name, context: context, wakeFD: fd, state: state, inbox: inbox, whenPeerFull: whenPeerFull,
             configure: configure, onSendFailure: onSendFailure, started: started)
         thread.start()
         if let error = started.wait() {
+            state.withLock { $0.closed = true }
             Glibc.close(fd)
-            continuation.finish()
+            inbox.finish()
             throw error
         }
     }
@@ -61,8 +82,9 @@ public final class ZMQSocketLoop: Sendable {
         if accepted { wake() }
     }
 
-    /// Number of messages queued and not yet handed to libzmq.
-    public var pendingSendCount: Int { state.withLock { $0.outbound.count } }
+    /// Number of messages queued and not yet handed to libzmq (waiting for the loop's thread,
+    /// or held by it while libzmq pushes back).
+    public var pendingSendCount: Int { state.withLock { $0.outbound.count + $0.heldByLoop } }
 
     /// Stops the loop, closes the socket on its own thread and waits for the thread to end.
     public func stop() {
@@ -73,18 +95,31 @@ public final class ZMQSocketLoop: Sendable {
         if already { return }
         wake()
         thread.join()
-        Glibc.close(wakeFD)
+        // Under the lock, so a late wake from the inbox never writes to a closed (or reused) fd.
+        state.withLock { state in
+            state.closed = true
+            Glibc.close(wakeFD)
+        }
     }
 
-    private func wake() {
-        var one: UInt64 = 1
-        _ = Glibc.write(wakeFD, &one, 8)
+    private func wake() { Self.wake(wakeFD, state: state) }
+
+    private static func wake(_ fd: Int32, state: NIOLockedState) {
+        state.withLock { state in
+            guard !state.closed else { return }
+            var one: UInt64 = 1
+            _ = Glibc.write(fd, &one, 8)
+        }
     }
 }
 
 struct LoopState {
     var outbound: [[[UInt8]]] = []
+    /// Taken from `outbound` by the loop's thread and not yet accepted by libzmq.
+    var heldByLoop = 0
     var stopping = false
+    /// The wake-up eventfd is closed.
+    var closed = false
 }
 
 /// A small mutex-protected box, so the module needs no NIO.
@@ -122,7 +157,8 @@ final class LoopThread: @unchecked Sendable {
     private let context: ZMQContext
     private let wakeFD: Int32
     private let state: NIOLockedState
-    private let continuation: AsyncStream<ZMQMessage>.Continuation
+    private let inbox: ZMQInbox
+    private let whenPeerFull: ZMQSocketLoop.WhenPeerFull
     private let configure: @Sendable (ZMQContext) throws -> ZMQSocket
     private let onSendFailure: @Sendable (ZMQSocketLoop.SendFailure) -> Void
     private let started: StartSignal
@@ -130,7 +166,7 @@ final class LoopThread: @unchecked Sendable {
 
     init(
         name: String, context: ZMQContext, wakeFD: Int32, state: NIOLockedState,
-        continuation: AsyncStream<ZMQMessage>.Continuation,
+        inbox: ZMQInbox, whenPeerFull: ZMQSocketLoop.WhenPeerFull,
         configure: @escaping @Sendable (ZMQContext) throws -> ZMQSocket,
         onSendFailure: @escaping @Sendable (ZMQSocketLoop.SendFailure) -> Void, started: StartSignal
     ) {
@@ -138,7 +174,8 @@ final class LoopThread: @unchecked Sendable {
         self.context = context
         self.wakeFD = wakeFD
         self.state = state
-        self.continuation = continuation
+        self.inbox = inbox
+        self.whenPeerFull = whenPeerFull
         self.configure = configure
         self.onSendFailure = onSendFailure
         self.started = started
@@ -169,6 +206,7 @@ final class LoopThread: @unchecked Sendable {
             let stopping = state.withLock { state -> Bool in
                 pending.append(contentsOf: state.outbound)
                 state.outbound.removeAll(keepingCapacity: true)
+                state.heldByLoop = pending.count
                 return state.stopping
             }
             if stopping { break }
@@ -177,6 +215,9 @@ final class LoopThread: @unchecked Sendable {
             sendLoop: while sent < pending.count {
                 do {
                     if try socket.send(pending[sent], dontWait: true) {
+                        sent += 1
+                    } else if case .drop = whenPeerFull {
+                        onSendFailure(.peerFull(frames: pending[sent]))
                         sent += 1
                     } else {
                         break sendLoop
@@ -190,11 +231,16 @@ final class LoopThread: @unchecked Sendable {
                 }
             }
             pending.removeFirst(sent)
+            let held = pending.count
+            state.withLock { $0.heldByLoop = held }
             let wantWrite: ZMQPollEvents = pending.isEmpty ? [] : .writable
+            // A full inbox: leave what arrives in libzmq (bounded by its high-water mark) until
+            // the consumer takes some and wakes us.
+            let wantRead: ZMQPollEvents = inbox.isFull ? [] : .readable
             let ready: [ZMQPollEvents]
             do {
                 ready = try ZMQPoller.poll(
-                    [.socket(socket, ZMQPollEvents.readable.union(wantWrite)), .fileDescriptor(wakeFD, .readable)],
+                    [.socket(socket, wantRead.union(wantWrite)), .fileDescriptor(wakeFD, .readable)],
                     timeoutMilliseconds: pending.isEmpty ? 1000 : 10)
             } catch {
                 break
@@ -206,12 +252,12 @@ final class LoopThread: @unchecked Sendable {
             if ready[0].contains(.readable) {
                 // Drain what is waiting, but bounded, so outbound acks are not starved.
                 for _ in 0..<256 {
-                    guard let message = try? socket.receive(dontWait: true) else { break }
-                    continuation.yield(message)
+                    guard !inbox.isFull, let message = try? socket.receive(dontWait: true) else { break }
+                    inbox.deliver(message)
                 }
             }
         }
         socket.close(lingerMilliseconds: 0)
-        continuation.finish()
+        inbox.finish()
     }
 }

@@ -1,41 +1,12 @@
-import Foundation
 import WireProtocol
-
-/// A delivery (test start, sample batch or test end) received and validated, waiting for the
-/// writer's next transaction.
-struct PendingDelivery: Sendable {
-    enum Body: Sendable {
-        case start(Cellfleet_Wire_V1_TestStart)
-        case batch(Cellfleet_Wire_V1_SampleBatch)
-        case end(Cellfleet_Wire_V1_TestEnd)
-    }
-
-    var routingID: [UInt8]
-    /// The identity of the connection it came from (the ZAP user id once CURVE is on; the
-    /// DEALER's routing id until then).
-    var agentID: String
-    var deliveryID: UInt64
-    var testID: UUID
-    var body: Body
-
-    var sampleCount: Int {
-        if case .batch(let batch) = body { return batch.testTimeS.count }
-        return 0
-    }
-}
-
-/// What became of a delivery; sent back to its agent after the transaction.
-enum DeliveryOutcome: Sendable {
-    case committed
-    case refused(Cellfleet_Wire_V1_ErrorCode, String, expectedSequence: UInt64 = 0)
-}
 
 /// Checks a delivery's shape before it reaches the database, so one malformed message can be
 /// refused alone instead of failing a transaction shared with other agents.
-enum DeliveryValidator {
-    static let maximumBatchSamples = 1_000_000
+public enum DeliveryValidator {
+    public static let maximumBatchSamples = 1_000_000
 
-    static func validate(_ batch: Cellfleet_Wire_V1_SampleBatch) -> String? {
+    /// Why the batch cannot be stored, or nil if its shape is fine.
+    public static func validate(_ batch: Cellfleet_Wire_V1_SampleBatch) -> String? {
         let n = batch.testTimeS.count
         guard n > 0 else { return "a sample batch with no samples" }
         guard n <= maximumBatchSamples else { return "a sample batch of \(n) samples exceeds \(maximumBatchSamples)" }

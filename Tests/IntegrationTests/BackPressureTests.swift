@@ -1,0 +1,140 @@
+import TestSupport
+import Foundation
+import Testing
+import WireProtocol
+
+/// Acceptance (issue 10): a third-party agent that ignores its credit and floods large batches
+/// is refused with CREDIT_EXCEEDED, the coordinator's memory stays bounded, and a good agent
+/// beside it is served as if alone — through a real coordinator process and its database.
+///
+/// The bound: the coordinator holds at most `pendingSamplesPerAgent` (1 M) samples or 64 MiB
+/// of one agent's deliveries, 32 MiB of unread messages in its inbox, and what libzmq buffers
+/// per connection; its peak RSS (VmHWM) stays under `rssBoundMB` while 200 batches of 100 000
+/// samples (≈ 640 MB of samples) arrive as fast as the socket takes them.
+@Suite(.serialized) struct BackPressureTests {
+    static let rssBoundMB = 400
+    static let floodBatches = 200
+    static let floodBatchSamples = 100_000
+
+    static func memory(of pid: Int32) -> (rssMB: Int, peakMB: Int) {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return (-1, -1) }
+        func field(_ name: String) -> Int {
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return -1 }
+            return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1) / 1024
+        }
+        return (field("VmRSS"), field("VmHWM"))
+    }
+
+    struct GoodRun {
+        var seconds: Double
+        var report: AgentReport
+        var stderr: String
+    }
+
+    static func runGoodAgent(_ id: String, port: Int, database: TestDatabase) async throws -> GoodRun {
+        let spool = TestPaths.temporaryDirectory("spool-\(id)")
+        defer { try? FileManager.default.removeItem(at: spool) }
+        let started = Date()
+        let agent = try TestProcess(TestPaths.cellfleet, [
+            "agent", "--coordinator", "tcp://127.0.0.1:\(port)", "--spool", spool.appendingPathComponent("spool").path,
+            "--simulate", "8", "--rate", "200", "--duration", "12", "--insecure", "--agent-id", id,
+        ])
+        let status = await agent.waitForExit(timeoutSeconds: 180)
+        try #require(status == 0, "agent \(id) stderr: \(agent.stderr.suffix(2000))")
+        let report = try AgentReport.parse(agent.stdout)
+        // Exactly once, for this agent's tests.
+        let rows = try database.scalar("SELECT count(*) FROM samples s JOIN tests t USING (test_id) WHERE t.agent_id = '\(id)'")
+        #expect(rows == report.samples_produced)
+        #expect(report.samples_acked == report.samples_produced)
+        #expect(try database.scalar("""
+            SELECT count(*) FROM (SELECT s.test_id FROM samples s JOIN tests t USING (test_id) WHERE t.agent_id = '\(id)'
+                                  GROUP BY s.test_id HAVING max(seq) <> count(*) OR min(seq) <> 1 OR count(DISTINCT seq) <> count(*)) h
+            """) == 0)
+        return GoodRun(seconds: Date().timeIntervalSince(started), report: report, stderr: agent.stderr)
+    }
+
+    @Test func anAgentIgnoringItsCreditIsRefusedTheCoordinatorStaysBoundedAndAGoodAgentIsServed() async throws {
+        let database = try TestDatabase()
+        defer { database.stop() }
+        let port = TestPaths.freePort()
+        let coordinator = try TestProcess(TestPaths.cellfleet, [
+            "coordinator", "--database", database.url, "--listen", "tcp://127.0.0.1:\(port)", "--insecure",
+        ])
+        defer { coordinator.terminate() }
+        try #require(await coordinator.waitForStderr("coordinator listening"), "\(coordinator.stderr.suffix(2000))")
+
+        let alone = try await Self.runGoodAgent("good-alone", port: port, database: database)
+        let idle = Self.memory(of: coordinator.pid)
+
+        // The flooder: welcomed with a credit, which it then ignores.
+        let flooder = try WireTestClient(endpoint: "tcp://127.0.0.1:\(port)", routingID: "flooder", key: nil, serverPublicKey: nil)
+        defer { flooder.close() }
+        let welcome = try #require(await flooder.handshake(agentID: "flooder"))
+        let credit = Int(welcome.welcome.credit)
+        #expect(credit == 64)
+        let test = UUID().uuidString.lowercased()
+        flooder.send(WireEnvelope(.testStart(.test(deliveryID: 1, testID: test, agentID: "flooder"))))
+        let flood = Task.detached {
+            var batch = Cellfleet_Wire_V1_SampleBatch.test(deliveryID: 0, testID: test, firstSeq: 1, count: Self.floodBatchSamples)
+            for index in 0..<Self.floodBatches {
+                batch.deliveryID = UInt64(index + 2)
+                batch.firstSeq = UInt64(index * Self.floodBatchSamples + 1)
+                flooder.send(WireEnvelope(.sampleBatch(batch)))
+                // As fast as the socket takes them, never waiting for an acknowledgement.
+                while flooder.pendingSendCount > 2 { try? await Task.sleep(for: .milliseconds(5)) }
+            }
+        }
+        var peakSeen = idle.rssMB
+        let sampler = Task.detached {
+            var peak = 0
+            while !Task.isCancelled {
+                peak = max(peak, Self.memory(of: coordinator.pid).rssMB)
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+            return peak
+        }
+        let beside = try await Self.runGoodAgent("good-beside", port: port, database: database)
+        await flood.value
+
+        // Every flood delivery gets exactly one answer: an ack, or a refusal.
+        let ids = Set<UInt64>(1...UInt64(Self.floodBatches + 1))
+        var answered: [UInt64: [Cellfleet_Wire_V1_Envelope.OneOf_Body]] = [:]
+        let deadline = Date().addingTimeInterval(180)
+        while !ids.isSubset(of: Set(answered.keys)), Date() < deadline {
+            answered = [:]
+            for envelope in flooder.receivedSoFar {
+                switch envelope.body {
+                case .ack(let ack): for id in ack.deliveryIds { answered[id, default: []].append(envelope.body!) }
+                case .error(let error): answered[error.deliveryID, default: []].append(envelope.body!)
+                default: break
+                }
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        sampler.cancel()
+        peakSeen = max(peakSeen, await sampler.value)
+        let final = Self.memory(of: coordinator.pid)
+
+        #expect(ids.isSubset(of: Set(answered.keys)), "unanswered: \(ids.subtracting(answered.keys).sorted().prefix(20))")
+        #expect(answered.values.allSatisfy { $0.count == 1 }, "a delivery answered twice")
+        let codes = answered.values.compactMap { replies -> Cellfleet_Wire_V1_ErrorCode? in
+            if case .error(let error) = replies.first { return error.code }
+            return nil
+        }
+        let acked = answered.values.filter { if case .ack = $0.first { return true }; return false }.count
+        let creditExceeded = codes.filter { $0 == .creditExceeded }.count
+        #expect(creditExceeded > 0)
+        #expect(codes.allSatisfy { $0 == .creditExceeded || $0 == .sequenceGap }, "\(Set(codes))")
+        // What the flooder got stored is one contiguous run, each sample once.
+        let flooded = try database.scalar("SELECT count(*) FROM samples WHERE test_id = '\(test)'")
+        #expect(flooded == (acked - 1) * Self.floodBatchSamples)
+        #expect(try database.scalar("SELECT count(DISTINCT seq) FROM samples WHERE test_id = '\(test)'") == flooded)
+        #expect(try database.scalar("SELECT coalesce(max(seq), 0) FROM samples WHERE test_id = '\(test)'") == flooded)
+
+        print("back-pressure: coordinator RSS idle \(idle.rssMB) MB, peak seen \(peakSeen) MB, VmHWM \(final.peakMB) MB (bound \(Self.rssBoundMB) MB); flood: \(acked) acked, \(creditExceeded) CREDIT_EXCEEDED, \(codes.count - creditExceeded) SEQUENCE_GAP, \(flooded) rows; good agent alone \(String(format: "%.1f", alone.seconds)) s, beside the flood \(String(format: "%.1f", beside.seconds)) s")
+        #expect(final.peakMB > 0 && final.peakMB < Self.rssBoundMB)
+        // Served as if alone: the same run takes about as long (slack for a loaded machine).
+        #expect(beside.seconds < alone.seconds * 1.5 + 10, "alone \(alone.seconds) s, beside the flood \(beside.seconds) s; its log: \(beside.stderr.suffix(3000))")
+        #expect(beside.report.samples_produced > 8 * 200 * 10)
+    }
+}
