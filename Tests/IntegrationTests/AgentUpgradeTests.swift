@@ -62,10 +62,10 @@ import Testing
         // 1. Stopped by SIGTERM mid-run, as a lab stops it: what it leaves beside the spool is
         //    still what 0.1.0 reads, with the same three tests running.
         let interrupted = try TestProcess(TestPaths.cellfleet, agentArguments(port: port, spool: spool, duration: 100))
-        #expect(await eventually(timeoutSeconds: 30) { try database.scalar("SELECT count(*) FROM samples") > Self.fixtureSamples },
+        #expect(await eventually(timeoutSeconds: 60) { try database.scalar("SELECT count(*) FROM samples") > Self.fixtureSamples },
                 "agent stderr: \(interrupted.stderr.suffix(2000))")
         interrupted.process.terminate()
-        #expect(await interrupted.waitForExit(timeoutSeconds: 30) == 0, "agent stderr: \(interrupted.stderr.suffix(2000))")
+        #expect(await interrupted.waitForExit(timeoutSeconds: 60) == 0, "agent stderr: \(interrupted.stderr.suffix(2000))")
         #expect(interrupted.stderr.contains("continuing a test after restart"))
         let written = try Data(contentsOf: spool.appendingPathComponent("channels.json"))
         let asOld = try JSONDecoder().decode(RegistryOf010.self, from: written)

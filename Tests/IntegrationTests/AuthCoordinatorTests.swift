@@ -29,7 +29,7 @@ import ZeroMQ
         defer { agent.terminate() }
 
         // 1. Not in the allow directory: it connects and sends, and nothing is written.
-        #expect(await agent.waitForStderr("refused this agent's key", timeoutSeconds: 15), "agent stderr: \(agent.stderr.suffix(2000))")
+        #expect(await agent.waitForStderr("refused this agent's key", timeoutSeconds: 60), "agent stderr: \(agent.stderr.suffix(2000))")
         try await Task.sleep(for: .seconds(2))
         #expect(try database.scalar("SELECT count(*) FROM samples") == 0)
         #expect(try database.scalar("SELECT count(*) FROM tests") == 0)
@@ -39,14 +39,14 @@ import ZeroMQ
         // 2. Its key is added while the coordinator runs: accepted without a restart, under the
         //    key's name.
         try keys.allow("cycler-a")
-        #expect(await eventually(timeoutSeconds: 20) { try database.scalar("SELECT count(*) FROM samples") > 0 },
+        #expect(await eventually(timeoutSeconds: 60) { try database.scalar("SELECT count(*) FROM samples") > 0 },
                 "agent stderr: \(agent.stderr.suffix(2000))")
         #expect(try database.query("SELECT DISTINCT agent_id FROM tests") == ["cycler-a"])
         #expect(try database.query("SELECT agent_id FROM agents") == ["cycler-a"])
 
         // 3. Its key is removed: its live connection is cut and nothing more is written.
         try keys.revoke("cycler-a")
-        #expect(await coordinator.waitForStderr("no longer in the coordinator's allow directory", timeoutSeconds: 10))
+        #expect(await coordinator.waitForStderr("no longer in the coordinator's allow directory", timeoutSeconds: 60))
         try await Task.sleep(for: .seconds(2))
         let rowsAfterCut = try database.scalar("SELECT count(*) FROM samples")
         try await Task.sleep(for: .seconds(4))
@@ -86,7 +86,7 @@ import ZeroMQ
         let testID = UUID().uuidString.lowercased()
         a.send(WireEnvelope(.testStart(.test(deliveryID: 1, testID: testID, agentID: "alice"))))
         a.send(WireEnvelope(.sampleBatch(.test(deliveryID: 2, testID: testID, firstSeq: 1, count: 10))))
-        #expect(await eventually(timeoutSeconds: 10) { try database.scalar("SELECT count(*) FROM samples") == 10 })
+        #expect(await eventually(timeoutSeconds: 60) { try database.scalar("SELECT count(*) FROM samples") == 10 })
 
         // Bob says he is alice in his hello; the coordinator goes by his key's name.
         let b = try WireTestClient(endpoint: endpoint, routingID: "bob", key: bob, serverPublicKey: serverKey)
@@ -96,14 +96,14 @@ import ZeroMQ
             return
         }
         b.send(WireEnvelope(.sampleBatch(.test(deliveryID: 1, testID: testID, firstSeq: 11, count: 5))))
-        let refusal = try #require(await b.next(timeoutSeconds: 10) { if case .error = $0.body { return true }; return false })
+        let refusal = try #require(await b.next(timeoutSeconds: 60) { if case .error = $0.body { return true }; return false })
         #expect(refusal.error.code == .notYourTest)
         #expect(refusal.error.deliveryID == 1)
 
         // Nor can he start a test in alice's name.
         let forged = UUID().uuidString.lowercased()
         b.send(WireEnvelope(.testStart(.test(deliveryID: 2, testID: forged, agentID: "alice"))))
-        let forgedRefusal = try #require(await b.next(timeoutSeconds: 10) { if case .error = $0.body { return true }; return false })
+        let forgedRefusal = try #require(await b.next(timeoutSeconds: 60) { if case .error = $0.body { return true }; return false })
         #expect(forgedRefusal.error.code == .notYourTest)
 
         // Nor can he take alice's routing id (and with it her acknowledgements).
@@ -111,7 +111,7 @@ import ZeroMQ
         defer { spoof.close() }
         spoof.send(WireEnvelope(.sampleBatch(.test(deliveryID: 3, testID: testID, firstSeq: 11, count: 5))))
         try await Task.sleep(for: .seconds(2))
-        #expect(await coordinator.waitForStderr("is not this connection's authenticated name", timeoutSeconds: 5))
+        #expect(await coordinator.waitForStderr("is not this connection's authenticated name", timeoutSeconds: 60))
 
         #expect(try database.scalar("SELECT count(*) FROM samples") == 10)
         #expect(try database.scalar("SELECT count(*) FROM tests") == 1)
@@ -144,11 +144,11 @@ import ZeroMQ
         defer { database.stop() }
         let port = TestPaths.freePort()
         let refused = try TestProcess(TestPaths.cellfleet, ["coordinator", "--database", database.url, "--listen", "tcp://127.0.0.1:\(port)"])
-        #expect(await refused.waitForExit(timeoutSeconds: 30) != 0)
+        #expect(await refused.waitForExit(timeoutSeconds: 60) != 0)
         #expect(refused.stderr.contains("--key") && refused.stderr.contains("--allow") && refused.stderr.contains("--insecure"))
 
         let agent = try TestProcess(TestPaths.cellfleet, ["agent", "--coordinator", "tcp://127.0.0.1:\(port)", "--spool", "/nonexistent/spool"])
-        #expect(await agent.waitForExit(timeoutSeconds: 30) != 0)
+        #expect(await agent.waitForExit(timeoutSeconds: 60) != 0)
         #expect(agent.stderr.contains("--server-key"))
 
         let insecure = try TestProcess(TestPaths.cellfleet, [

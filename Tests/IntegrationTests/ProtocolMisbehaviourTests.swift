@@ -66,7 +66,7 @@ import ZeroMQ
         func sendRaw(_ frames: [[UInt8]]) { link.send(frames) }
 
         /// The next message that is not a heartbeat, or nil after a timeout.
-        func next(timeoutSeconds: Double = 10) async -> WireEnvelope? {
+        func next(timeoutSeconds: Double = 60) async -> WireEnvelope? {
             let deadline = Date().addingTimeInterval(timeoutSeconds)
             while Date() < deadline {
                 let message = await withTaskGroup(of: ZMQMessage?.self) { group in

@@ -8,7 +8,10 @@
 /// - **Re-sends are coalesced**: an agent that re-sends a delivery still held (after its ack
 ///   timeout, or a reconnect) has not exceeded its credit — it is the same delivery. An identical
 ///   copy is answered by the held one's outcome, sent to the connection it came in on last.
-///   A different delivery under a held id is a delivery of its own.
+///   A different delivery under a held id is a delivery of its own. A copy of a delivery
+///   answered as committed just before it arrived (the re-send crossed the acknowledgement) is
+///   a *late copy*: it is held and answered, but not counted against the credit, since the agent
+///   no longer counts it in flight either; at most `limits.credit` of them per agent.
 /// - **Bounded in total**: `hasRoom` says whether the coordinator should read on; when it is
 ///   false the socket's high-water marks push back on every agent.
 /// - **Fair groups**: a group takes deliveries from the agents in turn, each agent's in the order
@@ -32,6 +35,9 @@ public struct GroupCommitQueue<ReplyAddress: Sendable>: Sendable {
         public let bytes: Int
         /// Where its outcome goes: the connection it (or an identical re-send) came in on last.
         public fileprivate(set) var replyAddress: ReplyAddress
+        /// A copy of a delivery answered as committed just before it arrived
+        /// (`RecentDeliveryIDs`): held and answered like any other, not counted in the credit.
+        public fileprivate(set) var isLateCopy = false
     }
 
     /// One delivery, or one part of a large one, in a group to commit.
@@ -77,6 +83,10 @@ public struct GroupCommitQueue<ReplyAddress: Sendable>: Sendable {
     private var turns: [String] = []
     private var usageByAgent: [String: Usage] = [:]
     private var heldByDeliveryID: [DeliveryKey: [Ticket]] = [:]
+    /// Per agent, its deliveries answered as committed most recently (as many as its credit).
+    private var recentlyCommitted: [String: RecentDeliveryIDs] = [:]
+    /// Per agent, how many of its held deliveries are late copies.
+    private var lateCopies: [String: Int] = [:]
     private var lastTicket: UInt64 = 0
     /// Everything held, waiting or being committed.
     public private(set) var total = Usage()
@@ -87,6 +97,10 @@ public struct GroupCommitQueue<ReplyAddress: Sendable>: Sendable {
 
     /// What `agentID` has unanswered, waiting or being committed.
     public func usage(of agentID: String) -> Usage { usageByAgent[agentID] ?? Usage() }
+
+    /// How many of `agentID`'s held deliveries are late copies of ones already answered; they
+    /// are in `usage(of:)` but not counted against the credit (at most `limits.credit` of them).
+    public func lateCopyCount(of agentID: String) -> Int { lateCopies[agentID] ?? 0 }
 
     /// Whether the coordinator should read more from its socket.
     public var hasRoom: Bool { total.samples < limits.totalSamples && total.bytes < limits.totalBytes }
@@ -105,12 +119,14 @@ public struct GroupCommitQueue<ReplyAddress: Sendable>: Sendable {
             return .coalesced(same)
         }
         let samples = delivery.sampleCount
-        if let refusal = creditRefusal(agentID: delivery.agentID, deliveryID: delivery.deliveryID, samples: samples, bytes: bytes) {
+        let isLateCopy = isLateCopy(key)
+        if let refusal = creditRefusal(agentID: delivery.agentID, deliveryID: delivery.deliveryID, samples: samples, bytes: bytes, isLateCopy: isLateCopy) {
             return .refused(refusal)
         }
         lastTicket += 1
         let ticket = Ticket(number: lastTicket)
-        entries[ticket] = Entry(ticket: ticket, delivery: delivery, bytes: bytes, replyAddress: replyAddress)
+        entries[ticket] = Entry(ticket: ticket, delivery: delivery, bytes: bytes, replyAddress: replyAddress, isLateCopy: isLateCopy)
+        if isLateCopy { lateCopies[delivery.agentID, default: 0] += 1 }
         heldByDeliveryID[key, default: []].append(ticket)
         if waiting[delivery.agentID, default: []].isEmpty { turns.append(delivery.agentID) }
         waiting[delivery.agentID, default: []].append(ticket)
@@ -123,16 +139,26 @@ public struct GroupCommitQueue<ReplyAddress: Sendable>: Sendable {
     /// so one beyond the agent's credit is refused without decoding it; nil when it might be
     /// admitted — or coalesced with a held one of the same id — and must be decoded and offered.
     public func refusalBeforeDecoding(agentID: String, deliveryID: UInt64, samples: Int, bytes: Int) -> IngestRefusal? {
-        guard heldByDeliveryID[DeliveryKey(agentID: agentID, deliveryID: deliveryID)] == nil else { return nil }
-        return creditRefusal(agentID: agentID, deliveryID: deliveryID, samples: samples, bytes: bytes)
+        let key = DeliveryKey(agentID: agentID, deliveryID: deliveryID)
+        guard heldByDeliveryID[key] == nil else { return nil }
+        return creditRefusal(agentID: agentID, deliveryID: deliveryID, samples: samples, bytes: bytes, isLateCopy: isLateCopy(key))
     }
 
-    private func creditRefusal(agentID: String, deliveryID: UInt64, samples: Int, bytes: Int) -> IngestRefusal? {
+    /// A delivery answered as committed moments ago, of which no copy is held: the agent sent
+    /// this one before the answer reached it (a go-back-N re-send). At most `limits.credit` are
+    /// held at once (one window of re-sends); beyond that a copy counts like any delivery.
+    private func isLateCopy(_ key: DeliveryKey) -> Bool {
+        heldByDeliveryID[key] == nil && lateCopyCount(of: key.agentID) < limits.credit
+            && recentlyCommitted[key.agentID]?.contains(key.deliveryID) == true
+    }
+
+    private func creditRefusal(agentID: String, deliveryID: UInt64, samples: Int, bytes: Int, isLateCopy: Bool) -> IngestRefusal? {
         let usage = usage(of: agentID)
-        if usage.deliveries >= limits.credit {
+        let inFlight = usage.deliveries - lateCopyCount(of: agentID)
+        if !isLateCopy && inFlight >= limits.credit {
             return IngestRefusal(
                 code: .creditExceeded,
-                message: "agent '\(agentID)' has \(usage.deliveries) deliveries unacknowledged and its credit is \(limits.credit); wait for their acknowledgements, then re-send delivery \(deliveryID)")
+                message: "agent '\(agentID)' has \(inFlight) deliveries unacknowledged and its credit is \(limits.credit); wait for their acknowledgements, then re-send delivery \(deliveryID)")
         }
         if usage.deliveries > 0 && (usage.samples + samples > limits.agentSamples || usage.bytes + bytes > limits.agentBytes) {
             return IngestRefusal(
@@ -206,6 +232,9 @@ public struct GroupCommitQueue<ReplyAddress: Sendable>: Sendable {
             turns.removeAll { waiting[$0] == nil }
         }
         release(entry)
+        if case .committed = outcome {
+            recentlyCommitted[entry.delivery.agentID, default: RecentDeliveryIDs(capacity: limits.credit)].insert(entry.delivery.deliveryID)
+        }
         return (entry, outcome)
     }
 
@@ -218,6 +247,10 @@ public struct GroupCommitQueue<ReplyAddress: Sendable>: Sendable {
         Self.remove(samples: samples, bytes: entry.bytes, from: &total)
         Self.remove(samples: samples, bytes: entry.bytes, from: &usageByAgent[entry.delivery.agentID, default: Usage()])
         if usageByAgent[entry.delivery.agentID]?.deliveries == 0 { usageByAgent[entry.delivery.agentID] = nil }
+        if entry.isLateCopy {
+            lateCopies[entry.delivery.agentID, default: 1] -= 1
+            if lateCopies[entry.delivery.agentID] == 0 { lateCopies[entry.delivery.agentID] = nil }
+        }
     }
 
     private static func add(samples: Int, bytes: Int, to usage: inout Usage) {

@@ -22,8 +22,11 @@ public struct CoordinatorConfiguration: Sendable {
     public var inboundMessages = 1024
     public var inboundBytes = 32 << 20
     /// libzmq's receive high-water mark, per agent connection, in messages: what it buffers for
-    /// one agent while the coordinator is not reading (then TCP pushes back).
-    public var receiveHighWaterMark: Int32 = 1000
+    /// one agent while the coordinator is not reading (then TCP pushes back). libzmq counts
+    /// messages, not bytes, so this is kept small: at 1000 a flood of 3 MB batches was buffered
+    /// whole (640 MB) while the writer was busy. An agent with more in flight is not refused;
+    /// the rest waits in TCP and its own send queue.
+    public var receiveHighWaterMark: Int32 = 16
     /// Agent registrations (hello → welcome) running at once; one agent's never overlap.
     public var maximumConcurrentRegistrations = 4
     /// A group commit that has not finished after this long is abandoned (not acknowledged).

@@ -126,6 +126,48 @@ struct GroupCommitQueueTests {
         #expect(!queue.hasWaiting)
     }
 
+    /// An agent that went back after an acknowledgement timeout re-sends its window; copies of
+    /// deliveries answered meanwhile cross their acks. The agent, freed by those acks, sends new
+    /// ones: within its credit as it counts, and as the coordinator must count too.
+    @Test func lateCopiesOfAnsweredDeliveriesDoNotCountAgainstTheCredit() throws {
+        var queue = Queue(limits: IngestLimits(credit: 4))
+        for id in 1...4 as ClosedRange<UInt64> {
+            _ = ticket(queue.offer(D.batch(id, test: a, agent: "lab1", first: id, count: 1), bytes: 10, replyAddress: "lab1"))
+        }
+        for member in queue.takeGroup() { #expect(queue.finish(member, .committed) != nil) }
+        // The re-sent window arrives after the acks went out, then four new deliveries.
+        for id in 1...8 as ClosedRange<UInt64> {
+            _ = ticket(queue.offer(D.batch(id, test: a, agent: "lab1", first: id, count: 1), bytes: 10, replyAddress: "lab1"))
+        }
+        #expect(queue.usage(of: "lab1").deliveries == 8 && queue.lateCopyCount(of: "lab1") == 4)
+        // A fifth new one is beyond the credit, a second copy of a late one is coalesced.
+        #expect(refusal(queue.offer(D.batch(9, test: a, agent: "lab1", first: 9, count: 1), bytes: 10, replyAddress: "lab1"))?.code == .creditExceeded)
+        #expect(queue.refusalBeforeDecoding(agentID: "lab1", deliveryID: 9, samples: 1, bytes: 10)?.code == .creditExceeded)
+        if case .coalesced = queue.offer(D.batch(2, test: a, agent: "lab1", first: 2, count: 1), bytes: 10, replyAddress: "lab1") {} else {
+            Issue.record("a held late copy is coalesced")
+        }
+        for member in queue.takeGroup() { _ = queue.finish(member, .committed) }
+        #expect(queue.usage(of: "lab1") == Queue.Usage() && queue.lateCopyCount(of: "lab1") == 0)
+        // Only ids answered as committed, and only the most recent `credit` of them: an id
+        // refused, or answered long ago, counts again.
+        var refusing = Queue(limits: IngestLimits(credit: 2))
+        _ = refusing.offer(D.batch(1, test: a, agent: "lab1", first: 1, count: 1), bytes: 10, replyAddress: "lab1")
+        for member in refusing.takeGroup() { _ = refusing.finish(member, .refused(.internal, "database down")) }
+        for id in 1...2 as ClosedRange<UInt64> {
+            _ = ticket(refusing.offer(D.batch(id, test: a, agent: "lab1", first: id, count: 1), bytes: 10, replyAddress: "lab1"))
+        }
+        #expect(refusing.lateCopyCount(of: "lab1") == 0)
+        for member in refusing.takeGroup() { _ = refusing.finish(member, .committed) }
+        for id in 3...4 as ClosedRange<UInt64> {
+            _ = ticket(refusing.offer(D.batch(id, test: a, agent: "lab1", first: id, count: 1), bytes: 10, replyAddress: "lab1"))
+            for member in refusing.takeGroup() { _ = refusing.finish(member, .committed) }
+        }
+        _ = ticket(refusing.offer(D.batch(1, test: a, agent: "lab1", first: 1, count: 1), bytes: 10, replyAddress: "lab1"))
+        _ = ticket(refusing.offer(D.batch(5, test: a, agent: "lab1", first: 5, count: 1), bytes: 10, replyAddress: "lab1"))
+        #expect(refusal(refusing.offer(D.batch(6, test: a, agent: "lab1", first: 6, count: 1), bytes: 10, replyAddress: "lab1"))?.code == .creditExceeded,
+                "delivery 1 was answered before the last two: not a late copy")
+    }
+
     @Test func aBatchLargerThanAGroupGoesInPartsAndIsAnsweredAfterTheLast() throws {
         var queue = Queue(limits: IngestLimits(credit: 64, maximumRowsPerGroup: 100))
         let whole = D.batch(6, test: b, agent: "lab1", first: 1001, count: 250, temperature: true)
@@ -238,7 +280,8 @@ struct GroupCommitQueueTests {
                 var sum = Queue.Usage()
                 for agent in agents {
                     let usage = queue.usage(of: agent)
-                    #expect(usage.deliveries <= limits.credit)
+                    #expect(usage.deliveries - queue.lateCopyCount(of: agent) <= limits.credit)
+                    #expect(queue.lateCopyCount(of: agent) <= limits.credit)
                     #expect(usage.deliveries <= 1 || (usage.samples <= limits.agentSamples && usage.bytes <= limits.agentBytes))
                     let mine = held.values.filter { $0.delivery.agentID == agent }
                     #expect(usage.deliveries == mine.count)
