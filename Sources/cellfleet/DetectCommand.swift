@@ -93,7 +93,7 @@ extension DetectCommand {
         let library = try ProfileLibrary.standard(explicitDirectory: nil)
         var reader = try CyclerFile.open(path: path, library: library)
         var columns = SampleColumns()
-        while let record = try reader.next() { columns.append(record.sample) }
+        try reader.forEachRecord { columns.append($0.sample) }
         let cellID = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         return DetectionReport.jsonLines(for: columns, cellID: cellID, file: path, options: options)
     }

@@ -20,9 +20,9 @@ public enum ParseBenchmark {
             var reader = try CyclerFile.open(path: path, library: library)
             var n = 0
             var checksum = 0.0
-            while let r = try reader.next() {
+            try reader.forEachRecord { record in
                 n += 1
-                checksum += r.sample.voltageVolts
+                checksum += record.sample.voltageVolts
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             if checksum.isNaN && n < 0 { print(checksum) }
