@@ -26,11 +26,6 @@ private func rawSource(_ path: String) throws -> any RawRecordSource {
 }
 
 /// Every record, printed in full (NaN-safe, and distinct doubles print differently).
-private func records(_ reader: inout CyclerRecordReader) throws -> [String] {
-    var all: [String] = []
-    while let r = try reader.next() { all.append(String(describing: r)) }
-    return all
-}
 
 private func columnarFixturePaths() -> [String] {
     var paths = ["nw4-120-1-6-53.ndax", "test.ndax", "123456789012_Unit27_Example_Data_File.ndax", "TestFile.nda",
@@ -58,11 +53,11 @@ private func columnarFixturePaths() -> [String] {
         #expect(fast.readsColumnBlocks, "\(path) is not read through column blocks")
         var generic = try CyclerRecordReader(source: GenericPathSource(inner: try rawSource(path)), profile: fast.profile, file: path)
         #expect(!generic.readsColumnBlocks)
-        let a = try records(&fast)
-        let b = try records(&generic)
+        let a = try allRecords(&fast)
+        let b = try allRecords(&generic)
         #expect(!a.isEmpty, "\(path)")
         #expect(a.count == b.count, "\(path)")
-        if let k = (0..<min(a.count, b.count)).first(where: { a[$0] != b[$0] }) {
+        if let k = (0..<min(a.count, b.count)).first(where: { !sameRecord(a[$0], b[$0]) }) {
             Issue.record("\(path): record \(k) differs:\n fast    \(a[k])\n generic \(b[k])")
         }
         #expect(fast.warnings == generic.warnings, "\(path)")
@@ -83,11 +78,11 @@ private func columnarFixturePaths() -> [String] {
     // 18 700 records: stops inside a block, on a block boundary and just after one.
     let path = BinaryFixtures.local("nw4-120-1-6-53.ndax").path
     var full = try CyclerFile.open(path: path, library: library)
-    let expected = try records(&full)
+    let expected = try allRecords(&full)
     for stop in [1, 700, ColumnBlocks.recordsPerBlock, ColumnBlocks.recordsPerBlock + 1, 9_999, expected.count - 1] {
         var first = try CyclerFile.open(path: path, library: library)
-        var seen: [String] = []
-        while seen.count < stop, let r = try first.next() { seen.append(String(describing: r)) }
+        var seen: [CyclerRecord] = []
+        while seen.count < stop, let r = try first.next() { seen.append(r) }
         #expect(first.position == stop)
         var source = try #require(try rawSource(path) as? DecodedTableSource)
         source.seek(to: first.position)
@@ -95,8 +90,8 @@ private func columnarFixturePaths() -> [String] {
         #expect(second.readsColumnBlocks)
         #expect(second.position == stop)
         second.restore(first.state)
-        seen += try records(&second)
-        #expect(seen == expected, "resumed at \(stop)")
+        seen += try allRecords(&second)
+        #expect(sameRecords(seen, expected), "resumed at \(stop)")
     }
 }
 
@@ -104,17 +99,17 @@ private func columnarFixturePaths() -> [String] {
     let library = try FixturePaths.library()
     let path = BinaryFixtures.local("250116_kigr_gen6_01_02_GCPL_CD8.mpr").path
     var full = try CyclerFile.open(path: path, library: library)
-    let expected = try records(&full)
+    let expected = try allRecords(&full)
     for stop in [3, ColumnBlocks.recordsPerBlock - 1, 2_000] {
         var first = try CyclerFile.open(path: path, library: library)
-        var seen: [String] = []
-        while seen.count < stop, let r = try first.next() { seen.append(String(describing: r)) }
+        var seen: [CyclerRecord] = []
+        while seen.count < stop, let r = try first.next() { seen.append(r) }
         var source = try BioLogicMPRSource(url: URL(fileURLWithPath: path))
         source.seek(to: first.position)
         var second = try CyclerRecordReader(source: source, profile: first.profile, file: path)
         second.restore(first.state)
-        seen += try records(&second)
-        #expect(seen == expected, "resumed at \(stop)")
+        seen += try allRecords(&second)
+        #expect(sameRecords(seen, expected), "resumed at \(stop)")
     }
 }
 
@@ -145,10 +140,10 @@ private func columnarFixturePaths() -> [String] {
     var fast = try CyclerRecordReader(source: table, profile: profile, file: "synthetic")
     var generic = try CyclerRecordReader(source: GenericPathSource(inner: table), profile: profile, file: "synthetic")
     #expect(fast.readsColumnBlocks)
-    let a = try records(&fast)
-    let b = try records(&generic)
+    let a = try allRecords(&fast)
+    let b = try allRecords(&generic)
     #expect(a.count == n)
-    #expect(a == b)
+    #expect(sameRecords(a, b))
     // A label past the name table really reads as no label (so the test covers that case).
     var again = try CyclerRecordReader(source: table, profile: profile, file: "synthetic")
     var unlabelled = 0
@@ -177,9 +172,9 @@ private func columnarFixturePaths() -> [String] {
     var fast = try CyclerFile.open(path: path, library: library)
     #expect(fast.readsColumnBlocks)
     var generic = try CyclerRecordReader(source: GenericPathSource(inner: try rawSource(path)), profile: fast.profile, file: path)
-    let a = try records(&fast)
-    let b = try records(&generic)
-    #expect(a == b)
+    let a = try allRecords(&fast)
+    let b = try allRecords(&generic)
+    #expect(sameRecords(a, b))
     var check = try CyclerFile.open(path: path, library: library)
     var k = 0
     while let r = try check.next() {
@@ -198,25 +193,25 @@ private func columnarFixturePaths() -> [String] {
     let library = try FixturePaths.library()
     let path = BinaryFixtures.local("TestFile.nda").path
     var full = try CyclerFile.open(path: path, library: library)
-    let expected = try records(&full)
+    let expected = try allRecords(&full)
     var original = try CyclerFile.open(path: path, library: library)
-    var seen: [String] = []
-    while seen.count < 100, let r = try original.next() { seen.append(String(describing: r)) }
+    var seen: [CyclerRecord] = []
+    while seen.count < 100, let r = try original.next() { seen.append(r) }
     var copy = original
     var fromOriginal = seen
     var fromCopy = seen
     // The original runs several blocks ahead, then the copy catches up, then they alternate.
-    for _ in 0..<(3 * ColumnBlocks.recordsPerBlock) { if let r = try original.next() { fromOriginal.append(String(describing: r)) } }
+    for _ in 0..<(3 * ColumnBlocks.recordsPerBlock) { if let r = try original.next() { fromOriginal.append(r) } }
     while true {
         let a = try copy.next()
         let b = try original.next()
-        if let a { fromCopy.append(String(describing: a)) }
-        if let b { fromOriginal.append(String(describing: b)) }
+        if let a { fromCopy.append(a) }
+        if let b { fromOriginal.append(b) }
         if a == nil, b == nil { break }
     }
     for (name, got) in [("original", fromOriginal), ("copy", fromCopy)] {
         #expect(got.count == expected.count, "\(name)")
-        if let k = (0..<min(got.count, expected.count)).first(where: { got[$0] != expected[$0] }) {
+        if let k = (0..<min(got.count, expected.count)).first(where: { !sameRecord(got[$0], expected[$0]) }) {
             Issue.record("\(name): record \(k) differs from the uninterrupted read")
         }
     }

@@ -18,9 +18,8 @@ func forEachRecordYieldsWhatNextYields(_ fixture: String) throws {
     var seen: [CyclerRecord] = []
     try looping.forEachRecord { seen.append($0) }
     #expect(!expected.isEmpty)
-    // Described, not compared with ==: a missing value is NaN, which equals nothing.
     #expect(seen.count == expected.count)
-    let firstDifference = seen.indices.first { $0 < expected.count && "\(seen[$0])" != "\(expected[$0])" }
+    let firstDifference = seen.indices.first { $0 < expected.count && !sameRecord(seen[$0], expected[$0]) }
     #expect(firstDifference == nil, "record \(firstDifference ?? -1) differs")
     #expect(try looping.next() == nil, "nothing left after the loop")
 }

@@ -14,6 +14,13 @@ private func describe(_ reader: inout CyclerRecordReader, upTo limit: Int = .max
     return all
 }
 
+/// Reads `count` records without describing them (the prefix before a cut is read by the same
+/// code as the straight read; describing every record in debug builds dominated these tests).
+private func skip(_ reader: inout CyclerRecordReader, _ count: Int) throws {
+    var read = 0
+    while read < count, try reader.next() != nil { read += 1 }
+}
+
 private struct StraightRead {
     var records: [String]
     var warnings: [String]
@@ -44,7 +51,7 @@ private let resumableTextFixtures: [String] = {
         let expected = try #require(straight[path])
         let cut = early ? min(small, expected.records.count - 1) : 1 + any % (expected.records.count - 1)
         var first = try CyclerFile.open(path: path, library: library)
-        var seen = try describe(&first, upTo: cut)
+        try skip(&first, cut)
         let saved = try JSONEncoder().encode(first.resumeToken)
         let token = try JSONDecoder().decode(CyclerResumeToken.self, from: saved)
         #expect(token == first.resumeToken)
@@ -55,8 +62,8 @@ private let resumableTextFixtures: [String] = {
         options.resumeFrom = text
         var second = try CyclerFile.open(path: path, library: library, options: options)
         second.restore(token.state)
-        seen += try describe(&second)
-        #expect(seen == expected.records, "\(path) resumed after \(cut)")
+        let seen = try describe(&second)
+        #expect(seen == Array(expected.records[cut...]), "\(path) resumed after \(cut)")
         #expect(first.warnings + second.warnings == expected.warnings, "\(path) resumed after \(cut)")
     }
 }
@@ -65,10 +72,10 @@ private let resumableTextFixtures: [String] = {
     let library = try FixturePaths.library()
     let path = BinaryFixtures.local("nw4-120-1-6-53.ndax").path
     var full = try CyclerFile.open(path: path, library: library)
-    let expected = try describe(&full)
+    let expected = try allRecords(&full)
     await propertyCheck(count: 25, input: Gen.int(in: 1...(expected.count - 1))) { cut in
         var first = try CyclerFile.open(path: path, library: library)
-        var seen = try describe(&first, upTo: cut)
+        try skip(&first, cut)
         let token = try JSONDecoder().decode(CyclerResumeToken.self, from: JSONEncoder().encode(first.resumeToken))
         #expect(token.text == nil)
         #expect(token.recordIndex == cut)
@@ -77,8 +84,7 @@ private let resumableTextFixtures: [String] = {
         var second = try CyclerRecordReader(source: source, profile: first.profile, file: path)
         #expect(second.readsColumnBlocks)
         second.restore(token.state)
-        seen += try describe(&second)
-        #expect(seen == expected, "resumed after \(cut)")
+        #expect(sameRecords(try allRecords(&second), expected[cut...]), "resumed after \(cut)")
     }
 }
 
