@@ -104,8 +104,14 @@ public struct CyclerRecordReader {
     /// caller in this module that reads a few fields copies nothing.
     @inline(__always)
     public mutating func next() throws -> CyclerRecord? {
-        let more = _slowPath(pendingIndex < pending.count || !scaleDecided) ? try nextBuffered() : try nextRead()
-        return more ? currentRecord : nil
+        try advance() ? currentRecord : nil
+    }
+
+    /// Builds the next record into `currentRecord`; false at the end. The held-back opening
+    /// records are the rare path.
+    @inline(__always)
+    private mutating func advance() throws -> Bool {
+        _slowPath(pendingIndex < pending.count || !scaleDecided) ? try nextBuffered() : try nextRead()
     }
 
     /// Hands every remaining record to `body`, borrowed where it is built. For callers in other
@@ -113,7 +119,7 @@ public struct CyclerRecordReader {
     /// full read of a binary file up to twice as slow (`bench parse`, .mpr) once the benchmark and
     /// the commands moved out of this module.
     public mutating func forEachRecord(_ body: (CyclerRecord) throws -> Void) throws {
-        while _slowPath(pendingIndex < pending.count || !scaleDecided) ? try nextBuffered() : try nextRead() {
+        while try advance() {
             try body(currentRecord)
         }
     }
