@@ -393,7 +393,7 @@ public struct CellDetector: Codable, Sendable {
         switch cell.cellType {
         case .symmetric:
             if closing.kind.isActive { closeHalfCycle(closing, into: &alerts) }
-        case .full:
+        case .half, .full:
             closeFullCellStep(closing, nextKind: nextKind, into: &alerts)
         }
         addToCycleSummary(&closing)
@@ -455,7 +455,7 @@ public struct CellDetector: Codable, Sendable {
     mutating func perSampleRules(_ point: RawPoint, deglitchedVoltage: Double, into alerts: inout [Alert]) {
         switch cell.cellType {
         case .symmetric: symmetricSampleRules(point, deglitchedVoltage: deglitchedVoltage, into: &alerts)
-        case .full: fullCellSampleRules(point, deglitchedVoltage: deglitchedVoltage, into: &alerts)
+        case .half, .full: fullCellSampleRules(point, deglitchedVoltage: deglitchedVoltage, into: &alerts)
         }
         clampRule(point, deglitchedVoltage: deglitchedVoltage, into: &alerts)
         dataQualityRules(point, into: &alerts)

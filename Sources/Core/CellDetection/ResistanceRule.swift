@@ -14,7 +14,7 @@ extension CellDetector {
         let measured: Bool
         switch cell.cellType {
         case .symmetric: measured = closing.kind.isActive && nextKind.isActive && nextKind != closing.kind
-        case .full: measured = closing.kind == .charge && nextKind == .rest
+        case .half, .full: measured = closing.kind == .charge && nextKind == .rest
         }
         guard measured, closing.bucketIndex >= 0, closing.bucketIndex < buckets.count else { return }
         let deltaCurrent = abs(point.current - closing.lastCurrent)

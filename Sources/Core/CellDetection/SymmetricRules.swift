@@ -82,7 +82,7 @@ extension CellDetector {
         case .symmetric:
             guard step.kind.isActive, !previousAbsVoltage.isNaN else { return }
             dropAndRecover(point, absVoltage: abs(deglitchedVoltage), previous: previousAbsVoltage, into: &alerts)
-        case .full:
+        case .half, .full:
             guard step.kind == .charge else { return }
             negativeStepsDuringCharge(point, deglitchedVoltage: deglitchedVoltage, into: &alerts)
         }
