@@ -4,10 +4,15 @@ import CellModel
 public struct DetectionOptions: Sendable {
     /// nil: inferred from the voltage (see `CellTypeInference`).
     public var cellType: CellType?
+    /// A half cell's working electrode; nil: inferred from the voltage range.
+    public var workingElectrode: WorkingElectrode?
     /// docs/detectors.md §1.4 defaults: a 10 mm die (0.785 cm²) and a 5 V instrument clamp.
     public var areaSquareCentimeters: Double? = 0.785
     public var activeMassMilligrams: Double?
     public var nominalCapacityMilliampHours: Double?
+    /// The protocol's voltage limits; nil: learned from the cell's first cycles.
+    public var voltageMinVolts: Double?
+    public var voltageMaxVolts: Double?
     public var voltageClampVolts: Double? = 5.0
     public var thresholds = DetectorThresholds.defaults
 
@@ -17,9 +22,12 @@ public struct DetectionOptions: Sendable {
         CellMetadata(
             cellID: cellID,
             cellType: cellType ?? inferredType,
+            workingElectrode: workingElectrode,
             electrodeAreaSquareMeters: areaSquareCentimeters.map { $0 / 10_000 },
             activeMassKilograms: activeMassMilligrams.map { $0 / 1_000_000 },
-            nominalCapacityAmpHours: nominalCapacityMilliampHours.map { $0 / 1000 }
+            nominalCapacityAmpHours: nominalCapacityMilliampHours.map { $0 / 1000 },
+            voltageMinVolts: voltageMinVolts,
+            voltageMaxVolts: voltageMaxVolts
         )
     }
 }
