@@ -12,6 +12,12 @@ public struct Alert: Codable, Sendable, Hashable {
     public var evidence: [String: Double]
     /// A short human-readable explanation, e.g. which clause of a rule fired.
     public var message: String
+    /// Q1's kind of note (`DataQualityKind`), nil for the other rules.
+    public var kind: String?
+    /// Occurrences aggregated into this alert's episode (Q1 notes): 1 until its close is known.
+    public var count: Int
+    /// The test time of the episode's last occurrence, once its close is known.
+    public var lastTestTimeSeconds: Double?
 
     public init(
         rule: DetectionRule,
@@ -20,7 +26,10 @@ public struct Alert: Codable, Sendable, Hashable {
         testTimeSeconds: Double,
         cycle: Int,
         evidence: [String: Double],
-        message: String
+        message: String,
+        kind: String? = nil,
+        count: Int = 1,
+        lastTestTimeSeconds: Double? = nil
     ) {
         self.rule = rule
         self.severity = severity ?? rule.defaultSeverity
@@ -29,5 +38,8 @@ public struct Alert: Codable, Sendable, Hashable {
         self.cycle = cycle
         self.evidence = evidence
         self.message = message
+        self.kind = kind
+        self.count = count
+        self.lastTestTimeSeconds = lastTestTimeSeconds
     }
 }

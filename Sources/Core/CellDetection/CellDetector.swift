@@ -20,8 +20,16 @@ import Foundation
 ///   than 3 negative steps; S7 after a post-charge rest that does not alarm; E2 after a cycle
 ///   whose slope is back above the limit; S6's rolling-mean warn when the mean is back within
 ///   half the drop; R1 after 3 transitions below the ratio;
-/// * Q1 notes: each gap is its own episode; frozen voltage, out-of-range voltage and the thermal
-///   notes re-arm when the condition clears (frozen: after as many live samples as it took).
+/// * Q1 notes: one episode per kind (`DataQualityKind`) at a time, counting its occurrences and
+///   ending after a quiet day of test time; within it, frozen voltage, out-of-range voltage and
+///   the thermal notes re-arm when the condition clears (frozen: after as many live samples as
+///   it took). With `collectsEpisodes`, the openings and ends of episodes are kept for
+///   `drainEpisodes()` (`AlertEpisode`).
+///
+/// Cell types (docs/detectors.md §5.9): a symmetric cell's rules are §4; a full cell's and a
+/// cathode half cell's §5, against the cell's `OperatingWindow`; an anode half cell's are §5 with
+/// its cycle turned round (it stores charge by discharging: lithiation), so CE is delithiation
+/// over lithiation and capacity is its delithiation capacity.
 public struct CellDetector: Codable, Sendable {
     public let cell: CellMetadata
     public var thresholds: DetectorThresholds
@@ -32,6 +40,11 @@ public struct CellDetector: Codable, Sendable {
     public var collectsSummaries = false
     var collectedSteps: [StepSummary] = []
     var collectedCycles: [CycleSummary] = []
+    /// When true, episode openings and ends are kept until `drainEpisodes()`.
+    public var collectsEpisodes = false
+    var collectedEpisodes: [AlertEpisode] = []
+    /// The start of each warn rule's open episode, by rule bit (NaN: none open).
+    var warnEpisodeStarts = [Double](repeating: .nan, count: DetectionRule.allCases.count)
 
     // deglitch lookahead
     var pending: RawPoint?
@@ -56,14 +69,21 @@ public struct CellDetector: Codable, Sendable {
     var bucketClock = 0
 
     // rules
+    public internal(set) var window: OperatingWindow
     var latched: UInt32 = 0
     var symmetric = SymmetricRuleState()
     var fullCell = FullCellRuleState()
     var quality = DataQualityState()
     var resistance = ResistanceRuleState()
+    var margins = RuleMargins()
 
     public init(cell: CellMetadata, thresholds: DetectorThresholds = .defaults, voltageClampVolts: Double? = nil) {
+        var cell = cell
+        if cell.cellType == .half, cell.workingElectrode == nil, let maximum = cell.voltageMaxVolts {
+            cell.workingElectrode = maximum <= 3.3 ? .anode : .cathode
+        }
         self.cell = cell
+        window = OperatingWindow(minimumVolts: cell.voltageMinVolts, maximumVolts: cell.voltageMaxVolts)
         self.thresholds = thresholds
         self.voltageClampVolts = voltageClampVolts
         symmetric.dropWindow = RecentValues(capacity: max(1, thresholds.s1WindowHalfCycles - 1))
@@ -142,6 +162,7 @@ public struct CellDetector: Codable, Sendable {
             process(last, deglitchedVoltage: last.voltage, into: &alerts)
             pending = nil
         }
+        for kind in DataQualityKind.allCases { closeNoteEpisode(kind) }
         if hasOpenStep {
             var open = step
             hasOpenStep = false
@@ -161,6 +182,12 @@ public struct CellDetector: Codable, Sendable {
         return (collectedSteps, collectedCycles)
     }
 
+    /// Episode openings and ends since the last drain (only when `collectsEpisodes`).
+    public mutating func drainEpisodes() -> [AlertEpisode] {
+        defer { collectedEpisodes.removeAll() }
+        return collectedEpisodes
+    }
+
     /// The cycle the detector is in (the cycler's index when recorded, else derived).
     public var currentCycle: Int { cycle }
 
@@ -169,19 +196,17 @@ public struct CellDetector: Codable, Sendable {
     @inline(__always)
     mutating func accept(_ point: RawPoint, into alerts: inout [Alert]) {
         guard point.time.isFinite, point.voltage.isFinite, point.current.isFinite else {
-            noteInvalid(point, reason: "non-finite time, voltage or current; sample ignored", into: &alerts)
+            noteInvalid(point, into: &alerts)
             return
         }
-        guard point.time != lastAcceptedTime else {
-            noteInvalid(point, reason: "duplicate test time; sample ignored", into: &alerts)
-            return
-        }
+        // A repeated test time (a cycler logging faster than its clock's resolution, or two
+        // records of one instant at a step change) is kept, in record order, as a zero interval:
+        // nothing is integrated over it and no sample is lost to detection.
         if point.time < lastAcceptedTime {
             // A restarted channel or a concatenated file: keep detecting rather than drop the
             // rest of the stream; the open step is closed and nothing is integrated across it.
-            alerts.append(Alert(rule: .Q1, cellID: cell.cellID, testTimeSeconds: point.time, cycle: cycle,
-                                evidence: ["backward_seconds": lastAcceptedTime - point.time],
-                                message: "test time went backwards: treated as a restart"))
+            note(.timeBackwards, at: point.time, evidence: ["backward_seconds": lastAcceptedTime - point.time],
+                 message: "test time went backwards: treated as a restart", into: &alerts)
         }
         lastAcceptedTime = point.time
         if let previous = pending {
@@ -200,7 +225,8 @@ public struct CellDetector: Codable, Sendable {
         let interval = previousTime.isNaN || restarted ? 0 : point.time - previousTime
         let afterGap = interval > thresholds.q1GapSeconds
         if afterGap {
-            fire(.Q1, at: point, evidence: ["gap_seconds": interval], message: "logging gap longer than \(Int(thresholds.q1GapSeconds)) s: not integrated across", into: &alerts)
+            note(.loggingGap, at: point.time, evidence: ["gap_seconds": interval],
+                 message: "logging gap longer than \(Int(thresholds.q1GapSeconds)) s: not integrated across", into: &alerts)
         }
         let kind = classify(point.current)
         var opensStep = restarted
@@ -209,11 +235,17 @@ public struct CellDetector: Codable, Sendable {
                 opensStep = true
             } else if point.cyclerStep != RawPoint.absent, point.cyclerStep != step.cyclerStep {
                 opensStep = true
-            } else if kind.isActive, point.cyclerStep == RawPoint.absent {
+            } else if kind.isActive {
                 let level = abs(point.current)
                 if abs(level - step.levelAmperes) > thresholds.stepLevelTolerance * step.levelAmperes {
                     step.outOfLevelCount += 1
-                    opensStep = step.outOfLevelCount >= 2
+                    if step.outOfLevelCount >= 2 {
+                        if point.cyclerStep == RawPoint.absent {
+                            opensStep = true
+                        } else if step.sampleCount == 2 {
+                            relevelStep(to: level)
+                        }
+                    }
                 } else if step.outOfLevelCount != 0 {
                     step.outOfLevelCount = 0
                 }
@@ -279,12 +311,27 @@ public struct CellDetector: Codable, Sendable {
         step.end3 = absVoltage
     }
 
+    /// The cycler's own step began with a sample logged mid-transition (a BioLogic record at the
+    /// reversal averages the two currents): its second and third samples agree on another level,
+    /// which is the step's, so its bucket and references are that level's.
+    mutating func relevelStep(to level: Double) {
+        let index = bucket(for: level)
+        step.levelAmperes = level
+        step.bucketIndex = index
+        step.overpotentialReference = buckets[index].overpotentialReference
+        step.noiseReference = buckets[index].noiseReference
+        step.skipSeconds = max(thresholds.transientSkipSeconds, thresholds.transientSkipFractionOfStep * buckets[index].lastActiveSeconds)
+        step.outOfLevelCount = 0
+        lastActiveLevel = level
+    }
+
     /// Cycle counting (docs/detectors.md §3.2): a full cell's cycle starts at a charge that follows a
-    /// discharge; a symmetric cell's at a half-cycle in the direction of its first half-cycle
-    /// that follows one in the other direction.
+    /// discharge (an anode half cell's at a discharge, its lithiation, that follows a charge); a
+    /// symmetric cell's at a half-cycle in the direction of its first half-cycle that follows one
+    /// in the other direction.
     mutating func advanceCycle(startingWith kind: StepKind) {
         if cycleStartKind == nil {
-            cycleStartKind = cell.cellType == .full ? .charge : kind
+            cycleStartKind = cell.cellType == .symmetric ? kind : storingKind
         }
         if kind == cycleStartKind {
             if sawOtherDirectionInCycle {
@@ -382,8 +429,10 @@ public struct CellDetector: Codable, Sendable {
         guard hasOpenStep else { return }
         var closing = step
         hasOpenStep = false
+        closeQuietNoteEpisodes(now: point.time)
         crossCheckCapacity(closing, into: &alerts)
         if closing.kind.isActive {
+            window.observeActiveStepEnd(voltage: closing.lastVoltage)
             lastActiveKind = closing.kind
             if closing.bucketIndex >= 0, closing.bucketIndex < buckets.count {
                 buckets[closing.bucketIndex].lastActiveSeconds = closing.lastTime - closing.startTime
@@ -398,8 +447,9 @@ public struct CellDetector: Codable, Sendable {
         }
         addToCycleSummary(&closing)
         if collectsSummaries { collectedSteps.append(closing.summary()) }
-        if closing.kind == .discharge, nextKind != .discharge, cell.cellType == .full {
+        if cell.cellType != .symmetric, closing.kind == deliveringKind, nextKind != deliveringKind {
             closeFullCellCycle(at: closing, into: &alerts)
+            window.observeCycleClosed()
         }
     }
 
@@ -442,24 +492,60 @@ public struct CellDetector: Codable, Sendable {
         _ rule: DetectionRule, severity: AlertSeverity? = nil, at point: RawPoint, time: Double? = nil,
         evidence: [String: Double], message: String, into alerts: inout [Alert]
     ) {
-        if rule.latches, severity == nil || severity == .fail {
+        let latches = rule.latches && (severity == nil || severity == .fail)
+        if latches {
             if hasLatched(rule) { return }
             latched |= 1 << rule.bit
         }
-        alerts.append(Alert(
+        let alert = Alert(
             rule: rule, severity: severity, cellID: cell.cellID,
             testTimeSeconds: time ?? point.time, cycle: cycle, evidence: evidence, message: message
-        ))
+        )
+        alerts.append(alert)
+        if !latches { warnEpisodeStarts[Int(rule.bit)] = alert.testTimeSeconds }
+        record(.opened, of: alert, lastTime: alert.testTimeSeconds, count: 1)
+    }
+
+    /// A warn rule re-armed: its open episode ends at `time`.
+    mutating func endEpisode(_ rule: DetectionRule, at time: Double) {
+        let start = warnEpisodeStarts[Int(rule.bit)]
+        guard !start.isNaN else { return }
+        warnEpisodeStarts[Int(rule.bit)] = .nan
+        let severity: AlertSeverity = rule == .S6 ? .warn : rule.defaultSeverity
+        recordEpisode(AlertEpisode(phase: .closed, rule: rule, severity: severity, kind: nil,
+                                   startTestTimeSeconds: start, lastTestTimeSeconds: time, count: 1))
+    }
+
+    mutating func record(_ phase: AlertEpisode.Phase, of alert: Alert, lastTime: Double, count: Int) {
+        recordEpisode(AlertEpisode(phase: phase, rule: alert.rule, severity: alert.severity, kind: alert.kind,
+                                   startTestTimeSeconds: alert.testTimeSeconds, lastTestTimeSeconds: lastTime, count: count))
+    }
+
+    mutating func recordEpisode(_ episode: AlertEpisode) {
+        if collectsEpisodes { collectedEpisodes.append(episode) }
     }
 
     mutating func perSampleRules(_ point: RawPoint, deglitchedVoltage: Double, into alerts: inout [Alert]) {
         switch cell.cellType {
-        case .symmetric: symmetricSampleRules(point, deglitchedVoltage: deglitchedVoltage, into: &alerts)
-        case .half, .full: fullCellSampleRules(point, deglitchedVoltage: deglitchedVoltage, into: &alerts)
+        case .symmetric:
+            symmetricSampleRules(point, deglitchedVoltage: deglitchedVoltage, into: &alerts)
+            // A full or half cell's CV hold near the instrument's limit (LNMO at 4.9 V) is its protocol.
+            clampRule(point, deglitchedVoltage: deglitchedVoltage, into: &alerts)
+        case .half, .full:
+            fullCellSampleRules(point, deglitchedVoltage: deglitchedVoltage, into: &alerts)
         }
-        clampRule(point, deglitchedVoltage: deglitchedVoltage, into: &alerts)
         dataQualityRules(point, into: &alerts)
     }
+}
+
+extension CellDetector {
+    /// An anode half cell (working electrode against lithium, cycled at a few mV to 1.5–3 V)
+    /// stores charge in its working electrode by discharging.
+    var isAnodeHalfCell: Bool { cell.cellType == .half && cell.workingElectrode == .anode }
+    /// The direction that fills the working electrode, which a cycle starts with.
+    var storingKind: StepKind { isAnodeHalfCell ? .discharge : .charge }
+    /// The direction whose capacity is the cell's capacity, which ends a cycle.
+    var deliveringKind: StepKind { isAnodeHalfCell ? .charge : .discharge }
 }
 
 extension DetectionRule {

@@ -1,3 +1,27 @@
+/// The kinds of Q1 note (docs/detectors.md §6.2). Each kind has at most one open episode per
+/// test, so a file with a thousand gaps yields one note with a count, not a thousand alerts.
+/// The raw values are a contract: `kind` in `detect`'s JSON and in stored alerts.
+public enum DataQualityKind: String, Sendable, Hashable, Codable, CaseIterable {
+    case invalidSample = "invalid_sample"
+    case timeBackwards = "time_backwards"
+    case loggingGap = "logging_gap"
+    case frozenVoltage = "frozen_voltage"
+    case outOfRange = "out_of_range"
+    case thermalHot = "thermal_hot"
+    case thermalRate = "thermal_rate"
+    case capacityMismatch = "capacity_mismatch"
+
+    var index: Int { Self.allCases.firstIndex(of: self)! }
+}
+
+/// One kind's open episode: the alert that opened it was emitted; later occurrences only count.
+struct DataQualityEpisode: Codable, Sendable {
+    var isOpen = false
+    var startTime = 0.0
+    var lastTime = 0.0
+    var count = 0
+}
+
 /// Per-cell state of the data-quality and thermal notes (docs/detectors.md §6.2). All are `info`.
 struct DataQualityState: Codable, Sendable {
     var invalidActive = false
@@ -11,20 +35,56 @@ struct DataQualityState: Codable, Sendable {
     var temperatureReferenceCount = 0
     var temperatureReference = Double.nan
     var hotActive = false
-    var lastTemperature = Double.nan
-    var lastTemperatureTime = Double.nan
+    /// The start of the span the temperature rate is measured over.
+    var rateSpanTemperature = Double.nan
+    var rateSpanTime = Double.nan
     var fastTemperatureCount = 0
     var fastTemperatureActive = false
+    var episodes = [DataQualityEpisode](repeating: DataQualityEpisode(), count: DataQualityKind.allCases.count)
 }
 
 extension CellDetector {
-    mutating func noteInvalid(_ point: RawPoint, reason: String, into alerts: inout [Alert]) {
+    /// A Q1 note: opens its kind's episode (one alert), or counts into the open one.
+    mutating func note(_ kind: DataQualityKind, at time: Double, evidence: [String: Double], message: String, into alerts: inout [Alert]) {
+        var episode = quality.episodes[kind.index]
+        if episode.isOpen, time - episode.lastTime < thresholds.q1EpisodeQuietSeconds {
+            episode.count += 1
+            episode.lastTime = max(episode.lastTime, time)
+            quality.episodes[kind.index] = episode
+            return
+        }
+        if episode.isOpen { closeNoteEpisode(kind) }
+        quality.episodes[kind.index] = DataQualityEpisode(isOpen: true, startTime: time, lastTime: time, count: 1)
+        let alert = Alert(rule: .Q1, cellID: cell.cellID, testTimeSeconds: time, cycle: cycle,
+                          evidence: evidence, message: message, kind: kind.rawValue)
+        alerts.append(alert)
+        record(.opened, of: alert, lastTime: time, count: 1)
+    }
+
+    mutating func closeNoteEpisode(_ kind: DataQualityKind) {
+        let episode = quality.episodes[kind.index]
+        guard episode.isOpen else { return }
+        quality.episodes[kind.index].isOpen = false
+        recordEpisode(AlertEpisode(phase: .closed, rule: .Q1, severity: .info, kind: kind.rawValue,
+                                   startTestTimeSeconds: episode.startTime, lastTestTimeSeconds: episode.lastTime,
+                                   count: episode.count))
+    }
+
+    /// Ends the notes whose kind has been quiet for `q1EpisodeQuietSeconds` (checked at step
+    /// boundaries, off the per-sample path).
+    mutating func closeQuietNoteEpisodes(now time: Double) {
+        for kind in DataQualityKind.allCases {
+            let episode = quality.episodes[kind.index]
+            if episode.isOpen, time - episode.lastTime >= thresholds.q1EpisodeQuietSeconds { closeNoteEpisode(kind) }
+        }
+    }
+
+    mutating func noteInvalid(_ point: RawPoint, into alerts: inout [Alert]) {
         guard !quality.invalidActive else { return }
         quality.invalidActive = true
         let time = point.time.isFinite ? point.time : (previousTime.isNaN ? 0 : previousTime)
-        alerts.append(Alert(rule: .Q1, cellID: cell.cellID, testTimeSeconds: time, cycle: cycle,
-                            evidence: ["previous_test_time_second": lastAcceptedTime.isFinite ? lastAcceptedTime : 0],
-                            message: reason))
+        note(.invalidSample, at: time, evidence: ["previous_test_time_second": lastAcceptedTime.isFinite ? lastAcceptedTime : 0],
+             message: "non-finite time, voltage or current; sample ignored", into: &alerts)
     }
 
     /// Q1 per sample: frozen voltage while current flows, |V| beyond the instrument clamp, and the
@@ -39,7 +99,7 @@ extension CellDetector {
             quality.unfrozenCount = 0
             if quality.frozenCount >= thresholds.q1FrozenSamples, !quality.frozenActive {
                 quality.frozenActive = true
-                fire(.Q1, at: point, evidence: ["frozen_samples": Double(quality.frozenCount), "voltage_volts": point.voltage],
+                note(.frozenVoltage, at: point.time, evidence: ["frozen_samples": Double(quality.frozenCount), "voltage_volts": point.voltage],
                      message: "voltage frozen while current flows", into: &alerts)
             }
         } else {
@@ -53,7 +113,7 @@ extension CellDetector {
             if abs(point.voltage) > clamp * 1.001 {
                 if !quality.outOfRangeActive {
                     quality.outOfRangeActive = true
-                    fire(.Q1, at: point, evidence: ["voltage_volts": point.voltage, "clamp_volts": clamp],
+                    note(.outOfRange, at: point.time, evidence: ["voltage_volts": point.voltage, "clamp_volts": clamp],
                          message: "voltage outside the instrument range", into: &alerts)
                 }
             } else {
@@ -76,28 +136,34 @@ extension CellDetector {
         } else if temperature > quality.temperatureReference + thresholds.q1TemperatureExcessCelsius {
             if !quality.hotActive {
                 quality.hotActive = true
-                fire(.Q1, at: point, evidence: ["temperature_celsius": temperature, "reference_celsius": quality.temperatureReference],
+                note(.thermalHot, at: point.time, evidence: ["temperature_celsius": temperature, "reference_celsius": quality.temperatureReference],
                      message: "thermal: temperature above the test's early level", into: &alerts)
             }
         } else if temperature < quality.temperatureReference + 0.5 * thresholds.q1TemperatureExcessCelsius {
             quality.hotActive = false
         }
-        if !quality.lastTemperature.isNaN, point.time > quality.lastTemperatureTime {
-            let rate = (temperature - quality.lastTemperature) / (point.time - quality.lastTemperatureTime) * 60
-            if abs(rate) > thresholds.q1TemperatureRateCelsiusPerMinute {
-                quality.fastTemperatureCount += 1
-                if quality.fastTemperatureCount >= 2, !quality.fastTemperatureActive {
-                    quality.fastTemperatureActive = true
-                    fire(.Q1, at: point, evidence: ["temperature_rate_celsius_per_minute": rate],
-                         message: "thermal: temperature changing fast", into: &alerts)
-                }
-            } else {
-                quality.fastTemperatureCount = 0
-                quality.fastTemperatureActive = false
-            }
+        // The rate over a span of at least q1TemperatureRateSpanSeconds; a restart begins a new span.
+        if quality.rateSpanTime.isNaN || point.time < quality.rateSpanTime {
+            quality.rateSpanTime = point.time
+            quality.rateSpanTemperature = temperature
+            return
         }
-        quality.lastTemperature = temperature
-        quality.lastTemperatureTime = point.time
+        let span = point.time - quality.rateSpanTime
+        guard span >= thresholds.q1TemperatureRateSpanSeconds else { return }
+        let rate = (temperature - quality.rateSpanTemperature) / span * 60
+        quality.rateSpanTime = point.time
+        quality.rateSpanTemperature = temperature
+        if abs(rate) > thresholds.q1TemperatureRateCelsiusPerMinute {
+            quality.fastTemperatureCount += 1
+            if quality.fastTemperatureCount >= 2, !quality.fastTemperatureActive {
+                quality.fastTemperatureActive = true
+                note(.thermalRate, at: point.time, evidence: ["temperature_rate_celsius_per_minute": rate, "span_seconds": span],
+                     message: "thermal: temperature changing fast", into: &alerts)
+            }
+        } else {
+            quality.fastTemperatureCount = 0
+            quality.fastTemperatureActive = false
+        }
     }
 
     /// Q1: the coordinator's integrated capacity against the cycler's own, per step.
@@ -108,9 +174,7 @@ extension CellDetector {
         guard cycler > 0 else { return }
         let mismatch = abs(closing.capacityAmpHours - cycler) / cycler
         if mismatch > thresholds.q1CapacityMismatch {
-            let at = RawPoint(time: closing.lastTime, voltage: closing.lastVoltage, current: closing.lastCurrent, temperature: .nan,
-                              cyclerStep: RawPoint.absent, cyclerCycle: RawPoint.absent, cyclerCapacity: .nan)
-            fire(.Q1, at: at, evidence: [
+            note(.capacityMismatch, at: closing.lastTime, evidence: [
                 "integrated_capacity_amp_hours": closing.capacityAmpHours, "cycler_capacity_amp_hours": cycler,
                 "relative_difference": mismatch,
             ], message: "integrated capacity disagrees with the cycler's", into: &alerts)

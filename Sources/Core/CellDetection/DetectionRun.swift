@@ -32,15 +32,41 @@ public struct DetectionOptions: Sendable {
     }
 }
 
+/// What an offline detection run found: the alerts (each Q1 episode once, with its count) and
+/// what `detect --explain` shows.
+public struct DetectionOutcome: Sendable {
+    public var alerts: [Alert]
+    /// The inference's guess, also when the options gave the type (then it is only shown).
+    public var guess: CellTypeGuess
+    public var cell: CellMetadata
+    public var explanation: DetectionExplanation
+}
+
 /// Offline detection: a whole recorded channel through one `CellDetector`. (`cellfleet detect`
 /// renders the alerts as JSON lines: `DetectionReport` in CellfleetReports.)
 public enum DetectionRun {
     public static func detect(_ columns: SampleColumns, cellID: String, options: DetectionOptions) -> [Alert] {
-        let cell = options.metadata(cellID: cellID, inferredType: CellTypeInference.infer(from: columns))
+        run(columns, cellID: cellID, options: options).alerts
+    }
+
+    public static func run(_ columns: SampleColumns, cellID: String, options: DetectionOptions) -> DetectionOutcome {
+        let guess = CellTypeInference.infer(from: columns)
+        var cell = options.metadata(cellID: cellID, inferredType: guess.cellType)
+        if cell.cellType == .half, cell.workingElectrode == nil, cell.voltageMaxVolts == nil {
+            cell.workingElectrode = guess.workingElectrode ?? .cathode
+        }
         var detector = CellDetector(cell: cell, thresholds: options.thresholds, voltageClampVolts: options.voltageClampVolts)
+        detector.collectsEpisodes = true
         var alerts: [Alert] = []
         detector.ingest(columns, into: &alerts)
         detector.finish(into: &alerts)
-        return alerts
+        // One line per episode: a closed episode's count and last time go onto the alert that opened it.
+        for episode in detector.drainEpisodes() where episode.phase == .closed && episode.kind != nil {
+            if let index = alerts.lastIndex(where: episode.opened) {
+                alerts[index].count = episode.count
+                alerts[index].lastTestTimeSeconds = episode.lastTestTimeSeconds
+            }
+        }
+        return DetectionOutcome(alerts: alerts, guess: guess, cell: detector.cell, explanation: detector.explanation)
     }
 }

@@ -27,6 +27,9 @@ public struct DetectorThresholds: Codable, Sendable, Hashable {
     /// Full cells: capacity reference from cycles … through ….
     public var capacityReferenceFirstCycle = 2
     public var capacityReferenceLastCycle = 6
+    /// A settled capacity reference moves to another discharge current once the cell has cycled
+    /// steadily there for this many cycles (formation at C/10, then ageing at C/3).
+    public var capacityReferenceSwitchCycles = 10
 
     // MARK: polarization (docs/detectors.md §4.1–§4.4)
     public var p1Ratio = 2.0
@@ -47,7 +50,13 @@ public struct DetectorThresholds: Codable, Sendable, Hashable {
     public var h1ReferenceFractionFloor = 0.10
     public var h1Samples = 3
     public var h1Seconds = 20.0
+    /// H2's threshold is the cell's window minimum less `h2WindowMarginVolts`, at most `h2Volts`
+    /// (2 V: LiCoO2's 3.0 V cut-off less 1 V, the value the rule was written with).
     public var h2Volts = 2.0
+    public var h2WindowMarginVolts = 1.0
+    /// An anode half cell's delithiation must leave the lithium potential: below this for
+    /// `h2Seconds` under current it is shorted to its counter electrode.
+    public var h2AnodeHalfCellVolts = 0.003
     public var h2Samples = 3
     public var h2Seconds = 30.0
     public var h2DropVolts = 0.5
@@ -76,6 +85,9 @@ public struct DetectorThresholds: Codable, Sendable, Hashable {
     public var s6FirstCycle = 3
     public var s6WarnDropPoints = 0.02
     public var s6WarnWindowCycles = 10
+    /// S6 judges a cycle only when it and the cycles before it, this many in all, ran at the same
+    /// charge and discharge currents: a rate step changes CE for a cycle or two (docs/detectors.md §5.5).
+    public var s6SteadyCycles = 3
     public var s7RelativeSlopeVoltsPerHour = 0.005
     public var s7AbsoluteSlopeVoltsPerHour = 0.020
     public var s7BaselineSmoothingFactor = 0.1
@@ -93,6 +105,11 @@ public struct DetectorThresholds: Codable, Sendable, Hashable {
     public var q1FrozenSamples = 30
     public var q1TemperatureExcessCelsius = 5.0
     public var q1TemperatureRateCelsiusPerMinute = 1.0
+    /// The rate is taken over at least this span, so a sensor's 0.1 °C quantisation at 1 s
+    /// logging (6 °C/min between two samples) is not a fast change.
+    public var q1TemperatureRateSpanSeconds = 60.0
+    /// A Q1 note's episode ends after this much test time without a new occurrence of its kind.
+    public var q1EpisodeQuietSeconds = 86_400.0
 
     public init() {}
 
@@ -114,6 +131,7 @@ public struct DetectorThresholds: Codable, Sendable, Hashable {
         "H1.referenceFractionFloor": \.h1ReferenceFractionFloor, "H1.seconds": \.h1Seconds,
         "H2.volts": \.h2Volts, "H2.seconds": \.h2Seconds, "H2.dropVolts": \.h2DropVolts,
         "H2.recoverySeconds": \.h2RecoverySeconds,
+        "H2.windowMarginVolts": \.h2WindowMarginVolts, "H2.anodeHalfCellVolts": \.h2AnodeHalfCellVolts,
         "S1.relativeDrop": \.s1RelativeDrop, "S1.noiseMultiple": \.s1NoiseMultiple,
         "S1.minimumDropVolts": \.s1MinimumDropVolts, "S1.recoverySeconds": \.s1RecoverySeconds,
         "S2.noiseMultiple": \.s2NoiseMultiple, "S2.minimumVolts": \.s2MinimumVolts,
@@ -130,6 +148,8 @@ public struct DetectorThresholds: Codable, Sendable, Hashable {
         "Q1.gapSeconds": \.q1GapSeconds, "Q1.capacityMismatch": \.q1CapacityMismatch,
         "Q1.temperatureExcessCelsius": \.q1TemperatureExcessCelsius,
         "Q1.temperatureRateCelsiusPerMinute": \.q1TemperatureRateCelsiusPerMinute,
+        "Q1.temperatureRateSpanSeconds": \.q1TemperatureRateSpanSeconds,
+        "Q1.episodeQuietSeconds": \.q1EpisodeQuietSeconds,
     ]
 
     nonisolated(unsafe) private static let countKeys: [String: WritableKeyPath<DetectorThresholds, Int>] = [
@@ -138,6 +158,7 @@ public struct DetectorThresholds: Codable, Sendable, Hashable {
         "referenceMinimumCount": \.referenceMinimumCount,
         "capacityReferenceFirstCycle": \.capacityReferenceFirstCycle,
         "capacityReferenceLastCycle": \.capacityReferenceLastCycle,
+        "capacityReferenceSwitchCycles": \.capacityReferenceSwitchCycles,
         "P1.halfCycles": \.p1HalfCycles, "P2.halfCycles": \.p2HalfCycles, "P3.halfCycles": \.p3HalfCycles,
         "H1.samples": \.h1Samples, "H2.samples": \.h2Samples,
         "S1.perHalfCycle": \.s1EventsPerHalfCycle, "S1.perWindow": \.s1EventsPerWindow,
@@ -145,6 +166,7 @@ public struct DetectorThresholds: Codable, Sendable, Hashable {
         "S2.halfCycles": \.s2HalfCycles, "S3.halfCycles": \.s3HalfCycles,
         "S4.count": \.s4Count, "S4.referenceCycles": \.s4ReferenceCycles,
         "S6.cycles": \.s6Cycles, "S6.firstCycle": \.s6FirstCycle, "S6.warnWindowCycles": \.s6WarnWindowCycles,
+        "S6.steadyCycles": \.s6SteadyCycles,
         "E1.cycles": \.e1Cycles, "E2.cycles": \.e2Cycles,
         "Q1.frozenSamples": \.q1FrozenSamples,
     ]

@@ -15,7 +15,17 @@ struct FullCellRuleState: Codable, Sendable {
     var capacityReference = Double.nan
     var chargeEndVoltageValues = RecentValues(capacity: 5)
     var chargeEndVoltageReference = Double.nan
+    /// The delivering (discharge; an anode half cell's charge) current of the capacity reference.
     var referenceDischargeLevel = Double.nan
+    /// Steady cycles delivered at another current since the last at the reference's.
+    var offReferenceCycles = 0
+    // the open cycle's currents: its first storing and first delivering step (the CC parts)
+    var cycleStoreLevel = Double.nan
+    var cycleDeliverLevel = Double.nan
+    var previousStoreLevel = Double.nan
+    var previousDeliverLevel = Double.nan
+    /// Consecutive cycles, this one included, at the same charge and discharge currents.
+    var steadyCycles = 0
     // E1 / E2
     var stateOfHealthWindow = RecentValues(capacity: 5)
     var lastStateOfHealth: Double?
@@ -24,6 +34,7 @@ struct FullCellRuleState: Codable, Sendable {
     var e1FirstCrossingCycle = 0
     var e2Streak = 0
     var e2Active = false
+    var lastCoulombicEfficiency: Double?
     // S6
     var s6Streak = 0
     var coulombicEfficiencyBaselineValues = RecentValues(capacity: 5)
@@ -64,14 +75,22 @@ extension CellDetector {
     @inline(__always)
     mutating func fullCellSampleRules(_ point: RawPoint, deglitchedVoltage: Double, into alerts: inout [Alert]) {
         guard hasOpenStep else { return }
-        // H2, first clause: far below any valid LCO potential while not discharging.
-        if step.kind != .discharge, deglitchedVoltage < thresholds.h2Volts {
+        if isAnodeHalfCell {
+            anodeHalfCellShort(point, deglitchedVoltage: deglitchedVoltage, into: &alerts)
+            return
+        }
+        // H2, first clause: far below the cell's operating window while not discharging.
+        let threshold = h2ThresholdVolts
+        if step.kind != .discharge, !(deglitchedVoltage - threshold >= margins.h2VoltageAboveThresholdMin) {
+            margins.h2VoltageAboveThresholdMin = deglitchedVoltage - threshold
+        }
+        if step.kind != .discharge, deglitchedVoltage < threshold {
             if fullCell.lowCount == 0 { fullCell.lowStart = point.time }
             fullCell.lowCount += 1
             if fullCell.lowCount >= thresholds.h2Samples, point.time - fullCell.lowStart >= thresholds.h2Seconds, !hasLatched(.H2) {
                 fire(.H2, at: point, evidence: [
-                    "voltage_volts": deglitchedVoltage, "threshold_volts": thresholds.h2Volts,
-                    "low_seconds": point.time - fullCell.lowStart,
+                    "voltage_volts": deglitchedVoltage, "threshold_volts": threshold,
+                    "window_minimum_volts": window.minimumVolts, "low_seconds": point.time - fullCell.lowStart,
                 ], message: "hard short: voltage far below the operating window", into: &alerts)
             }
         } else {
@@ -79,24 +98,7 @@ extension CellDetector {
         }
         // H2, second clause: a ≥ 0.5 V drop within two samples of one step that does not recover.
         if step.kind != .discharge {
-            if fullCell.watchingDrop {
-                if deglitchedVoltage >= fullCell.preDropVoltage - 0.5 * thresholds.h2DropVolts {
-                    fullCell.watchingDrop = false
-                } else if point.time - fullCell.dropTime >= thresholds.h2RecoverySeconds, !hasLatched(.H2) {
-                    fullCell.watchingDrop = false
-                    fire(.H2, at: point, evidence: [
-                        "voltage_volts": deglitchedVoltage, "voltage_before_drop_volts": fullCell.preDropVoltage,
-                        "seconds_since_drop": point.time - fullCell.dropTime,
-                    ], message: "hard short: sudden voltage drop that did not recover", into: &alerts)
-                }
-            } else if !step.secondPreviousDeglitchedVoltage.isNaN {
-                let before = max(step.previousDeglitchedVoltage, step.secondPreviousDeglitchedVoltage)
-                if before - deglitchedVoltage >= thresholds.h2DropVolts {
-                    fullCell.watchingDrop = true
-                    fullCell.preDropVoltage = before
-                    fullCell.dropTime = point.time
-                }
-            }
+            suddenDrop(point, deglitchedVoltage: deglitchedVoltage, into: &alerts)
         } else {
             fullCell.watchingDrop = false
         }
@@ -118,6 +120,62 @@ extension CellDetector {
         }
     }
 
+    /// H2's first-clause threshold: the window's minimum less the margin, at most `h2Volts`;
+    /// −∞ (never) while the window's minimum is unknown.
+    var h2ThresholdVolts: Double {
+        window.minimumVolts.isNaN ? -.infinity : min(thresholds.h2Volts, window.minimumVolts - thresholds.h2WindowMarginVolts)
+    }
+
+    /// H2's second clause: a ≥ 0.5 V drop within two samples of one step that does not recover.
+    @inline(__always)
+    mutating func suddenDrop(_ point: RawPoint, deglitchedVoltage: Double, into alerts: inout [Alert]) {
+        if fullCell.watchingDrop {
+            if deglitchedVoltage >= fullCell.preDropVoltage - 0.5 * thresholds.h2DropVolts {
+                fullCell.watchingDrop = false
+            } else if point.time - fullCell.dropTime >= thresholds.h2RecoverySeconds, !hasLatched(.H2) {
+                fullCell.watchingDrop = false
+                fire(.H2, at: point, evidence: [
+                    "voltage_volts": deglitchedVoltage, "voltage_before_drop_volts": fullCell.preDropVoltage,
+                    "seconds_since_drop": point.time - fullCell.dropTime,
+                ], message: "hard short: sudden voltage drop that did not recover", into: &alerts)
+            }
+        } else if !step.secondPreviousDeglitchedVoltage.isNaN {
+            let before = max(step.previousDeglitchedVoltage, step.secondPreviousDeglitchedVoltage)
+            if before - deglitchedVoltage >= thresholds.h2DropVolts {
+                fullCell.watchingDrop = true
+                fullCell.preDropVoltage = before
+                fullCell.dropTime = point.time
+            }
+        }
+    }
+
+    /// H2 for an anode half cell (docs/detectors.md §5.9): its lithiation ends at a few mV by
+    /// design, and its rest after delithiation relaxes fast from a 1.5–3 V cut-off, so only its
+    /// delithiation (charge) is judged: a voltage that stays at the lithium potential under
+    /// current, or a sudden drop that does not recover, is a short to the counter electrode.
+    @inline(__always)
+    mutating func anodeHalfCellShort(_ point: RawPoint, deglitchedVoltage: Double, into alerts: inout [Alert]) {
+        guard step.kind == .charge else {
+            fullCell.lowCount = 0
+            fullCell.watchingDrop = false
+            return
+        }
+        let atSetpoint = abs(abs(point.current) - step.levelAmperes) <= thresholds.stepLevelTolerance * step.levelAmperes
+        if atSetpoint, deglitchedVoltage < thresholds.h2AnodeHalfCellVolts {
+            if fullCell.lowCount == 0 { fullCell.lowStart = point.time }
+            fullCell.lowCount += 1
+            if fullCell.lowCount >= thresholds.h2Samples, point.time - fullCell.lowStart >= thresholds.h2Seconds, !hasLatched(.H2) {
+                fire(.H2, at: point, evidence: [
+                    "voltage_volts": deglitchedVoltage, "threshold_volts": thresholds.h2AnodeHalfCellVolts,
+                    "current_amperes": point.current, "low_seconds": point.time - fullCell.lowStart,
+                ], message: "hard short: the delithiation stays at the lithium potential", into: &alerts)
+            }
+        } else {
+            fullCell.lowCount = 0
+        }
+        suddenDrop(point, deglitchedVoltage: deglitchedVoltage, into: &alerts)
+    }
+
     /// S5 (docs/detectors.md §5.4): the charge goes on past 1.3 × Q_ref (or 1.3 × the expected time) below V_max.
     @inline(__always)
     mutating func chargeRunaway(_ point: RawPoint, deglitchedVoltage: Double, into alerts: inout [Alert]) {
@@ -128,7 +186,8 @@ extension CellDetector {
         let charged = (cycleSummary?.chargeCapacityAmpHours ?? 0) + step.capacityAmpHours
         let seconds = (cycleSummary?.chargeSeconds ?? 0) + (point.time - step.startTime)
         let expectedSeconds = step.levelAmperes > 0 ? reference / step.levelAmperes * 3600 : .infinity
-        let belowMaximum = fullCell.chargeEndVoltageReference.isNaN || deglitchedVoltage < fullCell.chargeEndVoltageReference - 0.005
+        let maximum = window.isMaximumGiven ? window.maximumVolts : fullCell.chargeEndVoltageReference
+        let belowMaximum = maximum.isNaN || deglitchedVoltage < maximum - 0.005
         if belowMaximum, charged > thresholds.s5Ratio * reference || seconds > thresholds.s5Ratio * expectedSeconds {
             fire(.S5, at: point, evidence: [
                 "charge_capacity_amp_hours": charged, "reference_capacity_amp_hours": reference,
@@ -158,13 +217,24 @@ extension CellDetector {
 
     /// Step close for full cells: S4's noise reference and episode, S7 at the end of a post-charge rest.
     mutating func closeFullCellStep(_ closing: StepAccumulator, nextKind: StepKind, into alerts: inout [Alert]) {
+        if closing.kind == storingKind, fullCell.cycleStoreLevel.isNaN { fullCell.cycleStoreLevel = closing.levelAmperes }
+        if closing.kind == deliveringKind, fullCell.cycleDeliverLevel.isNaN { fullCell.cycleDeliverLevel = closing.levelAmperes }
+        // S4 and S7 judge a cathode's charge and the rest after it; an anode half cell has neither (§5.9).
+        guard !isAnodeHalfCell else { return }
         switch closing.kind {
         case .charge:
+            if fullCell.capacityReference > 0 {
+                let charged = (cycleSummary?.chargeCapacityAmpHours ?? 0) + closing.capacityAmpHours
+                margins.s5ChargeRatioMax = RuleMargins.larger(margins.s5ChargeRatioMax, charged / fullCell.capacityReference)
+            }
             if closing.cycle <= thresholds.s4ReferenceCycles, let noise = closing.plateauNoise, !fullCell.chargeNoiseValues.isFull {
                 fullCell.chargeNoiseValues.append(noise)
                 fullCell.chargeNoiseReference = MedianOfFew.median(fullCell.chargeNoiseValues.values)!
             }
-            if closing.negativeSteps < thresholds.s4Count { fullCell.s4Active = false }
+            if closing.negativeSteps < thresholds.s4Count, fullCell.s4Active {
+                fullCell.s4Active = false
+                endEpisode(.S4, at: closing.lastTime)
+            }
             fullCell.lastChargeBucket = closing.bucketIndex
             if fullCell.referenceChargeLevel.isNaN { fullCell.referenceChargeLevel = closing.levelAmperes }
         case .rest:
@@ -206,7 +276,10 @@ extension CellDetector {
             }
             return
         }
-        fullCell.s7Active = false
+        if fullCell.s7Active {
+            fullCell.s7Active = false
+            endEpisode(.S7, at: closing.lastTime)
+        }
         if rest >= 2, rest <= 6 {
             bucket.restEarlyValues.append(early)
             bucket.restLateValues.append(late)
@@ -223,15 +296,31 @@ extension CellDetector {
 
     /// Cycle rules at the close of a full cell's discharge (docs/detectors.md §5.5 S6, §5.7 E1, §5.8 E2).
     mutating func closeFullCellCycle(at closing: StepAccumulator, into alerts: inout [Alert]) {
-        guard let summary = cycleSummary, summary.chargeCapacityAmpHours > 0 else { return }
+        let storeLevel = fullCell.cycleStoreLevel
+        let level = fullCell.cycleDeliverLevel.isNaN ? closing.levelAmperes : fullCell.cycleDeliverLevel
+        let width = 0.5 * thresholds.bucketRelativeWidth
+        let steady = abs(storeLevel - fullCell.previousStoreLevel) <= width * fullCell.previousStoreLevel
+            && abs(level - fullCell.previousDeliverLevel) <= width * fullCell.previousDeliverLevel
+        fullCell.steadyCycles = steady ? fullCell.steadyCycles + 1 : 1
+        fullCell.previousStoreLevel = storeLevel
+        fullCell.previousDeliverLevel = level
+        fullCell.cycleStoreLevel = .nan
+        fullCell.cycleDeliverLevel = .nan
+        guard let summary = cycleSummary else { return }
+        // An anode half cell's cycle is lithiation (discharge) then delithiation (charge).
+        let stored = isAnodeHalfCell ? summary.dischargeCapacityAmpHours : summary.chargeCapacityAmpHours
+        let discharged = isAnodeHalfCell ? summary.chargeCapacityAmpHours : summary.dischargeCapacityAmpHours
+        guard stored > 0 else { return }
         let at = RawPoint(time: closing.lastTime, voltage: closing.lastVoltage, current: closing.lastCurrent, temperature: .nan,
                           cyclerStep: RawPoint.absent, cyclerCycle: RawPoint.absent, cyclerCapacity: .nan)
-        let discharged = summary.dischargeCapacityAmpHours
-        let efficiency = discharged / summary.chargeCapacityAmpHours
+        let efficiency = discharged / stored
         let cycleNumber = summary.cycle
+        fullCell.lastCoulombicEfficiency = efficiency
 
-        // S6: coulombic efficiency, a relative signal inside one cell.
-        if cycleNumber >= thresholds.s6FirstCycle {
+        // S6: coulombic efficiency, a relative signal inside one cell, on cycles past formation
+        // at steady currents (a rate step changes CE for a cycle or two, docs/detectors.md §5.5).
+        if cycleNumber >= thresholds.s6FirstCycle, fullCell.steadyCycles >= thresholds.s6SteadyCycles {
+            margins.s6CoulombicEfficiencyMin = RuleMargins.smaller(margins.s6CoulombicEfficiencyMin, efficiency)
             fullCell.s6Streak = efficiency < thresholds.s6CoulombicEfficiency ? fullCell.s6Streak + 1 : 0
             if fullCell.s6Streak >= thresholds.s6Cycles {
                 fire(.S6, at: at, evidence: [
@@ -255,41 +344,53 @@ extension CellDetector {
                             "rolling_mean_coulombic_efficiency": mean, "baseline": fullCell.coulombicEfficiencyBaseline,
                         ], message: "coulombic efficiency drifting below the cell's baseline", into: &alerts)
                     }
-                } else if mean >= fullCell.coulombicEfficiencyBaseline - 0.5 * thresholds.s6WarnDropPoints {
+                } else if mean >= fullCell.coulombicEfficiencyBaseline - 0.5 * thresholds.s6WarnDropPoints, fullCell.s6WarnActive {
                     fullCell.s6WarnActive = false
+                    endEpisode(.S6, at: at.time)
                 }
             }
         }
 
         // Capacity reference: the discharge current of the first reference cycle sets the test
         // C-rate; rate-test and RPT cycles at other currents are summarized but not in the SOH series.
-        let level = closing.levelAmperes
-        if fullCell.referenceDischargeLevel.isNaN, cycleNumber >= thresholds.capacityReferenceFirstCycle {
+        // A reference not yet settled follows the current: a formation at C/10 then cycling at C/3
+        // takes its reference from the first C/3 cycles. A settled one moves to another current
+        // when the cell has been cycled steadily there for `capacityReferenceSwitchCycles`.
+        guard cycleNumber >= thresholds.capacityReferenceFirstCycle else { return }
+        let atReference = abs(level - fullCell.referenceDischargeLevel) <= width * fullCell.referenceDischargeLevel
+        if !atReference, steady { fullCell.offReferenceCycles += 1 }
+        if atReference { fullCell.offReferenceCycles = 0 }
+        if !atReference, fullCell.capacityReference.isNaN || fullCell.offReferenceCycles >= thresholds.capacityReferenceSwitchCycles {
             fullCell.referenceDischargeLevel = level
+            fullCell.offReferenceCycles = 0
+            fullCell.capacityReference = .nan
+            fullCell.capacityValues = RecentValues(capacity: fullCell.capacityValues.capacity)
+            fullCell.chargeEndVoltageValues = RecentValues(capacity: fullCell.chargeEndVoltageValues.capacity)
+            fullCell.stateOfHealthWindow = RecentValues(capacity: fullCell.stateOfHealthWindow.capacity)
+            fullCell.e1Streak = 0
+            fullCell.e2Streak = 0
+        } else if !atReference {
+            return
         }
-        guard !fullCell.referenceDischargeLevel.isNaN,
-              abs(level - fullCell.referenceDischargeLevel) <= 0.5 * thresholds.bucketRelativeWidth * fullCell.referenceDischargeLevel
-        else { return }
         if fullCell.capacityReference.isNaN {
-            if cycleNumber <= thresholds.capacityReferenceLastCycle {
-                fullCell.capacityValues.append(discharged)
-                if let endOfCharge = summary.endOfChargeVoltageVolts { fullCell.chargeEndVoltageValues.append(endOfCharge) }
-            }
+            fullCell.capacityValues.append(discharged)
+            if let endOfCharge = summary.endOfChargeVoltageVolts { fullCell.chargeEndVoltageValues.append(endOfCharge) }
             let enough = fullCell.capacityValues.isFull
                 || (cycleNumber >= thresholds.capacityReferenceLastCycle && fullCell.capacityValues.count >= 3)
             guard enough else { return }
             let reference = MedianOfFew.median(fullCell.capacityValues.values)!
             fullCell.capacityReference = reference
             fullCell.chargeEndVoltageReference = MedianOfFew.median(fullCell.chargeEndVoltageValues.values) ?? .nan
-            // Back-fill the SOH window from the reference cycles, which include this one when
-            // it is a reference cycle, so the knee rule can judge this cycle already.
+            // Back-fill the SOH window from the reference cycles, this one the last of them, so
+            // the knee rule can judge this cycle already.
             for value in fullCell.capacityValues.chronological { fullCell.stateOfHealthWindow.append(value / reference) }
-            if cycleNumber > thresholds.capacityReferenceLastCycle { fullCell.stateOfHealthWindow.append(discharged / reference) }
         } else {
             fullCell.stateOfHealthWindow.append(discharged / fullCell.capacityReference)
         }
         let reference = fullCell.capacityReference
         let health = discharged / reference
+        margins.e1StateOfHealthMin = RuleMargins.smaller(margins.e1StateOfHealthMin, health)
+        margins.judgedCycles += 1
         fullCell.lastStateOfHealth = health
         fullCell.lastStateOfHealthCycle = cycleNumber
         cycleSummary?.stateOfHealth = health
@@ -315,6 +416,7 @@ extension CellDetector {
             var slope = 0.0
             for (offset, value) in values.enumerated() { slope += Double(offset - 2) * value }
             slope /= 10
+            margins.e2SlopeMin = RuleMargins.smaller(margins.e2SlopeMin, slope)
             if slope < thresholds.e2SlopePerCycle {
                 fullCell.e2Streak += 1
                 if fullCell.e2Streak >= thresholds.e2Cycles, !fullCell.e2Active {
@@ -325,7 +427,10 @@ extension CellDetector {
                 }
             } else {
                 fullCell.e2Streak = 0
-                fullCell.e2Active = false
+                if fullCell.e2Active {
+                    fullCell.e2Active = false
+                    endEpisode(.E2, at: at.time)
+                }
             }
         }
     }

@@ -34,6 +34,7 @@ extension CellDetector {
         }
         guard !bucket.resistanceReference.isNaN, bucket.resistanceReference > 0 else { return }
         let ratio = ohms / bucket.resistanceReference
+        margins.r1RatioMax = RuleMargins.larger(margins.r1RatioMax, ratio)
         if ratio >= thresholds.r1Ratio {
             bucket.r1Streak += 1
             resistance.clearStreak = 0
@@ -48,7 +49,10 @@ extension CellDetector {
             bucket.r1Streak = 0
             if resistance.active {
                 resistance.clearStreak += 1
-                if resistance.clearStreak >= 3 { resistance.active = false }
+                if resistance.clearStreak >= 3 {
+                    resistance.active = false
+                    endEpisode(.R1, at: point.time)
+                }
             }
         }
     }

@@ -39,6 +39,10 @@ extension CellDetector {
             limit = max(min(thresholds.h1AbsoluteVolts, thresholds.h1ReferenceFractionCap * reference),
                         thresholds.h1ReferenceFractionFloor * reference)
         }
+        if atSetpoint, !(absVoltage >= margins.h1VoltageMin) {
+            margins.h1VoltageMin = absVoltage
+            margins.h1LimitAtMin = limit
+        }
         if atSetpoint, absVoltage < limit {
             if symmetric.lowCount == 0 { symmetric.lowStart = point.time }
             symmetric.lowCount += 1
@@ -83,7 +87,7 @@ extension CellDetector {
             guard step.kind.isActive, !previousAbsVoltage.isNaN else { return }
             dropAndRecover(point, absVoltage: abs(deglitchedVoltage), previous: previousAbsVoltage, into: &alerts)
         case .half, .full:
-            guard step.kind == .charge else { return }
+            guard step.kind == .charge, !isAnodeHalfCell else { return }
             negativeStepsDuringCharge(point, deglitchedVoltage: deglitchedVoltage, into: &alerts)
         }
     }
@@ -131,7 +135,10 @@ extension CellDetector {
     /// window; then the bucket's references are refined from half-cycles 3–12.
     mutating func closeHalfCycle(_ closing: StepAccumulator, into alerts: inout [Alert]) {
         symmetric.dropWindow.append(Double(closing.dropEvents))
-        if symmetric.s1Active, symmetric.dropWindow.sum == 0 { symmetric.s1Active = false }
+        if symmetric.s1Active, symmetric.dropWindow.sum == 0 {
+            symmetric.s1Active = false
+            endEpisode(.S1, at: closing.lastTime)
+        }
         guard closing.bucketIndex >= 0, closing.bucketIndex < buckets.count,
               closing.plateauCount >= 3, let overpotential = closing.plateauMean else { return }
         var bucket = buckets[closing.bucketIndex]
@@ -144,6 +151,7 @@ extension CellDetector {
         if let area = cell.electrodeAreaSquareMeters, area > 0, closing.levelAmperes > 0 {
             let areaSquareCentimeters = area * 10_000
             let resistance = overpotential * areaSquareCentimeters / closing.levelAmperes
+            margins.areaSpecificResistanceMax = RuleMargins.larger(margins.areaSpecificResistanceMax, resistance)
             bucket.p3Streak = resistance >= thresholds.p3AreaSpecificResistanceOhmSquareCentimeters ? bucket.p3Streak + 1 : 0
             if bucket.p3Streak >= thresholds.p3HalfCycles {
                 fire(.P3, at: at, evidence: [
@@ -169,6 +177,7 @@ extension CellDetector {
         let reference = bucket.overpotentialReference
         if !reference.isNaN, reference > 0 {
             let ratio = overpotential / reference
+            margins.overpotentialRatioMax = RuleMargins.larger(margins.overpotentialRatioMax, ratio)
             // P1 / P2: growth against this current's own early plateau.
             bucket.p1Streak = ratio >= thresholds.p1Ratio ? bucket.p1Streak + 1 : 0
             bucket.p2Streak = ratio >= thresholds.p2Ratio ? bucket.p2Streak + 1 : 0
@@ -183,7 +192,10 @@ extension CellDetector {
                 }
             } else if symmetric.p1Active, bucket.p1Streak == 0 {
                 symmetric.p1Clear += 1
-                if symmetric.p1Clear >= thresholds.p1HalfCycles { symmetric.p1Active = false }
+                if symmetric.p1Clear >= thresholds.p1HalfCycles {
+                    symmetric.p1Active = false
+                    endEpisode(.P1, at: at.time)
+                }
             }
             if bucket.p2Streak >= thresholds.p2HalfCycles {
                 fire(.P2, at: at, evidence: [
@@ -207,7 +219,10 @@ extension CellDetector {
                 }
             } else if symmetric.s2Active, bucket.s2Streak == 0 {
                 symmetric.s2Clear += 1
-                if symmetric.s2Clear >= thresholds.s2HalfCycles { symmetric.s2Active = false }
+                if symmetric.s2Clear >= thresholds.s2HalfCycles {
+                    symmetric.s2Active = false
+                    endEpisode(.S2, at: at.time)
+                }
             }
 
             // S3: the plateau falls far below the running peak of a slow EWMA.
@@ -217,6 +232,7 @@ extension CellDetector {
             bucket.peakOverpotential = max(bucket.peakOverpotential.isNaN ? reference : bucket.peakOverpotential,
                                            bucket.slowOverpotential, reference)
             let decline = overpotential / bucket.peakOverpotential
+            margins.s3RatioToPeakMin = RuleMargins.smaller(margins.s3RatioToPeakMin, decline)
             bucket.s3Streak = decline <= thresholds.s3Ratio ? bucket.s3Streak + 1 : 0
             if bucket.s3Streak >= thresholds.s3HalfCycles {
                 symmetric.s3Clear = 0
@@ -229,7 +245,10 @@ extension CellDetector {
                 }
             } else if symmetric.s3Active, bucket.s3Streak == 0 {
                 symmetric.s3Clear += 1
-                if symmetric.s3Clear >= thresholds.s3HalfCycles { symmetric.s3Active = false }
+                if symmetric.s3Clear >= thresholds.s3HalfCycles {
+                    symmetric.s3Active = false
+                    endEpisode(.S3, at: at.time)
+                }
             }
         }
 

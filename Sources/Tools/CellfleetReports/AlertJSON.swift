@@ -20,7 +20,8 @@ public enum DetectionReport {
 }
 
 /// The JSON shape of an alert on `cellfleet detect`'s stdout. Field names are a contract:
-/// rule, severity, cell, test_time_second, cycle, evidence, message, file.
+/// rule, severity, cell, test_time_second, cycle, evidence, message, file; for Q1 notes also
+/// kind, count and last_test_time_second.
 public enum AlertJSON {
     public static func line(_ alert: Alert, file: String? = nil) -> String {
         var fields: [(String, JSONText)] = [
@@ -32,6 +33,12 @@ public enum AlertJSON {
             ("evidence", .object(alert.evidence.keys.sorted().map { ($0, .finite(alert.evidence[$0]!)) })),
             ("message", .string(alert.message)),
         ]
+        // An aggregated Q1 episode: its kind, how many occurrences, and the last one's time.
+        if let kind = alert.kind {
+            fields.append(("kind", .string(kind)))
+            fields.append(("count", .integer(alert.count)))
+            fields.append(("last_test_time_second", .finite(alert.lastTestTimeSeconds ?? alert.testTimeSeconds)))
+        }
         if let file { fields.append(("file", .string(file))) }
         return JSONText.object(fields).render(pretty: false)
     }

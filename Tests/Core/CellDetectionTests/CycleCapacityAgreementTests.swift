@@ -30,7 +30,7 @@ import Testing
     }
 
     static func detectorPerCycle(_ columns: SampleColumns) -> PerCycle {
-        let cell = CellMetadata(cellID: "c", cellType: CellTypeInference.infer(from: columns), electrodeAreaSquareMeters: 0.785e-4)
+        let cell = CellMetadata(cellID: "c", cellType: CellTypeInference.infer(from: columns).cellType, electrodeAreaSquareMeters: 0.785e-4)
         var detector = CellDetector(cell: cell)
         detector.collectsSummaries = true
         _ = detector.ingest(columns)

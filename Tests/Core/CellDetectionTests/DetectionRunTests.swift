@@ -7,10 +7,10 @@ import CellDetection
     @Test func cellTypeIsInferredFromTheVoltage() {
         var symmetric = SymmetricCellGenerator()
         symmetric.durationHours = 5
-        #expect(CellTypeInference.infer(from: SampleColumns(symmetric.samples())) == .symmetric)
+        #expect(CellTypeInference.infer(from: SampleColumns(symmetric.samples())).cellType == .symmetric)
         var full = FullCellGenerator()
         full.cycles = 1
-        #expect(CellTypeInference.infer(from: SampleColumns(full.samples())) == .full)
+        #expect(CellTypeInference.infer(from: SampleColumns(full.samples())).cellType == .full)
     }
 }
 
