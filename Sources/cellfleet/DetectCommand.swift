@@ -35,6 +35,9 @@ struct DetectCommand: AsyncParsableCommand {
     @Option(name: .customLong("threshold"), help: "Override a threshold, e.g. P2.ratio=5 (repeatable).")
     var thresholds: [String] = []
 
+    @Flag(help: "Write to stderr, per test, the inferred cell type and window, the baselines and each rule's margin at the end.")
+    var explain = false
+
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one CSV file") }
         guard areaSquareCentimeters > 0, areaSquareCentimeters.isFinite else { throw ValidationError("--area-cm2 must be positive") }
@@ -63,10 +66,15 @@ struct DetectCommand: AsyncParsableCommand {
         var failed = false
         for file in files {
             do {
-                let lines = try Self.isBatteryDataFormatCSV(file)
-                    ? DetectionReport.jsonLines(forFileAt: file, options: options)
-                    : Self.jsonLinesFromCyclerFile(file, options: options)
-                FileHandle.standardOutput.write(Data(lines.utf8))
+                let columns = try Self.isBatteryDataFormatCSV(file)
+                    ? BatteryDataFormatCSV.read(contentsOf: URL(fileURLWithPath: file))
+                    : Self.columnsFromCyclerFile(file)
+                let cellID = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+                let outcome = DetectionRun.run(columns, cellID: cellID, options: options)
+                FileHandle.standardOutput.write(Data(DetectionReport.jsonLines(outcome, file: file).utf8))
+                if explain {
+                    FileHandle.standardError.write(Data(DetectionExplanationText.render(outcome, file: file).utf8))
+                }
             } catch {
                 failed = true
                 FileHandle.standardError.write(Data("cellfleet detect: \(file): \(error)\n".utf8))
@@ -87,15 +95,13 @@ extension DetectCommand {
         return BatteryDataFormatCSV.isHeader(firstLine)
     }
 
-    /// Reads any cycler format the readers know (normalised to SI, positive current = charge)
-    /// and runs the detectors on it.
-    static func jsonLinesFromCyclerFile(_ path: String, options: DetectionOptions) throws -> String {
+    /// Reads any cycler format the readers know (normalised to SI, positive current = charge).
+    static func columnsFromCyclerFile(_ path: String) throws -> SampleColumns {
         let library = try ProfileLibrary.standard(explicitDirectory: nil)
         var reader = try CyclerFile.open(path: path, library: library)
         var columns = SampleColumns()
         try reader.forEachRecord { columns.append($0.sample) }
-        let cellID = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return DetectionReport.jsonLines(for: columns, cellID: cellID, file: path, options: options)
+        return columns
     }
 }
 

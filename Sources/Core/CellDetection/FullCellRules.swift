@@ -223,7 +223,9 @@ extension CellDetector {
         guard !isAnodeHalfCell else { return }
         switch closing.kind {
         case .charge:
-            if fullCell.capacityReference > 0 {
+            let maximum = window.isMaximumGiven ? window.maximumVolts : fullCell.chargeEndVoltageReference
+            // S5 judges only a charge that stops short of the end voltage.
+            if fullCell.capacityReference > 0, maximum.isNaN || closing.lastVoltage < maximum - 0.005 {
                 let charged = (cycleSummary?.chargeCapacityAmpHours ?? 0) + closing.capacityAmpHours
                 margins.s5ChargeRatioMax = RuleMargins.larger(margins.s5ChargeRatioMax, charged / fullCell.capacityReference)
             }

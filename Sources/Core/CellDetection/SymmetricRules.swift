@@ -39,7 +39,8 @@ extension CellDetector {
             limit = max(min(thresholds.h1AbsoluteVolts, thresholds.h1ReferenceFractionCap * reference),
                         thresholds.h1ReferenceFractionFloor * reference)
         }
-        if atSetpoint, !(absVoltage >= margins.h1VoltageMin) {
+        // The margin is the plateau's: a reversal crosses 0 V by design.
+        if atSetpoint, point.time - step.startTime >= step.skipSeconds, !(absVoltage >= margins.h1VoltageMin) {
             margins.h1VoltageMin = absVoltage
             margins.h1LimitAtMin = limit
         }

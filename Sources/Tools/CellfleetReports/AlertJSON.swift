@@ -15,7 +15,11 @@ public enum DetectionReport {
 
     /// The same for samples from any source (a cycler reader, a database query).
     public static func jsonLines(for columns: SampleColumns, cellID: String, file: String?, options: DetectionOptions) -> String {
-        DetectionRun.detect(columns, cellID: cellID, options: options).map { AlertJSON.line($0, file: file) + "\n" }.joined()
+        jsonLines(DetectionRun.run(columns, cellID: cellID, options: options), file: file)
+    }
+
+    public static func jsonLines(_ outcome: DetectionOutcome, file: String?) -> String {
+        outcome.alerts.map { AlertJSON.line($0, file: file) + "\n" }.joined()
     }
 }
 
