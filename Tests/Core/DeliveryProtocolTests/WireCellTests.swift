@@ -16,13 +16,15 @@ struct WireCellTests {
         func maybe(_ value: Double) -> Double? { take(2) == 0 ? nil : value }
         let type = CellType.allCases[Int(take(3))]
         let electrode: WorkingElectrode? = type == .half ? [nil, .anode, .cathode][Int(take(3))] : nil
+        // A symmetric cell's window straddles 0 V; the others' lie above it.
         let low = type == .symmetric ? -Double(1 + take(50)) / 10 : Double(1 + take(400)) / 100
+        let high = type == .symmetric ? Double(1 + take(50)) / 10 : low + Double(1 + take(30)) / 10
         return CellMetadata(
             cellID: "cell-\(take(1000))", cellType: type, workingElectrode: electrode,
             electrodeAreaSquareMeters: maybe(Double(1 + take(100)) * 1e-6),
             activeMassKilograms: maybe(Double(1 + take(100)) * 1e-7),
             nominalCapacityAmpHours: maybe(Double(1 + take(100)) * 1e-4),
-            voltageMinVolts: maybe(low), voltageMaxVolts: maybe(low + Double(1 + take(30)) / 10),
+            voltageMinVolts: maybe(low), voltageMaxVolts: maybe(high),
             attributes: take(2) == 0 ? [:] : ["batch": "b\(take(9))", "coating": "LiAlO2"])
     }
 
