@@ -7,6 +7,17 @@ import Testing
 /// names the key and the file, and flags laid over it as `cellfleet detect` documents.
 @Suite struct CellSidecarTests {
     static let file = "/lab/run-7/gr-07.cell.toml"
+    /// Every key outside the tables, for an anode half cell.
+    static let halfCellKeys = """
+        cell_id = "gr-07"
+        cell_type = "half"
+        working_electrode = "anode"
+        area_cm2 = 1.13
+        active_mass_mg = 7
+        nominal_capacity_mah = 2.5
+        voltage_min_v = 0.005
+        voltage_max_v = 1.5
+        """
 
     func parse(_ text: String) throws(CellSidecarError) -> CellSidecar { try CellSidecar.parse(text, file: Self.file) }
 
@@ -23,14 +34,7 @@ import Testing
 
     @Test func everyKey() throws {
         let sidecar = try parse("""
-            cell_id = "gr-07"
-            cell_type = "half"
-            working_electrode = "anode"
-            area_cm2 = 1.13
-            active_mass_mg = 7
-            nominal_capacity_mah = 2.5
-            voltage_min_v = 0.005
-            voltage_max_v = 1.5
+            \(Self.halfCellKeys)
 
             [thresholds]
             P2.ratio = 4.5
@@ -110,12 +114,7 @@ import Testing
 
     @Test func flagsOverrideTheSidecar() throws {
         let sidecar = try parse("""
-            cell_id = "gr-07"
-            cell_type = "half"
-            working_electrode = "anode"
-            area_cm2 = 1.13
-            voltage_min_v = 0.005
-            voltage_max_v = 1.5
+            \(Self.halfCellKeys)
             [thresholds]
             P2.ratio = 4
             [attributes]
@@ -153,14 +152,7 @@ import Testing
 
     @Test func theSidecarAppliedToACellInSIUnits() throws {
         let sidecar = try parse("""
-            cell_id = "gr-07"
-            cell_type = "half"
-            working_electrode = "anode"
-            area_cm2 = 1.13
-            active_mass_mg = 7
-            nominal_capacity_mah = 2.5
-            voltage_min_v = 0.005
-            voltage_max_v = 1.5
+            \(Self.halfCellKeys)
             [attributes]
             batch = "A"
             """)
