@@ -79,21 +79,22 @@ struct DetectCommand: AsyncParsableCommand {
         return flags
     }
 
-    /// The options for a cell described by its sidecar with the flags laid over it. The sidecar's
-    /// thresholds apply first, then `--threshold`'s; an error says which of them is wrong.
-    func options(for cell: CellSidecar, sidecar: (values: CellSidecar, file: String)? = nil) throws -> DetectionOptions {
-        if let problem = cell.problem {
+    /// The options for `effective`, a file's sidecar with the flags laid over it. The thresholds
+    /// are applied from their two sources rather than from `effective`'s list, so that an error
+    /// names the sidecar when it is the sidecar's: the sidecar's first, then `--threshold`'s.
+    func options(for effective: CellSidecar, sidecar: (values: CellSidecar, file: String)? = nil) throws -> DetectionOptions {
+        if let problem = effective.problem {
             throw ValidationError(sidecar.map { "\(problem) (\($0.file) with the flags given)" } ?? problem)
         }
         var options = DetectionOptions()
-        options.cellType = cell.cellType
-        options.workingElectrode = cell.workingElectrode
+        options.cellType = effective.cellType
+        options.workingElectrode = effective.workingElectrode
         // The default stays 0.785 cm² (a 10 mm die) until the lead decides otherwise.
-        options.areaSquareCentimeters = cell.areaSquareCentimeters ?? 0.785
-        options.activeMassMilligrams = cell.activeMassMilligrams
-        options.nominalCapacityMilliampHours = cell.nominalCapacityMilliampHours
-        options.voltageMinVolts = cell.voltageMinVolts
-        options.voltageMaxVolts = cell.voltageMaxVolts
+        options.areaSquareCentimeters = effective.areaSquareCentimeters ?? 0.785
+        options.activeMassMilligrams = effective.activeMassMilligrams
+        options.nominalCapacityMilliampHours = effective.nominalCapacityMilliampHours
+        options.voltageMinVolts = effective.voltageMinVolts
+        options.voltageMaxVolts = effective.voltageMaxVolts
         options.voltageClampVolts = voltageClampVolts
         for assignment in sidecar?.values.thresholdAssignments ?? [] {
             do { try options.thresholds.apply(assignment: assignment) } catch { throw ValidationError("\(sidecar!.file): [thresholds]: \(error.description)") }
@@ -109,9 +110,9 @@ struct DetectCommand: AsyncParsableCommand {
         for file in files {
             do {
                 let sidecar = try CellSidecar.load(besideDataFile: file)
-                let cell = (sidecar ?? CellSidecar()).overridden(by: flags)
-                let options = try options(for: cell, sidecar: sidecar.map { ($0, CellSidecar.location(besideDataFile: file).path) })
-                let cellID = cell.cellID ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+                let effective = (sidecar ?? CellSidecar()).overridden(by: flags)
+                let options = try options(for: effective, sidecar: sidecar.map { ($0, CellSidecar.location(besideDataFile: file).path) })
+                let cellID = effective.cellID ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
                 let lines = try Self.isBatteryDataFormatCSV(file)
                     ? DetectionReport.jsonLines(for: BatteryDataFormatCSV.read(contentsOf: URL(fileURLWithPath: file)), cellID: cellID, file: file, options: options)
                     : Self.jsonLinesFromCyclerFile(file, cellID: cellID, options: options)
