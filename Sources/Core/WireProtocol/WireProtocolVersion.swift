@@ -32,18 +32,6 @@ extension StepType {
     }
 }
 
-extension Cellfleet_Wire_V1_Cell {
-    public init(_ metadata: CellMetadata) {
-        self.init()
-        cellID = metadata.cellID
-        cellType = metadata.cellType == .symmetric ? .symmetric : .full
-        electrodeAreaM2 = metadata.electrodeAreaSquareMeters ?? 0
-        activeMassKg = metadata.activeMassKilograms ?? 0
-        nominalCapacityAh = metadata.nominalCapacityAmpHours ?? 0
-        attributes = metadata.attributes
-    }
-}
-
 extension Cellfleet_Wire_V1_SampleBatch {
     /// A batch of consecutive samples of one test, starting at `firstSeq`.
     public init(deliveryID: UInt64, testID: String, firstSeq: UInt64, columns: SampleColumns) {

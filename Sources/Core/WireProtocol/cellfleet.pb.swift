@@ -31,6 +31,8 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// What a cell is decides the rules it is judged by (docs/cell-metadata.md). A receiver that does
+/// not know a value (a newer peer's) treats the cell type as unknown.
 public nonisolated enum Cellfleet_Wire_V1_CellType: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
   case unspecified // = 0
@@ -40,6 +42,9 @@ public nonisolated enum Cellfleet_Wire_V1_CellType: SwiftProtobuf.Enum, Swift.Ca
 
   /// e.g. Li | LGPS | LiCoO2
   case full // = 2
+
+  /// a working electrode against a lithium counter, e.g. graphite | LGPS | Li
+  case half // = 3
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -51,6 +56,7 @@ public nonisolated enum Cellfleet_Wire_V1_CellType: SwiftProtobuf.Enum, Swift.Ca
     case 0: self = .unspecified
     case 1: self = .symmetric
     case 2: self = .full
+    case 3: self = .half
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -60,6 +66,7 @@ public nonisolated enum Cellfleet_Wire_V1_CellType: SwiftProtobuf.Enum, Swift.Ca
     case .unspecified: return 0
     case .symmetric: return 1
     case .full: return 2
+    case .half: return 3
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -69,6 +76,52 @@ public nonisolated enum Cellfleet_Wire_V1_CellType: SwiftProtobuf.Enum, Swift.Ca
     .unspecified,
     .symmetric,
     .full,
+    .half,
+  ]
+
+}
+
+/// A half cell's working electrode, which decides which direction lithiates it: an anode starts
+/// by lithiating (a discharge of the cell), a cathode by delithiating (a charge). Only for
+/// CELL_TYPE_HALF; UNSPECIFIED there means "infer it from the voltage".
+public nonisolated enum Cellfleet_Wire_V1_WorkingElectrode: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// e.g. graphite, silicon, hard carbon (0.005–1.5 V against Li)
+  case anode // = 1
+
+  /// e.g. NMC, LFP, LiCoO2 (3–4.5 V against Li)
+  case cathode // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .anode
+    case 2: self = .cathode
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .anode: return 1
+    case .cathode: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Cellfleet_Wire_V1_WorkingElectrode] = [
+    .unspecified,
+    .anode,
+    .cathode,
   ]
 
 }
@@ -408,6 +461,17 @@ public nonisolated struct Cellfleet_Wire_V1_Cell: Sendable {
   /// free-form groups: coating, batch, …
   public var attributes: Dictionary<String,String> = [:]
 
+  /// only for CELL_TYPE_HALF
+  public var workingElectrode: Cellfleet_Wire_V1_WorkingElectrode = .unspecified
+
+  /// The cycling protocol's voltage limits (not the instrument's, which are Channel's); 0 = unknown.
+  /// Finite, min < max when both are known; a symmetric cell's minimum may be negative, a half or
+  /// full cell's limits are not. A coordinator refuses a TestStart whose cell breaks these rules
+  /// with MALFORMED.
+  public var voltageMinV: Double = 0
+
+  public var voltageMaxV: Double = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -617,7 +681,8 @@ public nonisolated struct Cellfleet_Wire_V1_StartTest: Sendable {
   /// Clears the value of `cell`. Subsequent reads from it will return its default value.
   public mutating func clearCell() {self._cell = nil}
 
-  /// the cycling protocol to run, by name
+  /// The cycling protocol to run, by name; a simulated channel runs "sim:PRESET", a preset of
+  /// `cellfleet simulate --list`.
   public var `protocol`: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -663,7 +728,11 @@ public nonisolated struct Cellfleet_Wire_V1_CommandResult: Sendable {
 fileprivate nonisolated let _protobuf_package = "cellfleet.wire.v1"
 
 nonisolated extension Cellfleet_Wire_V1_CellType: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CELL_TYPE_UNSPECIFIED\0\u{1}CELL_TYPE_SYMMETRIC\0\u{1}CELL_TYPE_FULL\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CELL_TYPE_UNSPECIFIED\0\u{1}CELL_TYPE_SYMMETRIC\0\u{1}CELL_TYPE_FULL\0\u{1}CELL_TYPE_HALF\0")
+}
+
+nonisolated extension Cellfleet_Wire_V1_WorkingElectrode: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0WORKING_ELECTRODE_UNSPECIFIED\0\u{1}WORKING_ELECTRODE_ANODE\0\u{1}WORKING_ELECTRODE_CATHODE\0")
 }
 
 nonisolated extension Cellfleet_Wire_V1_StepType: SwiftProtobuf._ProtoNameProviding {
@@ -1039,7 +1108,7 @@ nonisolated extension Cellfleet_Wire_V1_Welcome: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Cellfleet_Wire_V1_Cell: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Cell"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}cell_id\0\u{3}cell_type\0\u{3}electrode_area_m2\0\u{3}active_mass_kg\0\u{3}nominal_capacity_ah\0\u{1}attributes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}cell_id\0\u{3}cell_type\0\u{3}electrode_area_m2\0\u{3}active_mass_kg\0\u{3}nominal_capacity_ah\0\u{1}attributes\0\u{3}working_electrode\0\u{3}voltage_min_v\0\u{3}voltage_max_v\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1053,6 +1122,9 @@ nonisolated extension Cellfleet_Wire_V1_Cell: SwiftProtobuf.Message, SwiftProtob
       case 4: try { try decoder.decodeSingularDoubleField(value: &self.activeMassKg) }()
       case 5: try { try decoder.decodeSingularDoubleField(value: &self.nominalCapacityAh) }()
       case 6: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.attributes) }()
+      case 7: try { try decoder.decodeSingularEnumField(value: &self.workingElectrode) }()
+      case 8: try { try decoder.decodeSingularDoubleField(value: &self.voltageMinV) }()
+      case 9: try { try decoder.decodeSingularDoubleField(value: &self.voltageMaxV) }()
       default: break
       }
     }
@@ -1077,6 +1149,15 @@ nonisolated extension Cellfleet_Wire_V1_Cell: SwiftProtobuf.Message, SwiftProtob
     if !self.attributes.isEmpty {
       try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.attributes, fieldNumber: 6)
     }
+    if self.workingElectrode != .unspecified {
+      try visitor.visitSingularEnumField(value: self.workingElectrode, fieldNumber: 7)
+    }
+    if self.voltageMinV.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.voltageMinV, fieldNumber: 8)
+    }
+    if self.voltageMaxV.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.voltageMaxV, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1087,6 +1168,9 @@ nonisolated extension Cellfleet_Wire_V1_Cell: SwiftProtobuf.Message, SwiftProtob
     if lhs.activeMassKg != rhs.activeMassKg {return false}
     if lhs.nominalCapacityAh != rhs.nominalCapacityAh {return false}
     if lhs.attributes != rhs.attributes {return false}
+    if lhs.workingElectrode != rhs.workingElectrode {return false}
+    if lhs.voltageMinV != rhs.voltageMinV {return false}
+    if lhs.voltageMaxV != rhs.voltageMaxV {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

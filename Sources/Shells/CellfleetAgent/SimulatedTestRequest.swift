@@ -11,7 +11,9 @@ struct CommandRefusal: Error, Equatable {
 /// A StartTest for a simulated channel, checked: protocol `sim:PRESET` names a simulator preset,
 /// the test id is a UUID (the coordinator refuses anything else, and a refused TestStart would
 /// stay in the spool for ever), and the cell fits the preset. Fields of the cell the command
-/// leaves empty are the preset's.
+/// leaves empty are the preset's. The simulator has no half-cell presets, so a half cell is
+/// refused rather than simulated as something it is not; and the cell as it will be sent is
+/// checked as the coordinator will check it, so the TestStart is not refused there.
 struct SimulatedTestRequest: Equatable {
     static let protocolPrefix = "sim:"
 
@@ -33,17 +35,25 @@ struct SimulatedTestRequest: Equatable {
         var cell = SimulatedChannel.defaultCell(of: preset, channelIndex: channelIndex, cellIDPrefix: cellIDPrefix)
         if start.hasCell {
             let given = start.cell
-            switch given.cellType {
-            case .unspecified: break
+            if let problem = given.problem { throw CommandRefusal(message: problem) }
+            switch given.knownCellType {
+            case nil where given.cellType == .unspecified: break
             case .symmetric where cell.cellType == .symmetric, .full where cell.cellType == .full: break
+            case .half:
+                throw CommandRefusal(message: "the simulator has no half-cell presets; preset '\(preset.name)' simulates a \(cell.cellType.rawValue) cell, and the command's cell \(given.cellID) is a half cell")
             default:
                 throw CommandRefusal(message: "preset '\(preset.name)' simulates a \(cell.cellType.rawValue) cell; the command's cell \(given.cellID) is not one")
             }
             if !given.cellID.isEmpty { cell.cellID = given.cellID }
-            if given.electrodeAreaM2 > 0 { cell.electrodeAreaSquareMeters = given.electrodeAreaM2 }
-            if given.activeMassKg > 0 { cell.activeMassKilograms = given.activeMassKg }
-            if given.nominalCapacityAh > 0 { cell.nominalCapacityAmpHours = given.nominalCapacityAh }
+            if let area = given.electrodeAreaSquareMeters { cell.electrodeAreaSquareMeters = area }
+            if let mass = given.activeMassKilograms { cell.activeMassKilograms = mass }
+            if let capacity = given.nominalCapacityAmpHours { cell.nominalCapacityAmpHours = capacity }
+            if let minimum = given.voltageMinVolts { cell.voltageMinVolts = minimum }
+            if let maximum = given.voltageMaxVolts { cell.voltageMaxVolts = maximum }
             cell.attributes.merge(given.attributes) { _, theirs in theirs }
+            if let problem = Cellfleet_Wire_V1_Cell(cell).problem {
+                throw CommandRefusal(message: "preset '\(preset.name)' with the command's cell: \(problem)")
+            }
         }
         return SimulatedTestRequest(preset: preset.name, testID: start.testID.lowercased(), cell: cell)
     }

@@ -260,6 +260,12 @@ public actor Coordinator: Service {
             heartbeat.unixTimeS = Date().timeIntervalSince1970
             send(to: routingID, WireEnvelope(.heartbeat(heartbeat)), on: link)
         case .testStart(let start):
+            if let problem = start.cell.problem {
+                statistics.record(\.malformedMessages, metric: "malformed_messages")
+                logger.warning("refusing a test start with a malformed cell", metadata: ["agent": "\(agentID)", "problem": "\(problem)"])
+                reply(to: routingID, error: .malformed, problem, deliveryID: start.deliveryID, on: link)
+                return
+            }
             offer(routingID: routingID, agentID: agentID, deliveryID: start.deliveryID, testID: start.testID, body: .start(start), bytes: bytes, link: link)
         case .sampleBatch(let batch):
             if let problem = DeliveryValidator.validate(batch) {

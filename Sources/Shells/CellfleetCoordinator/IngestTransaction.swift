@@ -39,19 +39,18 @@ struct IngestTransaction {
         for index in planner.startsToRecord {
             guard case .start(let start) = deliveries[index].body else { continue }
             let testID = deliveries[index].testID
+            // The coordinator refused a cell with a `problem` on receipt, so what is left maps
+            // straight onto the columns (and their checks); unknown values are NULL.
             let cell = start.cell
-            let cellType: String? = switch cell.cellType {
-            case .symmetric: "symmetric"
-            case .full: "full"
-            default: nil
-            }
+            let cellType = cell.knownCellType?.rawValue
+            let workingElectrode = cell.knownWorkingElectrode?.rawValue
             let attributes = String(decoding: try JSONSerialization.data(withJSONObject: cell.attributes, options: [.sortedKeys]), as: UTF8.self)
             _ = try await connection.query("""
-                INSERT INTO tests (test_id, agent_id, channel_id, cell_id, cell_type, electrode_area_m2,
-                                   active_mass_kg, nominal_capacity_ah, attributes, started_at)
-                VALUES (\(testID), \(start.agentID), \(start.channelID), \(cell.cellID), \(cellType),
-                        \(Self.positive(cell.electrodeAreaM2)), \(Self.positive(cell.activeMassKg)),
-                        \(Self.positive(cell.nominalCapacityAh)), \(attributes)::jsonb, to_timestamp(\(start.startUnixTimeS)))
+                INSERT INTO tests (test_id, agent_id, channel_id, cell_id, cell_type, working_electrode, electrode_area_m2,
+                                   active_mass_kg, nominal_capacity_ah, voltage_min_v, voltage_max_v, attributes, started_at)
+                VALUES (\(testID), \(start.agentID), \(start.channelID), \(cell.cellID), \(cellType), \(workingElectrode),
+                        \(cell.electrodeAreaSquareMeters), \(cell.activeMassKilograms), \(cell.nominalCapacityAmpHours),
+                        \(cell.voltageMinVolts), \(cell.voltageMaxVolts), \(attributes)::jsonb, to_timestamp(\(start.startUnixTimeS)))
                 ON CONFLICT (test_id) DO NOTHING
                 """, logger: logger).collect()
             _ = try await connection.query(
@@ -150,8 +149,6 @@ struct IngestTransaction {
         result.statementSeconds += lap()
         return result
     }
-
-    static func positive(_ value: Double) -> Double? { value > 0 && value.isFinite ? value : nil }
 
     /// Bytes of COPY text sent per write: large enough that the per-message overhead is small,
     /// small enough that the server starts on the rows early.
