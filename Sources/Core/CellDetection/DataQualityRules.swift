@@ -94,7 +94,10 @@ extension CellDetector {
         quality.invalidActive = false
         // A voltage pinned at the instrument clamp is P4's business, not a frozen channel.
         let atClamp = voltageClampVolts.map { abs(point.voltage) >= 0.999 * $0 } ?? false
-        if hasOpenStep, step.kind.isActive, !atClamp, point.voltage == quality.lastRawVoltage {
+        // A CV hold regulates the voltage to one reading by design while its current tapers:
+        // frozen means the voltage repeats at the step's set current.
+        let atSetCurrent = hasOpenStep && abs(abs(point.current) - step.levelAmperes) <= 0.01 * step.levelAmperes
+        if hasOpenStep, step.kind.isActive, atSetCurrent, !atClamp, point.voltage == quality.lastRawVoltage {
             quality.frozenCount += 1
             quality.unfrozenCount = 0
             if quality.frozenCount >= thresholds.q1FrozenSamples, !quality.frozenActive {
