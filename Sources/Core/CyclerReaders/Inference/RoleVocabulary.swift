@@ -124,7 +124,7 @@ enum RoleVocabulary {
                 claim(.testTime, hasUnit ? 0.9 : 0.75, unit: declared ?? "s", assumed: !hasUnit)
             } else if joined == "time" || joined == "t" {
                 // A bare `Time` is the test time in most exports, the step time in Neware's.
-                claim(.testTime, hasUnit ? 0.8 : 0.6, unit: declared ?? "s", assumed: !hasUnit)
+                claim(.testTime, hasUnit ? 0.7 : 0.6, unit: declared ?? "s", assumed: !hasUnit)
                 claim(.stepTime, hasUnit ? 0.55 : 0.5, unit: declared ?? "s", assumed: !hasUnit)
             } else {
                 claim(.testTime, hasUnit ? 0.5 : 0.35, unit: declared ?? "s", assumed: !hasUnit)
@@ -165,6 +165,7 @@ enum RoleVocabulary {
             return claims
         }
         // Words we do not know, with a unit that says what the numbers are.
+        if excluded { return claims }
         switch quantity {
         case .voltage?: claim(.voltage, 0.45, unit: declared)
         case .current?: claim(.current, 0.45, unit: declared)

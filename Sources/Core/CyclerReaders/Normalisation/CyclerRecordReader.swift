@@ -62,7 +62,7 @@ public struct CyclerRecordReader {
     public init(source: any RawRecordSource, profile: CyclerProfile, file: String, timeZoneOverride: String? = nil) throws {
         let compiled = try CompiledProfile(
             profile: profile, columnNames: source.columnNames, metadata: source.metadata, file: file, timeZoneOverride: timeZoneOverride,
-            inheritedColumnsStart: (source as? DelimitedTextSource)?.inheritedColumnsStart)
+            inheritedColumnsStart: source.inheritedColumnsStart)
         sourceFormat = source.format
         metadata = source.metadata
         access = RecordAccess(source: source, profile: compiled)
