@@ -211,7 +211,7 @@ public struct ColumnRoleInference: Sendable {
             }.max() ?? 0
             let milli = peak >= 100
             assignments[.current]!.unit = milli ? "mA" : "A"
-            notes.append("\"\(current.column)\" has no unit; taken as \(milli ? "mA" : "A") (|I| up to \(peak) in the first rows\(milli ? "" : "; change it to mA if the cell is a small one")")
+            notes.append("\"\(current.column)\" has no unit; taken as \(milli ? "mA" : "A") (|I| up to \(peak) in the first rows\(milli ? "" : "; change it to mA if the cell is a small one"))")
             if counterAssumed, let counterRole {
                 assignments[counterRole]!.unit = milli ? "mAh" : "Ah"
                 notes.append("\"\(counter!.column)\" has no unit; taken as \(milli ? "mAh" : "Ah") with the current")

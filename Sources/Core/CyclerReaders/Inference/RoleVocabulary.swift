@@ -108,7 +108,7 @@ enum RoleVocabulary {
         }
         if timestampNames.contains(joined) || (w.contains("date") && !excluded) {
             // `Date(h:min:s.ms)` is a clock text in Neware's exports, whatever its "unit".
-            if quantity == nil || quantity == .duration { claim(.timestamp, timestampNames.contains(joined) ? 0.85 : 0.75, unit: "text", assumed: true) }
+            if quantity == nil || quantity == .duration { claim(.timestamp, timestampNames.contains(joined) ? 0.85 : 0.75, unit: "text") }
             return claims
         }
         if joined == "relative time", quantity == nil || quantity == .time || quantity == .duration {
