@@ -156,3 +156,41 @@ func roles(_ names: [String]) -> [ColumnRole: String] {
     #expect(reader.inference == nil)  // read by the saved profile's header rule
     #expect(reader.profile.name == "draft_rig3_unknown_logger")
 }
+
+/// The contract of issue 11: a file with time, voltage and current columns in any vendor's naming
+/// style is read — here with no profile at all, through inference alone — in SI units.
+@Test(arguments: [
+    (["Test Time (sec)", "Voltage", "Current"], 1.0, 1.0),
+    (["Test (Sec)", "Volts", "Amps"], 1.0, 1.0),
+    (["TestTime(s)", "Voltage(V)", "Current(A)"], 1.0, 1.0),
+    (["Total Time", "Voltage(V)", "Current(mA)"], 1.0, 1e-3),
+    (["Test_Time(s)", "Voltage(V)", "Current(A)"], 1.0, 1.0),
+    (["Test Time (s)", "Voltage (V)", "Current (A)"], 1.0, 1.0),
+    (["time/s", "Ewe/V", "<I>/mA"], 1.0, 1e-3),
+    (["time/s", "Ecell/V", "I/mA"], 1.0, 1e-3),
+    (["TestTime/h", "Voltage/V", "Current/mA"], 3600.0, 1e-3),
+    (["Test time", "Voltage/V", "Current/mA"], 1.0, 1e-3),
+    (["~Time[s]", "U[V]", "I[A]"], 1.0, 1.0),
+    (["Run Time (h)", "Potential (V)", "Current (A)"], 3600.0, 1.0),
+    (["time /s", "E /V", "I /mA"], 1.0, 1e-3),
+    (["test_time_s", "voltage_V", "current_A"], 1.0, 1.0),
+    (["总时间", "电压(V)", "电流(mA)"], 1.0, 1e-3),
+])
+func everyNamingStyleOfTimeVoltageAndCurrentIsReadWithoutAProfile(_ names: [String], _ secondsPerUnit: Double, _ amperesPerUnit: Double) throws {
+    var text = names.joined(separator: ",") + "\n"
+    for k in 0..<12 {
+        let t = Double(k * 10) / secondsPerUnit
+        let i = (k < 6 ? 1.0 : -1.0) * 0.5 / amperesPerUnit
+        text += "\(t),\(3.5 + Double(k) / 100),\(i)\n"
+    }
+    let path = try FixturePaths.temporaryFile("style.csv", text: text)
+    var reader = try CyclerFile.open(path: path, library: ProfileLibrary(profiles: []))
+    #expect(reader.inference != nil)
+    var records: [CyclerRecord] = []
+    while let r = try reader.next() { records.append(r) }
+    #expect(records.count == 12, "\(names)")
+    #expect(abs(records[11].sample.testTimeSeconds - 110) < 1e-9, "\(names)")
+    #expect(records[3].sample.voltageVolts == 3.53, "\(names)")
+    #expect(abs(records[0].sample.currentAmperes - 0.5) < 1e-12, "\(names): \(records[0].sample.currentAmperes)")
+    #expect(abs(records[11].sample.currentAmperes + 0.5) < 1e-12, "\(names)")
+}

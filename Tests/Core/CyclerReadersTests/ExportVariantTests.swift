@@ -43,11 +43,7 @@ func expectReads(_ path: String, as expected: VariantExpectation, format: String
     #expect(report.firstUnixTimeSeconds == expected.first_unix_time_s)
     #expect(report.voltageMinVolts == expected.voltage_min_V)
     #expect(report.voltageMaxVolts == expected.voltage_max_V)
-    for (cycle, values) in expected.per_cycle {
-        let got = try #require(report.perCycle[Int(cycle)!])
-        #expect(abs(got.charge - values[0]) < 1e-9, "cycle \(cycle) charge")
-        #expect(abs(got.discharge - values[1]) < 1e-9, "cycle \(cycle) discharge")
-    }
+    try expectPerCycle(report, expected.per_cycle)
     var reader = try CyclerFile.open(path: path, library: library)
     var records: [CyclerRecord] = []
     while let r = try reader.next() { records.append(r) }
@@ -56,6 +52,15 @@ func expectReads(_ path: String, as expected: VariantExpectation, format: String
         #expect(got.testTimeSeconds == want.test_time_s, "record \(want.index) time")
         #expect(got.voltageVolts == want.voltage_V, "record \(want.index) voltage")
         #expect(abs(got.currentAmperes - want.current_A) < 1e-12, "record \(want.index) current \(got.currentAmperes), expected \(want.current_A)")
+    }
+}
+
+/// The report's per-cycle charge and discharge (Ah) against a generator's `per_cycle`.
+func expectPerCycle(_ report: InspectReport, _ expected: [String: [Double]]) throws {
+    for (cycle, values) in expected {
+        let got = try #require(report.perCycle[Int(cycle)!])
+        #expect(abs(got.charge - values[0]) < 1e-9, "cycle \(cycle) charge")
+        #expect(abs(got.discharge - values[1]) < 1e-9, "cycle \(cycle) discharge")
     }
 }
 
