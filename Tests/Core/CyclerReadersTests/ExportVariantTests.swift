@@ -118,3 +118,20 @@ func heldBackVariantIsReadByItsVendorProfile(_ fixture: String) throws {
     let text = try String(contentsOfFile: FixturePaths.fixture(fixture), encoding: .utf8).replacingOccurrences(of: ",,Record ID,", with: ",,DataPoint,")
     try expectReads(try FixturePaths.temporaryFile("datapoint_layered.csv", text: text), as: expected)
 }
+
+@Test func aLayeredExportNoProfileKnowsIsReadThroughInference() throws {
+    // The BTSDA variant with no profile at all: the layers are found from their leading empty fields,
+    // records take Cycle ID / Step ID / Step Type from their parents and never the parents' totals.
+    let fixture = "synthetic/neware_btsda_layered_ah.csv"
+    let expected = try VariantExpectation.load(fixture)
+    let empty = ProfileLibrary(profiles: [])
+    try expectReads(FixturePaths.fixture(fixture), as: expected, format: "draft_neware_btsda_layered_ah", library: empty)
+    let reader = try CyclerFile.open(path: FixturePaths.fixture(fixture), library: empty)
+    let inference = try #require(reader.inference)
+    #expect(inference.assignments[.capacity]?.column == "Capacity(Ah)")
+    #expect(inference.assignments[.chargeCapacity] == nil)  // the cycle rows' `Chg. Cap.(Ah)` is a total
+    #expect(inference.assignments[.cycle]?.column == "Cycle ID")
+    #expect(inference.assignments[.state]?.column == "Step Type")
+    #expect(reader.profile.text?.layered == true)
+    #expect(reader.profile.detect?.headerColumns == [["Total Time", "Realtime", "Voltage(V)", "Current(A)"]])
+}

@@ -34,11 +34,16 @@ public struct ColumnRoleInference: Sendable {
     public private(set) var notes: [String] = []
 
     /// Infers roles from `columnNames` alone; `refine(withSampleRows:)` then checks units against numbers.
-    public init(columnNames: [String]) {
+    /// - Parameter inheritedFrom: in a layered export, the first column that comes from the parent
+    ///   (cycle, step) rows: those may only say which cycle and step a record is in.
+    public init(columnNames: [String], inheritedFrom: Int? = nil) {
         self.columnNames = columnNames
         var claims: [(index: Int, claim: RoleVocabulary.Claim)] = []
         for (index, name) in columnNames.enumerated() where !name.isEmpty {
-            for claim in RoleVocabulary.claims(ColumnNameAnatomy(name)) { claims.append((index, claim)) }
+            for claim in RoleVocabulary.claims(ColumnNameAnatomy(name))
+            where index < (inheritedFrom ?? columnNames.count) || ColumnResolution.inheritableRoles.contains(claim.role) {
+                claims.append((index, claim))
+            }
         }
         // Strongest claims first; each column takes one role and each role one column.
         claims.sort { $0.claim.confidence != $1.claim.confidence ? $0.claim.confidence > $1.claim.confidence : $0.index < $1.index }

@@ -37,7 +37,9 @@ public struct InferredProfile: Sendable {
         guard let table = UnprofiledTableSniffer.find(head: head) else {
             throw CyclerReadError(file: path, reason: "not a recognised cycler text export: no line of column names followed by rows of numbers in the first \(TextLayoutSniffer.maximumHeaderLine) lines")
         }
-        var inference = ColumnRoleInference(columnNames: table.layout.columnNames)
+        let layered = table.layout.layered
+        let names = layered.map { $0.recordColumns + $0.cycleColumns + $0.stepColumns } ?? table.layout.columnNames
+        var inference = ColumnRoleInference(columnNames: names, inheritedFrom: layered?.recordColumns.count)
         inference.refine(withSampleRows: table.sampleRows)
         guard inference.readsRecords else {
             throw CyclerReadError(file: path, reason: "not a recognised cycler text export: " + inference.refusal)
@@ -68,7 +70,9 @@ public struct InferredProfile: Sendable {
         let numbering: CycleNumbering = found[.cycle] != nil ? .column : found[.state] != nil ? .chargeAfterDischarge : .firstDirectionRepeats
         var profile = CyclerProfile(name: name, vendor: "unknown", containers: ["text"], columns: columns, currentSign: currentSign, capacityCounter: counter, cycleNumbering: numbering)
         profile.priority = 5
-        var headerSet = [ColumnRole.testTime, .timestamp, .voltage, .current, .cycle].compactMap { found[$0]?.column }
+        // Names of the header line the sniffer will see: a layered export's record line.
+        let headerWidth = layout.columnNames.count
+        var headerSet = [ColumnRole.testTime, .timestamp, .voltage, .current, .cycle].compactMap { found[$0] }.filter { $0.index < headerWidth }.map(\.column)
         if headerSet.count < 2 { headerSet = layout.columnNames.filter { !$0.isEmpty } }
         profile.detect = .init(markers: nil, headerColumns: [headerSet], extensions: nil)
         let delimiter = switch layout.delimiter {
@@ -78,7 +82,7 @@ public struct InferredProfile: Sendable {
         }
         profile.text = .init(
             delimiters: [delimiter], decimal: layout.decimalSeparator == UInt8(ascii: ",") ? "comma" : "point",
-            thousandsSeparators: layout.groupingSeparator == nil ? nil : true, headerPrefix: nil, layered: nil)
+            thousandsSeparators: layout.groupingSeparator == nil ? nil : true, headerPrefix: nil, layered: layout.layered == nil ? nil : true)
         if found[.state] != nil { profile.states = commonStateRules }
         if let time = found[.testTime], time.unitIsAssumed, found[.timestamp] != nil {
             // The instrument's clock decides which unit a unit-less test time is in.

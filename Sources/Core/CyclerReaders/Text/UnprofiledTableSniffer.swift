@@ -18,6 +18,7 @@ enum UnprofiledTableSniffer {
     static func find(head: [UInt8]) -> Table? {
         let lineTable = TextLayoutSniffer.lines(head)
         let lineCount = min(lineTable.count, TextLayoutSniffer.maximumHeaderLine)
+        if let layered = findLayered(head, lineTable, lineCount: lineCount) { return layered }
         var best: (line: Int, delimiter: UInt8, names: [String])? = nil
         for d in [UInt8(0x09), UInt8(ascii: ","), UInt8(ascii: ";")] {
             for n in 0..<lineCount {
@@ -42,6 +43,73 @@ enum UnprofiledTableSniffer {
         TextLayoutSniffer.configureNumbers(&match, head: head, lineTable: lineTable)
         let rows = sampleRows(head, lineTable, after: best.line, layout: match.layout)
         return Table(layout: match.layout, sampleRows: rows)
+    }
+
+    /// BTSDA's layered export: a record header that starts with two empty fields, below a step
+    /// header that starts with one and a cycle header that starts with none. Its sample rows are
+    /// the record rows with the ids of their parent rows, as `DelimitedTextSource` gives them.
+    private static func findLayered(_ head: [UInt8], _ lineTable: [(start: Int, end: Int, next: Int)], lineCount: Int) -> Table? {
+        guard lineCount > 2 else { return nil }
+        for d in [UInt8(ascii: ","), UInt8(0x09), UInt8(ascii: ";")] {
+            func split(_ n: Int) -> [String] {
+                let line = lineTable[n]
+                guard line.end > line.start, head[line.start..<line.end].contains(d) else { return [] }
+                return TextLayoutSniffer.fields(head, line.start, line.end, delimiter: d, prefix: nil)
+            }
+            for n in 2..<lineCount {
+                let record = split(n)
+                guard record.count >= minimumFields + 2, record[0].isEmpty, record[1].isEmpty, !record[2].isEmpty else { continue }
+                let step = split(n - 1)
+                let cycle = split(n - 2)
+                guard step.count >= 2, step[0].isEmpty, !step[1].isEmpty, let first = cycle.first, !first.isEmpty else { continue }
+                let recordNames = TextLayoutSniffer.trimTrailingEmpty(Array(record.dropFirst(2)))
+                guard recordNames.filter({ !looksLikeValue($0) && $0.contains(where: \.isLetter) }).count * 3 >= recordNames.count * 2 else { continue }
+                let layered = LayeredLayout(
+                    cycleColumns: TextLayoutSniffer.trimTrailingEmpty(cycle),
+                    stepColumns: TextLayoutSniffer.trimTrailingEmpty(Array(step.dropFirst())),
+                    recordColumns: recordNames)
+                var match = TextLayoutSniffer.Match(
+                    profile: placeholderProfile,
+                    layout: TextLayout(delimiter: d, decimalSeparator: UInt8(ascii: "."), dataStartOffset: lineTable[n].next, headerLineNumber: n, columnNames: recordNames, layered: layered),
+                    score: 0)
+                TextLayoutSniffer.configureNumbers(&match, head: head, lineTable: lineTable)
+                return Table(layout: match.layout, sampleRows: layeredSampleRows(head, lineTable, after: n, layout: match.layout, layered: layered))
+            }
+        }
+        return nil
+    }
+
+    private static func layeredSampleRows(_ head: [UInt8], _ lineTable: [(start: Int, end: Int, next: Int)], after n: Int, layout: TextLayout, layered: LayeredLayout) -> [[RawValue]] {
+        let recordCount = layered.recordColumns.count
+        var parents = [RawValue](repeating: .missing, count: layered.cycleColumns.count + layered.stepColumns.count)
+        var rows: [[RawValue]] = []
+        for line in lineTable[(n + 1)...] where rows.count < sampleRowLimit {
+            if line.end <= line.start { continue }
+            if line.next >= head.count, head.count >= TextLayoutSniffer.headBytes { break }
+            let fields = TextLayoutSniffer.fields(head, line.start, line.end, delimiter: layout.delimiter, prefix: nil)
+            let leading = fields.prefix { $0.isEmpty }.count
+            let values = fields.dropFirst(min(leading, 2)).map { value($0, layout) }
+            switch leading {
+            case 0:
+                for k in parents.indices { parents[k] = k < values.count && k < layered.cycleColumns.count ? values[k] : .missing }
+            case 1:
+                for k in 0..<layered.stepColumns.count { parents[layered.cycleColumns.count + k] = k < values.count ? values[k] : .missing }
+            default:
+                var row = (0..<recordCount).map { $0 < values.count ? values[$0] : RawValue.missing }
+                row += parents
+                rows.append(row)
+            }
+        }
+        return rows
+    }
+
+    /// A field as the records will hold it.
+    private static func value(_ field: String, _ layout: TextLayout) -> RawValue {
+        var text = field
+        if text.isEmpty { return .missing }
+        if let g = layout.groupingSeparator { text.removeAll { $0 == Character(Unicode.Scalar(g)) } }
+        if layout.decimalSeparator == UInt8(ascii: ",") { text = text.replacingOccurrences(of: ",", with: ".") }
+        return Double(text).map(RawValue.number) ?? .text(field)
     }
 
     /// Only its decimal setting (`auto`) is read, while sniffing numbers.
@@ -86,13 +154,7 @@ enum UnprofiledTableSniffer {
             if line.next >= head.count, head.count >= TextLayoutSniffer.headBytes { break }
             let fields = TextLayoutSniffer.fields(head, line.start, line.end, delimiter: layout.delimiter, prefix: nil)
             var row = [RawValue](repeating: .missing, count: count)
-            for k in 0..<min(count, fields.count) {
-                var text = fields[k]
-                if text.isEmpty { continue }
-                if let g = layout.groupingSeparator { text.removeAll { $0 == Character(Unicode.Scalar(g)) } }
-                if layout.decimalSeparator == UInt8(ascii: ",") { text = text.replacingOccurrences(of: ",", with: ".") }
-                row[k] = Double(text).map(RawValue.number) ?? .text(fields[k])
-            }
+            for k in 0..<min(count, fields.count) { row[k] = value(fields[k], layout) }
             rows.append(row)
         }
         return rows
