@@ -10,7 +10,7 @@ struct Cellfleet: AsyncParsableCommand {
         subcommands: [
             AgentCommand.self, CoordinatorCommand.self, DemoCommand.self,
             SimulateCommand.self, DetectCommand.self,
-            InspectCommand.self, ConvertCommand.self,
+            InspectCommand.self, ConvertCommand.self, ProfileCommand.self,
             StatsCommand.self,
             BenchCommand.self,
             KeygenCommand.self,

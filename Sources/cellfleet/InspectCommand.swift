@@ -23,6 +23,7 @@ struct InspectCommand: AsyncParsableCommand {
     func run() async throws {
         let library = try ProfileLibrary.standard(explicitDirectory: profiles)
         let report = try InspectReport.inspect(path: file, library: library, options: .init(profileName: profile, timeZone: timeZone))
+        if let notice = report.inferredProfileNotice { FileHandle.standardError.write(Data("note: \(notice)\n".utf8)) }
         if json {
             print(report.jsonText)
             for warning in report.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }

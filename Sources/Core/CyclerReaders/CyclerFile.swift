@@ -56,11 +56,24 @@ public enum CyclerFile {
         }
         guard let match = TextLayoutSniffer.detect(path: path, head: head, profiles: candidates) else {
             let known = candidates.filter { $0.containers.contains("text") }.map(\.name).joined(separator: ", ")
-            throw CyclerReadError(file: path, reason: "not a recognised cycler text export: no header line of a known profile (\(known)) in the first \(TextLayoutSniffer.maximumHeaderLine) lines")
+            if options.profileName != nil {
+                throw CyclerReadError(file: path, reason: "not a recognised cycler text export: no header line of profile \(known) in the first \(TextLayoutSniffer.maximumHeaderLine) lines")
+            }
+            // No profile's header rule fits: read it through a profile inferred from the column
+            // names, or say what was found and what is missing.
+            let inferred = try InferredProfile.infer(path: path, head: head)
+            var reader = try textReader(path: path, layout: inferred.layout, profile: inferred.profile, options: options)
+            reader.inference = inferred.inference
+            return reader
         }
+        return try textReader(path: path, layout: match.layout, profile: match.profile, options: options)
+    }
+
+    /// Reads a text export whose layout and profile are known.
+    static func textReader(path: String, layout: TextLayout, profile: CyclerProfile, options: Options) throws -> CyclerRecordReader {
         // Parse only the columns the profile will read: skipping the rest is most of the speed.
-        let allNames = match.layout.layered.map { $0.recordColumns + $0.cycleColumns + $0.stepColumns } ?? match.layout.columnNames
-        let resolved = try CyclerRecordReader.resolveColumns(names: allNames, profile: match.profile, file: path)
+        let allNames = layout.layered.map { $0.recordColumns + $0.cycleColumns + $0.stepColumns } ?? layout.columnNames
+        let resolved = try CyclerRecordReader.resolveColumns(names: allNames, profile: profile, file: path, inheritedFrom: layout.layered?.recordColumns.count)
         var wantedNames = Set<String>()
         for (role, column) in resolved {
             if role == .recordIndex { continue }
@@ -68,9 +81,9 @@ public enum CyclerFile {
             wantedNames.insert(column.name)
         }
         let source = try DelimitedTextSource(
-            path: path, format: "text", layout: match.layout, wantedColumns: wantedNames,
+            path: path, format: "text", layout: layout, wantedColumns: wantedNames,
             resumeFrom: options.resumeFrom, followGrowingFile: options.followGrowingFile)
-        return try CyclerRecordReader(source: source, profile: match.profile, file: path, timeZoneOverride: options.timeZone)
+        return try CyclerRecordReader(source: source, profile: profile, file: path, timeZoneOverride: options.timeZone)
     }
 
     /// Picks, among the profiles for this container, the first (highest priority) whose columns

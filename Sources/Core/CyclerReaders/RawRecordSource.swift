@@ -16,6 +16,14 @@ public protocol RawRecordSource {
     mutating func next(into row: inout [RawValue]) throws -> Bool
     /// Index of the next record to be returned (0-based), for resuming a growing file.
     var position: Int { get }
+    /// In a layered export, the index of the first column a record inherits from its parent
+    /// (cycle, step) rows; nil for flat tables. Those columns may only say which cycle and step
+    /// a record is in: their counters are the parents' totals.
+    var inheritedColumnsStart: Int? { get }
+}
+
+extension RawRecordSource {
+    public var inheritedColumnsStart: Int? { nil }
 }
 
 /// One cell of a raw record. Numbers stay numbers; vendor labels (`C_CC`, `CC_Chg`) and

@@ -22,11 +22,7 @@ func syntheticFileMatchesGenerator(_ file: String, _ format: String) throws {
     #expect(report.format == format)
     #expect(report.rows == expected.rows)
     #expect(report.cycles == expected.cycles)
-    for (cycle, values) in expected.per_cycle {
-        let got = try #require(report.perCycle[Int(cycle)!])
-        #expect(abs(got.charge - values[0]) < 1e-9, "cycle \(cycle) charge")
-        #expect(abs(got.discharge - values[1]) < 1e-9, "cycle \(cycle) discharge")
-    }
+    try expectPerCycle(report, expected.per_cycle)
 }
 
 @Test func landCurrentIsSignedAndCyclesPairFromTheFirstDirection() throws {

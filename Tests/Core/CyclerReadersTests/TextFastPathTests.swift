@@ -13,6 +13,7 @@ private struct GenericPathSource: RawRecordSource {
     var columnNames: [String] { inner.columnNames }
     var metadata: [String: String] { inner.metadata }
     var position: Int { inner.position }
+    var inheritedColumnsStart: Int? { inner.inheritedColumnsStart }
     mutating func next(into row: inout [RawValue]) throws -> Bool { try inner.next(into: &row) }
 }
 
@@ -22,7 +23,7 @@ private func bothReaders(_ path: String, library: ProfileLibrary) throws -> (fas
     let detected = try #require(try TextExportProbe.layout(path: path, library: library))
     let layout = detected.layout
     let names = layout.layered.map { $0.recordColumns + $0.cycleColumns + $0.stepColumns } ?? layout.columnNames
-    let resolved = try CyclerRecordReader.resolveColumns(names: names, profile: fast.profile, file: path)
+    let resolved = try CyclerRecordReader.resolveColumns(names: names, profile: fast.profile, file: path, inheritedFrom: layout.layered?.recordColumns.count)
     var wanted = Set<String>()
     for (role, column) in resolved {
         if role == .recordIndex { continue }
@@ -43,7 +44,8 @@ private func records(_ reader: inout CyclerRecordReader) throws -> [String] {
 
 private func textFixturePaths() -> [String] {
     var paths = permissiveTextFixtures.map { FixturePaths.fixture($0.path) }
-    paths += ["maccor_csv/sample_data_maccor.csv", "synthetic/basytec_synthetic.txt", "synthetic/land_synthetic.csv", "synthetic/neware_layered_synthetic.csv"]
+    paths += ["maccor_csv/sample_data_maccor.csv", "synthetic/basytec_synthetic.txt", "synthetic/land_synthetic.csv", "synthetic/neware_layered_synthetic.csv",
+              "synthetic/maccor_metadata_tab.txt", "synthetic/maccor_metadata_no_rec.txt", "synthetic/neware_btsda_layered_ah.csv"]
         .map { FixturePaths.fixture($0) }
     if FixturePaths.sharedAvailable { paths += gplTextFixtures.map { FixturePaths.sharedFixture($0.path) } }
     return paths

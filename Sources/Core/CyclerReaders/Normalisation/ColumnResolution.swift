@@ -14,14 +14,23 @@ struct ResolvedColumn {
 /// page), so names are matched as written first and then loosely; a profile that lacks a column
 /// the records cannot do without is refused with the names it looked for and the names the file has.
 enum ColumnResolution {
-    static func resolve(names: [String], profile: CyclerProfile, file: String) throws -> [ColumnRole: ResolvedColumn] {
+    /// Roles a record may take from the cycle and step rows above it in a layered export: the
+    /// parents' counters and times are the cycle's and the step's totals, not the record's.
+    static let inheritableRoles: Set<ColumnRole> = [.cycle, .halfCycle, .step, .state]
+
+    /// - Parameter inheritedFrom: in a layered export, the index of the first column a record
+    ///   inherits from its parent rows; those columns serve only `inheritableRoles`.
+    static func resolve(names: [String], profile: CyclerProfile, file: String, inheritedFrom: Int? = nil) throws -> [ColumnRole: ResolvedColumn] {
         // First match, as written, then loosely. A few dozen names: scanning beats hashing them.
         let loose = names.map(normalisedName)
         var resolved: [ColumnRole: ResolvedColumn] = [:]
         // Roles resolve independently: walk the profile's roles rather than look each role up.
         for (role, candidates) in profile.columns {
+            let end = inheritableRoles.contains(role) ? names.count : min(names.count, inheritedFrom ?? names.count)
+            let ownNames = names[..<end]
+            let ownLoose = loose[..<end]
             for candidate in candidates {
-                if let i = names.firstIndex(of: candidate.name) ?? loose.firstIndex(of: normalisedName(candidate.name)) {
+                if let i = ownNames.firstIndex(of: candidate.name) ?? ownLoose.firstIndex(of: normalisedName(candidate.name)) {
                     resolved[role] = ResolvedColumn(index: i, name: names[i], unit: candidate.unit, scale: scale(unit: candidate.unit, role: role))
                     break
                 }

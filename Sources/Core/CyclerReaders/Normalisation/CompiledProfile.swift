@@ -47,7 +47,7 @@ struct CompiledProfile {
         var step: StepType
     }
 
-    init(profile: CyclerProfile, columnNames: [String], metadata: [String: String], file: String, timeZoneOverride: String? = nil) throws {
+    init(profile: CyclerProfile, columnNames: [String], metadata: [String: String], file: String, timeZoneOverride: String? = nil, inheritedColumnsStart: Int? = nil) throws {
         self.profile = profile
         self.file = file
         let zoneName = timeZoneOverride ?? profile.timeZone ?? "UTC"
@@ -65,7 +65,7 @@ struct CompiledProfile {
             }
             return CompiledStateRule(kind: kind, label: rule.label.lowercased(), step: rule.step.stepType)
         }
-        let resolved = try ColumnResolution.resolve(names: columnNames, profile: profile, file: file)
+        let resolved = try ColumnResolution.resolve(names: columnNames, profile: profile, file: file, inheritedFrom: inheritedColumnsStart)
         columns = resolved
         slots = ColumnRole.allCases.map { resolved[$0] }
         fastSlots = ColumnRole.allCases.map { role in

@@ -30,6 +30,9 @@ public struct CyclerRecordReader {
     public var position: Int { pendingIndex < pending.count ? pending[pendingIndex].fields.recordIndex : access.position }
     /// The instrument's own per-cycle capacities (Ah), where it writes them (LAND's Cycle sheet).
     public var instrumentCycleSummary: [Int: (charge: Double, discharge: Double)]?
+    /// Set when no profile recognised the file and it is read through one inferred from its
+    /// column names (`profile` is then that draft): the user should be told which columns were taken.
+    public var inference: ColumnRoleInference?
 
     private var access: RecordAccess
     private var normaliser: RecordNormaliser
@@ -58,7 +61,8 @@ public struct CyclerRecordReader {
 
     public init(source: any RawRecordSource, profile: CyclerProfile, file: String, timeZoneOverride: String? = nil) throws {
         let compiled = try CompiledProfile(
-            profile: profile, columnNames: source.columnNames, metadata: source.metadata, file: file, timeZoneOverride: timeZoneOverride)
+            profile: profile, columnNames: source.columnNames, metadata: source.metadata, file: file, timeZoneOverride: timeZoneOverride,
+            inheritedColumnsStart: source.inheritedColumnsStart)
         sourceFormat = source.format
         metadata = source.metadata
         access = RecordAccess(source: source, profile: compiled)
@@ -67,8 +71,8 @@ public struct CyclerRecordReader {
     }
 
     /// The columns `profile` reads in a file with these column names (`CyclerFile` parses only those).
-    static func resolveColumns(names: [String], profile: CyclerProfile, file: String) throws -> [ColumnRole: ResolvedColumn] {
-        try ColumnResolution.resolve(names: names, profile: profile, file: file)
+    static func resolveColumns(names: [String], profile: CyclerProfile, file: String, inheritedFrom: Int? = nil) throws -> [ColumnRole: ResolvedColumn] {
+        try ColumnResolution.resolve(names: names, profile: profile, file: file, inheritedFrom: inheritedFrom)
     }
 
     /// Column names compared loosely, as the format sniffer compares header lines.

@@ -33,6 +33,9 @@ public struct CyclerProfile: Sendable, Hashable, Codable {
     /// Other units the test-time column may be in; the one that agrees with the instrument's
     /// own timestamps is taken (Maccor writes minutes or seconds under the same name).
     public var alternativeTestTimeUnits: [String]?
+    /// Free text for people, ignored by the readers: `profile suggest` writes how it inferred
+    /// each column here, so a lab can check a draft before saving it.
+    public var notes: [String]?
 
     public struct Detection: Sendable, Hashable, Codable {
         /// Strings that must all appear in the first bytes of the file.

@@ -18,6 +18,9 @@ public struct InspectReport: Sendable {
     public var voltageMinVolts: Double?
     public var perCycle: [Int: (charge: Double, discharge: Double)] = [:]
     public var warnings: [String] = []
+    /// Set when no profile recognised the file and it was read through one inferred from its
+    /// column names: which columns were taken, for the user to check (printed on stderr).
+    public var inferredProfileNotice: String?
 
     /// Reads the whole file (streaming) and summarises it.
     public static func inspect(path: String, library: ProfileLibrary, options: CyclerFile.Options = .init()) throws -> InspectReport {
@@ -85,6 +88,9 @@ public struct InspectReport: Sendable {
         report.voltageMaxVolts = vmax.isFinite ? vmax : nil
         report.perCycle = tally.perCycle
         report.warnings = reader.warnings
+        if let inference = reader.inference {
+            report.inferredProfileNotice = "no profile recognised the header; read through a profile inferred from the column names (`cellfleet profile suggest` drafts it): " + inference.foundDescription
+        }
         if tally.unexpectedResets > 0 {
             report.warnings.append("capacity counters that should run through a cycle reset \(tally.unexpectedResets) time(s) within a cycle (schedule resets?); per-cycle figures add the counts on both sides of each reset")
         }

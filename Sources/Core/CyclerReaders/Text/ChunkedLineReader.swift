@@ -13,10 +13,21 @@ struct LineBytes {
         return true
     }
 
+    /// Empty fields before the first value: how a layered export marks a step row (one) or a
+    /// record row (two). An empty field may be padded with spaces or written `""` (a file saved
+    /// again by a spreadsheet).
     func leadingEmptyFields(delimiter: UInt8) -> Int {
         var count = 0
         var k = start
-        while k < end, base[k] == delimiter { count += 1; k += 1 }
+        while k < end {
+            var j = k
+            while j < end, base[j] == 0x20, delimiter != 0x20 { j += 1 }
+            if j + 1 < end, base[j] == UInt8(ascii: "\""), base[j + 1] == UInt8(ascii: "\"") { j += 2 }
+            while j < end, base[j] == 0x20, delimiter != 0x20 { j += 1 }
+            guard j < end, base[j] == delimiter else { break }
+            count += 1
+            k = j + 1
+        }
         return count
     }
 }

@@ -10,6 +10,8 @@ public struct DelimitedTextSource: RawRecordSource {
     public private(set) var position: Int
     /// True when the last record of the file was cut short (fewer fields than the header).
     public private(set) var finalRecordTruncated = false
+    /// Layered exports: the index of the first column a record inherits from its cycle and step rows.
+    public var inheritedColumnsStart: Int? { layout.layered?.recordColumns.count }
 
     private let path: String
     private let layout: TextLayout

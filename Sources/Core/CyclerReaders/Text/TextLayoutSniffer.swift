@@ -147,7 +147,7 @@ enum TextLayoutSniffer {
                     guard names.count >= 2 else { continue }
                     guard let matched = sets.first(where: { $0.isSubset(of: normalised) }) else { continue }
                     if layered {
-                        guard n >= 2, line.end > line.start, head[line.start] == d else { continue }
+                        guard n >= 2, names.first?.isEmpty == true else { continue }  // a record row's header starts with empty fields
                         let stepLine = lineTable[n - 1]
                         let cycleLine = lineTable[n - 2]
                         let recordNames = Array(names.drop { $0.isEmpty })
