@@ -59,7 +59,8 @@ import Testing
         Verdict(file: fixtures + "maccor_txt/maccor_example.001", cellType: "full", why: "8 records: healthy"),
         Verdict(file: fixtures + "maccor_txt/maccor_two.txt", cellType: "full",
                 why: "decimal comma, truncated last line: healthy, one Q1 note for the broken record"),
-        Verdict(file: fixtures + "neware_csv/neware_uio.csv", cellType: "full", why: "4 cycles of a Neware BTSDA export: healthy"),
+        Verdict(file: fixtures + "neware_csv/neware_uio.csv", cellType: "half (anode)",
+                why: "silicon/graphite-type anode against Li, 0.05–2.96 V, 0.25–1 mA rate steps, 4 cycles: healthy; CE is delithiation over lithiation (0.98)"),
         Verdict(file: fixtures + "novonix_csv/sample_data_novonix.csv", cellType: "full", why: "Novonix sample: healthy"),
         Verdict(file: fixtures + "basytec_txt/sample_data_basytec_excerpt.txt", cellType: "full", why: "BaSyTec excerpt: healthy"),
         // GPL-3.0 (dgbowl/yadg): only in ../shared.
