@@ -150,6 +150,9 @@ extension DetectCommand {
         var reader = try CyclerFile.open(path: path, library: library)
         var columns = SampleColumns()
         try reader.forEachRecord { columns.append($0.sample) }
+        if let inference = reader.inference {
+            FileHandle.standardError.write(Data("cellfleet detect: \(path): note: \(inference.inferredProfileNotice)\n".utf8))
+        }
         return columns
     }
 }

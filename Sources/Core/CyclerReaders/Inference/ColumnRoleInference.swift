@@ -81,6 +81,11 @@ public struct ColumnRoleInference: Sendable {
 
     /// `time = "Test Time (sec)" (s, 0.9), voltage = "Voltage" (V, 0.7)`: what was found, in a
     /// fixed order (time, voltage, current, then the others).
+    /// What `inspect` and `detect` tell the user (stderr) when a file was read this way.
+    public var inferredProfileNotice: String {
+        "no profile recognised the header; read through a profile inferred from the column names (`cellfleet profile suggest` drafts it): " + foundDescription
+    }
+
     public var foundDescription: String {
         Self.displayOrder.compactMap { role in assignments[role].map(Self.describe) }.joined(separator: ", ")
     }

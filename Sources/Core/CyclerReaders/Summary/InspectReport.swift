@@ -89,7 +89,7 @@ public struct InspectReport: Sendable {
         report.perCycle = tally.perCycle
         report.warnings = reader.warnings
         if let inference = reader.inference {
-            report.inferredProfileNotice = "no profile recognised the header; read through a profile inferred from the column names (`cellfleet profile suggest` drafts it): " + inference.foundDescription
+            report.inferredProfileNotice = inference.inferredProfileNotice
         }
         if tally.unexpectedResets > 0 {
             report.warnings.append("capacity counters that should run through a cycle reset \(tally.unexpectedResets) time(s) within a cycle (schedule resets?); per-cycle figures add the counts on both sides of each reset")
