@@ -34,6 +34,10 @@ public struct CellDetector: Codable, Sendable {
     public let cell: CellMetadata
     public var thresholds: DetectorThresholds
     public let voltageClampVolts: Double?
+    /// An anode half cell (working electrode against lithium, cycled at a few mV to 1.5–3 V)
+    /// stores charge in its working electrode by discharging. Stored, not derived from `cell`:
+    /// the per-sample rules read it, and a computed property there copied the whole detector.
+    let isAnodeHalfCell: Bool
 
     /// When true, closed step and cycle summaries are kept until `drainSummaries()`; off by
     /// default so that a long-running channel's memory stays constant.
@@ -83,6 +87,7 @@ public struct CellDetector: Codable, Sendable {
             cell.workingElectrode = maximum <= 3.3 ? .anode : .cathode
         }
         self.cell = cell
+        isAnodeHalfCell = cell.cellType == .half && cell.workingElectrode == .anode
         window = OperatingWindow(minimumVolts: cell.voltageMinVolts, maximumVolts: cell.voltageMaxVolts)
         self.thresholds = thresholds
         self.voltageClampVolts = voltageClampVolts
@@ -539,13 +544,10 @@ public struct CellDetector: Codable, Sendable {
 }
 
 extension CellDetector {
-    /// An anode half cell (working electrode against lithium, cycled at a few mV to 1.5–3 V)
-    /// stores charge in its working electrode by discharging.
-    var isAnodeHalfCell: Bool { cell.cellType == .half && cell.workingElectrode == .anode }
     /// The direction that fills the working electrode, which a cycle starts with.
-    var storingKind: StepKind { isAnodeHalfCell ? .discharge : .charge }
+    @inline(__always) var storingKind: StepKind { isAnodeHalfCell ? .discharge : .charge }
     /// The direction whose capacity is the cell's capacity, which ends a cycle.
-    var deliveringKind: StepKind { isAnodeHalfCell ? .charge : .discharge }
+    @inline(__always) var deliveringKind: StepKind { isAnodeHalfCell ? .charge : .discharge }
 }
 
 extension DetectionRule {

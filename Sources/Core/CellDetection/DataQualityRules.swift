@@ -44,7 +44,9 @@ struct DataQualityState: Codable, Sendable {
 }
 
 extension CellDetector {
-    /// A Q1 note: opens its kind's episode (one alert), or counts into the open one.
+    /// A Q1 note: opens its kind's episode (one alert), or counts into the open one. Out of line:
+    /// it is rare, and inlined it kept the per-sample rules that call it from being inlined.
+    @inline(never)
     mutating func note(_ kind: DataQualityKind, at time: Double, evidence: [String: Double], message: String, into alerts: inout [Alert]) {
         var episode = quality.episodes[kind.index]
         if episode.isOpen, time - episode.lastTime < thresholds.q1EpisodeQuietSeconds {

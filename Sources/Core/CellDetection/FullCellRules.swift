@@ -122,7 +122,7 @@ extension CellDetector {
 
     /// H2's first-clause threshold: the window's minimum less the margin, at most `h2Volts`;
     /// −∞ (never) while the window's minimum is unknown.
-    var h2ThresholdVolts: Double {
+    @inline(__always) var h2ThresholdVolts: Double {
         window.minimumVolts.isNaN ? -.infinity : min(thresholds.h2Volts, window.minimumVolts - thresholds.h2WindowMarginVolts)
     }
 

@@ -23,6 +23,21 @@ import Testing
         #expect(!line.contains("\n"))
     }
 
+    /// An aggregated Q1 episode is one line: test_time_second its start, plus kind, count and
+    /// last_test_time_second; the other rules' lines carry none of the three.
+    @Test func anEpisodeLineCarriesItsCountAndLastTime() throws {
+        let note = Alert(rule: .Q1, cellID: "c", testTimeSeconds: 3600, cycle: 2, evidence: ["gap_seconds": 7200],
+                         message: "logging gap", kind: DataQualityKind.loggingGap.rawValue, count: 4, lastTestTimeSeconds: 90_000)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(AlertJSON.line(note).utf8)) as? [String: Any])
+        #expect(object["kind"] as? String == "logging_gap")
+        #expect((object["count"] as? NSNumber)?.intValue == 4)
+        #expect((object["test_time_second"] as? NSNumber)?.doubleValue == 3600)
+        #expect((object["last_test_time_second"] as? NSNumber)?.doubleValue == 90_000)
+        let fail = Alert(rule: .H1, cellID: "c", testTimeSeconds: 10, cycle: 1, evidence: [:], message: "short")
+        let plain = try #require(try JSONSerialization.jsonObject(with: Data(AlertJSON.line(fail).utf8)) as? [String: Any])
+        #expect(plain["count"] == nil && plain["kind"] == nil && plain["last_test_time_second"] == nil)
+    }
+
     /// `cellfleet detect` on a recorded file: one JSON line per alert, and they read back as the
     /// very alerts the detector returned (every field, in order); a bad file gives no line at all.
     @Test func aRecordedFileGivesOneLinePerAlertAndABadFileGivesNone() throws {
