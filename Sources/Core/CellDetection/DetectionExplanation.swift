@@ -1,3 +1,5 @@
+import CellModel
+
 /// The closest each rule came to firing over a test, kept as the detector runs (a compare per
 /// sample for the per-sample rules, per step or cycle for the others), so `detect --explain`
 /// can show how near a healthy cell came to an alarm. NaN: the rule never judged anything.
@@ -50,8 +52,6 @@ public struct DetectionExplanation: Sendable, Hashable, Codable {
     public var margins: [RuleMargin]
     public var cyclesSeen: Int
 }
-
-import CellModel
 
 extension CellDetector {
     public var explanation: DetectionExplanation {

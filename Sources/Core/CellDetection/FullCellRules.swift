@@ -34,7 +34,6 @@ struct FullCellRuleState: Codable, Sendable {
     var e1FirstCrossingCycle = 0
     var e2Streak = 0
     var e2Active = false
-    var lastCoulombicEfficiency: Double?
     // S6
     var s6Streak = 0
     var coulombicEfficiencyBaselineValues = RecentValues(capacity: 5)
@@ -84,17 +83,11 @@ extension CellDetector {
         if step.kind != .discharge, !(deglitchedVoltage - threshold >= margins.h2VoltageAboveThresholdMin) {
             margins.h2VoltageAboveThresholdMin = deglitchedVoltage - threshold
         }
-        if step.kind != .discharge, deglitchedVoltage < threshold {
-            if fullCell.lowCount == 0 { fullCell.lowStart = point.time }
-            fullCell.lowCount += 1
-            if fullCell.lowCount >= thresholds.h2Samples, point.time - fullCell.lowStart >= thresholds.h2Seconds, !hasLatched(.H2) {
-                fire(.H2, at: point, evidence: [
-                    "voltage_volts": deglitchedVoltage, "threshold_volts": threshold,
-                    "window_minimum_volts": window.minimumVolts, "low_seconds": point.time - fullCell.lowStart,
-                ], message: "hard short: voltage far below the operating window", into: &alerts)
-            }
-        } else {
-            fullCell.lowCount = 0
+        if h2LowRun(step.kind != .discharge && deglitchedVoltage < threshold, at: point.time), !hasLatched(.H2) {
+            fire(.H2, at: point, evidence: [
+                "voltage_volts": deglitchedVoltage, "threshold_volts": threshold,
+                "window_minimum_volts": window.minimumVolts, "low_seconds": point.time - fullCell.lowStart,
+            ], message: "hard short: voltage far below the operating window", into: &alerts)
         }
         // H2, second clause: a ≥ 0.5 V drop within two samples of one step that does not recover.
         if step.kind != .discharge {
@@ -124,6 +117,19 @@ extension CellDetector {
     /// −∞ (never) while the window's minimum is unknown.
     @inline(__always) var h2ThresholdVolts: Double {
         window.minimumVolts.isNaN ? -.infinity : min(thresholds.h2Volts, window.minimumVolts - thresholds.h2WindowMarginVolts)
+    }
+
+    /// H2's first clause for both cell families: a run of low samples, true once it has lasted
+    /// `h2Samples` samples and `h2Seconds`.
+    @inline(__always)
+    mutating func h2LowRun(_ isLow: Bool, at time: Double) -> Bool {
+        guard isLow else {
+            fullCell.lowCount = 0
+            return false
+        }
+        if fullCell.lowCount == 0 { fullCell.lowStart = time }
+        fullCell.lowCount += 1
+        return fullCell.lowCount >= thresholds.h2Samples && time - fullCell.lowStart >= thresholds.h2Seconds
     }
 
     /// H2's second clause: a ≥ 0.5 V drop within two samples of one step that does not recover.
@@ -161,17 +167,11 @@ extension CellDetector {
             return
         }
         let atSetpoint = abs(abs(point.current) - step.levelAmperes) <= thresholds.stepLevelTolerance * step.levelAmperes
-        if atSetpoint, deglitchedVoltage < thresholds.h2AnodeHalfCellVolts {
-            if fullCell.lowCount == 0 { fullCell.lowStart = point.time }
-            fullCell.lowCount += 1
-            if fullCell.lowCount >= thresholds.h2Samples, point.time - fullCell.lowStart >= thresholds.h2Seconds, !hasLatched(.H2) {
-                fire(.H2, at: point, evidence: [
-                    "voltage_volts": deglitchedVoltage, "threshold_volts": thresholds.h2AnodeHalfCellVolts,
-                    "current_amperes": point.current, "low_seconds": point.time - fullCell.lowStart,
-                ], message: "hard short: the delithiation stays at the lithium potential", into: &alerts)
-            }
-        } else {
-            fullCell.lowCount = 0
+        if h2LowRun(atSetpoint && deglitchedVoltage < thresholds.h2AnodeHalfCellVolts, at: point.time), !hasLatched(.H2) {
+            fire(.H2, at: point, evidence: [
+                "voltage_volts": deglitchedVoltage, "threshold_volts": thresholds.h2AnodeHalfCellVolts,
+                "current_amperes": point.current, "low_seconds": point.time - fullCell.lowStart,
+            ], message: "hard short: the delithiation stays at the lithium potential", into: &alerts)
         }
         suddenDrop(point, deglitchedVoltage: deglitchedVoltage, into: &alerts)
     }
@@ -317,7 +317,6 @@ extension CellDetector {
                           cyclerStep: RawPoint.absent, cyclerCycle: RawPoint.absent, cyclerCapacity: .nan)
         let efficiency = discharged / stored
         let cycleNumber = summary.cycle
-        fullCell.lastCoulombicEfficiency = efficiency
 
         // S6: coulombic efficiency, a relative signal inside one cell, on cycles past formation
         // at steady currents (a rate step changes CE for a cycle or two, docs/detectors.md §5.5).
