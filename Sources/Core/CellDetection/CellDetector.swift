@@ -174,7 +174,12 @@ public struct CellDetector: Codable, Sendable {
             if collectsSummaries { collectedSteps.append(open.summary()) }
             addToCycleSummary(&open)
         }
-        if let summary = cycleSummary, collectsSummaries { collectedCycles.append(summary) }
+        // The last cycle is judged if it got as far as delivering; a cycle cut short in its
+        // charge is not (nor is its partial discharge judged as a whole cycle's).
+        if var summary = cycleSummary {
+            endCycle(&summary, into: &alerts)
+            if collectsSummaries { collectedCycles.append(summary) }
+        }
         cycleSummary = nil
     }
 
@@ -296,7 +301,10 @@ public struct CellDetector: Codable, Sendable {
         }
         if point.cyclerCycle != RawPoint.absent { cycle = Int(point.cyclerCycle) } else { cycle = derivedCycle }
         if cycleSummary == nil || cycleSummary!.cycle != cycle {
-            if let finished = cycleSummary, collectsSummaries { collectedCycles.append(finished) }
+            if var finished = cycleSummary {
+                endCycle(&finished, into: &alerts)
+                if collectsSummaries { collectedCycles.append(finished) }
+            }
             cycleSummary = CycleSummary(cycle: cycle, startTestTimeSeconds: point.time)
         }
         hasOpenStep = true
@@ -452,10 +460,22 @@ public struct CellDetector: Codable, Sendable {
         }
         addToCycleSummary(&closing)
         if collectsSummaries { collectedSteps.append(closing.summary()) }
-        if cell.cellType != .symmetric, closing.kind == deliveringKind, nextKind != deliveringKind {
-            closeFullCellCycle(at: closing, into: &alerts)
-            window.observeCycleClosed()
+        if cell.cellType != .symmetric, closing.kind == deliveringKind {
+            fullCell.lastDelivery = CycleEnd(timeSeconds: closing.lastTime, voltageVolts: closing.lastVoltage,
+                                             currentAmperes: closing.lastCurrent, levelAmperes: closing.levelAmperes)
         }
+    }
+
+    /// A full or half cell's cycle is judged when it ends — when the next one starts, or at
+    /// `finish()` — not when a delivering step closes: a GITT or HPPC sequence delivers in many
+    /// pulses with rests between, and judging each pulse would take a fraction of the cycle's
+    /// capacity for the whole (docs/detectors.md §3.2). The alerts carry the time of the
+    /// cycle's last delivering step.
+    mutating func endCycle(_ summary: inout CycleSummary, into alerts: inout [Alert]) {
+        guard cell.cellType != .symmetric, let delivery = fullCell.lastDelivery else { return }
+        fullCell.lastDelivery = nil
+        closeFullCellCycle(&summary, delivery: delivery, into: &alerts)
+        window.observeCycleClosed()
     }
 
     mutating func addToCycleSummary(_ closing: inout StepAccumulator) {
@@ -495,7 +515,7 @@ public struct CellDetector: Codable, Sendable {
 
     mutating func fire(
         _ rule: DetectionRule, severity: AlertSeverity? = nil, at point: RawPoint, time: Double? = nil,
-        evidence: [String: Double], message: String, into alerts: inout [Alert]
+        cycle alertCycle: Int? = nil, evidence: [String: Double], message: String, into alerts: inout [Alert]
     ) {
         let latches = rule.latches && (severity == nil || severity == .fail)
         if latches {
@@ -504,7 +524,7 @@ public struct CellDetector: Codable, Sendable {
         }
         let alert = Alert(
             rule: rule, severity: severity, cellID: cell.cellID,
-            testTimeSeconds: time ?? point.time, cycle: cycle, evidence: evidence, message: message
+            testTimeSeconds: time ?? point.time, cycle: alertCycle ?? cycle, evidence: evidence, message: message
         )
         alerts.append(alert)
         if !latches { warnEpisodeStarts[Int(rule.bit)] = alert.testTimeSeconds }

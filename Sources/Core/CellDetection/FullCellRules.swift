@@ -26,6 +26,8 @@ struct FullCellRuleState: Codable, Sendable {
     var previousDeliverLevel = Double.nan
     /// Consecutive cycles, this one included, at the same charge and discharge currents.
     var steadyCycles = 0
+    /// The end of the open cycle's last delivering step, nil until it delivered.
+    var lastDelivery: CycleEnd?
     // E1 / E2
     var stateOfHealthWindow = RecentValues(capacity: 5)
     var lastStateOfHealth: Double?
@@ -46,6 +48,14 @@ struct FullCellRuleState: Codable, Sendable {
     var lastChargeBucket = -1
     var referenceChargeLevel = Double.nan
     var s7Active = false
+}
+
+/// Where a cycle's last delivering step ended: the time and state its cycle alerts carry.
+struct CycleEnd: Codable, Sendable {
+    var timeSeconds: Double
+    var voltageVolts: Double
+    var currentAmperes: Double
+    var levelAmperes: Double
 }
 
 /// Running OLS sums of (hours, volts) over one rest window.
@@ -296,10 +306,10 @@ extension CellDetector {
         }
     }
 
-    /// Cycle rules at the close of a full cell's discharge (docs/detectors.md §5.5 S6, §5.7 E1, §5.8 E2).
-    mutating func closeFullCellCycle(at closing: StepAccumulator, into alerts: inout [Alert]) {
+    /// Cycle rules at the end of a full or half cell's cycle (docs/detectors.md §5.5 S6, §5.7 E1, §5.8 E2).
+    mutating func closeFullCellCycle(_ summary: inout CycleSummary, delivery: CycleEnd, into alerts: inout [Alert]) {
         let storeLevel = fullCell.cycleStoreLevel
-        let level = fullCell.cycleDeliverLevel.isNaN ? closing.levelAmperes : fullCell.cycleDeliverLevel
+        let level = fullCell.cycleDeliverLevel.isNaN ? delivery.levelAmperes : fullCell.cycleDeliverLevel
         let width = 0.5 * thresholds.bucketRelativeWidth
         let steady = abs(storeLevel - fullCell.previousStoreLevel) <= width * fullCell.previousStoreLevel
             && abs(level - fullCell.previousDeliverLevel) <= width * fullCell.previousDeliverLevel
@@ -308,12 +318,11 @@ extension CellDetector {
         fullCell.previousDeliverLevel = level
         fullCell.cycleStoreLevel = .nan
         fullCell.cycleDeliverLevel = .nan
-        guard let summary = cycleSummary else { return }
         // An anode half cell's cycle is lithiation (discharge) then delithiation (charge).
         let stored = isAnodeHalfCell ? summary.dischargeCapacityAmpHours : summary.chargeCapacityAmpHours
         let discharged = isAnodeHalfCell ? summary.chargeCapacityAmpHours : summary.dischargeCapacityAmpHours
         guard stored > 0 else { return }
-        let at = RawPoint(time: closing.lastTime, voltage: closing.lastVoltage, current: closing.lastCurrent, temperature: .nan,
+        let at = RawPoint(time: delivery.timeSeconds, voltage: delivery.voltageVolts, current: delivery.currentAmperes, temperature: .nan,
                           cyclerStep: RawPoint.absent, cyclerCycle: RawPoint.absent, cyclerCapacity: .nan)
         let efficiency = discharged / stored
         let cycleNumber = summary.cycle
@@ -324,7 +333,7 @@ extension CellDetector {
             margins.s6CoulombicEfficiencyMin = RuleMargins.smaller(margins.s6CoulombicEfficiencyMin, efficiency)
             fullCell.s6Streak = efficiency < thresholds.s6CoulombicEfficiency ? fullCell.s6Streak + 1 : 0
             if fullCell.s6Streak >= thresholds.s6Cycles {
-                fire(.S6, at: at, evidence: [
+                fire(.S6, at: at, cycle: cycleNumber, evidence: [
                     "coulombic_efficiency": efficiency, "threshold": thresholds.s6CoulombicEfficiency,
                     "cycles": Double(fullCell.s6Streak),
                 ], message: "coulombic efficiency collapsed", into: &alerts)
@@ -341,7 +350,7 @@ extension CellDetector {
                 if mean < fullCell.coulombicEfficiencyBaseline - thresholds.s6WarnDropPoints {
                     if !fullCell.s6WarnActive {
                         fullCell.s6WarnActive = true
-                        fire(.S6, severity: .warn, at: at, evidence: [
+                        fire(.S6, severity: .warn, at: at, cycle: cycleNumber, evidence: [
                             "rolling_mean_coulombic_efficiency": mean, "baseline": fullCell.coulombicEfficiencyBaseline,
                         ], message: "coulombic efficiency drifting below the cell's baseline", into: &alerts)
                     }
@@ -394,14 +403,14 @@ extension CellDetector {
         margins.judgedCycles += 1
         fullCell.lastStateOfHealth = health
         fullCell.lastStateOfHealthCycle = cycleNumber
-        cycleSummary?.stateOfHealth = health
+        summary.stateOfHealth = health
 
         // E1: 80 % end of life, confirmed by the next cycle; the EOL cycle is the first crossing.
         if health < thresholds.e1StateOfHealth {
             if fullCell.e1Streak == 0 { fullCell.e1FirstCrossingCycle = cycleNumber }
             fullCell.e1Streak += 1
             if fullCell.e1Streak >= thresholds.e1Cycles {
-                fire(.E1, at: at, evidence: [
+                fire(.E1, at: at, cycle: cycleNumber, evidence: [
                     "state_of_health": health, "threshold": thresholds.e1StateOfHealth,
                     "end_of_life_cycle": Double(fullCell.e1FirstCrossingCycle),
                     "reference_capacity_amp_hours": reference,
@@ -422,7 +431,7 @@ extension CellDetector {
                 fullCell.e2Streak += 1
                 if fullCell.e2Streak >= thresholds.e2Cycles, !fullCell.e2Active {
                     fullCell.e2Active = true
-                    fire(.E2, at: at, evidence: [
+                    fire(.E2, at: at, cycle: cycleNumber, evidence: [
                         "slope_per_cycle": slope, "threshold_per_cycle": thresholds.e2SlopePerCycle, "state_of_health": health,
                     ], message: "knee onset: capacity fade accelerating", into: &alerts)
                 }

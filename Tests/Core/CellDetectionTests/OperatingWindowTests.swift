@@ -100,6 +100,42 @@ import Testing
         #expect(Detection.run(Self.cycles(steady), cell: Detection.fullCell).contains { $0.rule == .S6 && $0.severity == .fail })
     }
 
+    /// A GITT discharge at the cycling current (12 pulses of 10 min with 1 h rests) is one cycle,
+    /// judged once when it ends: not twelve cycles of a twelfth of the capacity (E1, S6).
+    @Test func aGittDischargeIsOneCycleNotTwelve() {
+        var samples = Self.cycles(Array(repeating: (1e-4, 1e-4, 0.995), count: 8))
+        var time = samples.last!.testTimeSeconds + 60
+        // Logged every 10 s, as a cycler logs pulses.
+        func add(_ seconds: Double, _ voltage: (Double) -> Double, _ current: Double) {
+            var t = 0.0
+            while t < seconds {
+                samples.append(Sample(testTimeSeconds: time, voltageVolts: voltage(t / seconds), currentAmperes: current))
+                time += 10
+                t += 10
+            }
+        }
+        add(7200, { 3.6 + 0.6 * $0 }, 1e-4)
+        add(1800, { _ in 4.15 }, 0)
+        for pulse in 0..<12 {
+            let top = 4.1 - 1.1 * Double(pulse) / 12
+            add(600 * 0.995, { top - 0.09 * $0 }, -1e-4)
+            add(3600, { _ in top - 0.05 }, 0)
+        }
+        let offset = time
+        samples += Self.cycles(Array(repeating: (1e-4, 1e-4, 0.995), count: 4)).map {
+            Sample(testTimeSeconds: $0.testTimeSeconds + offset, voltageVolts: $0.voltageVolts, currentAmperes: $0.currentAmperes)
+        }
+        var detector = CellDetector(cell: Detection.fullCell)
+        detector.collectsSummaries = true
+        var alerts: [Alert] = []
+        detector.ingest(SampleColumns(samples), into: &alerts)
+        detector.finish(into: &alerts)
+        #expect(alerts.warnOrFail.isEmpty, "\(alerts)")
+        let gitt = detector.drainSummaries().cycles.first { $0.cycle == 9 }
+        #expect(gitt.map { abs($0.dischargeCapacityAmpHours / $0.chargeCapacityAmpHours - 0.995) < 0.03 } == true)
+        #expect(gitt?.stateOfHealth.map { $0 > 0.95 } == true, "judged once, on the whole cycle")
+    }
+
     /// Formation at C/10 for two cycles, then ageing at C/3: the capacity reference is the C/3
     /// cycles', so their fade reaches E1.
     @Test func theCapacityReferenceFollowsTheAgeingCurrent() throws {
