@@ -3,6 +3,34 @@ import Foundation
 import Testing
 @testable import CellDetection
 
+/// Hand-made test data: stretches of constant current with a voltage shape, one after another.
+struct SampleTrace {
+    var samples: [Sample] = []
+    var time = 0.0
+    var intervalSeconds = 60.0
+
+    /// `seconds` of samples at `current`, the voltage a function of the fraction of the stretch.
+    mutating func add(_ seconds: Double, _ voltage: (Double) -> Double, _ current: Double) {
+        var elapsed = 0.0
+        while elapsed < seconds {
+            samples.append(Sample(testTimeSeconds: time, voltageVolts: voltage(elapsed / seconds), currentAmperes: current))
+            time += intervalSeconds
+            elapsed += intervalSeconds
+        }
+    }
+
+    /// Cycles of a 2 h charge at `charge` A, a rest, a discharge at `discharge` A until the given
+    /// CE, and a rest.
+    mutating func addCycles(_ plan: [(charge: Double, discharge: Double, efficiency: Double)]) {
+        for cycle in plan {
+            add(7200, { 3.6 + 0.6 * $0 }, cycle.charge)
+            add(1800, { _ in 4.15 }, 0)
+            add(7200 * cycle.efficiency * cycle.charge / cycle.discharge, { 4.1 - 1.1 * $0 }, -cycle.discharge)
+            add(1800, { _ in 3.2 }, 0)
+        }
+    }
+}
+
 /// Full cells judged against their own window and currents (docs/detectors.md §5.2, §5.5, §5.9).
 @Suite struct OperatingWindowTests {
     /// A fresh Li-ion cell rests at 0.15 V before its formation charge: not a short.
@@ -39,22 +67,15 @@ import Testing
         let detector = CellDetector(cell: cell)
         #expect(abs(detector.h2ThresholdVolts - 0.5) < 1e-9)
         #expect(detector.window.isMinimumGiven && !detector.window.isLearning)
-        var samples: [Sample] = []
-        var time = 0.0
-        func add(_ count: Int, _ voltage: (Int) -> Double, _ current: Double) {
-            for index in 0..<count {
-                samples.append(Sample(testTimeSeconds: time, voltageVolts: voltage(index), currentAmperes: current))
-                time += 60
-            }
-        }
+        var trace = SampleTrace()
         for _ in 0..<3 {
-            add(120, { 3.6 + 0.8 * Double($0) / 120 }, 1e-3)
-            add(30, { _ in 4.3 }, 0)
-            add(120, { 4.3 - 2.8 * Double($0) / 120 }, -1e-3)
-            add(60, { _ in 1.7 }, 0)
+            trace.add(7200, { 3.6 + 0.8 * $0 }, 1e-3)
+            trace.add(1800, { _ in 4.3 }, 0)
+            trace.add(7200, { 4.3 - 2.8 * $0 }, -1e-3)
+            trace.add(3600, { _ in 1.7 }, 0)
         }
-        #expect(Detection.run(samples, cell: cell).first(.H2) == nil)
-        #expect(Detection.run(samples, cell: Detection.fullCell).first(.H2) == nil, "learned from the discharges' ends")
+        #expect(Detection.run(trace.samples, cell: cell).first(.H2) == nil)
+        #expect(Detection.run(trace.samples, cell: Detection.fullCell).first(.H2) == nil, "learned from the discharges' ends")
     }
 
     /// A CV hold at 4.9 V (LNMO) is a full cell's protocol, not P4's clamp.
@@ -67,23 +88,9 @@ import Testing
     /// Hand-made cycles: charge at `charge` A for 2 h, rest, discharge at `discharge` A until
     /// the given CE, rest.
     static func cycles(_ plan: [(charge: Double, discharge: Double, efficiency: Double)]) -> [Sample] {
-        var samples: [Sample] = []
-        var time = 0.0
-        func add(_ seconds: Double, _ voltage: (Double) -> Double, _ current: Double) {
-            var t = 0.0
-            while t < seconds {
-                samples.append(Sample(testTimeSeconds: time, voltageVolts: voltage(t / seconds), currentAmperes: current))
-                time += 60
-                t += 60
-            }
-        }
-        for cycle in plan {
-            add(7200, { 3.6 + 0.6 * $0 }, cycle.charge)
-            add(1800, { _ in 4.15 }, 0)
-            add(7200 * cycle.efficiency * cycle.charge / cycle.discharge, { 4.1 - 1.1 * $0 }, -cycle.discharge)
-            add(1800, { _ in 3.2 }, 0)
-        }
-        return samples
+        var trace = SampleTrace()
+        trace.addCycles(plan)
+        return trace.samples
     }
 
     @Test func aRateStepsPassingDipInEfficiencyIsNoCollapse() {
@@ -103,28 +110,20 @@ import Testing
     /// A GITT discharge at the cycling current (12 pulses of 10 min with 1 h rests) is one cycle,
     /// judged once when it ends: not twelve cycles of a twelfth of the capacity (E1, S6).
     @Test func aGittDischargeIsOneCycleNotTwelve() {
-        var samples = Self.cycles(Array(repeating: (1e-4, 1e-4, 0.995), count: 8))
-        var time = samples.last!.testTimeSeconds + 60
+        var trace = SampleTrace()
+        trace.addCycles(Array(repeating: (1e-4, 1e-4, 0.995), count: 8))
         // Logged every 10 s, as a cycler logs pulses.
-        func add(_ seconds: Double, _ voltage: (Double) -> Double, _ current: Double) {
-            var t = 0.0
-            while t < seconds {
-                samples.append(Sample(testTimeSeconds: time, voltageVolts: voltage(t / seconds), currentAmperes: current))
-                time += 10
-                t += 10
-            }
-        }
-        add(7200, { 3.6 + 0.6 * $0 }, 1e-4)
-        add(1800, { _ in 4.15 }, 0)
+        trace.intervalSeconds = 10
+        trace.add(7200, { 3.6 + 0.6 * $0 }, 1e-4)
+        trace.add(1800, { _ in 4.15 }, 0)
         for pulse in 0..<12 {
             let top = 4.1 - 1.1 * Double(pulse) / 12
-            add(600 * 0.995, { top - 0.09 * $0 }, -1e-4)
-            add(3600, { _ in top - 0.05 }, 0)
+            trace.add(600 * 0.995, { top - 0.09 * $0 }, -1e-4)
+            trace.add(3600, { _ in top - 0.05 }, 0)
         }
-        let offset = time
-        samples += Self.cycles(Array(repeating: (1e-4, 1e-4, 0.995), count: 4)).map {
-            Sample(testTimeSeconds: $0.testTimeSeconds + offset, voltageVolts: $0.voltageVolts, currentAmperes: $0.currentAmperes)
-        }
+        trace.intervalSeconds = 60
+        trace.addCycles(Array(repeating: (1e-4, 1e-4, 0.995), count: 4))
+        let samples = trace.samples
         var detector = CellDetector(cell: Detection.fullCell)
         detector.collectsSummaries = true
         var alerts: [Alert] = []
