@@ -28,8 +28,11 @@ public enum DetectionExplanationText {
         if explanation.margins.isEmpty { lines.append("    no rule has judged anything yet") }
         for margin in explanation.margins {
             let direction = margin.firesAbove ? "above" : "below"
-            let percent = Int((margin.relativeMargin * 100).rounded())
-            lines.append("    \(margin.rule.rawValue): \(margin.quantity) \(number(margin.value)), fires \(direction) \(number(margin.threshold)) (margin \(percent) %)")
+            // A threshold of 0 (H2's V − threshold) has no relative margin: the value is the margin.
+            let distance = margin.threshold == 0
+                ? number(margin.firesAbove ? -margin.value : margin.value)
+                : "\(Int((margin.relativeMargin * 100).rounded())) %"
+            lines.append("    \(margin.rule.rawValue): \(margin.quantity) \(number(margin.value)), fires \(direction) \(number(margin.threshold)) (margin \(distance))")
         }
         let fired = outcome.alerts.filter { $0.severity != .info }.map { "\($0.rule.rawValue) \($0.severity.rawValue)" }
         lines.append("  alerts: \(fired.isEmpty ? "no warn or fail" : fired.joined(separator: ", ")); Q1 notes: \(outcome.alerts.filter { $0.rule == .Q1 }.count)")

@@ -90,3 +90,30 @@ enum AlertJSONDecoding {
                      evidence: evidence.compactMapValues { ($0 as? NSNumber)?.doubleValue }, message: message)
     }
 }
+
+/// `detect --explain`: the cell type with the inference's reason, the baselines and the margins.
+@Suite struct DetectionExplanationTextTests {
+    @Test func aSymmetricCellsExplanationNamesItsTypeBaselinesAndMargins() throws {
+        let preset = try #require(ScenarioCatalog.preset(named: "1"))
+        let samples = Array(CellSimulation(preset: preset, seed: 1).prefix(30_000))
+        let outcome = DetectionRun.run(SampleColumns(samples), cellID: "sym", options: DetectionOptions())
+        let text = DetectionExplanationText.render(outcome, file: "sym.csv")
+        #expect(text.hasPrefix("sym.csv: cell sym\n"))
+        #expect(text.contains("cell type: symmetric; inferred symmetric, confidence 0.95"))
+        #expect(text.contains("plateau overpotential reference at 78.5 µA (V)"), "\(text)")
+        let p1 = try #require(text.split(separator: "\n").first { $0.contains("P1: largest plateau overpotential / reference") })
+        #expect(p1.contains("fires above 2.0 (margin "))
+        #expect(!text.contains("window:"), "a symmetric cell has no operating window")
+    }
+
+    @Test func aFullCellsExplanationShowsItsLearnedWindowAndH2Margin() throws {
+        let preset = try #require(ScenarioCatalog.preset(named: "9"))
+        let samples = Array(CellSimulation(preset: preset, seed: 1).prefix(40_000))
+        let outcome = DetectionRun.run(SampleColumns(samples), cellID: "full", options: DetectionOptions())
+        let text = DetectionExplanationText.render(outcome, file: "full.csv")
+        #expect(text.contains("cell type: full"))
+        #expect(text.contains("(learned)"), "\(text)")
+        let h2 = try #require(text.split(separator: "\n").first { $0.contains("H2: lowest V − threshold") })
+        #expect(h2.contains("fires below 0.0 (margin ") && !h2.contains("%"), "\(h2)")
+    }
+}
