@@ -326,6 +326,7 @@ extension CellDetector {
                           cyclerStep: RawPoint.absent, cyclerCycle: RawPoint.absent, cyclerCapacity: .nan)
         let efficiency = discharged / stored
         let cycleNumber = summary.cycle
+        summary.cellCoulombicEfficiency = efficiency
 
         // S6: coulombic efficiency, a relative signal inside one cell, on cycles past formation
         // at steady currents (a rate step changes CE for a cycle or two, docs/detectors.md §5.5).

@@ -59,9 +59,15 @@ public struct CycleSummary: Sendable, Hashable, Codable {
     public var chargeSeconds = 0.0
     public var dischargeSeconds = 0.0
     public var restSeconds = 0.0
+    /// Discharge over charge. For a full or cathode half cell that is its CE; an anode half cell's
+    /// is the inverse, `cellCoulombicEfficiency`.
     public var coulombicEfficiency: Double? {
         chargeCapacityAmpHours > 0 && dischargeCapacityAmpHours > 0 ? dischargeCapacityAmpHours / chargeCapacityAmpHours : nil
     }
+    /// CE as the cell's rules judge it — delivered over stored charge: discharge / charge, or an
+    /// anode half cell's delithiation / lithiation; set when the cycle is judged (full and half
+    /// cells), nil for symmetric cells.
+    public var cellCoulombicEfficiency: Double?
     public var energyEfficiency: Double? {
         chargeEnergyWattHours > 0 && dischargeEnergyWattHours > 0 ? dischargeEnergyWattHours / chargeEnergyWattHours : nil
     }

@@ -106,6 +106,7 @@ struct AnodeHalfCellGenerator {
         for cycle in cycles.dropFirst() {
             let efficiency = cycle.chargeCapacityAmpHours / cycle.dischargeCapacityAmpHours
             #expect(efficiency < 1 && efficiency > 0.99, "cycle \(cycle.cycle): CE \(efficiency)")
+            #expect(cycle.cellCoulombicEfficiency == efficiency, "the summary carries the cell's own CE")
         }
         let margin = detector.explanation.margins.first { $0.rule == .S6 }
         #expect(margin.map { $0.value < 1 && $0.value > 0.99 } == true, "\(String(describing: margin))")
