@@ -43,6 +43,7 @@ public struct TestDetection: Codable, Sendable {
     let cell: CellMetadata
     let thresholds: DetectorThresholds
     let voltageClampVolts: Double?
+    let cellTypeKnown: Bool
     /// The highest sequence number the state covers (nil before the first sample).
     public private(set) var coveredSequence: Int64?
 
@@ -51,9 +52,23 @@ public struct TestDetection: Codable, Sendable {
         self.cell = cell
         self.thresholds = thresholds
         self.voltageClampVolts = voltageClampVolts
-        phase = cellTypeKnown
+        self.cellTypeKnown = cellTypeKnown
+        // A half cell without its working electrode or voltage limits takes the electrode from
+        // the inference too, as `detect` does.
+        let electrodeUnknown = cell.cellType == .half && cell.workingElectrode == nil && cell.voltageMaxVolts == nil
+        phase = cellTypeKnown && !electrodeUnknown
             ? .detecting(Self.detector(for: cell, thresholds: thresholds, voltageClampVolts: voltageClampVolts), replayThrough: nil)
             : .inferring(CellTypeInference(), firstSequence: nil)
+    }
+
+    /// The cell as `detect` would judge it after `guess` (DetectionRun's rule).
+    func inferredCell(_ guess: CellTypeGuess) -> CellMetadata {
+        var inferred = cell
+        if !cellTypeKnown { inferred.cellType = guess.cellType }
+        if inferred.cellType == .half, inferred.workingElectrode == nil, inferred.voltageMaxVolts == nil {
+            inferred.workingElectrode = guess.workingElectrode ?? .cathode
+        }
+        return inferred
     }
 
     static func detector(for cell: CellMetadata, thresholds: DetectorThresholds, voltageClampVolts: Double?) -> CellDetector {
@@ -83,11 +98,7 @@ public struct TestDetection: Codable, Sendable {
                 phase = .inferring(inference, firstSequence: firstSequence)
                 return
             }
-            let guess = inference.guess
-            var inferred = cell
-            inferred.cellType = guess.cellType
-            if guess.cellType == .half, inferred.workingElectrode == nil { inferred.workingElectrode = guess.workingElectrode }
-            phase = .detecting(Self.detector(for: inferred, thresholds: thresholds, voltageClampVolts: voltageClampVolts), replayThrough: sequence)
+            phase = .detecting(Self.detector(for: inferredCell(inference.guess), thresholds: thresholds, voltageClampVolts: voltageClampVolts), replayThrough: sequence)
             decisions.append(.replay(fromSequence: firstSequence, throughSequence: sequence))
         case .detecting(var detector, let replayThrough):
             if let replayThrough, sequence <= replayThrough {
@@ -111,11 +122,7 @@ public struct TestDetection: Codable, Sendable {
         switch phase {
         case .inferring(let inference, let first):
             guard let first, let last = coveredSequence else { return }
-            var inferred = cell
-            let guess = inference.guess
-            inferred.cellType = guess.cellType
-            if guess.cellType == .half, inferred.workingElectrode == nil { inferred.workingElectrode = guess.workingElectrode }
-            phase = .detecting(Self.detector(for: inferred, thresholds: thresholds, voltageClampVolts: voltageClampVolts), replayThrough: last)
+            phase = .detecting(Self.detector(for: inferredCell(inference.guess), thresholds: thresholds, voltageClampVolts: voltageClampVolts), replayThrough: last)
             decisions.append(.replay(fromSequence: first, throughSequence: last))
         case .detecting(var detector, _):
             var alerts: [Alert] = []

@@ -54,6 +54,19 @@ import Testing
         #expect(decisions.contains { if case .replay(0, _) = $0 { true } else { false } }, "asked for the samples seen while inferring")
     }
 
+    /// A half cell given without its working electrode: live and offline both take the electrode
+    /// from the inference (an anode here) and agree.
+    @Test func aHalfCellWithoutItsElectrodeIsJudgedAsDetectJudgesIt() throws {
+        let samples = AnodeHalfCellGenerator(cycles: 12, shortFromCycle: 8).samples()
+        var options = DetectionOptions()
+        options.cellType = .half
+        let offline = DetectionRun.run(SampleColumns(samples), cellID: "gr", options: options)
+        #expect(offline.cell.workingElectrode == .anode)
+        let decisions = try Self.run(samples, cell: options.metadata(cellID: "gr", inferredType: .half), typeKnown: true)
+        #expect(Self.signature(Self.alerts(decisions)) == Self.signature(offline.alerts))
+        #expect(Self.alerts(decisions).contains { $0.rule == .H2 })
+    }
+
     @Test func aCheckpointMidStreamGivesTheSameDecisions() throws {
         let preset = try #require(ScenarioCatalog.preset(named: "4"))
         let samples = Array(CellSimulation(preset: preset, seed: 3).prefix(40_000))
