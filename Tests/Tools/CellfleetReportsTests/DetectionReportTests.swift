@@ -93,11 +93,16 @@ enum AlertJSONDecoding {
 
 /// `detect --explain`: the cell type with the inference's reason, the baselines and the margins.
 @Suite struct DetectionExplanationTextTests {
+    /// The explanation of the first `samples` samples of a simulated scenario, as `sym.csv` etc.
+    static func explanation(scenario: String, samples: Int, cellID: String) throws -> String {
+        let preset = try #require(ScenarioCatalog.preset(named: scenario))
+        let columns = SampleColumns(Array(CellSimulation(preset: preset, seed: 1).prefix(samples)))
+        let outcome = DetectionRun.run(columns, cellID: cellID, options: DetectionOptions())
+        return DetectionExplanationText.render(outcome, file: "\(cellID).csv")
+    }
+
     @Test func aSymmetricCellsExplanationNamesItsTypeBaselinesAndMargins() throws {
-        let preset = try #require(ScenarioCatalog.preset(named: "1"))
-        let samples = Array(CellSimulation(preset: preset, seed: 1).prefix(30_000))
-        let outcome = DetectionRun.run(SampleColumns(samples), cellID: "sym", options: DetectionOptions())
-        let text = DetectionExplanationText.render(outcome, file: "sym.csv")
+        let text = try Self.explanation(scenario: "1", samples: 30_000, cellID: "sym")
         #expect(text.hasPrefix("sym.csv: cell sym\n"))
         #expect(text.contains("cell type: symmetric; inferred symmetric, confidence 0.95"))
         #expect(text.contains("plateau overpotential reference at 78.5 µA (V)"), "\(text)")
@@ -107,10 +112,7 @@ enum AlertJSONDecoding {
     }
 
     @Test func aFullCellsExplanationShowsItsLearnedWindowAndH2Margin() throws {
-        let preset = try #require(ScenarioCatalog.preset(named: "9"))
-        let samples = Array(CellSimulation(preset: preset, seed: 1).prefix(40_000))
-        let outcome = DetectionRun.run(SampleColumns(samples), cellID: "full", options: DetectionOptions())
-        let text = DetectionExplanationText.render(outcome, file: "full.csv")
+        let text = try Self.explanation(scenario: "9", samples: 40_000, cellID: "full")
         #expect(text.contains("cell type: full"))
         #expect(text.contains("(learned)"), "\(text)")
         let h2 = try #require(text.split(separator: "\n").first { $0.contains("H2: lowest V − threshold") })
