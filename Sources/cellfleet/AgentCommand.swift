@@ -38,6 +38,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Number of simulated channels.")
     var simulate: Int?
 
+    @Option(help: "Simulator presets the simulated channels cycle through, comma-separated (e.g. 1,4,10,9; `cellfleet simulate --list`).")
+    var scenarios: String?
+
     @Option(help: "Samples per second per channel (wall-clock time).")
     var rate: Double?
 
@@ -77,6 +80,9 @@ struct AgentCommand: AsyncParsableCommand {
         if let spool { configuration.spoolDirectory = URL(fileURLWithPath: spool) }
         if let spoolCapacityMb { configuration.spoolCapacityBytes = Int(spoolCapacityMb * 1_048_576) }
         if let simulate { configuration.simulatedChannels = simulate }
+        if let scenarios {
+            configuration.scenarios = scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
         if let rate { configuration.sampleRateHertz = rate }
         if let speed { configuration.speedFactor = speed }
         if let duration { configuration.durationSeconds = duration }
