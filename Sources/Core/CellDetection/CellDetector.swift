@@ -84,7 +84,7 @@ public struct CellDetector: Codable, Sendable {
     public init(cell: CellMetadata, thresholds: DetectorThresholds = .defaults, voltageClampVolts: Double? = nil) {
         var cell = cell
         if cell.cellType == .half, cell.workingElectrode == nil, let maximum = cell.voltageMaxVolts {
-            cell.workingElectrode = maximum <= 3.3 ? .anode : .cathode
+            cell.workingElectrode = maximum <= CellTypeInference.anodeHalfCellMaximumVolts ? .anode : .cathode
         }
         self.cell = cell
         isAnodeHalfCell = cell.cellType == .half && cell.workingElectrode == .anode

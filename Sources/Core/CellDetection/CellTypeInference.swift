@@ -92,7 +92,7 @@ public struct CellTypeInference: Sendable, Hashable, Codable {
         }
         let low = minimumActiveVoltage, high = maximumActiveVoltage
         let range = "\(volts(low))–\(volts(high)) under current"
-        if high <= 3.3, low < 0.8 {
+        if high <= Self.anodeHalfCellMaximumVolts, low < 0.8 {
             let confidence = low < 0.1 ? (firstDirection < 0 ? 0.9 : 0.8) : 0.6
             return CellTypeGuess(
                 cellType: .half, workingElectrode: .anode, confidence: confidence,
@@ -111,11 +111,33 @@ public struct CellTypeInference: Sendable, Hashable, Codable {
         return CellTypeGuess(cellType: .full, confidence: 0.4, reason: "\(range), never negative: taken for a full cell")
     }
 
+    /// The highest voltage under current of an anode half cell (graphite, silicon or hard carbon
+    /// against Li, cut-offs up to ~3.1 V): a half cell limited above it has a cathode.
+    public static let anodeHalfCellMaximumVolts = 3.3
+
     /// The guess over a whole recorded test (its first cycles).
     public static func infer(from columns: SampleColumns) -> CellTypeGuess {
         var inference = CellTypeInference()
         inference.observe(columns)
         return inference.guess
+    }
+
+    /// Whether `cell` still needs this inference: its type not given, or a half cell whose working
+    /// electrode neither it nor its voltage limits tell.
+    public static func isNeeded(for cell: CellMetadata, cellTypeKnown: Bool) -> Bool {
+        !cellTypeKnown || (cell.cellType == .half && cell.workingElectrode == nil && cell.voltageMaxVolts == nil)
+    }
+
+    /// `cell` as detection judges it after `guess`, for `detect` and live detection alike: the
+    /// guessed type unless one was given, and a half cell's working electrode from the guess
+    /// (cathode when it has none) unless the metadata or its voltage limits tell.
+    public static func resolve(_ cell: CellMetadata, cellTypeKnown: Bool, by guess: CellTypeGuess) -> CellMetadata {
+        var resolved = cell
+        if !cellTypeKnown { resolved.cellType = guess.cellType }
+        if resolved.cellType == .half, resolved.workingElectrode == nil, resolved.voltageMaxVolts == nil {
+            resolved.workingElectrode = guess.workingElectrode ?? .cathode
+        }
+        return resolved
     }
 
     private func percent(_ fraction: Double) -> String { "\(Int((fraction * 100).rounded())) %" }

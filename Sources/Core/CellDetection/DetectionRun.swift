@@ -51,10 +51,8 @@ public enum DetectionRun {
 
     public static func run(_ columns: SampleColumns, cellID: String, options: DetectionOptions) -> DetectionOutcome {
         let guess = CellTypeInference.infer(from: columns)
-        var cell = options.metadata(cellID: cellID, inferredType: guess.cellType)
-        if cell.cellType == .half, cell.workingElectrode == nil, cell.voltageMaxVolts == nil {
-            cell.workingElectrode = guess.workingElectrode ?? .cathode
-        }
+        let cell = CellTypeInference.resolve(options.metadata(cellID: cellID, inferredType: guess.cellType),
+                                             cellTypeKnown: true, by: guess)
         var detector = CellDetector(cell: cell, thresholds: options.thresholds, voltageClampVolts: options.voltageClampVolts)
         detector.collectsEpisodes = true
         var alerts: [Alert] = []

@@ -55,20 +55,13 @@ public struct TestDetection: Codable, Sendable {
         self.cellTypeKnown = cellTypeKnown
         // A half cell without its working electrode or voltage limits takes the electrode from
         // the inference too, as `detect` does.
-        let electrodeUnknown = cell.cellType == .half && cell.workingElectrode == nil && cell.voltageMaxVolts == nil
-        phase = cellTypeKnown && !electrodeUnknown
-            ? .detecting(Self.detector(for: cell, thresholds: thresholds, voltageClampVolts: voltageClampVolts), replayThrough: nil)
-            : .inferring(CellTypeInference(), firstSequence: nil)
+        phase = CellTypeInference.isNeeded(for: cell, cellTypeKnown: cellTypeKnown)
+            ? .inferring(CellTypeInference(), firstSequence: nil)
+            : .detecting(Self.detector(for: cell, thresholds: thresholds, voltageClampVolts: voltageClampVolts), replayThrough: nil)
     }
 
-    /// The cell as `detect` would judge it after `guess` (DetectionRun's rule).
     func inferredCell(_ guess: CellTypeGuess) -> CellMetadata {
-        var inferred = cell
-        if !cellTypeKnown { inferred.cellType = guess.cellType }
-        if inferred.cellType == .half, inferred.workingElectrode == nil, inferred.voltageMaxVolts == nil {
-            inferred.workingElectrode = guess.workingElectrode ?? .cathode
-        }
-        return inferred
+        CellTypeInference.resolve(cell, cellTypeKnown: cellTypeKnown, by: guess)
     }
 
     static func detector(for cell: CellMetadata, thresholds: DetectorThresholds, voltageClampVolts: Double?) -> CellDetector {
