@@ -26,7 +26,7 @@ import Testing
         coordinator.terminate()
         _ = try database.query("""
             INSERT INTO cycle_summaries (test_id, cycle_index, sample_count) SELECT test_id, 1, 10 FROM tests;
-            INSERT INTO alerts (test_id, kind, severity, message) SELECT test_id, 'test', 'info', 'kept' FROM tests;
+            INSERT INTO alerts (test_id, rule, severity, message) SELECT test_id, 'Q1', 'info', 'kept' FROM tests;
             """)
         let tables = ["samples", "tests", "test_progress", "agents", "channels", "cycle_summaries", "alerts", "schema_migrations"]
         func counts() throws -> [String: Int] {

@@ -88,8 +88,8 @@ import Testing
                 _ = try database.query("""
                     INSERT INTO cycle_summaries (test_id, cycle_index, discharge_capacity_ah, sample_count)
                     SELECT '\(test)', g, 0.001 * g, 24 FROM generate_series(1, 10) g;
-                    INSERT INTO alerts (test_id, kind, severity, cycle_index, message)
-                    VALUES ('\(test)', 'capacity_fade', 'warning', 5, 'fading');
+                    INSERT INTO alerts (test_id, rule, severity, cycle_index, message)
+                    VALUES ('\(test)', 'E2', 'warn', 5, 'fading');
                     """)
             }
             let oldestBefore = try database.scalar("SELECT min(seq) FROM samples WHERE test_id = '\(old)'")
@@ -132,6 +132,23 @@ import Testing
             #expect(before == after)
             #expect(try database.scalar("SELECT count(*) FROM samples") == 61)
             #expect(try database.scalar("SELECT count(*) FROM samples_default") == 1, "only the NULL-time row stays in the default partition")
+        }
+    }
+
+    /// Alerts stored before migration 4 keep their meaning: the old `kind` becomes the rule, the
+    /// old severities map onto fail/warn/info, and a resolved one stays resolved.
+    @Test func migratingAlertsKeepsThemInTheNewShape() async throws {
+        try await withMigratedDatabase(only: [1, 2, 3]) { database, client in
+            let id = "00000000-0000-0000-0000-0000000000c2"
+            try insertTest(database, id: id, days: 1, perDay: 2)
+            _ = try database.query("""
+                INSERT INTO alerts (test_id, kind, severity, message, details) VALUES ('\(id)', 'P2', 'critical', 'blew up', '{"ratio": 4}');
+                INSERT INTO alerts (test_id, kind, severity, message, resolved_at) VALUES ('\(id)', 'E1', 'warning', 'fading', now());
+                """)
+            try await SchemaMigrations(directory: TestPaths.repositoryRoot.appendingPathComponent("schemas/migrations")).apply(client: client, logger: Self.logger)
+            let rows = try database.query("SELECT rule || ',' || severity || ',' || state || ',' || coalesce(kind, '-') || ',' || (evidence->>'ratio')::text FROM alerts WHERE rule = 'P2'")
+            #expect(rows == ["P2,fail,firing,-,4"])
+            #expect(try database.scalar("SELECT count(*) FROM alerts WHERE rule = 'E1' AND severity = 'warn' AND state = 'resolved' AND agent_id IS NOT NULL") == 1)
         }
     }
 
