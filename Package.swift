@@ -84,7 +84,7 @@ let package = Package(
         .target(
             name: "CellfleetCoordinator",
             dependencies: [
-                "CellModel", "WireProtocol", "DeliveryProtocol", "ZeroMQ", "EmbeddedPostgres", "ShippedData",
+                "CellModel", "CellDetection", "WireProtocol", "DeliveryProtocol", "ZeroMQ", "EmbeddedPostgres", "ShippedData",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

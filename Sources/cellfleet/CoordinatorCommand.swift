@@ -38,6 +38,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Flag(help: "Accept agents without CURVE: no authentication, no encryption (explicit opt-out).")
     var insecure = false
 
+    @Flag(inversion: .prefixedNo, help: "Run the failure detectors on every committed sample (alerts, cycle summaries, checkpoints in the same transaction).")
+    var detection = true
+
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = Logger(label: "cellfleet.coordinator")
@@ -54,7 +57,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
         configuration.schemasDirectory = schemas
         configuration.credit = credit
         let client = PostgresClient(configuration: database.location.clientConfiguration, backgroundLogger: logger)
-        let coordinator = Coordinator(configuration: configuration, client: client, logger: logger)
+        let stages: [any CommitStage] = detection ? [DetectionStage()] : []
+        let coordinator = Coordinator(configuration: configuration, client: client, stages: stages, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: client),

@@ -482,6 +482,7 @@ public struct CellDetector: Codable, Sendable {
         guard var summary = cycleSummary else { return }
         let duration = closing.lastTime - closing.startTime
         summary.endTestTimeSeconds = closing.lastTime
+        summary.sampleCount += closing.sampleCount
         switch closing.kind {
         case .charge:
             summary.chargeCapacityAmpHours += closing.capacityAmpHours

@@ -59,6 +59,8 @@ public struct CycleSummary: Sendable, Hashable, Codable {
     public var chargeSeconds = 0.0
     public var dischargeSeconds = 0.0
     public var restSeconds = 0.0
+    /// The samples of the cycle's steps.
+    public var sampleCount = 0
     /// Discharge over charge. For a full or cathode half cell that is its CE; an anode half cell's
     /// is the inverse, `cellCoulombicEfficiency`.
     public var coulombicEfficiency: Double? {

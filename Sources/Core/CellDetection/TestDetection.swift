@@ -107,6 +107,43 @@ public struct TestDetection: Codable, Sendable {
         }
     }
 
+    /// Feeds committed samples `columns[start...]` (sequence numbers from `firstSequence` for
+    /// index 0) and returns the index of the first sample not fed: `columns.count`, or the one
+    /// after a sample that made the inference settle — then the decisions end with `.replay`:
+    /// feed that replay, then call again from the index returned. The detector is taken out of
+    /// its phase once per call, not once per sample (it is a few kilobytes).
+    public mutating func ingest(_ columns: SampleColumns, firstSequence: Int64, from start: Int = 0,
+                                into decisions: inout [DetectionDecision]) -> Int {
+        var index = start
+        while index < columns.count, case .inferring = phase {
+            ingest(columns[index], sequence: firstSequence + Int64(index), into: &decisions)
+            index += 1
+            if case .replay = decisions.last { return index }
+        }
+        guard index < columns.count, case .detecting(var detector, var replayThrough) = phase else { return index }
+        // Not left holding a second copy of the detector while it is mutated.
+        phase = .inferring(CellTypeInference(), firstSequence: nil)
+        var alerts: [Alert] = []
+        while index < columns.count {
+            let sequence = firstSequence + Int64(index)
+            defer { index += 1 }
+            if let through = replayThrough, sequence <= through {
+                if sequence == through { replayThrough = nil }
+            } else {
+                guard coveredSequence.map({ sequence > $0 }) ?? true else { continue }
+                coveredSequence = sequence
+            }
+            detector.ingest(columns[index], into: &alerts)
+            if !alerts.isEmpty || !detector.collectedEpisodes.isEmpty || !detector.collectedCycles.isEmpty {
+                collect(&detector, alerts, sequence: sequence, into: &decisions)
+                alerts.removeAll(keepingCapacity: true)
+            }
+        }
+        detector.collectedSteps.removeAll(keepingCapacity: true)
+        phase = .detecting(detector, replayThrough: replayThrough)
+        return index
+    }
+
     /// The test ended: the detector finishes exactly as `detect` does at the end of a file. A test
     /// that never settled its type is inferred from what it had and asks for its replay: feed it,
     /// then call `finish` again. Nothing is finished while a replay is owed.
@@ -155,6 +192,9 @@ public struct TestDetection: Codable, Sendable {
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try encoder.encode(Checkpoint(version: Checkpoint.currentVersion, detection: self))
     }
+
+    /// The checkpoint format this detector writes and reads (stored beside the state).
+    public static var checkpointFormatVersion: Int { Checkpoint.currentVersion }
 
     public init(checkpoint data: Data) throws {
         let decoder = JSONDecoder()

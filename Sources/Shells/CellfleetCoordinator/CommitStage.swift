@@ -19,6 +19,19 @@ public protocol CommitStage: Sendable {
     /// appear in the group. Throwing rolls the whole transaction back (nothing is acknowledged;
     /// the agents re-send).
     mutating func stage(_ samples: CommittedSamples, in transaction: PostgresConnection, logger: Logger) async throws
+
+    /// Called once per test end recorded in this transaction, after every test's samples.
+    /// `lastSequence` is the last sequence number the agent says the test has (its samples may
+    /// still be on their way).
+    mutating func ended(_ testID: UUID, lastSequence: Int64, in transaction: PostgresConnection, logger: Logger) async throws
+
+    /// The transaction this copy staged in has committed: the copy is now the coordinator's.
+    mutating func didCommit()
+}
+
+extension CommitStage {
+    public mutating func ended(_ testID: UUID, lastSequence: Int64, in transaction: PostgresConnection, logger: Logger) async throws {}
+    public mutating func didCommit() {}
 }
 
 /// One test's samples committed by one transaction: consecutive sequence numbers from

@@ -447,6 +447,7 @@ public actor Coordinator: Service {
             }
             // Committed: the stages' copies become theirs.
             self.stages = result.stages
+            for index in self.stages.indices { self.stages[index].didCommit() }
             let total = started.duration(to: clock.now)
             let totalSeconds = Double(total.components.seconds) + Double(total.components.attoseconds) * 1e-18
             statistics.recordTime(\.encodeSeconds, result.encodeSeconds)

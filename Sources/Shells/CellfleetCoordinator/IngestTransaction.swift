@@ -144,6 +144,12 @@ struct IngestTransaction {
                     try await staged[index].stage(samples, in: connection, logger: logger)
                 }
             }
+            for index in plan.endsToRecord {
+                guard case .end(let end) = deliveries[index].body else { continue }
+                for stage in staged.indices {
+                    try await staged[stage].ended(deliveries[index].testID, lastSequence: Int64(clamping: end.lastSeq), in: connection, logger: logger)
+                }
+            }
         }
         result.stages = staged
         result.statementSeconds += lap()
