@@ -29,50 +29,29 @@ struct BenchIngestCommand: AsyncParsableCommand {
     @Option(help: "Scratch directory (a fresh database and spool are made under it and removed).")
     var scratch = "/var/tmp"
 
+    /// One pass through the real path, into a database of its own.
+    struct PathRun {
+        var rows: Int
+        var seconds: Double
+        var counts: IngestCounts
+        var detection: DetectionCounts?
+        var postgres: EmbeddedPostgres
+        var rate: Double { Double(rows) / seconds }
+    }
+
     func run() async throws {
         var logger = Logger(label: "cellfleet.bench")
         logger.logLevel = .warning
         let root = URL(fileURLWithPath: scratch).appendingPathComponent("cellfleet-bench-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: root) }
-        let postgres = EmbeddedPostgres(rootDirectory: root.appendingPathComponent("pg"), logger: logger)
-        try postgres.start()
-        defer { try? postgres.stop() }
-        let location = try DatabaseLocation(url: postgres.url)
-
-        let client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
-        let port = 20_000 + Int.random(in: 0..<20_000)
-        var coordinatorConfiguration = CoordinatorConfiguration(listenEndpoint: "tcp://127.0.0.1:\(port)", coordinatorID: "bench")
-        coordinatorConfiguration.insecure = true
-        coordinatorConfiguration.maximumRowsPerTransaction = rowsPerTransaction
-        coordinatorConfiguration.credit = 64
-        let coordinator = Coordinator(configuration: coordinatorConfiguration, client: client, logger: logger)
-        let clientTask = Task { await client.run() }
-        let coordinatorTask = Task { try await coordinator.run() }
-        await coordinator.waitUntilReady()
-
-        var agentConfiguration = AgentConfiguration(
-            agentID: "bench", coordinatorEndpoint: "tcp://127.0.0.1:\(port)", spoolDirectory: root.appendingPathComponent("spool"))
-        agentConfiguration.simulatedChannels = channels
-        agentConfiguration.unpaced = true
-        agentConfiguration.samplesPerChannel = samplesPerChannel
-        agentConfiguration.maximumBatchSamples = batchSamples
-        agentConfiguration.insecure = true
-        agentConfiguration.sampleRateHertz = 1
-        let agent = Agent(configuration: agentConfiguration, logger: logger)
-
         say("bench ingest: \(channels) channels × \(samplesPerChannel) samples, \(batchSamples) per delivery, ≤ \(rowsPerTransaction) rows per transaction")
+        // Detection off, then on: the same samples (the same seed) through the same path.
+        let off = try await runPath(detection: false, root: root.appendingPathComponent("off"), logger: logger)
+        defer { try? off.postgres.stop() }
+        let on = try await runPath(detection: true, root: root.appendingPathComponent("on"), logger: logger)
+        defer { try? on.postgres.stop() }
+        let postgres = on.postgres
         let clock = ContinuousClock()
-        let started = clock.now
-        let summary = try await agent.runUntilFinished()
-        let pathSeconds = Self.seconds(started.duration(to: clock.now))
-        let counts = coordinator.statistics.snapshot
-        coordinatorTask.cancel()
-        _ = try? await coordinatorTask.value
-
-        let rows = Int(try postgres.psql("SELECT count(*) FROM samples").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
-        guard rows == summary.samplesProduced, summary.samplesAcked == rows else {
-            throw ValidationError("the database holds \(rows) rows for \(summary.samplesProduced) produced / \(summary.samplesAcked) acknowledged")
-        }
 
         // Reference: the same rows, exported as CSV, loaded by psql \copy in one transaction into
         // a table laid out as `samples` is: same columns, keys and daily partitions.
@@ -92,17 +71,68 @@ struct BenchIngestCommand: AsyncParsableCommand {
         let copyStarted = clock.now
         try postgres.psql("\\copy samples_reference FROM '\(csv)' CSV")
         let copySeconds = Self.seconds(copyStarted.duration(to: clock.now))
-        clientTask.cancel()
+        let copyRate = Double(on.rows) / copySeconds
 
-        let pathRate = Double(rows) / pathSeconds
-        let copyRate = Double(rows) / copySeconds
-        say(String(format: "cellfleet path : %9.0f rows/s  (%d rows in %.2f s, %d transactions, %.0f rows each)",
-                   pathRate, rows, pathSeconds, counts.transactions, Double(rows) / Double(max(1, counts.transactions))))
+        for (name, run) in [("detection off", off), ("detection on ", on)] {
+            say(String(format: "cellfleet path (%@): %9.0f rows/s  (%d rows in %.2f s, %d transactions, %.0f rows each)",
+                       name, run.rate, run.rows, run.seconds, run.counts.transactions, Double(run.rows) / Double(max(1, run.counts.transactions))))
+        }
         say(String(format: "psql \\copy CSV: %9.0f rows/s  (%.2f s)", copyRate, copySeconds))
-        say(String(format: "ratio          : %.2f  (goal ≥ 0.8)", pathRate / copyRate))
-        let writer = counts.encodeSeconds + counts.copySeconds + counts.statementSeconds + counts.commitSeconds
-        say(String(format: "coordinator writer busy %.2f s of %.2f s: encode %.2f, COPY %.2f, other statements %.2f, commit %.2f",
-                   writer, pathSeconds, counts.encodeSeconds, counts.copySeconds, counts.statementSeconds, counts.commitSeconds))
+        say(String(format: "ratio (detection off): %.2f  (goal ≥ 0.8)", off.rate / copyRate))
+        say(String(format: "ratio (detection on) : %.2f", on.rate / copyRate))
+        say(String(format: "detection costs %.1f %% of ingest throughput (goal ≤ 10 %%)", (1 - on.rate / off.rate) * 100))
+        if let detection = on.detection {
+            say(String(format: "detection: %.2f s in the transactions, %d alerts, %d cycle summaries, %d checkpoints",
+                       detection.detectionSeconds, detection.alertsRaised, detection.cyclesStored, detection.checkpointsWritten))
+        }
+        for (name, run) in [("off", off), ("on", on)] {
+            let counts = run.counts
+            let writer = counts.encodeSeconds + counts.copySeconds + counts.statementSeconds + counts.commitSeconds
+            say(String(format: "coordinator writer (detection %@) busy %.2f s of %.2f s: encode %.2f, COPY %.2f, other statements %.2f, commit %.2f",
+                       name, writer, run.seconds, counts.encodeSeconds, counts.copySeconds, counts.statementSeconds, counts.commitSeconds))
+        }
+    }
+
+    func runPath(detection: Bool, root: URL, logger: Logger) async throws -> PathRun {
+        let postgres = EmbeddedPostgres(rootDirectory: root.appendingPathComponent("pg"), logger: logger)
+        try postgres.start()
+        let location = try DatabaseLocation(url: postgres.url)
+        let client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
+        let port = 20_000 + Int.random(in: 0..<20_000)
+        var coordinatorConfiguration = CoordinatorConfiguration(listenEndpoint: "tcp://127.0.0.1:\(port)", coordinatorID: "bench")
+        coordinatorConfiguration.insecure = true
+        coordinatorConfiguration.maximumRowsPerTransaction = rowsPerTransaction
+        coordinatorConfiguration.credit = 64
+        let stage = DetectionStage()
+        let coordinator = Coordinator(configuration: coordinatorConfiguration, client: client, stages: detection ? [stage] : [], logger: logger)
+        let clientTask = Task { await client.run() }
+        defer { clientTask.cancel() }
+        let coordinatorTask = Task { try await coordinator.run() }
+        await coordinator.waitUntilReady()
+
+        var agentConfiguration = AgentConfiguration(
+            agentID: "bench", coordinatorEndpoint: "tcp://127.0.0.1:\(port)", spoolDirectory: root.appendingPathComponent("spool"))
+        agentConfiguration.simulatedChannels = channels
+        agentConfiguration.unpaced = true
+        agentConfiguration.samplesPerChannel = samplesPerChannel
+        agentConfiguration.maximumBatchSamples = batchSamples
+        agentConfiguration.insecure = true
+        agentConfiguration.sampleRateHertz = 1
+        let agent = Agent(configuration: agentConfiguration, logger: logger)
+
+        let clock = ContinuousClock()
+        let started = clock.now
+        let summary = try await agent.runUntilFinished()
+        let seconds = Self.seconds(started.duration(to: clock.now))
+        let counts = coordinator.statistics.snapshot
+        coordinatorTask.cancel()
+        _ = try? await coordinatorTask.value
+
+        let rows = Int(try postgres.psql("SELECT count(*) FROM samples").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        guard rows == summary.samplesProduced, summary.samplesAcked == rows else {
+            throw ValidationError("the database holds \(rows) rows for \(summary.samplesProduced) produced / \(summary.samplesAcked) acknowledged")
+        }
+        return PathRun(rows: rows, seconds: seconds, counts: counts, detection: detection ? stage.statistics.snapshot : nil, postgres: postgres)
     }
 
     static func seconds(_ duration: Duration) -> Double {
