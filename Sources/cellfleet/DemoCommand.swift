@@ -10,20 +10,25 @@ import ServiceLifecycle
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run a coordinator on an embedded database and an agent with simulated channels, and show live ingest.",
+        abstract: "Run a coordinator on an embedded database and an agent simulating the reference study's cells; show live ingest and each alert as it commits.",
         discussion: "Stops cleanly on Ctrl-C: the agent stops producing, the coordinator stops, the embedded PostgreSQL shuts down.")
 
     @Option(help: "Where the embedded database and the agent's spool live.")
     var dataDir = "/var/tmp/cellfleet-demo"
 
     @Option(help: "Simulated channels.")
-    var channels = 16
+    var channels = 6
 
     @Option(help: "Samples per second per channel.")
     var rate: Double = 50
 
-    @Option(help: "Simulated test seconds per wall-clock second.")
-    var speed: Double = 60
+    @Option(help: "Simulated test seconds per wall-clock second (the default runs 50 test hours a minute: a bare cell blows up in about two minutes).")
+    var speed: Double = 3000
+
+    @Option(help: "Simulator presets the channels cycle through, comma-separated (default: the reference study — coated and bare Li | LGPS | Li at 0.1 mA/cm², a coated full cell).")
+    var scenarios = DemoCommand.referenceStudy.joined(separator: ",")
+
+    static let referenceStudy = ["paper-sym-coated-0.1", "paper-sym-bare-0.1", "paper-full-coated"]
 
     @Option(help: "ZeroMQ port for the coordinator (loopback).")
     var port = 7341
@@ -48,7 +53,7 @@ struct DemoCommand: AsyncParsableCommand {
         let client = PostgresClient(configuration: database.location.clientConfiguration, backgroundLogger: logger)
         var coordinatorConfiguration = CoordinatorConfiguration(listenEndpoint: "tcp://127.0.0.1:\(port)", coordinatorID: "demo")
         coordinatorConfiguration.insecure = true
-        let coordinator = Coordinator(configuration: coordinatorConfiguration, client: client, logger: logger)
+        let coordinator = Coordinator(configuration: coordinatorConfiguration, client: client, stages: [DetectionStage()], logger: logger)
         var agentConfiguration = AgentConfiguration(
             agentID: "demo-agent", coordinatorEndpoint: "tcp://127.0.0.1:\(port)",
             spoolDirectory: root.appendingPathComponent("spool"))
@@ -57,9 +62,11 @@ struct DemoCommand: AsyncParsableCommand {
         agentConfiguration.speedFactor = speed
         agentConfiguration.insecure = true
         agentConfiguration.durationSeconds = duration
+        agentConfiguration.scenarios = scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        do { try agentConfiguration.validate() } catch { throw ValidationError("\(error)") }
         let agent = Agent(configuration: agentConfiguration, logger: logger)
 
-        let monitor = DemoMonitor(agent: agent, coordinator: coordinator)
+        let monitor = DemoMonitor(agent: agent, coordinator: coordinator, client: client)
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: client),
@@ -88,18 +95,22 @@ struct DemoAgentService: Service {
     }
 }
 
-/// Prints one line a second: ingest rate, totals, lag and spool depth.
+/// Prints one line a second: ingest rate, totals, lag and spool depth; and each alert once it has
+/// committed.
 struct DemoMonitor: Service {
     let agent: Agent
     let coordinator: Coordinator
+    let client: PostgresClient
 
     func run() async throws {
         await coordinator.waitUntilReady()
         try? await cancelWhenGracefulShutdown {
             let started = Date()
             var previous = 0
+            var lastAlert: Int64 = 0
             while !Task.isCancelled {
                 try await Task.sleep(for: .seconds(1))
+                lastAlert = await printAlerts(after: lastAlert)
                 let counts = coordinator.statistics.snapshot
                 let status = await agent.status()
                 let rate = counts.samplesCommitted - previous
@@ -112,6 +123,28 @@ struct DemoMonitor: Service {
                 say(line)
             }
         }
+    }
+}
+
+extension DemoMonitor {
+    /// The alerts committed since `alertID`, one line each; returns the last one printed.
+    func printAlerts(after alertID: Int64) async -> Int64 {
+        var last = alertID
+        do {
+            let rows = try await client.query("""
+                SELECT a.alert_id, a.severity, a.rule, a.cell_id, coalesce(t.attributes->>'scenario', ''), coalesce(a.test_time_s, 0),
+                       coalesce(a.cycle_index, 0), a.message
+                FROM alerts a LEFT JOIN tests t USING (test_id) WHERE a.alert_id > \(alertID) ORDER BY a.alert_id
+                """)
+            for try await (id, severity, rule, cell, scenario, time, cycle, message) in rows.decode((Int64, String, String, String?, String, Double, Int, String).self) {
+                last = id
+                say(String(format: "ALERT %@ %@  cell %@ (%@)  at %.1f h, cycle %d: %@",
+                           severity.uppercased(), rule, cell ?? "-", scenario, time / 3600, cycle, message))
+            }
+        } catch {
+            say("could not read alerts: \(error)")
+        }
+        return last
     }
 }
 
