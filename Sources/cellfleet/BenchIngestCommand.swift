@@ -1,4 +1,5 @@
 import ArgumentParser
+import CellModel
 import CellfleetAgent
 import CellfleetCoordinator
 import EmbeddedPostgres
@@ -70,7 +71,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
         try postgres.psql("CHECKPOINT")
         let copyStarted = clock.now
         try postgres.psql("\\copy samples_reference FROM '\(csv)' CSV")
-        let copySeconds = Self.seconds(copyStarted.duration(to: clock.now))
+        let copySeconds = copyStarted.duration(to: clock.now).inSeconds
         let copyRate = Double(on.rows) / copySeconds
 
         for (name, run) in [("detection off", off), ("detection on ", on)] {
@@ -123,7 +124,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
         let clock = ContinuousClock()
         let started = clock.now
         let summary = try await agent.runUntilFinished()
-        let seconds = Self.seconds(started.duration(to: clock.now))
+        let seconds = started.duration(to: clock.now).inSeconds
         let counts = coordinator.statistics.snapshot
         coordinatorTask.cancel()
         _ = try? await coordinatorTask.value
@@ -133,10 +134,6 @@ struct BenchIngestCommand: AsyncParsableCommand {
             throw ValidationError("the database holds \(rows) rows for \(summary.samplesProduced) produced / \(summary.samplesAcked) acknowledged")
         }
         return PathRun(rows: rows, seconds: seconds, counts: counts, detection: detection ? stage.statistics.snapshot : nil, postgres: postgres)
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
 }
 

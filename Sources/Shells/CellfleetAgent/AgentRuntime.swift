@@ -287,8 +287,3 @@ final class AgentRuntime {
         }
     }
 }
-
-extension Duration {
-    /// As a number of seconds, for durations in logs, summaries and rates.
-    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}

@@ -1,3 +1,4 @@
+import CellModel
 import Foundation
 import DeliveryProtocol
 import Logging
@@ -449,7 +450,7 @@ public actor Coordinator: Service {
             self.stages = result.stages
             for index in self.stages.indices { self.stages[index].didCommit() }
             let total = started.duration(to: clock.now)
-            let totalSeconds = Double(total.components.seconds) + Double(total.components.attoseconds) * 1e-18
+            let totalSeconds = total.inSeconds
             statistics.recordTime(\.encodeSeconds, result.encodeSeconds)
             statistics.recordTime(\.copySeconds, result.copySeconds)
             statistics.recordTime(\.statementSeconds, result.statementSeconds)

@@ -36,7 +36,7 @@ public struct DetectionStage: CommitStage {
         try await finishIfEnded(&live, writer: &writer)
         try await checkpointIfDue(&live, writer: &writer)
         pendingCounts.add(writer.counts)
-        pendingCounts.detectionSeconds += started.duration(to: .now).seconds
+        pendingCounts.detectionSeconds += started.duration(to: .now).inSeconds
         touched[samples.testID] = live
     }
 
@@ -127,8 +127,4 @@ public struct DetectionCheckpointPolicy: Sendable {
 extension UUID {
     /// Test ids are lowercase canonical UUIDs everywhere.
     var lowercased: String { uuidString.lowercased() }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

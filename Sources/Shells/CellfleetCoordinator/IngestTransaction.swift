@@ -1,3 +1,4 @@
+import CellModel
 import Foundation
 import Logging
 import NIOCore
@@ -32,7 +33,7 @@ struct IngestTransaction {
             let now = clock.now
             defer { mark = now }
             let elapsed = now - mark
-            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            return elapsed.inSeconds
         }
 
         // 1. Test starts (idempotent), before the marks are locked so the lock sees their owners.
@@ -111,7 +112,7 @@ struct IngestTransaction {
             }
             result.nonFiniteValues = nonFinite
             let copyAndEncode = lap()
-            let encodeSeconds = Double(encodeDuration.components.seconds) + Double(encodeDuration.components.attoseconds) * 1e-18
+            let encodeSeconds = encodeDuration.inSeconds
             result.encodeSeconds += encodeSeconds
             result.copySeconds += max(0, copyAndEncode - encodeSeconds)
             let advanced = plan.advancedMarks.sorted { $0.key.uuidString < $1.key.uuidString }
