@@ -80,9 +80,7 @@ struct AgentCommand: AsyncParsableCommand {
         if let spool { configuration.spoolDirectory = URL(fileURLWithPath: spool) }
         if let spoolCapacityMb { configuration.spoolCapacityBytes = Int(spoolCapacityMb * 1_048_576) }
         if let simulate { configuration.simulatedChannels = simulate }
-        if let scenarios {
-            configuration.scenarios = scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        }
+        if let scenarios { configuration.scenarios = Self.presets(scenarios) }
         if let rate { configuration.sampleRateHertz = rate }
         if let speed { configuration.speedFactor = speed }
         if let duration { configuration.durationSeconds = duration }
@@ -103,5 +101,12 @@ struct AgentCommand: AsyncParsableCommand {
         if let summary = await agent.summary {
             print(summary.jsonLine())
         }
+    }
+}
+
+extension AgentCommand {
+    /// A `--scenarios` list: simulator presets, comma-separated, spaces around them ignored.
+    static func presets(_ list: String) -> [String] {
+        list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
     }
 }

@@ -62,7 +62,7 @@ struct DemoCommand: AsyncParsableCommand {
         agentConfiguration.speedFactor = speed
         agentConfiguration.insecure = true
         agentConfiguration.durationSeconds = duration
-        agentConfiguration.scenarios = scenarios.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        agentConfiguration.scenarios = AgentCommand.presets(scenarios)
         do { try agentConfiguration.validate() } catch { throw ValidationError("\(error)") }
         let agent = Agent(configuration: agentConfiguration, logger: logger)
 

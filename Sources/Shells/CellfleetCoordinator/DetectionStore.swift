@@ -22,12 +22,6 @@ final class DetectionStore: @unchecked Sendable {
             tests[id] = live.finished ? nil : live
         }
     }
-
-    var count: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return tests.count
-    }
 }
 
 /// What live detection did, counted after COMMIT (`cellfleet_detection_*_total`).
