@@ -170,7 +170,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "TestSupport", "ZeroMQ", "WireProtocol", "DeliveryProtocol", "AgentSpool", "CellfleetAgent",
-                "CellfleetCoordinator", "EmbeddedPostgres",
+                "CellfleetCoordinator", "EmbeddedPostgres", "CellModel", "CellSimulator",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

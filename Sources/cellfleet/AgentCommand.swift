@@ -53,6 +53,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Seed of the simulated channels.")
     var seed: UInt64?
 
+    @Option(help: "What a fail alert does to the tests this agent starts: notify (default) or stop (the coordinator stops the channel). A cell's own on_fail attribute wins.")
+    var onFail: AgentConfiguration.OnFail?
+
     @Flag(help: "Connect without CURVE: no authentication, no encryption (explicit opt-out).")
     var insecure = false
 
@@ -85,6 +88,7 @@ struct AgentCommand: AsyncParsableCommand {
         if let speed { configuration.speedFactor = speed }
         if let duration { configuration.durationSeconds = duration }
         if let seed { configuration.seed = seed }
+        if let onFail { configuration.onFail = onFail }
         if insecure { configuration.insecure = true }
         do {
             try configuration.validate()
@@ -103,6 +107,8 @@ struct AgentCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension AgentConfiguration.OnFail: ExpressibleByArgument {}
 
 extension AgentCommand {
     /// A `--scenarios` list: simulator presets, comma-separated, spaces around them ignored.

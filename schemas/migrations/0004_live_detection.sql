@@ -197,3 +197,31 @@ $$;
 
 CREATE TRIGGER commands_changed AFTER INSERT ON commands
 FOR EACH ROW EXECUTE FUNCTION cellfleet_command_changed();
+
+-- 7. The safety stop (docs/live-detection.md §5). A fail alert of a running test whose
+--    attributes.on_fail is "stop" gets one stop command in the alert's own transaction, so a
+--    committed fail alert of such a test always has its stop, whoever derived it; a replayed
+--    alert is not inserted again and makes none. One stop per test: a second fail alert of the
+--    same test finds the first stop. `safety_stop` tells people where the stop stands:
+--    'requested', 'stop pending' (unconfirmed after a minute), 'stopped', or why it was not.
+ALTER TABLE alerts ADD COLUMN safety_stop text;
+
+CREATE FUNCTION cellfleet_alert_safety_stop() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO commands (agent_id, channel_id, test_id, alert_id, action, reason)
+    SELECT t.agent_id, t.channel_id, t.test_id, NEW.alert_id, 'stop_channel', NEW.rule
+    FROM tests t
+    WHERE t.test_id = NEW.test_id AND t.ended_at IS NULL AND t.attributes ->> 'on_fail' = 'stop'
+      AND NOT EXISTS (SELECT 1 FROM commands c WHERE c.test_id = NEW.test_id AND c.action = 'stop_channel')
+    ON CONFLICT (alert_id, action) DO NOTHING;
+    IF FOUND THEN
+        UPDATE alerts SET safety_stop = 'requested' WHERE alert_id = NEW.alert_id;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER alerts_safety_stop AFTER INSERT ON alerts
+FOR EACH ROW WHEN (NEW.severity = 'fail' AND NEW.test_id IS NOT NULL)
+EXECUTE FUNCTION cellfleet_alert_safety_stop();

@@ -37,6 +37,9 @@ public struct AgentConfiguration: Sendable {
     public var serverKeyFile: URL?
     /// The wire protocol versions this agent offers in hello.
     public var supportedProtocolVersions: ClosedRange<UInt32> = WireProtocol.supportedVersions
+    /// What a fail alert does to the tests this agent starts (`tests.attributes.on_fail`), unless
+    /// the cell says otherwise. nil leaves the attribute out: the coordinator's default, notify.
+    public var onFail: OnFail?
     public var cyclerMake = "simulated"
     public var cyclerModel = "cellfleet-sim"
 
@@ -45,6 +48,12 @@ public struct AgentConfiguration: Sendable {
         var rules = AgentDeliveryRules(supportedProtocolVersions: supportedProtocolVersions)
         rules.acknowledgementTimeout = .milliseconds(Int64((acknowledgementTimeoutSeconds * 1000).rounded()))
         return rules
+    }
+
+    /// A bare-lithium cell blowing up may be the experiment's result: stopping is opt-in.
+    public enum OnFail: String, Sendable, CaseIterable {
+        case notify
+        case stop
     }
 
     public init(agentID: String, coordinatorEndpoint: String, spoolDirectory: URL) {
@@ -70,7 +79,7 @@ public struct AgentConfiguration: Sendable {
         func string(_ t: TOMLTable, _ key: String) -> String? { t[key]?.string }
         func number(_ t: TOMLTable, _ key: String) -> Double? { t[key]?.double ?? t[key]?.int.map(Double.init) }
 
-        let known: Set<String> = ["agent_id", "key", "coordinator", "spool", "simulate", "cycler"]
+        let known: Set<String> = ["agent_id", "key", "coordinator", "spool", "simulate", "cycler", "on_fail"]
         if let unknown = table.keys.first(where: { !known.contains($0) }) {
             throw Invalid(description: "\(url.path): unknown key '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -101,6 +110,12 @@ public struct AgentConfiguration: Sendable {
             if let scenarios = simulate["scenarios"]?.array {
                 configuration.scenarios = scenarios.compactMap { $0.string }
             }
+        }
+        if let onFail = table["on_fail"] {
+            guard let text = onFail.string, let value = OnFail(rawValue: text) else {
+                throw Invalid(description: "\(url.path): on_fail must be \"notify\" or \"stop\"")
+            }
+            configuration.onFail = value
         }
         if let cycler = table["cycler"]?.table {
             configuration.cyclerMake = string(cycler, "make") ?? configuration.cyclerMake

@@ -68,11 +68,13 @@ extension AgentRuntime {
     /// after syncing the spool).
     func startTest(on index: Int, testID: String, source: SimulatedChannel, now: ContinuousClock.Instant, unixTime: Double) throws {
         let channelID = channels[index].channelID
+        var cell = source.cell
+        if let onFail = configuration.onFail, cell.attributes["on_fail"] == nil { cell.attributes["on_fail"] = onFail.rawValue }
         var start = Cellfleet_Wire_V1_TestStart()
         start.testID = testID
         start.agentID = configuration.agentID
         start.channelID = channelID
-        start.cell = Cellfleet_Wire_V1_Cell(source.cell)
+        start.cell = Cellfleet_Wire_V1_Cell(cell)
         start.startUnixTimeS = unixTime
         try spool.append { id in
             start.deliveryID = id
@@ -80,7 +82,7 @@ extension AgentRuntime {
         }
         appendedAt[spool.lastAppendedID] = now
         registry.tests[channelID] = .init(
-            testID: testID, channelID: channelID, cell: source.cell, startUnixTimeSeconds: unixTime, seed: source.seed,
+            testID: testID, channelID: channelID, cell: cell, startUnixTimeSeconds: unixTime, seed: source.seed,
             scenario: source.scenario, resume: .init(afterSequence: 0, token: try source.encodedResumeToken()))
         channels[index].activity = .running(.init(testID: testID, source: source, nextSequence: 1))
     }

@@ -22,11 +22,11 @@ import ZeroMQ
 /// values'; this actor only moves messages between them, the socket and the database.
 public actor Coordinator: Service {
     public nonisolated let statistics = IngestStatistics()
-    private let configuration: CoordinatorConfiguration
-    private let client: PostgresClient
-    private let logger: Logger
+    let configuration: CoordinatorConfiguration
+    let client: PostgresClient
+    let logger: Logger
 
-    private enum Lifecycle {
+    enum Lifecycle {
         case idle
         case starting
         case running(Link)
@@ -34,7 +34,7 @@ public actor Coordinator: Service {
     }
 
     /// The socket and what authenticates it, while running.
-    private struct Link: Sendable {
+    struct Link: Sendable {
         let context: ZMQContext
         let socket: ZMQSocketLoop
         let authentication: AgentAuthentication?
@@ -47,7 +47,7 @@ public actor Coordinator: Service {
         var version: UInt32
     }
 
-    private var lifecycle = Lifecycle.idle
+    private(set) var lifecycle = Lifecycle.idle
     private var readyWaiters: [CheckedContinuation<Void, Never>] = []
     private var queue: GroupCommitQueue<[UInt8]>
     private var registrations: AgentRegistrationQueue<HelloRequest>
@@ -61,6 +61,10 @@ public actor Coordinator: Service {
     private let wakeReader: AsyncStream<Void>.Continuation
     private let registrationWakeups: AsyncStream<Void>
     private let wakeRegistrations: AsyncStream<Void>.Continuation
+    let commandWakeups: AsyncStream<Void>
+    let wakeCommands: AsyncStream<Void>.Continuation
+    /// The agents welcomed here and where to reach them (the last connection each said hello on).
+    var connectedAgents: [String: [UInt8]] = [:]
 
     public struct AlreadyRun: Error, CustomStringConvertible {
         public var description: String { "a coordinator runs once; make a new one" }
@@ -78,6 +82,7 @@ public actor Coordinator: Service {
         (writerWakeups, wakeWriter) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         (roomWakeups, wakeReader) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         (registrationWakeups, wakeRegistrations) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        (commandWakeups, wakeCommands) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Returns once the schema is migrated and the socket is bound — or once `run()` has ended,
@@ -112,11 +117,12 @@ public actor Coordinator: Service {
         readyWaiters.forEach { $0.resume() }
         readyWaiters.removeAll()
 
-        let stop: @Sendable () -> Void = { [wakeWriter, wakeReader, wakeRegistrations] in
+        let stop: @Sendable () -> Void = { [wakeWriter, wakeReader, wakeRegistrations, wakeCommands] in
             link.socket.stop()
             wakeWriter.finish()
             wakeReader.finish()
             wakeRegistrations.finish()
+            wakeCommands.finish()
         }
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
@@ -124,6 +130,8 @@ public actor Coordinator: Service {
                     group.addTask { await self.receive(from: link) }
                     group.addTask { await self.writeLoop() }
                     group.addTask { await self.registrationLoop() }
+                    group.addTask { await self.commandLoop(link) }
+                    group.addTask { await self.commandTicker() }
                 }
             } onCancel: {
                 stop()
@@ -280,6 +288,7 @@ public actor Coordinator: Service {
             offer(routingID: routingID, agentID: agentID, deliveryID: end.deliveryID, testID: end.testID, body: .end(end), bytes: bytes, link: link)
         case .commandResult(let result):
             logger.info("command result", metadata: ["agent": "\(agentID)", "command": "\(result.commandID)", "ok": "\(result.ok)", "message": "\(result.message)"])
+            received(result, from: agentID)
         case .welcome, .ack, .error, .command, nil:
             statistics.record(\.malformedMessages, metric: "malformed_messages")
             reply(to: routingID, error: .malformed, "agents do not send this kind of message", on: link)
@@ -402,12 +411,14 @@ public actor Coordinator: Service {
         welcome.coordinatorID = configuration.coordinatorID
         welcome.protocolVersion = request.version
         send(to: request.routingID, WireEnvelope(.welcome(welcome)), on: link)
+        connectedAgents[agentID] = request.routingID
+        wakeCommands.yield()
         logger.info("agent connected", metadata: ["agent": "\(agentID)", "version": "\(hello.softwareVersion)", "channels": "\(hello.channels.count)"])
     }
 
     // MARK: replying
 
-    private func send(to routingID: [UInt8], _ envelope: WireEnvelope, on link: Link) {
+    func send(to routingID: [UInt8], _ envelope: WireEnvelope, on link: Link) {
         guard let bytes: [UInt8] = try? envelope.serializedBytes() else { return }
         link.socket.send([routingID, bytes])
     }

@@ -39,6 +39,10 @@ public struct CoordinatorConfiguration: Sendable {
     /// The wire protocol versions this coordinator accepts (negotiated in hello).
     public var supportedProtocolVersions: ClosedRange<UInt32> = WireProtocol.supportedVersions
     public var schemasDirectory: String?
+    /// How soon commands (the safety stop) are sent again and when an unconfirmed one is told.
+    public var commandDispatch = CommandDispatchRules()
+    /// How often the open commands of the connected agents are looked for.
+    public var commandPollSeconds: Double = 0.5
 
     public init(listenEndpoint: String, coordinatorID: String = ProcessInfo.processInfo.hostName) {
         self.listenEndpoint = listenEndpoint

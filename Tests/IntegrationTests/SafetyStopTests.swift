@@ -1,0 +1,59 @@
+import TestSupport
+import Foundation
+import Testing
+
+/// The safety stop through real processes (issue 12 §5): an agent started with `--on-fail stop`
+/// runs a bare-lithium cell (blows up, P2 at ~106 h) beside a coated one. The fail alert commits
+/// with its stop command; the coordinator sends it; the agent stops that channel's source, ends
+/// the test `stopped: P2` and answers; the result is stored and said on the alert. The healthy
+/// cell runs on to its end.
+@Suite(.serialized) struct SafetyStopTests {
+    @Test func aFailAlertStopsItsChannelWithinSecondsAndOnlyThatOne() async throws {
+        let database = try TestDatabase()
+        let port = TestPaths.freePort()
+        let spool = TestPaths.temporaryDirectory("safety-stop")
+        defer {
+            database.stop()
+            try? FileManager.default.removeItem(at: spool)
+        }
+        let coordinator = try TestProcess(TestPaths.cellfleet, [
+            "coordinator", "--database", database.url, "--listen", "tcp://127.0.0.1:\(port)", "--insecure",
+        ])
+        defer { coordinator.terminate() }
+        #expect(await coordinator.waitForStderr("coordinator listening"))
+        // 60 s of test time per sample; 20 s of wall time are 333 test hours.
+        let agent = try TestProcess(TestPaths.cellfleet, [
+            "agent", "--coordinator", "tcp://127.0.0.1:\(port)", "--spool", spool.path, "--simulate", "2",
+            "--scenarios", "4,1", "--rate", "1000", "--speed", "60000", "--duration", "20", "--on-fail", "stop",
+            "--insecure", "--agent-id", "stop-agent",
+        ])
+        #expect(await agent.waitForExit(timeoutSeconds: 120) == 0, "agent stderr: \(agent.stderr.suffix(2000))")
+        #expect(await eventually(timeoutSeconds: 30) {
+            try database.scalar("SELECT count(*) FROM tests WHERE ended_at IS NOT NULL") == 2
+        }, "coordinator stderr: \(coordinator.stderr.suffix(3000))")
+
+        let rows = try database.query("""
+            SELECT t.attributes->>'scenario', t.attributes->>'on_fail', t.end_reason,
+                   (SELECT max(test_time_s) / 3600 FROM samples s WHERE s.test_id = t.test_id)
+            FROM tests t ORDER BY t.channel_id
+            """).map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
+        #expect(rows.map { Array($0.prefix(3)) } == [["4", "stop", "stopped: P2"], ["1", "stop", "completed"]], "\(rows)")
+        let lastHours = rows.compactMap { Double($0[3]) }
+        // Stopped within seconds of the P2 (~106 h; a wall second is ~17 test hours here), long
+        // before the run's end; the healthy cell ran on.
+        #expect(lastHours.count == 2 && lastHours[0] < 200 && lastHours[1] > 300, "last sample at \(lastHours) h")
+
+        let alert = try database.query("""
+            SELECT rule, severity, safety_stop FROM alerts a JOIN tests t USING (test_id)
+            WHERE t.attributes->>'scenario' = '4' AND a.severity = 'fail' ORDER BY alert_id
+            """)
+        #expect(alert.first == "P2|fail|stopped", "\(alert)")
+        let commands = try database.query("""
+            SELECT c.agent_id, c.channel_id, c.action, c.reason, c.state, c.result_ok, c.result_message
+            FROM commands c ORDER BY command_id
+            """)
+        #expect(commands == ["stop-agent|ch1|stop_channel|P2|succeeded|t|channel ch1 stopped"], "\(commands)")
+        // The fail alert of the healthy cell's neighbour made no stop for the healthy cell.
+        #expect(try database.scalar("SELECT count(*) FROM alerts a JOIN tests t USING (test_id) WHERE t.attributes->>'scenario' = '1' AND a.safety_stop IS NOT NULL") == 0)
+    }
+}
