@@ -89,9 +89,10 @@ public struct DetectionStage: CommitStage {
 
     /// The test's high-water mark as this transaction sees it (its own rows included).
     private static func committedSequence(of testID: UUID, in connection: PostgresConnection, logger: Logger) async throws -> Int64 {
-        let rows = try await connection.query("SELECT committed_seq FROM test_progress WHERE test_id = \(testID)", logger: logger)
-        for try await committed in rows.decode(Int64.self) { return committed }
-        return 0
+        // Read to the end, never left mid-stream: a row stream dropped early is cancelled, and a
+        // cancel racing a dying connection is where postgres-nio's state machine is fragile.
+        let rows = try await connection.query("SELECT committed_seq FROM test_progress WHERE test_id = \(testID)", logger: logger).collect()
+        return try rows.first?.decode(Int64.self) ?? 0
     }
 
     private func finishIfEnded(_ live: inout LiveTestDetection, writer: inout DetectionWriter) async throws {

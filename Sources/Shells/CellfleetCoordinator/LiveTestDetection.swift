@@ -107,8 +107,9 @@ struct LiveTestDetection: Sendable {
                    c.covered_seq, c.format_version, c.state, c.finished
             FROM tests t LEFT JOIN detector_checkpoints c ON c.test_id = t.test_id
             WHERE t.test_id = \(testID)
-            """, logger: logger)
-        for try await row in rows {
+            """, logger: logger).collect()
+        // Collected, not left mid-stream (see DetectionStage.committedSequence).
+        for row in rows {
             let r = row.makeRandomAccess()
             let context = Context(testID: testID, agentID: try r[0].decode(String.self), channelID: try r[1].decode(String.self),
                                   cellID: try r[2].decode(String.self))
