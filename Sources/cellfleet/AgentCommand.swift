@@ -56,6 +56,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "What a fail alert does to the tests this agent starts: notify (default) or stop (the coordinator stops the channel). A cell's own on_fail attribute wins.")
     var onFail: AgentConfiguration.OnFail?
 
+    @Option(name: .customLong("head-start"), help: .hidden)
+    var headStarts: [String] = []
+
     @Flag(help: "Connect without CURVE: no authentication, no encryption (explicit opt-out).")
     var insecure = false
 
@@ -89,6 +92,12 @@ struct AgentCommand: AsyncParsableCommand {
         if let duration { configuration.durationSeconds = duration }
         if let seed { configuration.seed = seed }
         if let onFail { configuration.onFail = onFail }
+        for headStart in headStarts {
+            // SCENARIO=HOURS: test hours a new test of that preset produces at once before pacing.
+            let parts = headStart.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let hours = Double(parts[1]) else { throw ValidationError("--head-start takes SCENARIO=HOURS, not '\(headStart)'") }
+            configuration.headStartHours[parts[0]] = hours
+        }
         if insecure { configuration.insecure = true }
         do {
             try configuration.validate()

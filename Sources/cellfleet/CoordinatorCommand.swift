@@ -41,6 +41,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Run the failure detectors on every committed sample (alerts, cycle summaries, checkpoints in the same transaction).")
     var detection = true
 
+    /// Tests shorten the minute after which an unconfirmed stop is said so on its alert.
+    @Option(help: .hidden)
+    var stopConfirmSeconds: Double?
+
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = Logger(label: "cellfleet.coordinator")
@@ -56,6 +60,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         defer { database.stop() }
         configuration.schemasDirectory = schemas
         configuration.credit = credit
+        if let stopConfirmSeconds { configuration.commandDispatch.confirmWithinSeconds = stopConfirmSeconds }
         let client = PostgresClient(configuration: database.location.clientConfiguration, backgroundLogger: logger)
         let stages: [any CommitStage] = detection ? [DetectionStage()] : []
         let coordinator = Coordinator(configuration: configuration, client: client, stages: stages, logger: logger)

@@ -56,4 +56,35 @@ import Testing
         // The fail alert of the healthy cell's neighbour made no stop for the healthy cell.
         #expect(try database.scalar("SELECT count(*) FROM alerts a JOIN tests t USING (test_id) WHERE t.attributes->>'scenario' = '1' AND a.safety_stop IS NOT NULL") == 0)
     }
+
+    /// A fail alert of an `on_fail = "stop"` test whose agent is not connected: the stop waits,
+    /// and once the (shortened) minute has passed its alert says "stop pending"; a test that
+    /// only notifies gets no stop at all.
+    @Test func aStopNoAgentConfirmsIsSaidPendingOnItsAlert() async throws {
+        let database = try TestDatabase()
+        defer { database.stop() }
+        let port = TestPaths.freePort()
+        let coordinator = try TestProcess(TestPaths.cellfleet, [
+            "coordinator", "--database", database.url, "--listen", "tcp://127.0.0.1:\(port)", "--insecure",
+            "--stop-confirm-seconds", "2",
+        ])
+        defer { coordinator.terminate() }
+        #expect(await coordinator.waitForStderr("coordinator listening"))
+        let stopping = UUID().uuidString.lowercased(), notifying = UUID().uuidString.lowercased()
+        _ = try database.query("""
+            INSERT INTO tests (test_id, agent_id, channel_id, cell_id, started_at, attributes) VALUES
+              ('\(stopping)', 'away-agent', 'ch1', 'cell-1', now(), '{"on_fail": "stop"}'),
+              ('\(notifying)', 'away-agent', 'ch2', 'cell-2', now(), '{"on_fail": "notify"}');
+            INSERT INTO alerts (test_id, rule, severity, message, seq, agent_id, channel_id)
+              SELECT test_id, 'P2', 'fail', 'blow-up', 10, agent_id, channel_id FROM tests;
+            """)
+        #expect(try database.query("SELECT test_id || ' ' || COALESCE(safety_stop, '-') FROM alerts ORDER BY channel_id")
+                == ["\(stopping) requested", "\(notifying) -"])
+        #expect(try database.query("SELECT agent_id, channel_id, reason, state FROM commands") == ["away-agent|ch1|P2|pending"])
+        #expect(await eventually(timeoutSeconds: 30) {
+            try database.query("SELECT safety_stop FROM alerts WHERE test_id = '\(stopping)'") == ["stop pending"]
+        }, "coordinator stderr: \(coordinator.stderr.suffix(2000))")
+        // Nothing was sent to an agent that is not there.
+        #expect(try database.query("SELECT state, attempts FROM commands") == ["pending|0"])
+    }
 }

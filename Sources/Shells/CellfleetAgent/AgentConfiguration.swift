@@ -27,6 +27,10 @@ public struct AgentConfiguration: Sendable {
     public var seed: UInt64 = 1
     /// Simulator presets the simulated channels cycle through (`cellfleet simulate --list`).
     public var scenarios: [String] = SimulatedChannel.defaultScenarios
+    /// Test hours a new test of a preset produces at once before pacing in wall-clock time, by
+    /// preset: plants a preset's failure minutes, not days, into a paced run (benchmarks of
+    /// alert latency at 1 Hz). The head start's samples carry the wall time they were taken.
+    public var headStartHours: [String: Double] = [:]
     public var flushIntervalSeconds: Double = 0.1
     public var maximumBatchSamples: Int = 5000
     public var acknowledgementTimeoutSeconds: Double = 5
@@ -137,5 +141,9 @@ public struct AgentConfiguration: Sendable {
             }
         }
         if let durationSeconds, !(durationSeconds >= 0) { throw Invalid(description: "the duration must not be negative") }
+        for (scenario, hours) in headStartHours {
+            guard ScenarioCatalog.preset(named: scenario) != nil else { throw Invalid(description: "head start for an unknown simulator scenario '\(scenario)'") }
+            guard hours >= 0, hours.isFinite else { throw Invalid(description: "the head start of scenario \(scenario) must be a non-negative number of hours") }
+        }
     }
 }

@@ -26,9 +26,12 @@ extension AgentRuntime {
             if let running = registry.tests[channelID] {
                 try continueTest(running, on: index, now: now)
             } else {
+                // A head start is the pacing's origin moved back by the samples it stands for.
+                let headStartSamples = (configuration.headStartHours[scenario] ?? 0) * 3600 / testSecondsPerSample
+                let origin = now - Duration.milliseconds(Int64((headStartSamples / configuration.sampleRateHertz * 1000).rounded()))
                 let source = try SimulatedChannel(
                     channelIndex: index, scenario: scenario, seed: configuration.seed, testSecondsPerSample: testSecondsPerSample,
-                    cellIDPrefix: configuration.agentID, pacing: pacing(from: now))
+                    cellIDPrefix: configuration.agentID, pacing: pacing(from: origin))
                 try startTest(on: index, testID: UUID().uuidString.lowercased(), source: source, now: now, unixTime: unixTime)
             }
         }

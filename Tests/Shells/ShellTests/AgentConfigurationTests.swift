@@ -41,4 +41,29 @@ import Testing
             try load("agent_id = \"a\"\n[coordinator]\nendpoint = \"tcp://x:1\"\n[spool]\ndirectory = \"s\"\n[simulate]\nchannels = 2\nrate_hz = -1\n")
         }
     }
+
+    @Test func onFailIsReadAndOnlyItsTwoValuesAreTaken() throws {
+        let base = "agent_id = \"a\"\n[coordinator]\nendpoint = \"tcp://x:1\"\n[spool]\ndirectory = \"s\"\n"
+        #expect(try load(base).onFail == nil)
+        #expect(try load("on_fail = \"stop\"\n" + base).onFail == .stop)
+        #expect(try load("on_fail = \"notify\"\n" + base).onFail == .notify)
+        do {
+            _ = try load("on_fail = \"halt\"\n" + base)
+            Issue.record("on_fail = halt was accepted")
+        } catch {
+            #expect("\(error)".contains("on_fail must be"))
+        }
+    }
+
+    @Test func aHeadStartNamesAKnownPresetAndAFiniteNumberOfHours() throws {
+        var configuration = AgentConfiguration(agentID: "a", coordinatorEndpoint: "tcp://x:1", spoolDirectory: URL(fileURLWithPath: "s"))
+        configuration.headStartHours = ["4": 104]
+        try configuration.validate()
+        configuration.headStartHours = ["no-such-preset": 1]
+        #expect(throws: AgentConfiguration.Invalid.self) { try configuration.validate() }
+        configuration.headStartHours = ["4": -1]
+        #expect(throws: AgentConfiguration.Invalid.self) { try configuration.validate() }
+        configuration.headStartHours = ["4": .nan]
+        #expect(throws: AgentConfiguration.Invalid.self) { try configuration.validate() }
+    }
 }
