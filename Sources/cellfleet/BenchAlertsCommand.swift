@@ -53,19 +53,12 @@ struct BenchAlertsCommand: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: root) }
         say("bench alerts: \(channels) channels at \(rate) Hz, \(failing) failing (P2 after a \(headStartHours) h head start), live detection on")
 
-        let postgres = EmbeddedPostgres(rootDirectory: root.appendingPathComponent("pg"), logger: logger)
-        try postgres.start()
-        defer { try? postgres.stop() }
-        let location = try DatabaseLocation(url: postgres.url)
-        let client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
-        let clientTask = Task { await client.run() }
-        defer { clientTask.cancel() }
-        let port = 20_000 + Int.random(in: 0..<20_000)
-        var coordinatorConfiguration = CoordinatorConfiguration(listenEndpoint: "tcp://127.0.0.1:\(port)", coordinatorID: "bench")
-        coordinatorConfiguration.insecure = true
-        let coordinator = Coordinator(configuration: coordinatorConfiguration, client: client, stages: [DetectionStage()], logger: logger)
-        let coordinatorTask = Task { try await coordinator.run() }
-        await coordinator.waitUntilReady()
+        let bench = try await BenchCoordinator(root: root, stages: [DetectionStage()], logger: logger)
+        defer {
+            bench.stopClient()
+            try? bench.postgres.stop()
+        }
+        let client = bench.client
 
         // Everything heard on the alerts channel, stamped on arrival.
         let heard = HeardAlerts()
@@ -84,7 +77,7 @@ struct BenchAlertsCommand: AsyncParsableCommand {
 
         // Every `channels / failing`-th channel fails: the scenarios cycle through the list.
         var agentConfiguration = AgentConfiguration(
-            agentID: "bench", coordinatorEndpoint: "tcp://127.0.0.1:\(port)", spoolDirectory: root.appendingPathComponent("spool"))
+            agentID: "bench", coordinatorEndpoint: bench.endpoint, spoolDirectory: root.appendingPathComponent("spool"))
         agentConfiguration.simulatedChannels = channels
         agentConfiguration.sampleRateHertz = rate
         agentConfiguration.speedFactor = Self.testSecondsPerSample * rate
@@ -118,8 +111,7 @@ struct BenchAlertsCommand: AsyncParsableCommand {
         try await Task.sleep(for: .seconds(2))
         await agent.requestStop()
         _ = try? await agentTask.value
-        coordinatorTask.cancel()
-        _ = try? await coordinatorTask.value
+        await bench.stopCoordinator()
 
         // Each alert heard, with its firing sample's time; head-start samples (taken at once, not
         // at the fleet's pace) are left out.
@@ -143,7 +135,7 @@ struct BenchAlertsCommand: AsyncParsableCommand {
         }
         var reference = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
         for (sent, arrived) in zip(referenceSent, heard.references) { _ = reference.record(UInt64(max(0, (arrived - sent) * 1_000_000))) }
-        let counts = coordinator.statistics.snapshot
+        let counts = bench.coordinator.statistics.snapshot
 
         func ms(_ histogram: Histogram<UInt64>, _ percentile: Double) -> Double { Double(histogram.valueAtPercentile(percentile)) / 1000 }
         say(String(format: "ran %.0f s: %d samples committed (%.0f/s offered at the fleet's pace), %d transactions",

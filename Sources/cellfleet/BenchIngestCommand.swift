@@ -95,24 +95,16 @@ struct BenchIngestCommand: AsyncParsableCommand {
     }
 
     func runPath(detection: Bool, root: URL, logger: Logger) async throws -> PathRun {
-        let postgres = EmbeddedPostgres(rootDirectory: root.appendingPathComponent("pg"), logger: logger)
-        try postgres.start()
-        let location = try DatabaseLocation(url: postgres.url)
-        let client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
-        let port = 20_000 + Int.random(in: 0..<20_000)
-        var coordinatorConfiguration = CoordinatorConfiguration(listenEndpoint: "tcp://127.0.0.1:\(port)", coordinatorID: "bench")
-        coordinatorConfiguration.insecure = true
-        coordinatorConfiguration.maximumRowsPerTransaction = rowsPerTransaction
-        coordinatorConfiguration.credit = 64
         let stage = DetectionStage()
-        let coordinator = Coordinator(configuration: coordinatorConfiguration, client: client, stages: detection ? [stage] : [], logger: logger)
-        let clientTask = Task { await client.run() }
-        defer { clientTask.cancel() }
-        let coordinatorTask = Task { try await coordinator.run() }
-        await coordinator.waitUntilReady()
+        let bench = try await BenchCoordinator(root: root, stages: detection ? [stage] : [], logger: logger) { configuration in
+            configuration.maximumRowsPerTransaction = rowsPerTransaction
+            configuration.credit = 64
+        }
+        defer { bench.stopClient() }
+        let postgres = bench.postgres
 
         var agentConfiguration = AgentConfiguration(
-            agentID: "bench", coordinatorEndpoint: "tcp://127.0.0.1:\(port)", spoolDirectory: root.appendingPathComponent("spool"))
+            agentID: "bench", coordinatorEndpoint: bench.endpoint, spoolDirectory: root.appendingPathComponent("spool"))
         agentConfiguration.simulatedChannels = channels
         agentConfiguration.unpaced = true
         agentConfiguration.samplesPerChannel = samplesPerChannel
@@ -125,9 +117,8 @@ struct BenchIngestCommand: AsyncParsableCommand {
         let started = clock.now
         let summary = try await agent.runUntilFinished()
         let seconds = started.duration(to: clock.now).inSeconds
-        let counts = coordinator.statistics.snapshot
-        coordinatorTask.cancel()
-        _ = try? await coordinatorTask.value
+        let counts = bench.coordinator.statistics.snapshot
+        await bench.stopCoordinator()
 
         let rows = Int(try postgres.psql("SELECT count(*) FROM samples").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
         guard rows == summary.samplesProduced, summary.samplesAcked == rows else {

@@ -14,11 +14,8 @@ import Testing
             database.stop()
             try? FileManager.default.removeItem(at: spool)
         }
-        let coordinator = try TestProcess(TestPaths.cellfleet, [
-            "coordinator", "--database", database.url, "--listen", "tcp://127.0.0.1:\(port)", "--insecure",
-        ])
+        let coordinator = try await TestProcess.insecureCoordinator(database, port: port)
         defer { coordinator.terminate() }
-        #expect(await coordinator.waitForStderr("coordinator listening"))
         let agent = try TestProcess(TestPaths.cellfleet, [
             "agent", "--coordinator", "tcp://127.0.0.1:\(port)", "--spool", spool.path, "--simulate", "3",
             "--scenarios", "9, 10", "--rate", "20", "--duration", "2", "--insecure", "--agent-id", "scenarios-agent",

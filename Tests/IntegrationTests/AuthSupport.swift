@@ -5,6 +5,23 @@ import WireProtocol
 import ZeroMQ
 
 extension TestProcess {
+    /// `cellfleet coordinator` without CURVE on `port`, once it listens; `arguments` are added.
+    static func insecureCoordinator(_ database: TestDatabase, port: Int, _ arguments: [String] = []) async throws -> TestProcess {
+        let coordinator = try TestProcess(TestPaths.cellfleet, [
+            "coordinator", "--database", database.url, "--listen", "tcp://127.0.0.1:\(port)", "--insecure",
+        ] + arguments)
+        guard await coordinator.waitForStderr("coordinator listening") else {
+            coordinator.terminate()
+            throw CoordinatorDidNotListen(stderr: String(coordinator.stderr.suffix(3000)))
+        }
+        return coordinator
+    }
+
+    struct CoordinatorDidNotListen: Error, CustomStringConvertible {
+        var stderr: String
+        var description: String { "the coordinator did not start listening; stderr: \(stderr)" }
+    }
+
     /// Waits until a line containing `text` appears on stderr.
     func waitForStderr(_ text: String, timeoutSeconds: Double = 60) async -> Bool {
         let deadline = Date().addingTimeInterval(timeoutSeconds)

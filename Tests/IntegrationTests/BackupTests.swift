@@ -14,9 +14,7 @@ import Testing
 
         // A populated, migrated database: run a coordinator and an agent briefly.
         let port = TestPaths.freePort()
-        let coordinator = try TestProcess(TestPaths.cellfleet, [
-            "coordinator", "--database", database.url, "--listen", "tcp://127.0.0.1:\(port)", "--insecure"])
-        #expect(await coordinator.waitForStderr("coordinator listening"))
+        let coordinator = try await TestProcess.insecureCoordinator(database, port: port)
         let spool = TestPaths.temporaryDirectory("backup-spool")
         defer { try? FileManager.default.removeItem(at: spool) }
         let agent = try TestProcess(TestPaths.cellfleet, [

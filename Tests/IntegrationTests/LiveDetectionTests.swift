@@ -21,11 +21,7 @@ import Testing
         }
         var coordinators: [TestProcess] = []
         func startCoordinator() async throws {
-            let coordinator = try TestProcess(TestPaths.cellfleet, [
-                "coordinator", "--database", database.url, "--listen", "tcp://127.0.0.1:\(port)", "--insecure",
-            ])
-            coordinators.append(coordinator)
-            #expect(await coordinator.waitForStderr("coordinator listening"))
+            coordinators.append(try await TestProcess.insecureCoordinator(database, port: port))
         }
         defer { coordinators.forEach { $0.terminate() } }
         try await startCoordinator()

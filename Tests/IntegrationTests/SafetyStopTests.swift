@@ -16,11 +16,8 @@ import Testing
             database.stop()
             try? FileManager.default.removeItem(at: spool)
         }
-        let coordinator = try TestProcess(TestPaths.cellfleet, [
-            "coordinator", "--database", database.url, "--listen", "tcp://127.0.0.1:\(port)", "--insecure",
-        ])
+        let coordinator = try await TestProcess.insecureCoordinator(database, port: port)
         defer { coordinator.terminate() }
-        #expect(await coordinator.waitForStderr("coordinator listening"))
         // 60 s of test time per sample; 20 s of wall time are 333 test hours.
         let agent = try TestProcess(TestPaths.cellfleet, [
             "agent", "--coordinator", "tcp://127.0.0.1:\(port)", "--spool", spool.path, "--simulate", "2",
@@ -64,12 +61,8 @@ import Testing
         let database = try TestDatabase()
         defer { database.stop() }
         let port = TestPaths.freePort()
-        let coordinator = try TestProcess(TestPaths.cellfleet, [
-            "coordinator", "--database", database.url, "--listen", "tcp://127.0.0.1:\(port)", "--insecure",
-            "--stop-confirm-seconds", "2",
-        ])
+        let coordinator = try await TestProcess.insecureCoordinator(database, port: port, ["--stop-confirm-seconds", "2"])
         defer { coordinator.terminate() }
-        #expect(await coordinator.waitForStderr("coordinator listening"))
         let stopping = UUID().uuidString.lowercased(), notifying = UUID().uuidString.lowercased()
         _ = try database.query("""
             INSERT INTO tests (test_id, agent_id, channel_id, cell_id, started_at, attributes) VALUES
