@@ -100,8 +100,10 @@ import WireProtocol
                                       stage: first, client: client)
         _ = try await Self.commit([Self.batch(takenOver, columns, range: secondPart, deliveryID: 3)], stage: first, client: client)
         #expect(try database.scalar("SELECT covered_seq FROM detector_checkpoints WHERE test_id = '\(takenOver)'") == firstPart.count)
-        _ = try await Self.commit([Self.end(takenOver, lastSequence: columns.count, deliveryID: 4)],
-                                  stage: DetectionStage(policy: policy), client: client)
+        let newcomer = DetectionStage(policy: policy)
+        _ = try await Self.commit([Self.end(takenOver, lastSequence: columns.count, deliveryID: 4)], stage: newcomer, client: client)
+        // It replayed exactly what the checkpoint did not cover.
+        #expect(newcomer.statistics.snapshot.samplesReplayed == secondPart.count)
 
         for test in [reference, takenOver] {
             #expect(try database.query("SELECT covered_seq, finished FROM detector_checkpoints WHERE test_id = '\(test)'")

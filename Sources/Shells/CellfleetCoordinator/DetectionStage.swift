@@ -81,7 +81,6 @@ public struct DetectionStage: CommitStage {
             logger.info("replaying samples to catch live detection up", metadata: [
                 "test": "\(testID.lowercased)", "from": "\(from)", "through": "\(needed)"])
             try await live.feedStored(from: from, through: needed, writer: &writer)
-            writer.counts.samplesReplayed += Int(needed - from + 1)
             pendingCounts.add(writer.counts)
         }
         return live

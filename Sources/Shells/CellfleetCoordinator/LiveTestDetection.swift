@@ -62,6 +62,7 @@ struct LiveTestDetection: Sendable {
                         "test": "\(context.testID.lowercased)", "from": "\(expected)", "through": "\(run.firstSequence - 1)"])
                 }
                 try await drive(run.columns, firstSequence: run.firstSequence, writer: &writer)
+                writer.counts.samplesReplayed += run.columns.count
                 expected = run.firstSequence + Int64(run.columns.count)
             }
             next = last + 1
