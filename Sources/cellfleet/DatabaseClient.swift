@@ -1,0 +1,43 @@
+import ArgumentParser
+import CellfleetCoordinator
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The database of the commands for people (`alerts`, `export`, `cycles`): a client for the
+/// command's duration, from `--database URL`. Errors are a sentence on stderr and a non-zero exit.
+enum DatabaseClient {
+    static func logger(_ label: String) -> Logger {
+        var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .warning
+        return logger
+    }
+
+    static func with<Result: Sendable>(url: String, logger: Logger, _ body: (PostgresClient) async throws -> Result) async throws -> Result {
+        let location: DatabaseLocation
+        do { location = try DatabaseLocation(url: url) } catch { throw ValidationError("--database: \(error)") }
+        let client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(client)
+        }
+    }
+
+    /// A test id as the contract spells it (lowercase canonical UUID; any case accepted).
+    static func testID(_ text: String) throws -> UUID {
+        guard let id = UUID(uuidString: text) else { throw ValidationError("--test '\(text)' is not a UUID") }
+        return id
+    }
+}
+
+/// Writes to stdout at once (no buffering): `alerts watch` lines must appear as alerts commit.
+func printNow(_ text: String) {
+    FileHandle.standardOutput.write(Data(text.utf8))
+}
+
+/// A failure of a command for people: the sentence on stderr, exit status 1.
+func commandFailure(_ command: String, _ message: String) -> ExitCode {
+    FileHandle.standardError.write(Data("cellfleet \(command): \(message)\n".utf8))
+    return ExitCode.failure
+}
