@@ -16,7 +16,11 @@ enum DatabaseClient {
     static func with<Result: Sendable>(url: String, logger: Logger, _ body: (PostgresClient) async throws -> Result) async throws -> Result {
         let location: DatabaseLocation
         do { location = try DatabaseLocation(url: url) } catch { throw ValidationError("--database: \(error)") }
-        let client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
+        // The pool's own logger says only errors: a command may lease its first connection
+        // before the pool's run() has started, which it warns about and then serves anyway.
+        var poolLogger = logger
+        poolLogger.logLevel = .error
+        let client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: poolLogger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }

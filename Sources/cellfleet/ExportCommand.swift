@@ -2,6 +2,9 @@ import ArgumentParser
 import CellfleetAgent
 import CellfleetCoordinator
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A stored test as files anyone can check the coordinator with: its samples as a Battery Data
 /// Format CSV (exact digits) and, beside it, the cell live detection judged as the sidecar
@@ -56,7 +59,9 @@ struct ExportCommand: AsyncParsableCommand {
             if let problem = sidecar.problem { throw ExportFailure("the test's cell cannot be described in a sidecar: \(problem)") }
             try sidecar.tomlText(comment: "The cell of test \(testID.uuidString.lowercased()) as live detection judged it (cellfleet export).")
                 .write(to: sidecarURL, atomically: true, encoding: .utf8)
-            _ = try FileManager.default.replaceItemAt(csv, withItemAt: partial)
+            guard rename(partial.path, csv.path) == 0 else {
+                throw ExportFailure("cannot move the finished file to \(csv.path): \(String(cString: strerror(errno)))")
+            }
             var note = "cellfleet export: \(summary.rows) samples of test \(testID.uuidString.lowercased()) to \(csv.path) (\(summary.columns.joined(separator: ", "))), its cell to \(sidecarURL.path)\n"
             if summary.invalidSamplesLeftOut > 0 {
                 note += "cellfleet export: note: \(summary.invalidSamplesLeftOut) samples with no time, voltage or current were left out (a BDF row needs all three; live detection noted them as Q1 invalid_sample)\n"

@@ -41,19 +41,35 @@ public enum StoredAlertText {
     }
 
     /// The stored evidence (a JSON object's text) with its keys in name order, as `detect`
-    /// prints evidence, and its numbers by `JSONNumber`'s rule.
+    /// prints evidence, and its numbers by `JSONNumber`'s rule. Read with `JSONDecoder`, whose
+    /// numbers are exact (Foundation's JSONSerialization rounds some, e.g. 0.30000000000000004).
     static func evidence(_ text: String) -> JSONText {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) else { return .object([]) }
-        return value(object)
+        (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)))?.text ?? .object([])
     }
 
-    private static func value(_ any: Any) -> JSONText {
-        switch any {
-        case let object as [String: Any]: .object(object.keys.sorted().map { ($0, value(object[$0]!)) })
-        case let array as [Any]: .array(array.map(value))
-        case let string as String: .string(string)
-        case let number as NSNumber: .finite(number.doubleValue)
-        default: .null
+    /// Any JSON value, decoded.
+    private enum JSONValue: Decodable {
+        case number(Double), string(String), bool(Bool), null, array([JSONValue]), object([String: JSONValue])
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if container.decodeNil() { self = .null }
+            else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+            else if let value = try? container.decode(Double.self) { self = .number(value) }
+            else if let value = try? container.decode(String.self) { self = .string(value) }
+            else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
+            else { self = .object(try container.decode([String: JSONValue].self)) }
+        }
+
+        var text: JSONText {
+            switch self {
+            case .number(let value): .finite(value)
+            case .string(let value): .string(value)
+            case .bool(let value): .bool(value)
+            case .null: .null
+            case .array(let values): .array(values.map(\.text))
+            case .object(let members): .object(members.keys.sorted().map { ($0, members[$0]!.text) })
+            }
         }
     }
 

@@ -9,10 +9,10 @@ import Testing
         let alert = StoredAlert(alertID: 12, testID: "7b0c0f5e-5a55-4d3e-9a36-2f1e7c1a9b01", cellID: "sym-07", channelID: "ch3",
                                 agentID: "lab", rule: "P2", severity: "fail", state: .acknowledged, seq: 6360, testTimeSeconds: 381_600.5,
                                 cycle: 53, raisedAt: "2026-12-03T12:00:00.000001Z", message: "blow-up",
-                                evidenceJSON: #"{"ratio": 5.000000000000001, "a": 1}"#, acknowledgedBy: "alice")
+                                evidenceJSON: #"{"ratio": 0.30000000000000004, "a": 1, "b": {"c": "x", "d": [true, null, 1e-300]}}"#, acknowledgedBy: "alice")
         let line = StoredAlertText.jsonLine(alert)
         #expect(line.hasPrefix(#"{"alert_id":12,"test_id":"7b0c0f5e-5a55-4d3e-9a36-2f1e7c1a9b01","cell_id":"sym-07","channel_id":"ch3","agent_id":"lab","rule":"P2","kind":null,"severity":"fail","state":"acknowledged","test_time_second":381600.5,"#), "\(line)")
-        #expect(line.contains(#""evidence":{"a":1,"ratio":5.000000000000001}"#))
+        #expect(line.contains(#""evidence":{"a":1,"b":{"c":"x","d":[true,null,1e-300]},"ratio":0.30000000000000004}"#), "\(line)")
         #expect(line.contains(#""acknowledged_by":"alice""#) && line.contains(#""resolved_at":null"#))
         let object = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(object["cycle"] as? Int == 53 && object["raised_at"] as? String == "2026-12-03T12:00:00.000001Z")
