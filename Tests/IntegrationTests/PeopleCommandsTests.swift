@@ -95,6 +95,9 @@ import Testing
         // Filters, and the table.
         let fails = try Self.objects(Self.run(["alerts", "list", "--database", url, "--json", "--severity", "fail"]).stdout)
         #expect(fails.map { $0["alert_id"] as? Int } == [p2])
+        #expect(try Self.objects(Self.run(["alerts", "list", "--database", url, "--json", "--since", "2000-01-01T00:00:00Z"]).stdout).count == 2)
+        #expect(try Self.run(["alerts", "list", "--database", url, "--json", "--since", "2100-01-01T00:00:00.5Z"]).stdout.isEmpty)
+        #expect(try Self.objects(Self.run(["alerts", "list", "--database", url, "--json", "--test", Self.testID.uppercased()]).stdout).count == 2)
         let table = try Self.run(["alerts", "list", "--database", url, "--rule", "R1"])
         #expect(table.status == 0 && table.stdout.contains("sym-07") && table.stdout.contains("R1") && !table.stdout.contains("P2"), "\(table.stdout)")
 
