@@ -281,6 +281,9 @@ import Testing
             return (Set(lines.compactMap { $0["rule"] as? String }), Set(lines.compactMap { $0["cell"] as? String }))
         }
         let plain = try exportedRules(Self.testID)
+        // The die live detection assumes for a test without an area, written out.
+        let sidecar = try CellSidecar.load(contentsOf: directory.appendingPathComponent("\(Self.testID).cell.toml"))
+        #expect(sidecar.areaSquareCentimeters == 0.785 && sidecar.cellType == .symmetric && sidecar.thresholdAssignments.isEmpty)
         #expect(plain.rules.contains("H1") && plain.cells == ["sym-07"], "\(plain)")
         let overridden = try exportedRules(quiet)
         #expect(!overridden.rules.contains("H1") && overridden.cells.isSubset(of: ["sym-08"]), "\(overridden)")
