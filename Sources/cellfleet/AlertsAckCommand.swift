@@ -45,7 +45,7 @@ enum AlertStateCommand {
         } catch let error as ValidationError {
             throw error
         } catch {
-            throw commandFailure(command, "\(String(reflecting: error))")
+            throw commandFailure(command, errorText(error))
         }
     }
 }

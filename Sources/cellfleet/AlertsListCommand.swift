@@ -46,7 +46,7 @@ struct AlertsListCommand: AsyncParsableCommand {
         } catch let error as ValidationError {
             throw error
         } catch {
-            throw commandFailure("alerts list", "\(String(reflecting: error))")
+            throw commandFailure("alerts list", errorText(error))
         }
         printNow(json ? alerts.map { StoredAlertText.jsonLine($0) + "\n" }.joined() : StoredAlertText.table(alerts))
     }

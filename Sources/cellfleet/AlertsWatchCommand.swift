@@ -32,7 +32,7 @@ struct AlertsWatchCommand: AsyncParsableCommand {
         } catch is CancellationError {
             return
         } catch {
-            throw commandFailure("alerts watch", "\(String(reflecting: error))")
+            throw commandFailure("alerts watch", errorText(error))
         }
     }
 }

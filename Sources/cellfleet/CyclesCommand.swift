@@ -36,7 +36,7 @@ struct CyclesCommand: AsyncParsableCommand {
                 try await CycleSummaryRecords.read(test: testID, client: client, logger: logger)
             }
         } catch {
-            throw commandFailure("cycles", "\(String(reflecting: error))")
+            throw commandFailure("cycles", errorText(error))
         }
         let columns = table.columns.map { CycleSummaryText.Column(name: $0.name, isNumeric: $0.isNumeric) }
         if json {

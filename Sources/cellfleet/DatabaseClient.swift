@@ -24,7 +24,33 @@ enum DatabaseClient {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
+            try await reachable(client, location: location, logger: logger)
             return try await body(client)
+        }
+    }
+
+    static let connectTimeoutSeconds = 10
+
+    /// A first query within `connectTimeoutSeconds`: the pool retries an unreachable server
+    /// for ever, which would leave a person's command hanging without a word.
+    static func reachable(_ client: PostgresClient, location: DatabaseLocation, logger: Logger) async throws {
+        let reached = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await client.withConnection { connection in
+                    let rows: PostgresRowSequence = try await connection.query("SELECT 1", logger: logger)
+                    for try await _ in rows {}
+                }
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(connectTimeoutSeconds))
+                return false
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? false
+        }
+        guard reached else {
+            throw DatabaseUnreachable(description: "cannot reach the database \(location) within \(connectTimeoutSeconds) s")
         }
     }
 
@@ -33,6 +59,10 @@ enum DatabaseClient {
         guard let id = UUID(uuidString: text) else { throw ValidationError("--test '\(text)' is not a UUID") }
         return id
     }
+}
+
+struct DatabaseUnreachable: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// Writes to stdout at once (no buffering): `alerts watch` lines must appear as alerts commit.
@@ -44,4 +74,11 @@ func printNow(_ text: String) {
 func commandFailure(_ command: String, _ message: String) -> ExitCode {
     FileHandle.standardError.write(Data("cellfleet \(command): \(message)\n".utf8))
     return ExitCode.failure
+}
+
+/// An error as a person reads it: our own errors by their sentence; postgres-nio's in full
+/// (its `description` withholds the server's message on purpose).
+func errorText(_ error: any Error) -> String {
+    if let error = error as? DatabaseUnreachable { return error.description }
+    return String(reflecting: error)
 }

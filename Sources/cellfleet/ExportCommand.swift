@@ -75,7 +75,7 @@ struct ExportCommand: AsyncParsableCommand {
         } catch let error as ExportFailure {
             throw commandFailure("export", error.message)
         } catch {
-            throw commandFailure("export", "\(String(reflecting: error))")
+            throw commandFailure("export", errorText(error))
         }
     }
 

@@ -125,6 +125,10 @@ import Testing
         #expect(unknown.status != 0 && unknown.stderr.contains("no alert with id 999999"), "\(unknown.stderr)")
         let badState = try Self.run(["alerts", "list", "--database", url, "--state", "open"])
         #expect(badState.status != 0 && badState.stderr.contains("state"), "\(badState.stderr)")
+        let unreachable = try Self.run(["alerts", "list", "--database", "postgres://nobody@127.0.0.1:\(TestPaths.freePort())/none"])
+        #expect(unreachable.status != 0 && unreachable.stderr.contains("cannot reach the database"), "\(unreachable.stderr)")
+        let notAURL = try Self.run(["cycles", "--database", "mysql://x", "--test", Self.testID])
+        #expect(notAURL.status != 0 && notAURL.stderr.contains("postgres://"), "\(notAURL.stderr)")
         let noBy = try Self.run(["alerts", "ack", "\(r1)", "--database", url])
         #expect(noBy.status != 0 && noBy.stderr.contains("--by"), "\(noBy.stderr)")
 
