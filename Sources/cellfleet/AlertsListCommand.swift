@@ -38,16 +38,30 @@ struct AlertsListCommand: AsyncParsableCommand {
         var filter = AlertFilter(state: state, testID: try filters.test.map(DatabaseClient.testID), rule: filters.rule,
                                  severity: filters.severity)
         filter.raisedSince = since.flatMap(Self.instant)
+        let json = json
         let alerts: [StoredAlert]
         do {
             alerts = try await DatabaseClient.with(url: database, logger: logger) { client in
-                try await client.withConnection { try await AlertRecords.list(filter, connection: $0, logger: logger) }
+                try await client.withConnection { connection in
+                    guard json else { return try await AlertRecords.list(filter, connection: connection, logger: logger) }
+                    // JSON lines stream: written in chunks as the rows arrive.
+                    var chunk = ""
+                    try await AlertRecords.forEach(filter, connection: connection, logger: logger) { alert in
+                        chunk += StoredAlertText.jsonLine(alert) + "\n"
+                        if chunk.utf8.count >= 1 << 16 {
+                            printNow(chunk)
+                            chunk = ""
+                        }
+                    }
+                    printNow(chunk)
+                    return []
+                }
             }
         } catch let error as ValidationError {
             throw error
         } catch {
             throw commandFailure("alerts list", errorText(error))
         }
-        printNow(json ? alerts.map { StoredAlertText.jsonLine($0) + "\n" }.joined() : StoredAlertText.table(alerts))
+        if !json { printNow(StoredAlertText.table(alerts)) }
     }
 }

@@ -39,6 +39,15 @@ public enum AlertRecords {
 
     /// The alerts the filter selects, oldest first (by id).
     public static func list(_ filter: AlertFilter, connection: PostgresConnection, logger: Logger) async throws -> [StoredAlert] {
+        var alerts: [StoredAlert] = []
+        try await forEach(filter, connection: connection, logger: logger) { alerts.append($0) }
+        return alerts
+    }
+
+    /// The same, one alert at a time as the rows arrive (a listing of a fleet's history in
+    /// constant memory).
+    public static func forEach(_ filter: AlertFilter, connection: PostgresConnection, logger: Logger,
+                               _ body: (StoredAlert) throws -> Void) async throws {
         let since = filter.raisedSince.map { $0.timeIntervalSince1970 }
         let rows = try await connection.query("""
             SELECT \(unescaped: columns) FROM alerts a
@@ -52,9 +61,7 @@ public enum AlertRecords {
                    OR a.alert_id > \(filter.openOrSeen?.after ?? Int64.max))
             ORDER BY a.alert_id
             """, logger: logger)
-        var alerts: [StoredAlert] = []
-        for try await row in rows { alerts.append(try decode(row)) }
-        return alerts
+        for try await row in rows { try body(try decode(row)) }
     }
 
     static func decode(_ row: PostgresRow) throws -> StoredAlert {
