@@ -1,5 +1,6 @@
 import ArgumentParser
 import CellDetection
+import CellfleetCoordinator
 
 /// The alerts people act on (docs/live-detection.md §6): list, watch as they commit,
 /// acknowledge, resolve. Each acts on the database directly (`--database URL`), so it works
@@ -25,10 +26,23 @@ struct AlertFilterOptions: ParsableArguments {
     @Option(help: "Only alerts of this severity: fail, warn or info.")
     var severity: String?
 
+    @Option(help: "Only alerts from this source: detector (the rules `cellfleet detect` runs) or coordinator (fleet health, F1–F3).")
+    var source: String?
+
     func validate() throws {
         if let test { _ = try DatabaseClient.testID(test) }
         if let severity, !["fail", "warn", "info"].contains(severity) {
             throw ValidationError("--severity must be fail, warn or info, not '\(severity)'")
         }
+        if let source, !["detector", "coordinator"].contains(source) {
+            throw ValidationError("--source must be detector or coordinator, not '\(source)'")
+        }
+    }
+
+    /// The filter these options select.
+    func filter() throws -> AlertFilter {
+        var filter = AlertFilter(testID: try test.map(DatabaseClient.testID), rule: rule, severity: severity)
+        filter.source = source
+        return filter
     }
 }

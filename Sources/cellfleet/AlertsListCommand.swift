@@ -35,8 +35,8 @@ struct AlertsListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = DatabaseClient.logger("cellfleet.alerts")
-        var filter = AlertFilter(state: state, testID: try filters.test.map(DatabaseClient.testID), rule: filters.rule,
-                                 severity: filters.severity)
+        var filter = try filters.filter()
+        filter.state = state
         filter.raisedSince = since.flatMap(Self.instant)
         let json = json
         let alerts: [StoredAlert]

@@ -19,7 +19,7 @@ struct AlertsWatchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = DatabaseClient.logger("cellfleet.alerts")
-        let filter = AlertFilter(testID: try filters.test.map(DatabaseClient.testID), rule: filters.rule, severity: filters.severity)
+        let filter = try filters.filter()
         let json = json
         do {
             try await DatabaseClient.with(url: database, logger: logger) { client in

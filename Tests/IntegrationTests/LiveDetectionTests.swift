@@ -91,9 +91,12 @@ import Testing
         var description: String { "\(rule)@\(testTimeSeconds)" }
     }
 
-    /// `cellfleet alerts list --test ID --json`: the test's alerts as people list them.
+    /// `cellfleet alerts list --test ID --source detector --json`: the test's alerts as people
+    /// list them, without the coordinator's fleet-health ones (which `detect` has no part in).
     func listedAlerts(_ database: TestDatabase, testID: String) throws -> [AlertAt] {
-        let output = try TestProcess.run(TestPaths.cellfleet, ["alerts", "list", "--database", database.url, "--test", testID, "--json"])
+        let output = try TestProcess.run(TestPaths.cellfleet, [
+            "alerts", "list", "--database", database.url, "--test", testID, "--source", "detector", "--json",
+        ])
         struct Line: Decodable { var rule: String; var test_time_second: Double; var test_id: String }
         let lines = try output.split(separator: "\n").map { try JSONDecoder().decode(Line.self, from: Data($0.utf8)) }
         #expect(lines.allSatisfy { $0.test_id == testID })

@@ -93,6 +93,18 @@ import Testing
         #expect(listed.stdout.contains(#""evidence":{"baseline_volt":1e-300,"ratio":0.30000000000000004}"#), "\(listed.stdout)")
 
         // Filters, and the table.
+        _ = try database.query("""
+            INSERT INTO alerts (test_id, rule, severity, agent_id, channel_id, cell_id, message, source)
+            VALUES ('\(Self.testID)', 'F1', 'warn', 'lab-agent', 'ch3', 'sym-07', 'silent', 'coordinator');
+            """)
+        let detectorOnly = try Self.objects(Self.run(["alerts", "list", "--database", url, "--json", "--source", "detector"]).stdout)
+        #expect(detectorOnly.map { $0["rule"] as? String } == ["P2", "R1"])
+        let fleet = try Self.objects(Self.run(["alerts", "list", "--database", url, "--json", "--source", "coordinator"]).stdout)
+        #expect(fleet.map { $0["rule"] as? String } == ["F1"] && fleet.first?["source"] as? String == "coordinator")
+        _ = try database.query("""
+            DELETE FROM alert_deliveries WHERE alert_id IN (SELECT alert_id FROM alerts WHERE rule = 'F1');
+            DELETE FROM alerts WHERE rule = 'F1';
+            """)
         let fails = try Self.objects(Self.run(["alerts", "list", "--database", url, "--json", "--severity", "fail"]).stdout)
         #expect(fails.map { $0["alert_id"] as? Int } == [p2])
         #expect(try Self.objects(Self.run(["alerts", "list", "--database", url, "--json", "--since", "2000-01-01T00:00:00Z"]).stdout).count == 2)

@@ -9,6 +9,9 @@ public struct AlertFilter: Sendable {
     public var testID: UUID?
     public var rule: String?
     public var severity: String?
+    /// `detector` (the detection core's rules, what `cellfleet detect` reproduces) or
+    /// `coordinator` (fleet health: F1, F2, F3).
+    public var source: String?
     /// Raised at or after this instant.
     public var raisedSince: Date?
     /// Only these alerts (the watch reads the one a notification names).
@@ -55,6 +58,7 @@ public enum AlertRecords {
               AND (\(filter.testID)::uuid IS NULL OR a.test_id = \(filter.testID))
               AND (\(filter.rule)::text IS NULL OR a.rule = \(filter.rule))
               AND (\(filter.severity)::text IS NULL OR a.severity = \(filter.severity))
+              AND (\(filter.source)::text IS NULL OR a.source = \(filter.source))
               AND (\(since)::float8 IS NULL OR a.raised_at >= to_timestamp(\(since)))
               AND (\(filter.alertIDs == nil) OR a.alert_id = ANY(\(filter.alertIDs ?? [])))
               AND (\(filter.openOrSeen == nil) OR a.state <> 'resolved' OR a.alert_id = ANY(\(filter.openOrSeen?.ids ?? []))
