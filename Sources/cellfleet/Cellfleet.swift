@@ -12,6 +12,7 @@ struct Cellfleet: AsyncParsableCommand {
             SimulateCommand.self, DetectCommand.self,
             InspectCommand.self, ConvertCommand.self, ProfileCommand.self,
             StatsCommand.self,
+            AlertsCommand.self, ExportCommand.self, CyclesCommand.self,
             BenchCommand.self,
             KeygenCommand.self,
         ]

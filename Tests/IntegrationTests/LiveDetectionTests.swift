@@ -4,9 +4,11 @@ import Testing
 
 /// Live detection through real processes (issue 12's acceptance, at a higher rate so it takes
 /// seconds): a real coordinator and database, an agent simulating the reference study's cells,
-/// the coordinator killed with `kill -9` and restarted twice mid-run. Each test's alerts are
-/// those `cellfleet detect` finds in the test's stored samples — so the replays after each kill
-/// derived every alert once — and every cycle is summarised once.
+/// the coordinator killed with `kill -9` and restarted twice mid-run. For every test, `cellfleet
+/// export` → `cellfleet detect` gives the same (rule, test time) list as `cellfleet alerts list
+/// --json` (issue 12's acceptance) — so the replays after each kill derived every alert once, and
+/// the export with its sidecar describes the cell live detection judged — and every cycle is
+/// summarised once.
 @Suite(.serialized) struct LiveDetectionTests {
     /// 60 s of test time per sample, as the acceptance run (`--rate 200 --speed 12000`).
     static let rate = 1000, speed = 60_000
@@ -43,15 +45,15 @@ import Testing
         }, "coordinator stderr: \(coordinators.last?.stderr.suffix(3000) ?? "")")
 
         let tests = try database.query("""
-            SELECT test_id || '|' || cell_id || '|' || (attributes->>'scenario') || '|' || cell_type || '|' || electrode_area_m2
-            FROM tests ORDER BY channel_id
+            SELECT test_id || '|' || cell_id || '|' || (attributes->>'scenario') FROM tests ORDER BY channel_id
             """).map { $0.split(separator: "|").map(String.init) }
         #expect(tests.map { $0[2] } == ["1", "4", "10", "9"])
+        let exports = TestPaths.temporaryDirectory("live-export")
+        defer { try? FileManager.default.removeItem(at: exports) }
         for test in tests {
             let (testID, scenario) = (test[0], test[2])
-            let live = try database.query("SELECT rule || ' ' || test_time_s FROM alerts WHERE test_id = '\(testID)'")
-                .map { $0.split(separator: " ") }.map { AlertAt(rule: String($0[0]), testTimeSeconds: Double($0[1])!) }.sorted()
-            let offline = try offlineAlerts(database, testID: testID, cellType: test[3], areaSquareMeters: Double(test[4])!)
+            let live = try listedAlerts(database, testID: testID)
+            let offline = try exportedAlerts(database, testID: testID, into: exports)
             #expect(live == offline, "scenario \(scenario): live \(live) offline \(offline)")
             // Every cycle once, none missing between the first and the last summarised.
             let cycles = try database.query("SELECT min(cycle_index) || ' ' || max(cycle_index) || ' ' || count(*) FROM cycle_summaries WHERE test_id = '\(testID)'")
@@ -85,19 +87,25 @@ import Testing
         var description: String { "\(rule)@\(testTimeSeconds)" }
     }
 
-    /// `cellfleet detect` on the test's stored samples, written as a Battery Data Format CSV by
-    /// PostgreSQL itself (shortest round-trip digits), with the test's cell.
-    func offlineAlerts(_ database: TestDatabase, testID: String, cellType: String, areaSquareMeters: Double) throws -> [AlertAt] {
-        let file = TestPaths.temporaryDirectory("live-export").appendingPathComponent("\(testID).csv")
-        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
-        let csv = try database.postgres.psql("""
-            COPY (SELECT test_time_s AS test_time_second, voltage_v AS voltage_volt, current_a AS current_ampere
-                  FROM samples WHERE test_id = '\(testID)' ORDER BY seq) TO STDOUT WITH (FORMAT csv, HEADER)
-            """)
-        try csv.write(to: file, atomically: true, encoding: .utf8)
+    /// `cellfleet alerts list --test ID --source detector --json`: the test's alerts as people
+    /// list them, without the coordinator's fleet-health ones (which `detect` has no part in).
+    func listedAlerts(_ database: TestDatabase, testID: String) throws -> [AlertAt] {
         let output = try TestProcess.run(TestPaths.cellfleet, [
-            "detect", file.path, "--cell", cellType, "--area-cm2", "\(areaSquareMeters * 10_000)",
+            "alerts", "list", "--database", database.url, "--test", testID, "--source", "detector", "--json",
         ])
+        struct Line: Decodable { var rule: String; var test_time_second: Double; var test_id: String }
+        let lines = try output.split(separator: "\n").map { try JSONDecoder().decode(Line.self, from: Data($0.utf8)) }
+        #expect(lines.allSatisfy { $0.test_id == testID })
+        return lines.map { AlertAt(rule: $0.rule, testTimeSeconds: $0.test_time_second) }.sorted()
+    }
+
+    /// `cellfleet export` of the test, then `cellfleet detect` on the file with no flags: the
+    /// sidecar the export wrote beside it describes the cell.
+    func exportedAlerts(_ database: TestDatabase, testID: String, into directory: URL) throws -> [AlertAt] {
+        let file = directory.appendingPathComponent("\(testID).csv")
+        _ = try TestProcess.run(TestPaths.cellfleet, ["export", "--database", database.url, "--test", testID, "--out", file.path])
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("\(testID).cell.toml").path))
+        let output = try TestProcess.run(TestPaths.cellfleet, ["detect", file.path])
         struct Line: Decodable { var rule: String; var test_time_second: Double }
         return try output.split(separator: "\n").map { try JSONDecoder().decode(Line.self, from: Data($0.utf8)) }
             .map { AlertAt(rule: $0.rule, testTimeSeconds: $0.test_time_second) }.sorted()

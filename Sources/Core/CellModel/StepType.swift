@@ -14,4 +14,26 @@ public enum StepType: Int32, Sendable, Hashable, Codable, CaseIterable {
 
     public var isCharge: Bool { self == .constantCurrentCharge || self == .constantVoltageCharge }
     public var isDischarge: Bool { self == .constantCurrentDischarge || self == .constantVoltageDischarge }
+
+    /// The name in a BDF file's `step_type` column; nil (an empty field) for `unknown`.
+    public var batteryDataFormatName: String? {
+        switch self {
+        case .unknown: nil
+        case .rest: "rest"
+        case .constantCurrentCharge: "constant_current_charge"
+        case .constantVoltageCharge: "constant_voltage_charge"
+        case .constantCurrentDischarge: "constant_current_discharge"
+        case .constantVoltageDischarge: "constant_voltage_discharge"
+        case .pulse: "pulse"
+        case .impedance: "impedance"
+        case .other: "other"
+        }
+    }
+
+    /// The step type a `step_type` field names (case ignored); `unknown` for an empty or
+    /// unrecognised one, as a file without the column reads.
+    public init(batteryDataFormatName name: some StringProtocol) {
+        let lowered = name.lowercased()
+        self = Self.allCases.first { $0.batteryDataFormatName == lowered } ?? .unknown
+    }
 }

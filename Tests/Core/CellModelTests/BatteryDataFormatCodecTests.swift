@@ -16,7 +16,7 @@ import Testing
         #expect(BatteryDataFormatCSV.requiredColumns == ["test_time_second", "current_ampere", "voltage_volt"])
         #expect(BatteryDataFormat.columns.filter { $0.missing == .refused }.map(\.unit) == ["s", "A", "V"])
         // Counts are integers in unit 1; measured quantities have a resolution.
-        for column in BatteryDataFormat.columns {
+        for column in BatteryDataFormat.columns where !column.isText {
             #expect(column.isInteger == (column.unit == "1"), "\(column.name)")
         }
         #expect(BatteryDataFormat.stepCount.name == "step_count" && BatteryDataFormat.stepID.name == "step_id")
@@ -208,4 +208,74 @@ private struct RandomRun {
 
 private func bits(_ values: [Double]) -> [UInt64] {
     values.map { $0.isNaN ? Double.nan.bitPattern : $0.bitPattern }
+}
+
+/// `cellfleet export`'s layout: the cycler's counters and step type beside the BDF columns,
+/// written exactly and read back by the reader `detect` uses.
+@Suite struct BatteryDataFormatExportLayoutTests {
+    @Test func theCyclersCountersAndStepTypeRoundTrip() throws {
+        let layout = BatteryDataFormat.Layout.exported(hasUnixTime: true, hasTemperature: true, hasCycle: true, hasStep: true,
+                                                       hasCapacity: true, hasEnergy: true, hasStepType: true)
+        #expect(layout.columns.map(\.name) == [
+            "test_time_second", "unix_time_second", "current_ampere", "voltage_volt", "temperature_celsius", "cycle_count",
+            "step_count", "step_id", "step_cumulative_capacity_ampere_hour", "step_cumulative_energy_watt_hour", "step_type",
+        ])
+        let samples = [
+            Sample(unixTimeSeconds: 1.5, testTimeSeconds: 0, voltageVolts: 0.1 + 0.2, currentAmperes: 1e-300, capacityAmpHours: 0,
+                   energyWattHours: 5e-324, temperatureCelsius: 25, stepIndex: 4, stepType: .constantCurrentCharge, cycleIndex: 1),
+            Sample(unixTimeSeconds: .nan, testTimeSeconds: 1, voltageVolts: 3, currentAmperes: 0, capacityAmpHours: nil,
+                   energyWattHours: nil, temperatureCelsius: nil, stepIndex: 5, stepType: .unknown, cycleIndex: 1),
+            Sample(unixTimeSeconds: 3.5, testTimeSeconds: 2, voltageVolts: 3, currentAmperes: -0.001, capacityAmpHours: 1e-7,
+                   energyWattHours: 2, temperatureCelsius: 26, stepIndex: 6, stepType: .rest, cycleIndex: 2),
+        ]
+        let text = BatteryDataCSVWriter.csvText(samples, layout: layout)
+        #expect(text.split(separator: "\n")[1] == "0.0,1.5,1e-300,0.30000000000000004,25.0,1,1,4,0.0,5e-324,constant_current_charge")
+        #expect(text.split(separator: "\n")[2] == "1.0,,0.0,3.0,,1,2,5,,,")
+        let columns = try BatteryDataFormatCSV.parse(text)
+        #expect(columns.voltageVolts == [0.1 + 0.2, 3, 3] && columns.currentAmperes == [1e-300, 0, -0.001])
+        #expect(columns.capacityAmpHours[0] == 0 && columns.capacityAmpHours[1].isNaN && columns.capacityAmpHours[2] == 1e-7)
+        #expect(columns.energyWattHours[0] == 5e-324 && columns.energyWattHours[1].isNaN)
+        #expect(columns.stepType == [.constantCurrentCharge, .unknown, .rest])
+        #expect(columns.stepIndex == [4, 5, 6] && columns.cycleIndex == [1, 1, 2])
+    }
+
+    /// Random runs (any magnitude, subnormals, -0, missing values) with the cycler's counters
+    /// and step types: every bit back.
+    @Test func exportedRunsReadBackBitForBit() async {
+        await propertyCheck(count: 200, input: Gen.uint64(in: 0 ... .max), Gen.int(in: 1...60), Gen.uint8(in: 0...31)) { seed, rows, presence in
+            let run = RandomRun(seed: seed, rows: rows, presence: presence)
+            var random = SplitMix64(state: seed ^ 0x9E37_79B9_7F4A_7C15)
+            let samples = run.samples.map { sample -> Sample in
+                var sample = sample
+                let draw = random.next()
+                sample.capacityAmpHours = draw % 5 == 0 ? nil : Double(bitPattern: random.next() & 0x7FEF_FFFF_FFFF_FFFF)
+                sample.energyWattHours = draw % 7 == 0 ? nil : Double(bitPattern: random.next() & 0x7FEF_FFFF_FFFF_FFFF)
+                sample.stepType = StepType.allCases[Int(random.next() % UInt64(StepType.allCases.count))]
+                return sample
+            }
+            let layout = BatteryDataFormat.Layout.exported(hasUnixTime: run.hasUnixTime, hasTemperature: run.hasTemperature,
+                                                           hasCycle: run.hasCycle, hasStep: run.hasStep,
+                                                           hasCapacity: true, hasEnergy: true, hasStepType: true)
+            let read = try BatteryDataFormatCSV.parse(BatteryDataCSVWriter.csvText(samples, layout: layout))
+            #expect(read.count == rows)
+            #expect(bits(read.voltageVolts) == bits(samples.map(\.voltageVolts)))
+            #expect(bits(read.currentAmperes) == bits(samples.map(\.currentAmperes)))
+            #expect(read.stepType == samples.map(\.stepType))
+            let capacities = samples.map { $0.capacityAmpHours ?? .nan }
+            #expect(read.capacityAmpHours.isEmpty ? capacities.allSatisfy(\.isNaN) : bits(read.capacityAmpHours) == bits(capacities))
+            let energies = samples.map { $0.energyWattHours ?? .nan }
+            #expect(read.energyWattHours.isEmpty ? energies.allSatisfy(\.isNaN) : bits(read.energyWattHours) == bits(energies))
+            #expect(read.stepIndex == (run.hasStep ? samples.map { $0.stepIndex! } : []))
+        }
+    }
+
+    @Test(arguments: StepType.allCases)
+    func everyStepTypeHasAName(type: StepType) {
+        #expect(StepType(batteryDataFormatName: type.batteryDataFormatName ?? "") == type)
+    }
+
+    @Test func aFileWithoutTheCountersHasNone() throws {
+        let columns = try BatteryDataFormatCSV.parse("test_time_second,current_ampere,voltage_volt\n0,0,3\n")
+        #expect(columns.capacityAmpHours.isEmpty && columns.energyWattHours.isEmpty && columns.stepType == [.unknown])
+    }
 }

@@ -58,6 +58,9 @@ public struct BatteryDataCSVWriter {
             case .stepCount: Self.appendInteger(Int64(stepCount), to: &buffer)
             case .stepID: if let value = sample.stepIndex { Self.appendInteger(Int64(value), to: &buffer) }
             case .recordIndex: Self.appendInteger(Int64(recordIndex ?? rowCount), to: &buffer)
+            case .capacity: if let value = sample.capacityAmpHours { appendNumber(value, decimals) }
+            case .energy: if let value = sample.energyWattHours { appendNumber(value, decimals) }
+            case .stepType: if let name = sample.stepType.batteryDataFormatName { buffer.append(contentsOf: name.utf8) }
             }
         }
         buffer.append(0x0A)

@@ -41,6 +41,12 @@ public enum BatteryDataFormat {
         case stepID
         /// The record's position in its source (0-based), or the row's when there is none.
         case recordIndex
+        /// `Sample.capacityAmpHours`: the cycler's own capacity counter, as it recorded it.
+        case capacity
+        /// `Sample.energyWattHours`: the cycler's own energy counter.
+        case energy
+        /// `Sample.stepType`, by name (`StepType.batteryDataFormatName`); empty when unknown.
+        case stepType
     }
 
     /// What an absent value is.
@@ -66,7 +72,9 @@ public enum BatteryDataFormat {
         /// `name` (BDF has several temperatures; ours is the cell's).
         public let readAliases: [String]
 
-        public var isInteger: Bool { resolutionDecimals == nil }
+        public var isInteger: Bool { resolutionDecimals == nil && !isText }
+        /// A column of names, not numbers (`step_type`).
+        public var isText: Bool { field == .stepType }
     }
 
     public static let testTime = Column(name: "test_time_second", field: .testTime, unit: "s", missing: .refused, resolutionDecimals: 3, readAliases: [])
@@ -80,9 +88,20 @@ public enum BatteryDataFormat {
     public static let stepCount = Column(name: "step_count", field: .stepCount, unit: "1", missing: .emptyField, resolutionDecimals: nil, readAliases: [])
     public static let stepID = Column(name: "step_id", field: .stepID, unit: "1", missing: .emptyField, resolutionDecimals: nil, readAliases: [])
     public static let recordIndex = Column(name: "record_index", field: .recordIndex, unit: "1", missing: .emptyField, resolutionDecimals: nil, readAliases: [])
+    /// The cycler's capacity and energy counters, which the coordinator stores per sample and
+    /// Q1's capacity cross-check reads (`cellfleet export` writes them so `detect` sees them too).
+    public static let capacity = Column(
+        name: "step_cumulative_capacity_ampere_hour", field: .capacity, unit: "A.h", missing: .emptyField, resolutionDecimals: 12,
+        readAliases: ["step_capacity_ampere_hour"])
+    public static let energy = Column(
+        name: "step_cumulative_energy_watt_hour", field: .energy, unit: "W.h", missing: .emptyField, resolutionDecimals: 12,
+        readAliases: ["step_energy_watt_hour"])
+    public static let stepType = Column(name: "step_type", field: .stepType, unit: "", missing: .emptyField, resolutionDecimals: nil, readAliases: [])
 
     /// Every column cellfleet knows, in the order it writes them.
-    public static let columns: [Column] = [testTime, unixTime, current, voltage, temperature, cycleCount, stepCount, stepID, recordIndex]
+    public static let columns: [Column] = [
+        testTime, unixTime, current, voltage, temperature, cycleCount, stepCount, stepID, recordIndex, capacity, energy, stepType,
+    ]
 
     /// The columns that must be in every file.
     public static var requiredColumns: [Column] { columns.filter { $0.missing == .refused } }
@@ -127,6 +146,23 @@ public enum BatteryDataFormat {
             chosen += [current, voltage]
             if hasTemperature { chosen.append(temperature) }
             chosen += [cycleCount, stepCount, stepID, recordIndex]
+            return Layout(columns: chosen, precision: .exact)
+        }
+
+        /// `cellfleet export`'s files: a stored test's samples, exact, with every column the
+        /// test has (`cycle_count`, `step_count` beside the instrument's `step_id`, the cycler's
+        /// counters and step type), so `detect` on the file sees what live detection saw.
+        public static func exported(hasUnixTime: Bool, hasTemperature: Bool, hasCycle: Bool, hasStep: Bool,
+                                    hasCapacity: Bool, hasEnergy: Bool, hasStepType: Bool) -> Layout {
+            var chosen = [testTime]
+            if hasUnixTime { chosen.append(unixTime) }
+            chosen += [current, voltage]
+            if hasTemperature { chosen.append(temperature) }
+            if hasCycle { chosen.append(cycleCount) }
+            if hasStep { chosen += [stepCount, stepID] }
+            if hasCapacity { chosen.append(capacity) }
+            if hasEnergy { chosen.append(energy) }
+            if hasStepType { chosen.append(stepType) }
             return Layout(columns: chosen, precision: .exact)
         }
     }

@@ -86,7 +86,11 @@ public enum BatteryDataFormatCSV {
         let stepColumn = (chosen[.stepID] ?? chosen[.stepCount])?.index
         let stepName = chosen[.stepID] != nil ? BatteryDataFormat.stepID.name : BatteryDataFormat.stepCount.name
         let unixColumn = chosen[.unixTime]?.index
-        let lastNeeded = [timeColumn, currentColumn, voltageColumn, temperatureColumn, cycleColumn, stepColumn, unixColumn]
+        let capacityColumn = chosen[.capacity]?.index
+        let energyColumn = chosen[.energy]?.index
+        let stepTypeColumn = chosen[.stepType]?.index
+        let lastNeeded = [timeColumn, currentColumn, voltageColumn, temperatureColumn, cycleColumn, stepColumn, unixColumn,
+                          capacityColumn, energyColumn, stepTypeColumn]
             .compactMap { $0 }.max()!
 
         var columns = SampleColumns()
@@ -94,6 +98,8 @@ public enum BatteryDataFormatCSV {
         var cycles: [Int32] = []
         var steps: [Int32] = []
         var unixTimes: [Double] = []
+        var capacities: [Double] = [], energies: [Double] = []
+        var anyCapacity = false, anyEnergy = false
         var keepCycles = cycleColumn != nil
         var keepSteps = stepColumn != nil
         var fieldStarts = [Int](repeating: 0, count: lastNeeded + 2)
@@ -148,7 +154,23 @@ public enum BatteryDataFormatCSV {
             columns.testTimeSeconds.append(time)
             columns.currentAmperes.append(current)
             columns.voltageVolts.append(voltage)
-            columns.stepType.append(.unknown)
+            if let stepTypeColumn, !isEmpty(stepTypeColumn) {
+                let name = String(decoding: UnsafeBufferPointer(start: base + fieldStarts[stepTypeColumn],
+                                                                count: fieldEnds[stepTypeColumn] - fieldStarts[stepTypeColumn]), as: UTF8.self)
+                columns.stepType.append(StepType(batteryDataFormatName: name.trimmingCharacters(in: CharacterSet(charactersIn: " \""))))
+            } else {
+                columns.stepType.append(.unknown)
+            }
+            if let capacityColumn {
+                let value = isEmpty(capacityColumn) ? .nan : finiteOrNaN(try number(capacityColumn, names[capacityColumn]))
+                anyCapacity = anyCapacity || !value.isNaN
+                capacities.append(value)
+            }
+            if let energyColumn {
+                let value = isEmpty(energyColumn) ? .nan : finiteOrNaN(try number(energyColumn, names[energyColumn]))
+                anyEnergy = anyEnergy || !value.isNaN
+                energies.append(value)
+            }
             if let temperatureColumn {
                 temperatures.append(isEmpty(temperatureColumn) ? .nan : finiteOrNaN(try number(temperatureColumn, names[temperatureColumn])))
             }
@@ -165,6 +187,10 @@ public enum BatteryDataFormatCSV {
         guard !columns.isEmpty else { throw ReadError(line: nil, reason: "no data rows after the header") }
         columns.temperatureCelsius = temperatures
         columns.unixTimeSeconds = unixTimes.isEmpty ? [Double](repeating: .nan, count: columns.count) : unixTimes
+        // The cycler's counters, where any row has one (missing ones NaN, as a replay from the
+        // database reads them).
+        columns.capacityAmpHours = anyCapacity ? capacities : []
+        columns.energyWattHours = anyEnergy ? energies : []
         columns.cycleIndex = keepCycles ? cycles : []
         columns.stepIndex = keepSteps ? steps : []
         return columns
