@@ -183,6 +183,11 @@ let package = Package(
             name: "CellfleetBenchmarksTests", dependencies: ["CellfleetBenchmarks", "CyclerReaders", "CellStatistics"],
             path: "Tests/Tools/CellfleetBenchmarksTests"
         ),
+        // The alert delivery shell's configuration, signature and wake-ups, in-process.
+        .testTarget(
+            name: "AlertDeliveryTests", dependencies: ["AlertDelivery", "AlertRouting"],
+            path: "Tests/Shells/AlertDeliveryTests"
+        ),
         .testTarget(name: "ShippedDataTests", dependencies: ["ShippedData"], path: "Tests/Shells/ShippedDataTests"),
         // In-process tests of the shells: sockets on loopback, spools in temporary directories.
         .testTarget(

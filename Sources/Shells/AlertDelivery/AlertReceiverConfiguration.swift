@@ -131,14 +131,19 @@ public enum AlertReceiverConfiguration {
             receivers.append(AlertReceiver(kind: .alertmanager, url: try url(entry, "alertmanager", index)))
         }
         for (index, entry) in try entries("webhook", allowed: ["url", "secret_file"]).enumerated() {
+            let url = try url(entry, "webhook", index)
             var secret: [UInt8]?
             if let value = entry["secret_file"] {
                 guard let path = value.string else {
                     throw AlertReceiverConfigurationError("\(file.path): [[webhook]] #\(index + 1): secret_file must be a string")
                 }
-                secret = try readSecret(URL(fileURLWithPath: path, relativeTo: file.deletingLastPathComponent()).standardizedFileURL)
+                do {
+                    secret = try readSecret(URL(fileURLWithPath: path, relativeTo: file.deletingLastPathComponent()).standardizedFileURL)
+                } catch {
+                    throw AlertReceiverConfigurationError("\(file.path): [[webhook]] #\(index + 1): \(error)")
+                }
             }
-            receivers.append(AlertReceiver(kind: .webhook, url: try url(entry, "webhook", index), secret: secret))
+            receivers.append(AlertReceiver(kind: .webhook, url: url, secret: secret))
         }
         return receivers
     }
