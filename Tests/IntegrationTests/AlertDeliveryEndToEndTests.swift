@@ -220,6 +220,56 @@ import Testing
         #expect(try database.scalar("SELECT sum(attempts) FROM alert_deliveries d JOIN alert_receivers r USING (receiver_id) WHERE r.kind = 'webhook'") == 4 + 3)
     }
 
+    /// Alerts of the ingest path: a simulated blow-up cell's P2 fail (LiveDetectionTests'
+    /// scenario 4) reaches a webhook and Alertmanager configured by `--config FILE.toml`.
+    @Test func aLiveP2FromAnAgentRunReachesReceiversConfiguredByTOML() async throws {
+        let database = try TestDatabase()
+        let webhook = try await WebhookReceiver(refuseFirst: 1)
+        let alertmanager = try await Alertmanager()
+        let port = TestPaths.freePort()
+        let spool = TestPaths.temporaryDirectory("delivery-agent")
+        var coordinator: TestProcess?
+        defer {
+            coordinator?.terminate()
+            webhook.stop()
+            alertmanager.stop()
+            database.stop()
+            try? FileManager.default.removeItem(at: spool)
+        }
+        let config = webhook.directory.appendingPathComponent("receivers.toml")
+        try """
+            [[alertmanager]]
+            url = "\(alertmanager.url)"
+
+            [[webhook]]
+            url = "\(webhook.url)"
+            secret_file = "hook.secret"
+            """.write(to: config, atomically: true, encoding: .utf8)
+        coordinator = try await startCoordinator(database, port: port, extra: ["--config", config.path])
+        let agent = try TestProcess(TestPaths.cellfleet, [
+            "agent", "--coordinator", "tcp://127.0.0.1:\(port)", "--spool", spool.path, "--simulate", "1", "--scenarios", "4",
+            "--rate", "1000", "--speed", "60000", "--duration", "20", "--insecure", "--agent-id", "delivery-agent",
+        ])
+        defer { agent.terminate() }
+        #expect(await eventually(timeoutSeconds: 60) {
+            webhook.requests.contains { $0.status == 200 && $0.rule == "P2" && $0.state == "firing" }
+        }, "webhook requests \(webhook.requests.map { "\($0.rule ?? "?") \($0.status)" }); coordinator stderr: \(coordinator?.stderr.suffix(3000) ?? "")")
+        let testID = try #require(try database.query("SELECT test_id FROM tests WHERE agent_id = 'delivery-agent'").first)
+        let p2 = try database.scalar("SELECT alert_id FROM alerts WHERE rule = 'P2' AND test_id = '\(testID)'")
+        #expect(webhook.requests.contains { $0.idempotency_key == "\(p2)-firing" && $0.test_id == testID && $0.signature_ok == true })
+        #expect(await eventuallyAsync(timeoutSeconds: 20) {
+            try await alertmanager.alerts().contains {
+                $0.labels["alertname"] == "P2" && $0.labels["test_id"] == testID && $0.labels["agent_id"] == "delivery-agent"
+                    && $0.labels["scenario"] == "4" && $0.labels["severity"] == "fail" && $0.labels["alert_id"] == "\(p2)"
+            }
+        })
+        #expect(await agent.waitForExit(timeoutSeconds: 90) == 0, "agent stderr: \(agent.stderr.suffix(2000))")
+        // Every alert the run raised, each once, whatever else it raised beside the P2.
+        let raised = Set(try database.query("SELECT alert_id || '-' || state FROM alerts WHERE test_id = '\(testID)'"))
+        #expect(await eventually(timeoutSeconds: 20) { raised.isSubset(of: Set(webhook.accepted.keys)) }, "\(raised) vs \(webhook.accepted)")
+        #expect(webhook.accepted.values.allSatisfy { $0 == 1 }, "\(webhook.accepted)")
+    }
+
     @Test func aCoordinatorKilledWhileTheWebhookIsDownLosesNothingAndRepeatsNothing() async throws {
         let database = try TestDatabase()
         let webhook = try await WebhookReceiver(refuseFirst: 0, startDown: true)
