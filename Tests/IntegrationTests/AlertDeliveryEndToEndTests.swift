@@ -270,6 +270,44 @@ import Testing
         #expect(webhook.accepted.values.allSatisfy { $0 == 1 }, "\(webhook.accepted)")
     }
 
+    /// Two coordinators on one database serving the same webhook: `FOR UPDATE SKIP LOCKED`
+    /// claims keep them from sending the same row twice, and between them everything goes.
+    @Test func twoCoordinatorsOnOneDatabaseSendEachAlertOnce() async throws {
+        let database = try TestDatabase()
+        let webhook = try await WebhookReceiver(refuseFirst: 5)
+        var coordinators: [TestProcess] = []
+        defer {
+            coordinators.forEach { $0.terminate() }
+            webhook.stop()
+            database.stop()
+        }
+        let flags = ["--webhook", webhook.url, "--webhook-secret-file", webhook.secretFile.path]
+        coordinators.append(try await startCoordinator(database, port: TestPaths.freePort(), extra: flags))
+        coordinators.append(try await startCoordinator(database, port: TestPaths.freePort(), extra: flags))
+        #expect(try database.scalar("SELECT count(*) FROM alert_receivers") == 1)
+
+        let testID = UUID().uuidString.lowercased()
+        try Self.insertTest(database, testID: testID)
+        // Sixty alerts in one transaction, then half of them resolved in another.
+        _ = try database.query("""
+            INSERT INTO alerts (test_id, agent_id, channel_id, cell_id, rule, severity, seq, test_time_s, message)
+            SELECT '\(testID)', 'rig-1', 'ch-3', 'cell-x', 'R1', 'warn', n, n * 60, 'R1 ' || n FROM generate_series(1, 60) n
+            """)
+        _ = try database.query("UPDATE alerts SET state = 'resolved', resolved_at = now() WHERE seq % 2 = 0")
+        let expected = Set(try database.query("SELECT alert_id || '-firing' FROM alerts")
+                           + database.query("SELECT alert_id || '-resolved' FROM alerts WHERE state = 'resolved'"))
+        #expect(expected.count == 90)
+        #expect(await eventually(timeoutSeconds: 40) { Set(webhook.accepted.keys) == expected },
+                "\(webhook.accepted.count) of \(expected.count) accepted")
+        try await Task.sleep(for: .seconds(2))
+        #expect(webhook.accepted.values.allSatisfy { $0 == 1 }, "repeats: \(webhook.accepted.filter { $0.value > 1 })")
+        #expect(webhook.requests.filter { $0.status == 200 }.count == 90)
+        #expect(webhook.requests.allSatisfy { $0.signature_ok == true })
+        #expect(try database.scalar("SELECT count(*) FROM alert_deliveries WHERE delivered_at IS NULL") == 0)
+        // Both took part (each claims at most 32 rows at a time and wakes on the same NOTIFY).
+        #expect(try database.scalar("SELECT count(DISTINCT delivered_by) FROM alert_deliveries") == 2)
+    }
+
     @Test func aCoordinatorKilledWhileTheWebhookIsDownLosesNothingAndRepeatsNothing() async throws {
         let database = try TestDatabase()
         let webhook = try await WebhookReceiver(refuseFirst: 0, startDown: true)
