@@ -163,10 +163,12 @@ import Testing
             alertmanager.stop()
             database.stop()
         }
+        // A second webhook that answers 404: refused for good, kept, retried only after 10 min.
+        let gone = "http://127.0.0.1:\(webhook.port)/gone"
         coordinator = try await startCoordinator(database, port: TestPaths.freePort(), extra: [
-            "--alertmanager", alertmanager.url, "--webhook", webhook.url, "--webhook-secret-file", webhook.secretFile.path,
+            "--alertmanager", alertmanager.url, "--webhook", webhook.url, "--webhook", gone, "--webhook-secret-file", webhook.secretFile.path,
         ])
-        #expect(try database.scalar("SELECT count(*) FROM alert_receivers WHERE enabled") == 2)
+        #expect(try database.scalar("SELECT count(*) FROM alert_receivers WHERE enabled") == 3)
 
         let testID = UUID().uuidString.lowercased()
         try Self.insertTest(database, testID: testID)
@@ -209,15 +211,24 @@ import Testing
                 """) == 2
         })
 
-        let requests = webhook.requests
+        let requests = webhook.requests.filter { $0.status != 404 }
         #expect(requests.filter { $0.status == 503 }.count == 3, "the first three attempts were refused")
         #expect(webhook.accepted.values.allSatisfy { $0 == 1 }, "each (alert, state) accepted exactly once: \(webhook.accepted)")
         #expect(requests.allSatisfy { $0.signature_ok == true && $0.parse_error == nil }, "signatures: \(requests.map(\.signature_ok))")
         #expect(requests.allSatisfy { $0.version == "cellfleet.alert/v1" && $0.header_key == $0.idempotency_key && $0.test_id == testID })
-        // Every outbox row is delivered; the refused ones say how often they were tried.
-        #expect(try database.scalar("SELECT count(*) FROM alert_deliveries WHERE delivered_at IS NULL") == 0)
-        #expect(try database.scalar("SELECT count(*) FROM alert_deliveries WHERE delivered_by IS NOT NULL") == 7)
-        #expect(try database.scalar("SELECT sum(attempts) FROM alert_deliveries d JOIN alert_receivers r USING (receiver_id) WHERE r.kind = 'webhook'") == 4 + 3)
+        // Every outbox row of the working receivers is delivered; the refused ones say how often
+        // they were tried.
+        let working = "receiver_id IN (SELECT receiver_id FROM alert_receivers WHERE url <> '\(gone)')"
+        #expect(try database.scalar("SELECT count(*) FROM alert_deliveries WHERE delivered_at IS NULL AND \(working)") == 0)
+        #expect(try database.scalar("SELECT count(*) FROM alert_deliveries WHERE delivered_by IS NOT NULL AND \(working)") == 7)
+        #expect(try database.scalar("SELECT sum(attempts) FROM alert_deliveries d JOIN alert_receivers r USING (receiver_id) WHERE r.kind = 'webhook' AND \(working)") == 4 + 3)
+        // The 404 receiver's rows: each tried once, kept undelivered with its status, next in ~10 min.
+        let refused = try database.query("""
+            SELECT attempts || ' ' || last_status || ' ' || (next_attempt_at > now() + interval '500 s') || ' ' || (last_error LIKE 'HTTP 404%')
+            FROM alert_deliveries d JOIN alert_receivers r USING (receiver_id) WHERE r.url = '\(gone)'
+            """)
+        #expect(refused == Array(repeating: "1 404 true true", count: 4), "\(refused)")
+        #expect(webhook.requests.filter { $0.status == 404 }.count == 4)
     }
 
     /// Alerts of the ingest path: a simulated blow-up cell's P2 fail (LiveDetectionTests'

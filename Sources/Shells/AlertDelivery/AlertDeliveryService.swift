@@ -119,11 +119,23 @@ struct ReceiverWorker: Sendable {
 
     /// Returns whether a full batch was claimed (more may be due at once).
     private func deliverDue() async throws -> Bool {
+        let clock = ContinuousClock()
+        let claimedAt = clock.now
         let claims = try await outbox.claim(receiverID: receiverID, limit: configuration.claimBatch, leaseSeconds: configuration.claimLeaseSeconds)
         guard !claims.isEmpty else { return false }
         let alerts = try await outbox.alerts(claims.map(\.alertID))
-        for claim in claims {
+        // The POSTs go one at a time: against a slow receiver the batch's last rows could
+        // outlive their lease and be sent by another coordinator as well. What cannot be
+        // finished within the lease is given back.
+        let lease = Duration.milliseconds(Int64((configuration.claimLeaseSeconds - configuration.requestTimeoutSeconds) * 1000))
+        for (index, claim) in claims.enumerated() {
             guard !Task.isCancelled else { return false }
+            if claimedAt.duration(to: clock.now) >= lease {
+                try await outbox.release(Array(claims[index...]))
+                logger.debug("gave back claimed alert deliveries the lease would not cover", metadata: [
+                    "receiver": "\(receiverID)", "deliveries": "\(claims.count - index)"])
+                return true
+            }
             guard let alert = alerts[claim.alertID] else { continue }
             let body: String, key: String?
             switch receiver.kind {

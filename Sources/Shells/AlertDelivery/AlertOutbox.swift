@@ -116,6 +116,16 @@ struct AlertOutbox: Sendable {
             """, logger: logger).collect()
     }
 
+    /// Gives back claimed rows not attempted (their lease would have run out before their turn):
+    /// due at once again, the attempt not counted.
+    func release(_ claims: [Claim]) async throws {
+        guard let token = claims.first?.token else { return }
+        _ = try await client.query("""
+            UPDATE alert_deliveries SET next_attempt_at = now(), attempts = greatest(attempts - 1, 0)
+            WHERE delivery_id = ANY(\(claims.map(\.deliveryID))) AND claim_token = \(token) AND delivered_at IS NULL
+            """, logger: logger).collect()
+    }
+
     /// Alertmanager's re-posts: the delivered rows of this receiver that may ever need one
     /// (`AlertmanagerRepostRule` decides which are due, on the database's clock), locked so a
     /// second coordinator does not re-post them too; those due are stamped `reposted_at` and

@@ -1,6 +1,6 @@
 """A webhook receiver for the alert-delivery end-to-end tests.
 
-Answers 503 to its first --refuse-first requests and to every request while --down-file exists,
+Answers 404 to every request for /gone, 503 to its first --refuse-first requests and to every request while --down-file exists,
 200 otherwise; appends one JSON line per request to --log: the idempotency key, the alert's id
 and state from the body, whether the X-Cellfleet-Signature header is the HMAC-SHA256 of the body
 under --secret-file (checked here with Python's own hmac, independently of cellfleet's), and the
@@ -36,6 +36,14 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         global seen
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if self.path == "/gone":
+            # A receiver that will never take it (not counted among the first refusals).
+            with lock, open(args.log, "a") as log:
+                log.write(json.dumps({"path": self.path, "status": 404}) + "\n")
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         with lock:
             seen += 1
             refuse = seen <= args.refuse_first or (args.down_file and os.path.exists(args.down_file))
