@@ -211,6 +211,19 @@ import Testing
                 """) == 2
         })
 
+        // Once resolved, never re-posted again; the acknowledged P2 still is.
+        func repostedAt(_ alert: Int, _ state: String) throws -> String {
+            try database.query("""
+                SELECT COALESCE(d.reposted_at::text, '-') FROM alert_deliveries d JOIN alert_receivers r USING (receiver_id)
+                WHERE r.kind = 'alertmanager' AND d.alert_id = \(alert) AND d.alert_state = '\(state)'
+                """).first ?? "missing"
+        }
+        let before = try [repostedAt(p2, "firing"), repostedAt(r1, "firing"), repostedAt(r1, "resolved")]
+        try await Task.sleep(for: .seconds(2.5))
+        let after = try [repostedAt(p2, "firing"), repostedAt(r1, "firing"), repostedAt(r1, "resolved")]
+        #expect(after[0] != before[0], "the acknowledged P2 is re-posted")
+        #expect(after[1] == before[1] && after[2] == before[2], "the resolved R1 is not: \(before) → \(after)")
+
         let requests = webhook.requests.filter { $0.status != 404 }
         #expect(requests.filter { $0.status == 503 }.count == 3, "the first three attempts were refused")
         #expect(webhook.accepted.values.allSatisfy { $0 == 1 }, "each (alert, state) accepted exactly once: \(webhook.accepted)")
