@@ -89,8 +89,8 @@ public struct AlertRecord: Sendable, Equatable {
             line += String(format: " at %.2f h", testTimeSeconds / 3600)
         }
         if let cycleIndex { line += " (cycle \(cycleIndex))" }
-        let message = self.message.split(whereSeparator: \.isNewline).joined(separator: " ")
         if !message.isEmpty { line += ": " + message }
-        return line
+        // One line whatever the parts hold (a message, or an id, with line breaks in it).
+        return line.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }
