@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // MARK: pure core
@@ -55,6 +57,9 @@ let package = Package(
         // The delivery rules of both ends as state machines: what the agent sends and re-sends,
         // what the coordinator stores, acknowledges or refuses.
         .target(name: "DeliveryProtocol", dependencies: ["CellModel", "WireProtocol"], path: "Sources/Core/DeliveryProtocol"),
+        // What an alert tells people and when (docs/live-detection.md §4): the Alertmanager and
+        // webhook payloads, the retry schedule and the re-post rule, as pure values.
+        .target(name: "AlertRouting", dependencies: ["CellModel"], path: "Sources/Core/AlertRouting"),
 
         // MARK: I/O shells
         .systemLibrary(name: "CZMQ", path: "Sources/Shells/CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
@@ -98,6 +103,25 @@ let package = Package(
             // silently binds to; only a warning says so, and it would let us ACK before COMMIT.
             swiftSettings: [.treatAllWarnings(as: .error)]
         ),
+        // The durable alert outbox worked by the coordinator: claims due deliveries, POSTs them to
+        // Alertmanager and webhooks, records each attempt.
+        .target(
+            name: "AlertDelivery",
+            dependencies: [
+                "AlertRouting", "CellModel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            path: "Sources/Shells/AlertDelivery",
+            // As the coordinator: an unused `try await query` must not compile.
+            swiftSettings: [.treatAllWarnings(as: .error)]
+        ),
 
         // MARK: tools of the executable
         .target(
@@ -115,7 +139,7 @@ let package = Package(
             dependencies: [
                 "CellModel", "CellDetection", "CellSimulator", "CyclerReaders", "CellStatistics",
                 "CellfleetAgent", "CellfleetCoordinator", "EmbeddedPostgres", "ShippedData",
-                "CellfleetBenchmarks", "CellfleetReports",
+                "CellfleetBenchmarks", "CellfleetReports", "AlertDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -147,6 +171,10 @@ let package = Package(
             dependencies: ["DeliveryProtocol", "WireProtocol", "CellModel", "TestSupport", propertyBased],
             path: "Tests/Core/DeliveryProtocolTests"
         ),
+        .testTarget(
+            name: "AlertRoutingTests", dependencies: ["AlertRouting", "CellModel", propertyBased],
+            path: "Tests/Core/AlertRoutingTests"
+        ),
         // The tools, on the core's fixtures.
         .testTarget(
             name: "CellfleetReportsTests",
@@ -156,6 +184,11 @@ let package = Package(
         .testTarget(
             name: "CellfleetBenchmarksTests", dependencies: ["CellfleetBenchmarks", "CyclerReaders", "CellStatistics"],
             path: "Tests/Tools/CellfleetBenchmarksTests"
+        ),
+        // The alert delivery shell's configuration, signature and wake-ups, in-process.
+        .testTarget(
+            name: "AlertDeliveryTests", dependencies: ["AlertDelivery", "AlertRouting"],
+            path: "Tests/Shells/AlertDeliveryTests"
         ),
         .testTarget(name: "ShippedDataTests", dependencies: ["ShippedData"], path: "Tests/Shells/ShippedDataTests"),
         // In-process tests of the shells: sockets on loopback, spools in temporary directories.

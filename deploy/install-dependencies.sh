@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what cellfleet needs on Debian (12 "bookworm" or newer) beside Swift: ZeroMQ with
 # CURVE, PostgreSQL's server binaries (the embedded cluster of the demo and the tests), libpq,
-# protoc, mdbtools (the tests cross-check our own Arbin .res reader against mdb-export), and a
-# Python venv with pyzmq and protobuf for the third-party-agent test. Idempotent: a second run installs nothing.
+# protoc, mdbtools (the tests cross-check our own Arbin .res reader against mdb-export),
+# Prometheus Alertmanager (/usr/bin/prometheus-alertmanager: the alert-delivery tests start one
+# of their own on a free port; Debian's service is not used), and a Python venv with pyzmq and
+# protobuf for the third-party-agent test. Idempotent: a second run installs nothing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 packages=(libzmq3-dev libpq-dev pkg-config postgresql postgresql-contrib postgresql-15-partman
-          protobuf-compiler mdbtools python3 python3-venv python3-pip util-linux passwd systemd)
+          protobuf-compiler mdbtools prometheus-alertmanager python3 python3-venv python3-pip util-linux passwd systemd)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -1,3 +1,4 @@
+import AlertDelivery
 import ArgumentParser
 import CellfleetCoordinator
 import EmbeddedPostgres
@@ -45,6 +46,54 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: .hidden)
     var stopConfirmSeconds: Double?
 
+    @Option(name: .customLong("alertmanager"), help: ArgumentHelp(
+        "Send alerts to this Alertmanager (its base URL, e.g. http://127.0.0.1:9093; POST /api/v2/alerts). Repeatable.",
+        valueName: "url"))
+    var alertmanagers: [String] = []
+
+    @Option(name: .customLong("webhook"), help: ArgumentHelp("POST each alert state change to this URL as JSON (docs/live-detection.md §4). Repeatable.", valueName: "url"))
+    var webhooks: [String] = []
+
+    @Option(name: .customLong("webhook-secret-file"), help: ArgumentHelp(
+        "Sign webhook bodies with HMAC-SHA256 of this file's secret (header X-Cellfleet-Signature: sha256=HEX). Once for every --webhook, or once per --webhook in the same order.",
+        valueName: "file"))
+    var webhookSecretFiles: [String] = []
+
+    @Option(name: .customLong("config"), help: ArgumentHelp(
+        "A TOML file of alert receivers: [[alertmanager]] url = …; [[webhook]] url = …, secret_file = … (docs/live-detection.md §4).",
+        valueName: "file.toml"))
+    var configFile: String?
+
+    // Hidden: the delivery periods, shortened by the end-to-end tests.
+    @Option(help: .hidden) var alertPollSeconds: Double = 2
+    @Option(help: .hidden) var alertRetryInitialSeconds: Double = 1
+    @Option(help: .hidden) var alertRetryMaximumSeconds: Double = 60
+    @Option(help: .hidden) var alertRejectedRetrySeconds: Double = 600
+    @Option(help: .hidden) var alertmanagerRepostSeconds: Double = 60
+    @Option(help: .hidden) var alertClaimLeaseSeconds: Double = 30
+    @Option(help: .hidden) var alertRequestTimeoutSeconds: Double = 10
+
+    /// The receivers of the flags and the config file, and how to work them.
+    func alertDeliveryConfiguration(coordinatorID: String) throws -> AlertDeliveryConfiguration {
+        do {
+            let fromFlags = try AlertReceiverConfiguration.fromFlags(
+                alertmanagers: alertmanagers, webhooks: webhooks, webhookSecretFiles: webhookSecretFiles)
+            let fromFile = try configFile.map { try AlertReceiverConfiguration.load(tomlFile: URL(fileURLWithPath: $0)) } ?? []
+            var delivery = AlertDeliveryConfiguration(receivers: try AlertReceiverConfiguration.merged(fromFlags, fromFile), coordinatorID: coordinatorID)
+            delivery.pollSeconds = alertPollSeconds
+            delivery.retry.schedule.initialSeconds = alertRetryInitialSeconds
+            delivery.retry.schedule.maximumSeconds = alertRetryMaximumSeconds
+            delivery.retry.rejectedRetrySeconds = alertRejectedRetrySeconds
+            delivery.repost.intervalSeconds = alertmanagerRepostSeconds
+            delivery.claimLeaseSeconds = alertClaimLeaseSeconds
+            delivery.requestTimeoutSeconds = alertRequestTimeoutSeconds
+            try delivery.validate()
+            return delivery
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = Logger(label: "cellfleet.coordinator")
@@ -56,6 +105,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
         var partitions = SamplePartitionPolicy()
         partitions.retainSamplesDays = retainSamplesDays
         do { try partitions.validate() } catch { throw ValidationError("\(error)") }
+        // Host and process: two coordinators on one machine are told apart on the outbox rows.
+        let delivery = try alertDeliveryConfiguration(coordinatorID: "\(configuration.coordinatorID)/\(ProcessInfo.processInfo.processIdentifier)")
         let database = try DatabaseSetup(url: database, dataDirectory: dataDir, logger: logger)
         defer { database.stop() }
         configuration.schemasDirectory = schemas
@@ -70,6 +121,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
                 .init(service: coordinator, successTerminationBehavior: .gracefullyShutdownGroup,
                       failureTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: SamplePartitionService(client: client, policy: partitions, logger: logger)),
+                .init(service: AlertDeliveryService(
+                    configuration: delivery, client: client, ready: { await coordinator.waitUntilReady() },
+                    logger: Logger(label: "cellfleet.alert-delivery")),
+                      successTerminationBehavior: .ignore),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))

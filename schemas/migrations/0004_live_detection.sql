@@ -225,3 +225,25 @@ $$;
 CREATE TRIGGER alerts_safety_stop AFTER INSERT ON alerts
 FOR EACH ROW WHEN (NEW.severity = 'fail' AND NEW.test_id IS NOT NULL)
 EXECUTE FUNCTION cellfleet_alert_safety_stop();
+
+-- 8. Alert delivery (docs/live-detection.md §4): the coordinators work the outbox above. A
+--    coordinator claims due rows with FOR UPDATE SKIP LOCKED, counts the attempt and moves
+--    `next_attempt_at` a lease ahead, so a coordinator that dies holding a claim has it retried
+--    by whichever coordinator serves the receiver once the lease is over. `claim_token` names
+--    the claim: only its holder records a failure (a late answer after the lease passed cannot
+--    move a newer claim's retry); a success is recorded whoever had it.
+ALTER TABLE alert_receivers
+    -- The coordinator that last started with this receiver configured, and when.
+    ADD COLUMN configured_by  text,
+    ADD COLUMN configured_at  timestamptz;
+ALTER TABLE alert_deliveries
+    ADD COLUMN claimed_by     text,
+    ADD COLUMN claim_token    uuid,
+    -- The HTTP status of the last attempt (null: no answer — refused, reset, timed out).
+    ADD COLUMN last_status    integer,
+    ADD COLUMN delivered_by   text,
+    -- Alertmanager only: the last re-post of this delivered row (an alert still firing is posted
+    -- again every interval; a resolution once more after it was delivered).
+    ADD COLUMN reposted_at    timestamptz;
+-- The rows an Alertmanager may need re-posted.
+CREATE INDEX alert_deliveries_told ON alert_deliveries (receiver_id, alert_id) WHERE delivered_at IS NOT NULL;
