@@ -187,6 +187,9 @@ import Testing
         defer { database.stop() }
         let url = database.url
         let open = try Self.insertAlert(database, rule: "E2", severity: "warn", seq: 50, testTime: 1_000)
+        // History: resolved before the watch started, with a higher id than anything it prints
+        // before the cut. The re-read after the cut must not take it for news.
+        _ = try Self.insertAlert(database, rule: "S4", severity: "warn", seq: 55, testTime: 1_100, state: "resolved")
         let watch = try TestProcess(TestPaths.cellfleet, ["alerts", "watch", "--database", url, "--json"])
         defer { watch.terminate() }
         #expect(await watch.waitForStderr("watching for alerts", timeoutSeconds: 30), "\(watch.stderr)")

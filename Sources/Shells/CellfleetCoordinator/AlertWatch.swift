@@ -19,13 +19,20 @@ public enum AlertWatch {
                            ready: () -> Void, show: (StoredAlert) -> Void) async throws {
         var log = AlertWatchLog()
         var readOnce = false
+        // The highest alert id in the table at the first read: after a reconnect, what is above
+        // it (or above the highest printed) was raised since, whatever its state.
+        var highestAtStart: Int64 = 0
         while !Task.isCancelled {
             do {
                 try await client.withConnection { connection in
                     try await connection.listen(on: channel) { notifications in
                         var scan = filter
                         scan.state = nil
-                        scan.openOrSeen = readOnce ? (log.openAlertIDs, log.highestAlertID ?? 0) : ([], Int64.max)
+                        scan.openOrSeen = readOnce ? (log.openAlertIDs, max(highestAtStart, log.highestAlertID ?? 0)) : ([], Int64.max)
+                        if !readOnce {
+                            let rows = try await connection.query("SELECT coalesce(max(alert_id), 0) FROM alerts", logger: logger)
+                            for try await highest in rows.decode(Int64.self) { highestAtStart = highest }
+                        }
                         for alert in try await AlertRecords.list(scan, connection: connection, logger: logger)
                         where log.shouldPrint(alertID: alert.alertID, state: alert.state) {
                             show(alert)
