@@ -184,7 +184,10 @@ import WireProtocol
                 try await Task.sleep(for: .seconds(3))
             }
         }
-        try await Task.sleep(for: .milliseconds(300))
+        // The lock must be held before the first hello (under load the transaction starts late).
+        #expect(await eventually(timeoutSeconds: 30) {
+            try harness.database.scalar("SELECT count(*) FROM pg_locks WHERE relation = 'agents'::regclass AND mode = 'ExclusiveLock' AND granted") == 1
+        })
         for _ in 0..<30 {
             agent.hello(agentID: "chatty")
             try await Task.sleep(for: .milliseconds(20))
