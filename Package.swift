@@ -54,6 +54,9 @@ let package = Package(
         // The delivery rules of both ends as state machines: what the agent sends and re-sends,
         // what the coordinator stores, acknowledges or refuses.
         .target(name: "DeliveryProtocol", dependencies: ["CellModel", "WireProtocol"], path: "Sources/Core/DeliveryProtocol"),
+        // The coordinator's fleet-health rules (F1 test silent, F2 agent lost, F3 clock ahead) and
+        // the usual-interval estimator, fed observations and a clock.
+        .target(name: "FleetHealth", path: "Sources/Core/FleetHealth"),
 
         // MARK: I/O shells
         .systemLibrary(name: "CZMQ", path: "Sources/Shells/CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
@@ -84,7 +87,7 @@ let package = Package(
         .target(
             name: "CellfleetCoordinator",
             dependencies: [
-                "CellModel", "CellDetection", "WireProtocol", "DeliveryProtocol", "ZeroMQ", "EmbeddedPostgres", "ShippedData",
+                "CellModel", "CellDetection", "WireProtocol", "DeliveryProtocol", "FleetHealth", "ZeroMQ", "EmbeddedPostgres", "ShippedData",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -145,6 +148,7 @@ let package = Package(
             dependencies: ["DeliveryProtocol", "WireProtocol", "CellModel", "TestSupport", propertyBased],
             path: "Tests/Core/DeliveryProtocolTests"
         ),
+        .testTarget(name: "FleetHealthTests", dependencies: ["FleetHealth", propertyBased], path: "Tests/Core/FleetHealthTests"),
         // The tools, on the core's fixtures.
         .testTarget(
             name: "CellfleetReportsTests",

@@ -59,6 +59,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Flag(help: "Connect without CURVE: no authentication, no encryption (explicit opt-out).")
     var insecure = false
 
+    @Option(help: ArgumentHelp("Stamp the simulated samples this many seconds off the host's clock (tests of the coordinator's F3).", visibility: .hidden))
+    var sampleClockOffsetSeconds: Double?
+
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = Logger(label: "cellfleet.agent")
@@ -90,6 +93,7 @@ struct AgentCommand: AsyncParsableCommand {
         if let seed { configuration.seed = seed }
         if let onFail { configuration.onFail = onFail }
         if insecure { configuration.insecure = true }
+        if let sampleClockOffsetSeconds { configuration.sampleClockOffsetSeconds = sampleClockOffsetSeconds }
         do {
             try configuration.validate()
             _ = try AgentCredentials.load(for: configuration, logger: logger)

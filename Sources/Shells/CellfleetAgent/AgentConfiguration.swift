@@ -40,6 +40,9 @@ public struct AgentConfiguration: Sendable {
     /// What a fail alert does to the tests this agent starts (`tests.attributes.on_fail`), unless
     /// the cell says otherwise. nil leaves the attribute out: the coordinator's default, notify.
     public var onFail: OnFail?
+    /// Added to the unix time the simulated channels stamp their samples with: a cycler whose
+    /// clock is off, for testing the coordinator's F3 (clock ahead). 0 in production.
+    public var sampleClockOffsetSeconds: Double = 0
     public var cyclerMake = "simulated"
     public var cyclerModel = "cellfleet-sim"
 

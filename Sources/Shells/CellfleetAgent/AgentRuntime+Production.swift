@@ -124,7 +124,7 @@ extension AgentRuntime {
     /// Takes what each running channel has ready into the spool, one batch per channel; a full
     /// spool holds every source back instead (nothing is dropped).
     func produce(now: ContinuousClock.Instant) throws {
-        let unixTime = Date().timeIntervalSince1970
+        let unixTime = Date().timeIntervalSince1970 + configuration.sampleClockOffsetSeconds
         for index in channels.indices {
             guard case .running(var test) = channels[index].activity else { continue }
             let limit = configuration.unpaced
