@@ -1,0 +1,113 @@
+import TestSupport
+import Foundation
+import Testing
+
+/// Fleet health through real processes (issue 12 §3; docs/live-detection.md §3): a coordinator
+/// with shortened limits, a real database, `cellfleet agent --simulate` processes.
+/// - F2: an agent killed with `kill -9` and kept down raises one connection alert after the
+///   limit — agent_id set, test_id null, one for its two tests, no F1 for them — which resolves
+///   when the agent is back.
+/// - F3: an agent whose sample clock is a minute ahead raises F3 for its test; it resolves when
+///   the test ends.
+/// - F1: a running test of a connected agent that sends nothing raises F1 after its limit; it
+///   resolves when the test ends.
+@Suite(.serialized) struct FleetHealthEndToEndTests {
+    static let agentLostSeconds = 3.0, testSilentMinimumSeconds = 8.0, clockAheadSeconds = 20.0
+
+    @Test func anAgentKilledRaisesOneF2UntilItIsBackAndSkewedOrSilentTestsRaiseF3AndF1() async throws {
+        let database = try TestDatabase()
+        let port = TestPaths.freePort()
+        let spool = TestPaths.temporaryDirectory("fleet-health")
+        let skewedSpool = TestPaths.temporaryDirectory("fleet-health-skewed")
+        defer {
+            database.stop()
+            try? FileManager.default.removeItem(at: spool)
+            try? FileManager.default.removeItem(at: skewedSpool)
+        }
+        let coordinator = try TestProcess(TestPaths.cellfleet, [
+            "coordinator", "--database", database.url, "--listen", "tcp://127.0.0.1:\(port)", "--insecure",
+            "--health-agent-lost-seconds", "\(Self.agentLostSeconds)", "--health-test-silent-min-seconds", "\(Self.testSilentMinimumSeconds)",
+            "--health-clock-ahead-seconds", "\(Self.clockAheadSeconds)", "--health-interval-seconds", "0.5",
+        ])
+        defer { coordinator.terminate() }
+        #expect(await coordinator.waitForStderr("coordinator listening"))
+        func agentArguments(_ id: String, spool: URL) -> [String] {
+            ["agent", "--coordinator", "tcp://127.0.0.1:\(port)", "--spool", spool.path, "--simulate", "2", "--scenarios", "1",
+             "--rate", "10", "--speed", "60", "--insecure", "--agent-id", id]
+        }
+        var agent = try TestProcess(TestPaths.cellfleet, agentArguments("health-agent", spool: spool))
+        defer { agent.terminate() }
+        let skewed = try TestProcess(TestPaths.cellfleet, agentArguments("skewed-agent", spool: skewedSpool) + [
+            "--duration", "8", "--sample-clock-offset-seconds", "60",
+        ])
+        defer { skewed.terminate() }
+        func alerts(_ rule: String) throws -> [String] {
+            try database.query("""
+                SELECT coalesce(test_id::text, '-') || ' ' || agent_id || ' ' || state || ' ' || severity || ' ' || source
+                FROM alerts WHERE rule = '\(rule)' ORDER BY alert_id
+                """)
+        }
+
+        // Ingest records each test's arrivals: 10 samples a second, flushed every 0.1 s.
+        #expect(await eventually(timeoutSeconds: 30) {
+            try database.scalar("""
+                SELECT count(*) FROM test_progress p JOIN tests t USING (test_id)
+                WHERE t.agent_id = 'health-agent' AND p.usual_interval_s BETWEEN 0.02 AND 2 AND p.last_sample_at > now() - interval '2 s'
+                """) == 2
+        }, "\((try? database.query("SELECT * FROM test_progress")) ?? [])\ncoordinator: \(coordinator.stderr.suffix(2000))")
+        #expect(try database.scalar("SELECT count(*) FROM agents WHERE agent_id = 'health-agent' AND connected_at IS NOT NULL AND coordinator_id IS NOT NULL") == 1)
+
+        // F3: the skewed agent's tests, a minute ahead.
+        #expect(await eventually(timeoutSeconds: 20) { try alerts("F3").count == 2 }, "\((try? alerts("F3")) ?? [])")
+        let ahead = try database.query("SELECT (evidence->>'ahead_seconds')::float8 FROM alerts WHERE rule = 'F3'").compactMap(Double.init)
+        #expect(ahead.count == 2 && ahead.allSatisfy { (55...61).contains($0) }, "\(ahead)")
+        #expect(try database.scalar("SELECT count(*) FROM alerts a JOIN tests t USING (test_id) WHERE a.rule = 'F3' AND t.agent_id = 'skewed-agent' AND a.severity = 'warn' AND a.source = 'coordinator' AND a.cell_id = t.cell_id") == 2)
+
+        // F2: the agent killed and kept down.
+        agent.kill9()
+        let killedAt = Date()
+        #expect(await eventually(timeoutSeconds: 20) { try alerts("F2").count == 1 }, "coordinator: \(coordinator.stderr.suffix(2000))")
+        let raisedAfter = Date().timeIntervalSince(killedAt)
+        #expect(try alerts("F2") == ["- health-agent firing warn coordinator"])
+        // Not before the limit: the agent was last seen more than the limit before the alert.
+        let unheard = try database.query("""
+            SELECT extract(epoch FROM a.raised_at - g.last_seen)::float8 || ' ' || (a.evidence->>'unheard_seconds')
+            FROM alerts a JOIN agents g USING (agent_id) WHERE a.rule = 'F2'
+            """).first?.split(separator: " ").compactMap { Double($0) } ?? []
+        #expect(unheard.count == 2 && unheard.allSatisfy { $0 > Self.agentLostSeconds && $0 < Self.agentLostSeconds + 3 }, "\(unheard), raised \(raisedAfter) s after the kill")
+        // Kept down past F1's limit too: still one alert, for the agent, none per test.
+        try await Task.sleep(for: .seconds(Self.testSilentMinimumSeconds + 1 - Self.agentLostSeconds))
+        #expect(try alerts("F2").count == 1)
+        #expect(try alerts("F1").isEmpty, "\((try? alerts("F1")) ?? [])")
+
+        // Back on its spool: the F2 resolves, and its tests, sending again, raise no F1.
+        agent = try TestProcess(TestPaths.cellfleet, agentArguments("health-agent", spool: spool))
+        #expect(await eventually(timeoutSeconds: 20) { try alerts("F2") == ["- health-agent resolved warn coordinator"] },
+                "\((try? alerts("F2")) ?? [])\nagent: \(agent.stderr.suffix(1000))")
+        #expect(try database.scalar("SELECT count(*) FROM alerts WHERE rule = 'F2' AND resolved_by = 'coordinator' AND resolved_at IS NOT NULL") == 1)
+
+        // F3 resolves with the skewed agent's tests' end.
+        #expect(await skewed.waitForExit(timeoutSeconds: 30) == 0, "skewed agent: \(skewed.stderr.suffix(1000))")
+        #expect(await eventually(timeoutSeconds: 10) { try alerts("F3").allSatisfy { $0.contains(" resolved ") } }, "\((try? alerts("F3")) ?? [])")
+        #expect(try alerts("F3").count == 2)
+
+        // F1: a running test on the connected agent's channel that sends nothing (its last
+        // samples a moment ago, a 0.1 s cadence: the minimum applies).
+        let silent = UUID().uuidString.lowercased()
+        _ = try database.query("""
+            INSERT INTO tests (test_id, agent_id, channel_id, cell_id, started_at) VALUES ('\(silent)', 'health-agent', 'ch9', 'silent-cell', now());
+            INSERT INTO test_progress (test_id, committed_seq, last_sample_at, usual_interval_s) VALUES ('\(silent)', 100, now(), 0.1);
+            """)
+        let insertedAt = Date()
+        #expect(await eventually(timeoutSeconds: 25) { try alerts("F1").count == 1 }, "coordinator: \(coordinator.stderr.suffix(2000))")
+        #expect(Date().timeIntervalSince(insertedAt) > Self.testSilentMinimumSeconds)
+        #expect(try alerts("F1") == ["\(silent) health-agent firing warn coordinator"])
+        let evidence = try database.query("SELECT cell_id || ' ' || channel_id || ' ' || (evidence->>'limit_seconds') FROM alerts WHERE rule = 'F1'")
+        #expect(evidence == ["silent-cell ch9 8"], "\(evidence)")
+        _ = try database.query("UPDATE tests SET ended_at = now() WHERE test_id = '\(silent)'")
+        #expect(await eventually(timeoutSeconds: 10) { try alerts("F1") == ["\(silent) health-agent resolved warn coordinator"] }, "\((try? alerts("F1")) ?? [])")
+        // The agent's own tests kept sending throughout: never silent.
+        #expect(try database.scalar("SELECT count(*) FROM alerts WHERE rule = 'F1' AND test_id <> '\(silent)'") == 0)
+        #expect(try database.scalar("SELECT count(*) FROM alerts WHERE source = 'coordinator'") == 4)
+    }
+}
