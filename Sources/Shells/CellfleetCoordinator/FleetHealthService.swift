@@ -60,9 +60,10 @@ public struct FleetHealthService: Service {
         throw CancellationError()
     }
 
-    /// One evaluation: load, decide, write. Returns the decisions (for tests).
+    /// One evaluation: load, decide, write. Returns the decisions (what this evaluation decided;
+    /// with another coordinator evaluating at once, some may already have been written by it).
     @discardableResult
-    func evaluate(observingSinceSeconds: Double) async throws -> [FleetHealthDecision] {
+    public func evaluate(observingSinceSeconds: Double) async throws -> [FleetHealthDecision] {
         var (monitor, now) = try await load(observingSinceSeconds: observingSinceSeconds)
         let decisions = monitor.evaluate(nowSeconds: now)
         for decision in decisions { try await write(decision) }
