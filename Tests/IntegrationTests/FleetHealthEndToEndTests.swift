@@ -9,12 +9,12 @@ import Testing
 ///   when the agent is back.
 /// - F3: an agent whose sample clock is a minute ahead raises F3 for its test; it resolves when
 ///   the test ends.
-/// - F1: a running test of a connected agent that sends nothing raises F1 after its limit; it
-///   resolves when the test ends.
+/// - F1: a running test whose channel stalls while its agent stays connected raises F1 after
+///   its limit; it resolves when the test ends.
 @Suite(.serialized) struct FleetHealthEndToEndTests {
     static let agentLostSeconds = 3.0, testSilentMinimumSeconds = 8.0, clockAheadSeconds = 20.0
 
-    @Test func anAgentKilledRaisesOneF2UntilItIsBackAndSkewedOrSilentTestsRaiseF3AndF1() async throws {
+    @Test func anAgentKilledRaisesOneF2UntilItIsBackAndSkewedOrStalledTestsRaiseF3AndF1() async throws {
         let database = try TestDatabase()
         let port = TestPaths.freePort()
         let spool = TestPaths.temporaryDirectory("fleet-health")
@@ -41,6 +41,12 @@ import Testing
             "--duration", "8", "--sample-clock-offset-seconds", "60",
         ])
         defer { skewed.terminate() }
+        let quietSpool = TestPaths.temporaryDirectory("fleet-health-quiet")
+        defer { try? FileManager.default.removeItem(at: quietSpool) }
+        let quiet = try TestProcess(TestPaths.cellfleet, agentArguments("quiet-agent", spool: quietSpool) + [
+            "--duration", "28", "--silence-first-channel-after-seconds", "2",
+        ])
+        defer { quiet.terminate() }
         func alerts(_ rule: String) throws -> [String] {
             try database.query("""
                 SELECT coalesce(test_id::text, '-') || ' ' || agent_id || ' ' || state || ' ' || severity || ' ' || source
@@ -78,7 +84,7 @@ import Testing
         // Kept down past F1's limit too: still one alert, for the agent, none per test.
         try await Task.sleep(for: .seconds(Self.testSilentMinimumSeconds + 1 - Self.agentLostSeconds))
         #expect(try alerts("F2").count == 1)
-        #expect(try alerts("F1").isEmpty, "\((try? alerts("F1")) ?? [])")
+        #expect(try database.scalar("SELECT count(*) FROM alerts WHERE rule = 'F1' AND agent_id = 'health-agent'") == 0, "\((try? alerts("F1")) ?? [])")
 
         // Back on its spool: the F2 resolves, and its tests, sending again, raise no F1.
         agent = try TestProcess(TestPaths.cellfleet, agentArguments("health-agent", spool: spool))
@@ -91,23 +97,19 @@ import Testing
         #expect(await eventually(timeoutSeconds: 10) { try alerts("F3").allSatisfy { $0.contains(" resolved ") } }, "\((try? alerts("F3")) ?? [])")
         #expect(try alerts("F3").count == 2)
 
-        // F1: a running test on the connected agent's channel that sends nothing (its last
-        // samples a moment ago, a 0.1 s cadence: the minimum applies).
-        let silent = UUID().uuidString.lowercased()
-        _ = try database.query("""
-            INSERT INTO tests (test_id, agent_id, channel_id, cell_id, started_at) VALUES ('\(silent)', 'health-agent', 'ch9', 'silent-cell', now());
-            INSERT INTO test_progress (test_id, committed_seq, last_sample_at, usual_interval_s) VALUES ('\(silent)', 100, now(), 0.1);
-            """)
-        let insertedAt = Date()
-        #expect(await eventually(timeoutSeconds: 25) { try alerts("F1").count == 1 }, "coordinator: \(coordinator.stderr.suffix(2000))")
-        #expect(Date().timeIntervalSince(insertedAt) > Self.testSilentMinimumSeconds)
-        #expect(try alerts("F1") == ["\(silent) health-agent firing warn coordinator"])
-        let evidence = try database.query("SELECT cell_id || ' ' || channel_id || ' ' || (evidence->>'limit_seconds') FROM alerts WHERE rule = 'F1'")
-        #expect(evidence == ["silent-cell ch9 8"], "\(evidence)")
-        _ = try database.query("UPDATE tests SET ended_at = now() WHERE test_id = '\(silent)'")
-        #expect(await eventually(timeoutSeconds: 10) { try alerts("F1") == ["\(silent) health-agent resolved warn coordinator"] }, "\((try? alerts("F1")) ?? [])")
-        // The agent's own tests kept sending throughout: never silent.
-        #expect(try database.scalar("SELECT count(*) FROM alerts WHERE rule = 'F1' AND test_id <> '\(silent)'") == 0)
+        // F1: the quiet agent's first channel stalled after 2 s, its test running, the agent
+        // connected; its other channel sends on. Raised past the limit, resolved at the tests' end.
+        #expect(await eventually(timeoutSeconds: 20) { try alerts("F1").count == 1 }, "coordinator: \(coordinator.stderr.suffix(2000))")
+        #expect(try database.scalar("""
+            SELECT count(*) FROM alerts a JOIN tests t USING (test_id)
+            WHERE a.rule = 'F1' AND t.agent_id = 'quiet-agent' AND t.channel_id = 'ch1' AND a.channel_id = 'ch1' AND a.state = 'firing'
+              AND (a.evidence->>'silent_seconds')::float8 > \(Self.testSilentMinimumSeconds) AND (a.evidence->>'limit_seconds')::float8 = \(Self.testSilentMinimumSeconds)
+              AND (a.evidence->>'usual_interval_seconds')::float8 < 1
+            """) == 1, "\((try? database.query("SELECT evidence FROM alerts WHERE rule = 'F1'")) ?? [])")
+        #expect(await quiet.waitForExit(timeoutSeconds: 40) == 0, "quiet agent: \(quiet.stderr.suffix(1000))")
+        #expect(await eventually(timeoutSeconds: 10) { try alerts("F1").allSatisfy { $0.contains(" resolved ") } }, "\((try? alerts("F1")) ?? [])")
+        // Only the stalled test: the agents' other tests kept sending, the killed agent's said by F2.
+        #expect(try alerts("F1").count == 1)
         #expect(try database.scalar("SELECT count(*) FROM alerts WHERE source = 'coordinator'") == 4)
     }
 }

@@ -127,6 +127,7 @@ extension AgentRuntime {
         let unixTime = Date().timeIntervalSince1970 + configuration.sampleClockOffsetSeconds
         for index in channels.indices {
             guard case .running(var test) = channels[index].activity else { continue }
+            if index == 0, let after = configuration.silenceFirstChannelAfterSeconds, startedAt.duration(to: now).inSeconds >= after { continue }
             let limit = configuration.unpaced
                 ? min(configuration.maximumBatchSamples, (configuration.samplesPerChannel ?? Int.max) - test.producedThisRun)
                 : configuration.maximumBatchSamples
