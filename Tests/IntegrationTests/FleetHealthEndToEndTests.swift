@@ -111,5 +111,11 @@ import Testing
         // Only the stalled test: the agents' other tests kept sending, the killed agent's said by F2.
         #expect(try alerts("F1").count == 1)
         #expect(try database.scalar("SELECT count(*) FROM alerts WHERE source = 'coordinator'") == 4)
+        // Presence is written once a period for all the agents heard, not once per message: the
+        // agents sent a batch per sample here (10 a second a channel) and heartbeats, and
+        // `agents` saw a row update per agent per 0.75 s at most (the statistics may lag: a bound).
+        let samples = try database.scalar("SELECT sum(committed_seq)::bigint FROM test_progress")
+        let presenceUpdates = try database.scalar("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'agents'")
+        #expect(samples > 600 && presenceUpdates < 300, "\(presenceUpdates) updates of agents for \(samples) samples")
     }
 }

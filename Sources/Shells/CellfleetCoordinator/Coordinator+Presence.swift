@@ -8,17 +8,22 @@ import PostgresNIO
 /// seen now, by this coordinator. An agent that stops sending stops being written, and the
 /// FleetHealth service — whichever coordinator runs it — finds its `last_seen` growing old.
 extension Coordinator {
-    /// Wakes the presence loop every `presenceWriteSeconds` until the coordinator stops.
+    /// Wakes the presence loop often (so a shutdown is not held up by a long sleep) until the
+    /// coordinator stops; the loop writes once a period.
     func presenceTicker() async {
-        let period = Duration.milliseconds(Int64(max(0.05, configuration.presenceWriteSeconds) * 1000))
+        let tick = Duration.milliseconds(Int64(min(0.25, max(0.05, configuration.presenceWriteSeconds)) * 1000))
         while true {
-            try? await Task.sleep(for: period)
+            try? await Task.sleep(for: tick)
             if case .terminated = wakePresence.yield() { return }
         }
     }
 
     func presenceLoop() async {
-        for await _ in presenceWakeups {
+        let clock = ContinuousClock()
+        let period = Duration.milliseconds(Int64(max(0.05, configuration.presenceWriteSeconds) * 1000))
+        var lastWrite = clock.now
+        for await _ in presenceWakeups where lastWrite.duration(to: clock.now) >= period {
+            lastWrite = clock.now
             await writePresence()
         }
     }

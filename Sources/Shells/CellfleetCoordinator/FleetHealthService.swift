@@ -44,9 +44,8 @@ public struct FleetHealthService: Service {
                     let now = try await databaseNow()
                     if observingSince == nil { observingSince = now }
                     try await evaluate(observingSinceSeconds: observingSince ?? now)
-                } catch is CancellationError {
-                    return
                 } catch {
+                    if Task.isCancelled { return }
                     logger.warning("could not evaluate fleet health; trying again", metadata: ["error": "\(String(reflecting: error))"])
                 }
                 try? await Task.sleep(for: period)
@@ -57,7 +56,11 @@ public struct FleetHealthService: Service {
     private func databaseNow() async throws -> Double {
         let rows = try await client.query("SELECT extract(epoch FROM now())::float8", logger: logger)
         for try await now in rows.decode(Double.self) { return now }
-        throw CancellationError()
+        throw NoTime()
+    }
+
+    struct NoTime: Error, CustomStringConvertible {
+        var description: String { "the database returned no time" }
     }
 
     /// One evaluation: load, decide, write. Returns the decisions (what this evaluation decided;
