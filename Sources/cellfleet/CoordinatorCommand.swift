@@ -65,8 +65,6 @@ struct CoordinatorCommand: AsyncParsableCommand {
         var partitions = SamplePartitionPolicy()
         partitions.retainSamplesDays = retainSamplesDays
         do { try partitions.validate() } catch { throw ValidationError("\(error)") }
-        let database = try DatabaseSetup(url: database, dataDirectory: dataDir, logger: logger)
-        defer { database.stop() }
         var health = FleetHealthService.Settings()
         health.limits.testSilentMinimumSeconds = healthTestSilentMinSeconds
         health.limits.agentLostSeconds = healthAgentLostSeconds
@@ -76,6 +74,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
         guard healthIntervalSeconds > 0, healthIntervalSeconds.isFinite else { throw ValidationError("--health-interval-seconds must be positive") }
         // Presence is written a few times within F2's limit, at most every 5 s.
         configuration.presenceWriteSeconds = min(5, healthAgentLostSeconds / 4)
+        let database = try DatabaseSetup(url: database, dataDirectory: dataDir, logger: logger)
+        defer { database.stop() }
         configuration.schemasDirectory = schemas
         configuration.credit = credit
         let client = PostgresClient(configuration: database.location.clientConfiguration, backgroundLogger: logger)

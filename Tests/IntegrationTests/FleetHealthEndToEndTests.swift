@@ -118,4 +118,17 @@ import Testing
         let presenceUpdates = try database.scalar("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'agents'")
         #expect(samples > 600 && presenceUpdates < 300, "\(presenceUpdates) updates of agents for \(samples) samples")
     }
+
+    @Test func aLimitThatIsNotAPositiveNumberOfSecondsIsRefusedBeforeAnythingStarts() async throws {
+        for (flag, value) in [("--health-agent-lost-seconds", "0"), ("--health-test-silent-min-seconds", "-5"), ("--health-clock-ahead-seconds", "nan"),
+                              ("--health-interval-seconds", "0")] {
+            let coordinator = try TestProcess(TestPaths.cellfleet, [
+                "coordinator", "--database", "postgres://nobody@127.0.0.1:1/none", "--listen", "tcp://127.0.0.1:\(TestPaths.freePort())", "--insecure",
+                "\(flag)=\(value)",
+            ])
+            let status = await coordinator.waitForExit(timeoutSeconds: 20)
+            #expect(status != nil && status != 0, "\(flag) \(value)")
+            #expect(coordinator.stderr.contains("must be"), "\(flag) \(value): \(coordinator.stderr.suffix(500))")
+        }
+    }
 }
