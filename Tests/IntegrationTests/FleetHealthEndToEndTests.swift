@@ -5,8 +5,8 @@ import Testing
 /// Fleet health through real processes (issue 12 §3; docs/live-detection.md §3): a coordinator
 /// with shortened limits, a real database, `cellfleet agent --simulate` processes.
 /// - F2: an agent killed with `kill -9` and kept down raises one connection alert after the
-///   limit — agent_id set, test_id null, one for its two tests, no F1 for them — which resolves
-///   when the agent is back.
+///   limit — agent_id set, test_id null, one for its two tests, no F1 for them — which stays the
+///   one open episode across a `kill -9` of the coordinator and resolves when the agent is back.
 /// - F3: an agent whose sample clock is a minute ahead raises F3 for its test; it resolves when
 ///   the test ends.
 /// - F1: a running test whose channel stalls while its agent stays connected raises F1 after
@@ -24,11 +24,14 @@ import Testing
             try? FileManager.default.removeItem(at: spool)
             try? FileManager.default.removeItem(at: skewedSpool)
         }
-        let coordinator = try TestProcess(TestPaths.cellfleet, [
-            "coordinator", "--database", database.url, "--listen", "tcp://127.0.0.1:\(port)", "--insecure",
-            "--health-agent-lost-seconds", "\(Self.agentLostSeconds)", "--health-test-silent-min-seconds", "\(Self.testSilentMinimumSeconds)",
-            "--health-clock-ahead-seconds", "\(Self.clockAheadSeconds)", "--health-interval-seconds", "0.5",
-        ])
+        func startCoordinator() throws -> TestProcess {
+            try TestProcess(TestPaths.cellfleet, [
+                "coordinator", "--database", database.url, "--listen", "tcp://127.0.0.1:\(port)", "--insecure",
+                "--health-agent-lost-seconds", "\(Self.agentLostSeconds)", "--health-test-silent-min-seconds", "\(Self.testSilentMinimumSeconds)",
+                "--health-clock-ahead-seconds", "\(Self.clockAheadSeconds)", "--health-interval-seconds", "0.5",
+            ])
+        }
+        var coordinator = try startCoordinator()
         defer { coordinator.terminate() }
         #expect(await coordinator.waitForStderr("coordinator listening"))
         func agentArguments(_ id: String, spool: URL) -> [String] {
@@ -44,7 +47,7 @@ import Testing
         let quietSpool = TestPaths.temporaryDirectory("fleet-health-quiet")
         defer { try? FileManager.default.removeItem(at: quietSpool) }
         let quiet = try TestProcess(TestPaths.cellfleet, agentArguments("quiet-agent", spool: quietSpool) + [
-            "--duration", "28", "--silence-first-channel-after-seconds", "2",
+            "--duration", "34", "--silence-first-channel-after-seconds", "2",
         ])
         defer { quiet.terminate() }
         func alerts(_ rule: String) throws -> [String] {
@@ -85,6 +88,13 @@ import Testing
         try await Task.sleep(for: .seconds(Self.testSilentMinimumSeconds + 1 - Self.agentLostSeconds))
         #expect(try alerts("F2").count == 1)
         #expect(try database.scalar("SELECT count(*) FROM alerts WHERE rule = 'F1' AND agent_id = 'health-agent'") == 0, "\((try? alerts("F1")) ?? [])")
+        // The coordinator killed and restarted meanwhile: it finds the episode open in the
+        // database and neither ends it nor opens a second.
+        coordinator.kill9()
+        coordinator = try startCoordinator()
+        #expect(await coordinator.waitForStderr("coordinator listening"))
+        try await Task.sleep(for: .seconds(Self.agentLostSeconds + 2))
+        #expect(try alerts("F2") == ["- health-agent firing warn coordinator"], "coordinator: \(coordinator.stderr.suffix(2000))")
 
         // Back on its spool: the F2 resolves, and its tests, sending again, raise no F1.
         agent = try TestProcess(TestPaths.cellfleet, agentArguments("health-agent", spool: spool))

@@ -103,20 +103,33 @@ public struct FleetHealthMonitor: Sendable, Equatable {
 
     // MARK: deciding
 
-    /// How long the agent has been unheard at `now` (counted from no earlier than the start of
-    /// observation).
+    /// How long the agent has been unheard at `now`, counted from no earlier than the start of
+    /// observation: what raises F2.
     public func agentSilenceSeconds(_ agentID: String, nowSeconds now: Double) -> Double {
         now - max(agents[agentID]?.lastSeenSeconds ?? observingSinceSeconds, observingSinceSeconds)
+    }
+
+    /// How long the agent has really been unheard: what keeps an open F2 open. A coordinator's
+    /// restart delays a new episode but does not end one (it would only be raised again).
+    func agentUnheardSeconds(_ agentID: String, nowSeconds now: Double) -> Double {
+        now - (agents[agentID]?.lastSeenSeconds ?? -.infinity)
     }
 
     public func isAgentLost(_ agentID: String, nowSeconds now: Double) -> Bool {
         agentSilenceSeconds(agentID, nowSeconds: now) > limits.agentLostSeconds
     }
 
-    /// How long the test has sent nothing at `now`, while watched and its agent connected.
+    /// How long the test has sent nothing at `now`, while watched and its agent connected: what
+    /// raises F1.
     public func testSilenceSeconds(_ test: WatchedTest, nowSeconds now: Double) -> Double {
         now - max(test.cadence.lastArrivalSeconds ?? test.registeredAtSeconds, observingSinceSeconds,
                   agents[test.agentID]?.connectedAtSeconds ?? -.infinity)
+    }
+
+    /// How long the test has really sent nothing: what keeps an open F1 open (only its samples,
+    /// or its end, end the episode — not a restart or its agent's reconnection).
+    func testUnheardSeconds(_ test: WatchedTest, nowSeconds now: Double) -> Double {
+        now - (test.cadence.lastArrivalSeconds ?? test.registeredAtSeconds)
     }
 
     /// The episodes to raise and resolve at `now`, in a fixed order (agents, then tests, by id);
@@ -132,6 +145,7 @@ public struct FleetHealthMonitor: Sendable, Equatable {
             let running = runningTests[agentID] ?? 0
             let silence = agentSilenceSeconds(agentID, nowSeconds: now)
             let lost = running > 0 && silence > limits.agentLostSeconds
+            let stillLost = running > 0 && agentUnheardSeconds(agentID, nowSeconds: now) > limits.agentLostSeconds
             let subject = FleetHealthSubject.agent(agentID: agentID)
             if lost && !agent.lostEpisodeOpen {
                 agent.lostEpisodeOpen = true
@@ -139,7 +153,7 @@ public struct FleetHealthMonitor: Sendable, Equatable {
                     rule: .agentLost, subject: subject,
                     message: "agent \(agentID) not heard from for \(Self.format(silence)) with \(running) running test\(running == 1 ? "" : "s")",
                     evidence: ["unheard_seconds": silence, "limit_seconds": limits.agentLostSeconds, "running_tests": Double(running)])))
-            } else if !lost && agent.lostEpisodeOpen {
+            } else if !stillLost && agent.lostEpisodeOpen {
                 agent.lostEpisodeOpen = false
                 decisions.append(.resolve(.agentLost, subject))
             }
@@ -155,6 +169,7 @@ public struct FleetHealthMonitor: Sendable, Equatable {
             let silence = testSilenceSeconds(test, nowSeconds: now)
             let limit = limits.testSilentLimitSeconds(usualIntervalSeconds: test.cadence.usualIntervalSeconds)
             let silent = test.isRunning && silence > limit
+            let stillSilent = test.isRunning && testUnheardSeconds(test, nowSeconds: now) > limit
             if silent && !test.open.contains(.testSilent) && !isAgentLost(test.agentID, nowSeconds: now) {
                 test.open.insert(.testSilent)
                 var evidence = ["silent_seconds": silence, "limit_seconds": limit]
@@ -162,7 +177,7 @@ public struct FleetHealthMonitor: Sendable, Equatable {
                 decisions.append(.raise(FleetHealthAlert(
                     rule: .testSilent, subject: subject,
                     message: "test sent nothing for \(Self.format(silence)) (limit \(Self.format(limit)))", evidence: evidence)))
-            } else if !silent && test.open.contains(.testSilent) {
+            } else if !stillSilent && test.open.contains(.testSilent) {
                 test.open.remove(.testSilent)
                 decisions.append(.resolve(.testSilent, subject))
             }

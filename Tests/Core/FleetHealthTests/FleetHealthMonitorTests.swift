@@ -186,6 +186,22 @@ struct FleetHealthMonitorTests {
         #expect(monitor.evaluate(nowSeconds: 1002) == [.resolve(.clockAhead, .test(testID: Self.test, agentID: Self.agent))])
     }
 
+    @Test func aCoordinatorRestartNeitherEndsNorRepeatsOpenEpisodes() {
+        // The agent was lost and its other test silent before the restart at 10 000; the agent
+        // reconnects at 10 001 but the silent test's channel still sends nothing.
+        var monitor = FleetHealthMonitor(observingSinceSeconds: 10_000)
+        monitor.restore(agent: Self.agent, .init(lastSeenSeconds: 1000, lostEpisodeOpen: true))
+        monitor.restore(test: Self.test, .init(agentID: Self.agent, registeredAtSeconds: 0, cadence: ArrivalCadence(lastArrivalSeconds: 900, usualIntervalSeconds: 1),
+                                               open: [.testSilent]))
+        #expect(monitor.evaluate(nowSeconds: 10_001).isEmpty)
+        monitor.agentConnected(Self.agent, atSeconds: 10_002)
+        #expect(monitor.evaluate(nowSeconds: 10_002) == [.resolve(.agentLost, .agent(agentID: Self.agent))])
+        monitor.agentSeen(Self.agent, atSeconds: 10_400)
+        #expect(monitor.evaluate(nowSeconds: 10_400).isEmpty, "F1 stays the one open episode")
+        monitor.samplesArrived(Self.test, atSeconds: 10_401, newestSampleClockSeconds: 10_401)
+        #expect(monitor.evaluate(nowSeconds: 10_401) == [.resolve(.testSilent, .test(testID: Self.test, agentID: Self.agent))])
+    }
+
     @Test func restoredOpenEpisodesAreNotRaisedAgainOnlyResolved() {
         // As the shell loads it: the alerts already open in the database.
         var monitor = FleetHealthMonitor(observingSinceSeconds: 0)
