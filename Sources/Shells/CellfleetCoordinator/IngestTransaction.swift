@@ -173,16 +173,17 @@ struct IngestTransaction {
     }
 
     /// Per test of `tests` (in that order), for fleet health: the usual interval between arrivals
-    /// once this one is counted, and how far the newest unix time among its new rows is ahead of
-    /// the coordinator's clock — NaN where unknown.
+    /// once this one is counted, and how far the unix time of its newest row is ahead of the
+    /// coordinator's clock — NaN where unknown.
     static func arrivals(of plan: IngestPlan, deliveries: [IngestDelivery], tests: [UUID], cadences: [UUID: ArrivalCadence],
                          databaseNowSeconds: Double, coordinatorNowSeconds: Double) -> (usualIntervals: [Double], clockAhead: [Double]) {
+        // The last new row of each batch stands for it (a source stamps its samples in order):
+        // no per-row work on the ingest path.
         var newest: [UUID: Double] = [:]
-        for entry in plan.rows {
+        for entry in plan.rows where entry.count > 0 {
             guard case .batch(let batch) = deliveries[entry.delivery].body else { continue }
-            var latest = newest[entry.testID] ?? -.infinity
-            for time in batch.unixTimeS[entry.skip..<(entry.skip + entry.count)] where time.isFinite { latest = max(latest, time) }
-            newest[entry.testID] = latest
+            let last = batch.unixTimeS[entry.skip + entry.count - 1]
+            if last.isFinite { newest[entry.testID] = max(newest[entry.testID] ?? -.infinity, last) }
         }
         var usualIntervals: [Double] = [], clockAhead: [Double] = []
         for test in tests {
