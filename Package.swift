@@ -60,6 +60,9 @@ let package = Package(
         // What an alert tells people and when (docs/live-detection.md §4): the Alertmanager and
         // webhook payloads, the retry schedule and the re-post rule, as pure values.
         .target(name: "AlertRouting", dependencies: ["CellModel"], path: "Sources/Core/AlertRouting"),
+        // The coordinator's fleet-health rules (F1 test silent, F2 agent lost, F3 clock ahead) and
+        // the usual-interval estimator, fed observations and a clock.
+        .target(name: "FleetHealth", path: "Sources/Core/FleetHealth"),
 
         // MARK: I/O shells
         .systemLibrary(name: "CZMQ", path: "Sources/Shells/CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
@@ -90,7 +93,7 @@ let package = Package(
         .target(
             name: "CellfleetCoordinator",
             dependencies: [
-                "CellModel", "CellDetection", "WireProtocol", "DeliveryProtocol", "ZeroMQ", "EmbeddedPostgres", "ShippedData",
+                "CellModel", "CellDetection", "WireProtocol", "DeliveryProtocol", "FleetHealth", "ZeroMQ", "EmbeddedPostgres", "ShippedData",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -175,6 +178,7 @@ let package = Package(
             name: "AlertRoutingTests", dependencies: ["AlertRouting", "CellModel", propertyBased],
             path: "Tests/Core/AlertRoutingTests"
         ),
+        .testTarget(name: "FleetHealthTests", dependencies: ["FleetHealth", propertyBased], path: "Tests/Core/FleetHealthTests"),
         // The tools, on the core's fixtures.
         .testTarget(
             name: "CellfleetReportsTests",

@@ -62,6 +62,12 @@ struct AgentCommand: AsyncParsableCommand {
     @Flag(help: "Connect without CURVE: no authentication, no encryption (explicit opt-out).")
     var insecure = false
 
+    @Option(help: ArgumentHelp("Stamp the simulated samples this many seconds off the host's clock (tests of the coordinator's F3).", visibility: .hidden))
+    var sampleClockOffsetSeconds: Double?
+
+    @Option(help: ArgumentHelp("The first simulated channel stops producing after this many seconds, its test left running (tests of the coordinator's F1).", visibility: .hidden))
+    var silenceFirstChannelAfterSeconds: Double?
+
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = Logger(label: "cellfleet.agent")
@@ -99,6 +105,8 @@ struct AgentCommand: AsyncParsableCommand {
             configuration.headStartHours[parts[0]] = hours
         }
         if insecure { configuration.insecure = true }
+        if let sampleClockOffsetSeconds { configuration.sampleClockOffsetSeconds = sampleClockOffsetSeconds }
+        if let silenceFirstChannelAfterSeconds { configuration.silenceFirstChannelAfterSeconds = silenceFirstChannelAfterSeconds }
         do {
             try configuration.validate()
             _ = try AgentCredentials.load(for: configuration, logger: logger)

@@ -94,6 +94,19 @@ struct CoordinatorCommand: AsyncParsableCommand {
         }
     }
 
+    // Fleet health (docs/live-detection.md §3): the limits by default; tests shorten them.
+    @Option(help: ArgumentHelp("F1: a running test silent for longer than max(10 × its usual interval, this) is reported.", visibility: .hidden))
+    var healthTestSilentMinSeconds: Double = 300
+
+    @Option(help: ArgumentHelp("F2: an agent with running tests unheard for longer than this is reported.", visibility: .hidden))
+    var healthAgentLostSeconds: Double = 120
+
+    @Option(help: ArgumentHelp("F3: samples stamped more than this ahead of the coordinator's clock are reported.", visibility: .hidden))
+    var healthClockAheadSeconds: Double = 300
+
+    @Option(help: ArgumentHelp("How often the fleet-health rules are evaluated.", visibility: .hidden))
+    var healthIntervalSeconds: Double = 10
+
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = Logger(label: "cellfleet.coordinator")
@@ -107,6 +120,16 @@ struct CoordinatorCommand: AsyncParsableCommand {
         do { try partitions.validate() } catch { throw ValidationError("\(error)") }
         // Host and process: two coordinators on one machine are told apart on the outbox rows.
         let delivery = try alertDeliveryConfiguration(coordinatorID: "\(configuration.coordinatorID)/\(ProcessInfo.processInfo.processIdentifier)")
+
+        var health = FleetHealthService.Settings()
+        health.limits.testSilentMinimumSeconds = healthTestSilentMinSeconds
+        health.limits.agentLostSeconds = healthAgentLostSeconds
+        health.limits.clockAheadSeconds = healthClockAheadSeconds
+        health.intervalSeconds = healthIntervalSeconds
+        do { try health.limits.validate() } catch { throw ValidationError("\(error)") }
+        guard healthIntervalSeconds > 0, healthIntervalSeconds.isFinite else { throw ValidationError("--health-interval-seconds must be positive") }
+        // Presence is written a few times within F2's limit, at most every 5 s.
+        configuration.presenceWriteSeconds = min(5, healthAgentLostSeconds / 4)
         let database = try DatabaseSetup(url: database, dataDirectory: dataDir, logger: logger)
         defer { database.stop() }
         configuration.schemasDirectory = schemas
@@ -125,6 +148,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
                     configuration: delivery, client: client, ready: { await coordinator.waitUntilReady() },
                     logger: Logger(label: "cellfleet.alert-delivery")),
                       successTerminationBehavior: .ignore),
+                .init(service: FleetHealthService(client: client, settings: health, logger: logger) { await coordinator.waitUntilReady() }),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))

@@ -247,3 +247,19 @@ ALTER TABLE alert_deliveries
     ADD COLUMN reposted_at    timestamptz;
 -- The rows an Alertmanager may need re-posted.
 CREATE INDEX alert_deliveries_told ON alert_deliveries (receiver_id, alert_id) WHERE delivered_at IS NOT NULL;
+
+-- 9. Fleet health (docs/live-detection.md §3): what the coordinators' FleetHealth service reads
+--    to raise and resolve F1 (test silent), F2 (agent lost) and F3 (clock ahead) as `alerts` rows
+--    with source 'coordinator' (one open episode each: the partial unique indexes of §1). The
+--    ingest transaction writes test_progress.last_sample_at (the database's clock at the commit
+--    that brought new samples), usual_interval_s (the cadence of those commits) and
+--    sample_clock_ahead_s (how far the newest sample's unix time was ahead of the receiving
+--    coordinator's clock); the coordinator holding an agent writes agents.last_seen (hello,
+--    heartbeats, deliveries; throttled), connected_at (its last hello: F1 counts a test's silence
+--    from no earlier than its agent's return) and coordinator_id.
+ALTER TABLE test_progress
+    ADD COLUMN sample_clock_ahead_s  double precision;
+ALTER TABLE agents
+    ADD COLUMN connected_at          timestamptz;
+-- The service's scan: the running tests (few) of a fleet whose finished tests grow without end.
+CREATE INDEX tests_running ON tests (agent_id) WHERE ended_at IS NULL;

@@ -44,6 +44,13 @@ public struct AgentConfiguration: Sendable {
     /// What a fail alert does to the tests this agent starts (`tests.attributes.on_fail`), unless
     /// the cell says otherwise. nil leaves the attribute out: the coordinator's default, notify.
     public var onFail: OnFail?
+    /// Added to the unix time the simulated channels stamp their samples with: a cycler whose
+    /// clock is off, for testing the coordinator's F3 (clock ahead). 0 in production.
+    public var sampleClockOffsetSeconds: Double = 0
+    /// The first simulated channel stops producing this long after the agent started while its
+    /// test stays running and the agent connected: a stalled cycler, for testing the
+    /// coordinator's F1 (test silent). nil in production.
+    public var silenceFirstChannelAfterSeconds: Double?
     public var cyclerMake = "simulated"
     public var cyclerModel = "cellfleet-sim"
 

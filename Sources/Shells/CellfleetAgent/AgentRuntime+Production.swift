@@ -127,9 +127,10 @@ extension AgentRuntime {
     /// Takes what each running channel has ready into the spool, one batch per channel; a full
     /// spool holds every source back instead (nothing is dropped).
     func produce(now: ContinuousClock.Instant) throws {
-        let unixTime = Date().timeIntervalSince1970
+        let unixTime = Date().timeIntervalSince1970 + configuration.sampleClockOffsetSeconds
         for index in channels.indices {
             guard case .running(var test) = channels[index].activity else { continue }
+            if index == 0, let after = configuration.silenceFirstChannelAfterSeconds, startedAt.duration(to: now).inSeconds >= after { continue }
             let limit = configuration.unpaced
                 ? min(configuration.maximumBatchSamples, (configuration.samplesPerChannel ?? Int.max) - test.producedThisRun)
                 : configuration.maximumBatchSamples

@@ -63,6 +63,10 @@ public actor Coordinator: Service {
     private let wakeRegistrations: AsyncStream<Void>.Continuation
     let commandWakeups: AsyncStream<Void>
     let wakeCommands: AsyncStream<Void>.Continuation
+    let presenceWakeups: AsyncStream<Void>
+    let wakePresence: AsyncStream<Void>.Continuation
+    /// Agents heard from since their presence was last written (`Coordinator+Presence`).
+    var agentsHeard: Set<String> = []
     /// The agents welcomed here and where to reach them (the last connection each said hello on).
     var connectedAgents: [String: [UInt8]] = [:]
 
@@ -83,6 +87,7 @@ public actor Coordinator: Service {
         (roomWakeups, wakeReader) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         (registrationWakeups, wakeRegistrations) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         (commandWakeups, wakeCommands) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        (presenceWakeups, wakePresence) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Returns once the schema is migrated and the socket is bound — or once `run()` has ended,
@@ -117,12 +122,13 @@ public actor Coordinator: Service {
         readyWaiters.forEach { $0.resume() }
         readyWaiters.removeAll()
 
-        let stop: @Sendable () -> Void = { [wakeWriter, wakeReader, wakeRegistrations, wakeCommands] in
+        let stop: @Sendable () -> Void = { [wakeWriter, wakeReader, wakeRegistrations, wakeCommands, wakePresence] in
             link.socket.stop()
             wakeWriter.finish()
             wakeReader.finish()
             wakeRegistrations.finish()
             wakeCommands.finish()
+            wakePresence.finish()
         }
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
@@ -132,6 +138,8 @@ public actor Coordinator: Service {
                     group.addTask { await self.registrationLoop() }
                     group.addTask { await self.commandLoop(link) }
                     group.addTask { await self.commandTicker() }
+                    group.addTask { await self.presenceLoop() }
+                    group.addTask { await self.presenceTicker() }
                 }
             } onCancel: {
                 stop()
@@ -259,6 +267,8 @@ public actor Coordinator: Service {
                   on: link)
             return
         }
+        // Anything readable from the agent says it is there (fleet health, F2).
+        agentsHeard.insert(agentID)
         let bytes = message.frames[1].count
         switch envelope.body {
         case .hello(let hello):
@@ -382,10 +392,12 @@ public actor Coordinator: Service {
         do {
             try await client.withTransaction(logger: logger) { connection in
                 _ = try await connection.query("""
-                    INSERT INTO agents (agent_id, software_version, agent_epoch, protocol_version, last_seen)
-                    VALUES (\(agentID), \(hello.softwareVersion), \(Int64(bitPattern: hello.agentEpoch)), \(Int(request.version)), now())
+                    INSERT INTO agents (agent_id, software_version, agent_epoch, protocol_version, last_seen, connected_at, coordinator_id)
+                    VALUES (\(agentID), \(hello.softwareVersion), \(Int64(bitPattern: hello.agentEpoch)), \(Int(request.version)), now(), now(),
+                            \(configuration.coordinatorID))
                     ON CONFLICT (agent_id) DO UPDATE SET software_version = EXCLUDED.software_version,
-                        agent_epoch = EXCLUDED.agent_epoch, protocol_version = EXCLUDED.protocol_version, last_seen = now()
+                        agent_epoch = EXCLUDED.agent_epoch, protocol_version = EXCLUDED.protocol_version, last_seen = now(),
+                        connected_at = now(), coordinator_id = EXCLUDED.coordinator_id
                     """, logger: logger).collect()
                 for channel in hello.channels {
                     _ = try await connection.query("""

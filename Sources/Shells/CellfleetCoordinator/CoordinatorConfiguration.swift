@@ -43,6 +43,9 @@ public struct CoordinatorConfiguration: Sendable {
     public var commandDispatch = CommandDispatchRules()
     /// How often the open commands of the connected agents are looked for.
     public var commandPollSeconds: Double = 0.5
+    /// How often the agents heard from are written as present (`agents.last_seen`): one UPDATE
+    /// for all of them per period rather than one per message. F2's limit must be well above it.
+    public var presenceWriteSeconds: Double = 5
 
     public init(listenEndpoint: String, coordinatorID: String = ProcessInfo.processInfo.hostName) {
         self.listenEndpoint = listenEndpoint

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import DeliveryProtocol
+import FleetHealth
 import WireProtocol
 
 /// One group commit: the test starts, sample batches and test ends of many deliveries, from many
@@ -61,16 +62,23 @@ struct IngestTransaction {
 
         // 2. Lock the high-water marks of every test touched, in a fixed order (no deadlocks
         //    between coordinators).
+        //    With them, each test's arrival cadence so far (fleet health, F1) and the
+        //    transaction's time on the database's clock, the one every coordinator shares.
         var marks: [UUID: TestMark] = [:]
+        var cadences: [UUID: ArrivalCadence] = [:]
+        var databaseNow = 0.0
         let rows = try await connection.query("""
-            SELECT p.test_id, p.committed_seq, t.agent_id
+            SELECT p.test_id, p.committed_seq, t.agent_id, extract(epoch FROM p.last_sample_at)::float8, p.usual_interval_s,
+                   extract(epoch FROM now())::float8
             FROM test_progress p JOIN tests t ON t.test_id = p.test_id
             WHERE p.test_id = ANY(\(planner.testsToLock))
             ORDER BY p.test_id
             FOR UPDATE OF p
             """, logger: logger)
-        for try await (testID, committed, agentID) in rows.decode((UUID, Int64, String).self) {
+        for try await (testID, committed, agentID, lastArrival, usualInterval, now) in rows.decode((UUID, Int64, String, Double?, Double?, Double).self) {
             marks[testID] = TestMark(committedSequence: committed, ownerAgentID: agentID)
+            cadences[testID] = ArrivalCadence(lastArrivalSeconds: lastArrival, usualIntervalSeconds: usualInterval)
+            databaseNow = now
         }
 
         // 3. Decide each delivery against the marks (cheap; nothing encoded yet).
@@ -118,9 +126,16 @@ struct IngestTransaction {
             let advanced = plan.advancedMarks.sorted { $0.key.uuidString < $1.key.uuidString }
             let ids = advanced.map(\.key)
             let sequences = advanced.map(\.value)
+            // Fleet health rides on the same UPDATE: the arrival (now), the cadence it makes and
+            // how far the newest sample's clock is ahead of this coordinator's (NaN for unknown).
+            let health = Self.arrivals(of: plan, deliveries: deliveries, tests: ids, cadences: cadences,
+                                       databaseNowSeconds: databaseNow, coordinatorNowSeconds: Date().timeIntervalSince1970)
             _ = try await connection.query("""
-                UPDATE test_progress SET committed_seq = u.seq, updated_at = now()
-                FROM unnest(\(ids)::uuid[], \(sequences)::int8[]) AS u(test_id, seq)
+                UPDATE test_progress SET committed_seq = u.seq, updated_at = now(), last_sample_at = now(),
+                       usual_interval_s = NULLIF(u.usual, 'NaN'::float8),
+                       sample_clock_ahead_s = COALESCE(NULLIF(u.ahead, 'NaN'::float8), test_progress.sample_clock_ahead_s)
+                FROM unnest(\(ids)::uuid[], \(sequences)::int8[], \(health.usualIntervals)::float8[], \(health.clockAhead)::float8[])
+                     AS u(test_id, seq, usual, ahead)
                 WHERE test_progress.test_id = u.test_id
                 """, logger: logger).collect()
         }
@@ -155,6 +170,30 @@ struct IngestTransaction {
         result.stages = staged
         result.statementSeconds += lap()
         return result
+    }
+
+    /// Per test of `tests` (in that order), for fleet health: the usual interval between arrivals
+    /// once this one is counted, and how far the unix time of its newest row is ahead of the
+    /// coordinator's clock — NaN where unknown.
+    static func arrivals(of plan: IngestPlan, deliveries: [IngestDelivery], tests: [UUID], cadences: [UUID: ArrivalCadence],
+                         databaseNowSeconds: Double, coordinatorNowSeconds: Double) -> (usualIntervals: [Double], clockAhead: [Double]) {
+        // The last new row of each batch stands for it (a source stamps its samples in order):
+        // no per-row work on the ingest path.
+        var newest: [UUID: Double] = [:]
+        for entry in plan.rows where entry.count > 0 {
+            guard case .batch(let batch) = deliveries[entry.delivery].body else { continue }
+            let last = batch.unixTimeS[entry.skip + entry.count - 1]
+            if last.isFinite { newest[entry.testID] = max(newest[entry.testID] ?? -.infinity, last) }
+        }
+        var usualIntervals: [Double] = [], clockAhead: [Double] = []
+        for test in tests {
+            var cadence = cadences[test] ?? ArrivalCadence()
+            cadence.arrived(atSeconds: databaseNowSeconds)
+            usualIntervals.append(cadence.usualIntervalSeconds ?? .nan)
+            let latest = newest[test] ?? -.infinity
+            clockAhead.append(latest.isFinite ? latest - coordinatorNowSeconds : .nan)
+        }
+        return (usualIntervals, clockAhead)
     }
 
     /// Bytes of COPY text sent per write: large enough that the per-message overhead is small,

@@ -1,0 +1,36 @@
+/// The coordinator's own alerts about the fleet rather than a cell (issue 12 §3; rule ids are a
+/// contract). They are episodes: raised when the condition starts, resolved by the coordinator
+/// when it ends, at most one open per test (F1, F3) or agent (F2).
+public enum FleetHealthRule: String, Sendable, Hashable, CaseIterable, Comparable {
+    /// A running test has sent nothing for longer than max(10 × its usual interval, 5 min).
+    case testSilent = "F1"
+    /// An agent with running tests has not been heard from for more than 2 min.
+    case agentLost = "F2"
+    /// A test's sample clock runs more than 5 min ahead of the coordinator's.
+    case clockAhead = "F3"
+
+    /// All three warn: the data may be late or mis-stamped, the cells themselves are not known
+    /// to be failing, and a person should look — not be woken as for a fail.
+    public static let severity = "warn"
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// What a fleet-health alert is about: one test (F1, F3; its agent is named too) or one agent
+/// (F2: one alert for the agent, however many tests it runs).
+public enum FleetHealthSubject: Sendable, Hashable {
+    case test(testID: String, agentID: String)
+    case agent(agentID: String)
+
+    public var agentID: String {
+        switch self {
+        case .test(_, let agentID), .agent(let agentID): agentID
+        }
+    }
+
+    /// Nil for an agent-level alert (F2 carries a null test_id).
+    public var testID: String? {
+        if case .test(let testID, _) = self { return testID }
+        return nil
+    }
+}
