@@ -1,6 +1,7 @@
 import TestSupport
 import Foundation
 import Testing
+import WireProtocol
 
 /// The safety stop through real processes (issue 12 §5): an agent started with `--on-fail stop`
 /// runs a bare-lithium cell (blows up, P2 at ~106 h) beside a coated one. The fail alert commits
@@ -79,5 +80,49 @@ import Testing
         }, "coordinator stderr: \(coordinator.stderr.suffix(2000))")
         // Nothing was sent to an agent that is not there.
         #expect(try database.query("SELECT state, attempts FROM commands") == ["pending|0"])
+    }
+
+    /// An agent whose source cannot be stopped (a cycler's export file, say) answers the stop
+    /// with ok = false: the command is stored failed with its reason, and the alert says a person
+    /// must stop the channel. Played by a wire client speaking the real protocol.
+    @Test func aSourceThatCannotBeStoppedIsSaidSoAndAPersonIsAsked() async throws {
+        let database = try TestDatabase()
+        defer { database.stop() }
+        let port = TestPaths.freePort()
+        let coordinator = try await TestProcess.insecureCoordinator(database, port: port)
+        defer { coordinator.terminate() }
+        let agent = try WireTestClient(endpoint: "tcp://127.0.0.1:\(port)", routingID: "file-agent", key: nil, serverPublicKey: nil)
+        defer { agent.close() }
+        #expect(await agent.handshake(agentID: "file-agent").map { if case .welcome = $0.body { true } else { false } } == true)
+        let testID = UUID().uuidString.lowercased()
+        var start = Cellfleet_Wire_V1_TestStart.test(deliveryID: 1, testID: testID, agentID: "file-agent")
+        start.cell.attributes["on_fail"] = "stop"
+        agent.send(WireEnvelope(.testStart(start)))
+        #expect(await agent.next(timeoutSeconds: 30) { if case .ack = $0.body { true } else { false } } != nil)
+
+        _ = try database.query("""
+            INSERT INTO alerts (test_id, rule, severity, message, seq, agent_id, channel_id)
+            VALUES ('\(testID)', 'H1', 'fail', 'hard short', 5, 'file-agent', 'ch1')
+            """)
+        let sent = await agent.next(timeoutSeconds: 30) { if case .command = $0.body { true } else { false } }
+        guard case .command(let command)? = sent?.body, case .stopChannel(let stop)? = command.action else {
+            Issue.record("no stop command reached the agent; coordinator stderr: \(coordinator.stderr.suffix(2000))")
+            return
+        }
+        #expect(stop.channelID == "ch1" && stop.reason == "H1")
+        var result = Cellfleet_Wire_V1_CommandResult()
+        result.commandID = command.commandID
+        result.ok = false
+        result.message = "channel ch1 follows an export file; its cycler must be stopped at the instrument"
+        agent.send(WireEnvelope(.commandResult(result)))
+        #expect(await eventually(timeoutSeconds: 30) {
+            try database.query("SELECT state, result_ok FROM commands") == ["failed|f"]
+        })
+        #expect(try database.query("SELECT safety_stop FROM alerts")
+                == ["not stopped: channel ch1 follows an export file; its cycler must be stopped at the instrument; a person must stop the channel"])
+        // A repeat of the answer (a re-sent command answered again) changes nothing.
+        agent.send(WireEnvelope(.commandResult(result)))
+        try await Task.sleep(for: .seconds(1))
+        #expect(try database.query("SELECT state, attempts FROM commands").first?.hasPrefix("failed|") == true)
     }
 }
