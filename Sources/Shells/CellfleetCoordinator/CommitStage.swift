@@ -22,15 +22,16 @@ public protocol CommitStage: Sendable {
 
     /// Called once per test end recorded in this transaction, after every test's samples.
     /// `lastSequence` is the last sequence number the agent says the test has (its samples may
-    /// still be on their way).
-    mutating func ended(_ testID: UUID, lastSequence: Int64, in transaction: PostgresConnection, logger: Logger) async throws
+    /// still be on their way); `committedSequence` is the test's high-water mark as this
+    /// transaction leaves it (its locked mark, advanced by the rows just copied).
+    mutating func ended(_ testID: UUID, lastSequence: Int64, committedSequence: Int64, in transaction: PostgresConnection, logger: Logger) async throws
 
     /// The transaction this copy staged in has committed: the copy is now the coordinator's.
     mutating func didCommit()
 }
 
 extension CommitStage {
-    public mutating func ended(_ testID: UUID, lastSequence: Int64, in transaction: PostgresConnection, logger: Logger) async throws {}
+    public mutating func ended(_ testID: UUID, lastSequence: Int64, committedSequence: Int64, in transaction: PostgresConnection, logger: Logger) async throws {}
     public mutating func didCommit() {}
 }
 

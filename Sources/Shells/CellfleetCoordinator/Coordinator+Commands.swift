@@ -10,15 +10,6 @@ import WireProtocol
 /// command id once and answers a repeat alike), and stores the result and what it means on the
 /// alert. The rows are the truth, so any coordinator can carry on another's commands.
 extension Coordinator {
-    /// Wakes the command loop every `commandPollSeconds` until the coordinator stops.
-    func commandTicker() async {
-        let period = Duration.milliseconds(Int64(max(0.05, configuration.commandPollSeconds) * 1000))
-        while true {
-            if case .terminated = wakeCommands.yield() { return }
-            try? await Task.sleep(for: period)
-        }
-    }
-
     func commandLoop(_ link: Link) async {
         for await _ in commandWakeups {
             do {

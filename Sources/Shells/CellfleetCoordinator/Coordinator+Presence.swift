@@ -8,16 +8,6 @@ import PostgresNIO
 /// seen now, by this coordinator. An agent that stops sending stops being written, and the
 /// FleetHealth service — whichever coordinator runs it — finds its `last_seen` growing old.
 extension Coordinator {
-    /// Wakes the presence loop often (so a shutdown is not held up by a long sleep) until the
-    /// coordinator stops; the loop writes once a period.
-    func presenceTicker() async {
-        let tick = Duration.milliseconds(Int64(min(0.25, max(0.05, configuration.presenceWriteSeconds)) * 1000))
-        while true {
-            try? await Task.sleep(for: tick)
-            if case .terminated = wakePresence.yield() { return }
-        }
-    }
-
     func presenceLoop() async {
         let clock = ContinuousClock()
         let period = Duration.milliseconds(Int64(max(0.05, configuration.presenceWriteSeconds) * 1000))

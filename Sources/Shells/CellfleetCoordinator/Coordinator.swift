@@ -137,9 +137,14 @@ public actor Coordinator: Service {
                     group.addTask { await self.writeLoop() }
                     group.addTask { await self.registrationLoop() }
                     group.addTask { await self.commandLoop(link) }
-                    group.addTask { await self.commandTicker() }
+                    group.addTask { [wakeCommands, configuration] in
+                        await Self.tick(wakeCommands, everySeconds: configuration.commandPollSeconds)
+                    }
                     group.addTask { await self.presenceLoop() }
-                    group.addTask { await self.presenceTicker() }
+                    // Often, so a shutdown is not held up by a long sleep; the loop writes once a period.
+                    group.addTask { [wakePresence, configuration] in
+                        await Self.tick(wakePresence, everySeconds: min(0.25, configuration.presenceWriteSeconds))
+                    }
                 }
             } onCancel: {
                 stop()
@@ -150,6 +155,16 @@ public actor Coordinator: Service {
         link.authentication?.stop()
         link.context.terminate()
         finish()
+    }
+
+    /// Wakes a periodic loop (commands, presence) every `everySeconds` (at least 50 ms) until
+    /// its stream is finished, which the coordinator's stop does.
+    static func tick(_ wake: AsyncStream<Void>.Continuation, everySeconds: Double) async {
+        let period = Duration.milliseconds(Int64(max(0.05, everySeconds) * 1000))
+        while true {
+            if case .terminated = wake.yield() { return }
+            try? await Task.sleep(for: period)
+        }
     }
 
     private func finish() {

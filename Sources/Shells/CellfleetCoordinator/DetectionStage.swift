@@ -40,12 +40,11 @@ public struct DetectionStage: CommitStage {
         touched[samples.testID] = live
     }
 
-    public mutating func ended(_ testID: UUID, lastSequence: Int64, in transaction: PostgresConnection, logger: Logger) async throws {
+    public mutating func ended(_ testID: UUID, lastSequence: Int64, committedSequence: Int64, in transaction: PostgresConnection, logger: Logger) async throws {
         // A coordinator that takes the test over may see only its end: the samples committed
         // before (by another coordinator, or before a restart) are caught up first, or the test
         // would wait for samples that will never come again.
-        let committed = try await Self.committedSequence(of: testID, in: transaction, logger: logger)
-        var live = try await state(of: testID, before: min(lastSequence, committed) + 1, in: transaction, logger: logger)
+        var live = try await state(of: testID, before: min(lastSequence, committedSequence) + 1, in: transaction, logger: logger)
         guard !live.finished else { return }
         live.endSequence = lastSequence
         var writer = DetectionWriter(test: live.context, connection: transaction, logger: logger)
@@ -84,14 +83,6 @@ public struct DetectionStage: CommitStage {
             pendingCounts.add(writer.counts)
         }
         return live
-    }
-
-    /// The test's high-water mark as this transaction sees it (its own rows included).
-    private static func committedSequence(of testID: UUID, in connection: PostgresConnection, logger: Logger) async throws -> Int64 {
-        // Read to the end, never left mid-stream: a row stream dropped early is cancelled, and a
-        // cancel racing a dying connection is where postgres-nio's state machine is fragile.
-        let rows = try await connection.query("SELECT committed_seq FROM test_progress WHERE test_id = \(testID)", logger: logger).collect()
-        return try rows.first?.decode(Int64.self) ?? 0
     }
 
     private func finishIfEnded(_ live: inout LiveTestDetection, writer: inout DetectionWriter) async throws {

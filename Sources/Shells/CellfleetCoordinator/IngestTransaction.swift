@@ -162,8 +162,11 @@ struct IngestTransaction {
             }
             for index in plan.endsToRecord {
                 guard case .end(let end) = deliveries[index].body else { continue }
+                let testID = deliveries[index].testID
+                let committed = plan.advancedMarks[testID] ?? marks[testID]?.committedSequence ?? 0
                 for stage in staged.indices {
-                    try await staged[stage].ended(deliveries[index].testID, lastSequence: Int64(clamping: end.lastSeq), in: connection, logger: logger)
+                    try await staged[stage].ended(testID, lastSequence: Int64(clamping: end.lastSeq), committedSequence: committed,
+                                                  in: connection, logger: logger)
                 }
             }
         }
