@@ -1,3 +1,4 @@
+import CellModel
 import ArgumentParser
 import CellDetection
 import CellfleetCoordinator

@@ -1,12 +1,5 @@
+import CellModel
 import Foundation
-
-/// Where an alert stands, as people and the detectors change it (`alerts.state`).
-public enum AlertState: String, Sendable, Hashable, CaseIterable, Codable {
-    case firing
-    /// A person has seen it; for Alertmanager it is still firing (it keeps being re-posted).
-    case acknowledged
-    case resolved
-}
 
 /// The kinds of receiver (`alert_receivers.kind`).
 public enum ReceiverKind: String, Sendable, Hashable, CaseIterable, Codable {

@@ -1,3 +1,5 @@
+import CellModel
+
 /// When an alert already told to an Alertmanager is posted to it again.
 ///
 /// Alertmanager resolves an alert that has not been posted for `resolve_timeout` (5 min by

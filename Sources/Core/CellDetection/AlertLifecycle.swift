@@ -1,12 +1,4 @@
-/// Where a stored alert stands for the people who act on it (`alerts.state`): the detector or the
-/// coordinator raises it `firing`; a person says they have seen it (`acknowledged`) and, once
-/// dealt with, `resolved`. Warn episodes the core ends and fleet-health conditions that clear
-/// resolve themselves; fail alerts wait for a person.
-public enum AlertState: String, Sendable, Hashable, CaseIterable, Codable {
-    case firing
-    case acknowledged
-    case resolved
-}
+import CellModel
 
 /// What a person asks of an alert (`cellfleet alerts ack` / `resolve`).
 public enum AlertStateRequest: Sendable, Hashable {

@@ -1,3 +1,5 @@
+import CellModel
+
 /// One row of `alerts` as people see it (`cellfleet alerts list` / `watch`): the detector's or
 /// the coordinator's alert with where it came from and where it stands. Times of day are the
 /// database's, as RFC 3339 UTC text with microseconds, so nothing is lost in a conversion.

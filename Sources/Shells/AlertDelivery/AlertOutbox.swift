@@ -1,3 +1,4 @@
+import CellModel
 import AlertRouting
 import Foundation
 import Logging

@@ -1,3 +1,4 @@
+import CellModel
 import AlertRouting
 import PropertyBased
 import Testing
