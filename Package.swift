@@ -63,6 +63,12 @@ let package = Package(
         // The coordinator's fleet-health rules (F1 test silent, F2 agent lost, F3 clock ahead) and
         // the usual-interval estimator, fed observations and a clock.
         .target(name: "FleetHealth", path: "Sources/Core/FleetHealth"),
+        // When to read a followed cycler export file and what to make of it (docs/file-sources.md):
+        // the follow rules, which files a folder holds, multi-part experiments, the test identity.
+        .target(
+            name: "FileFollowing", dependencies: ["CellModel", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Core/FileFollowing"
+        ),
 
         // MARK: I/O shells
         .systemLibrary(name: "CZMQ", path: "Sources/Shells/CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
@@ -83,7 +89,7 @@ let package = Package(
         .target(
             name: "CellfleetAgent",
             dependencies: [
-                "CellModel", "CellSimulator", "WireProtocol", "DeliveryProtocol", "AgentSpool", "ZeroMQ",
+                "CellModel", "CellSimulator", "CyclerReaders", "FileFollowing", "WireProtocol", "DeliveryProtocol", "AgentSpool", "ZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -142,7 +148,7 @@ let package = Package(
             dependencies: [
                 "CellModel", "CellDetection", "CellSimulator", "CyclerReaders", "CellStatistics",
                 "CellfleetAgent", "CellfleetCoordinator", "EmbeddedPostgres", "ShippedData",
-                "CellfleetBenchmarks", "CellfleetReports", "AlertDelivery",
+                "CellfleetBenchmarks", "CellfleetReports", "AlertDelivery", "FileFollowing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -179,6 +185,7 @@ let package = Package(
             path: "Tests/Core/AlertRoutingTests"
         ),
         .testTarget(name: "FleetHealthTests", dependencies: ["FleetHealth", propertyBased], path: "Tests/Core/FleetHealthTests"),
+        .testTarget(name: "FileFollowingTests", dependencies: ["FileFollowing", "CellModel", propertyBased], path: "Tests/Core/FileFollowingTests"),
         // The tools, on the core's fixtures.
         .testTarget(
             name: "CellfleetReportsTests",

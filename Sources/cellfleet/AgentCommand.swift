@@ -1,5 +1,7 @@
 import ArgumentParser
+import FileFollowing
 import CellfleetAgent
+import CyclerReaders
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -62,6 +64,24 @@ struct AgentCommand: AsyncParsableCommand {
     @Flag(help: "Connect without CURVE: no authentication, no encryption (explicit opt-out).")
     var insecure = false
 
+    @Option(name: .customLong("watch"), help: "Follow the cycler export files in this folder as they grow (repeatable; docs/file-sources.md). [[watch]] tables in --config set more.")
+    var watchDirectories: [String] = []
+
+    @Option(help: "Exit 0 once every watched file is read and acknowledged and nothing changed for this many seconds.")
+    var exitWhenIdle: Double?
+
+    @Option(help: "Seconds between scans of each watched folder (inotify wakes a scan sooner where it works; default 5).")
+    var pollSeconds: Double?
+
+    @Option(help: "Seconds a file must stay unchanged before its unterminated last line counts or a rewritten file is re-read (default 10).")
+    var settleSeconds: Double?
+
+    @Option(help: "Hours without growth after which a followed file's test ends (default 24).")
+    var idleEndHours: Double?
+
+    @Option(help: "Directory of cycler profiles searched first (see `cellfleet inspect --help`).")
+    var profiles: String?
+
     @Option(help: ArgumentHelp("Stamp the simulated samples this many seconds off the host's clock (tests of the coordinator's F3).", visibility: .hidden))
     var sampleClockOffsetSeconds: Double?
 
@@ -107,6 +127,14 @@ struct AgentCommand: AsyncParsableCommand {
         if insecure { configuration.insecure = true }
         if let sampleClockOffsetSeconds { configuration.sampleClockOffsetSeconds = sampleClockOffsetSeconds }
         if let silenceFirstChannelAfterSeconds { configuration.silenceFirstChannelAfterSeconds = silenceFirstChannelAfterSeconds }
+        for directory in watchDirectories { configuration.watches.append(WatchedFolder(directory: URL(fileURLWithPath: directory))) }
+        for index in configuration.watches.indices {
+            if let pollSeconds { configuration.watches[index].pollSeconds = pollSeconds }
+            if let settleSeconds { configuration.watches[index].settleSeconds = settleSeconds }
+            if let idleEndHours { configuration.watches[index].idleEndHours = idleEndHours }
+        }
+        if let exitWhenIdle { configuration.exitWhenIdleSeconds = exitWhenIdle }
+        if !configuration.watches.isEmpty { configuration.profiles = try ProfileLibrary.standard(explicitDirectory: profiles) }
         do {
             try configuration.validate()
             _ = try AgentCredentials.load(for: configuration, logger: logger)

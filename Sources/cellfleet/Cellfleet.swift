@@ -8,7 +8,7 @@ struct Cellfleet: AsyncParsableCommand {
         commandName: "cellfleet",
         abstract: "Coordinate a fleet of battery cycling tests.",
         subcommands: [
-            AgentCommand.self, CoordinatorCommand.self, DemoCommand.self,
+            AgentCommand.self, ImportCommand.self, CoordinatorCommand.self, DemoCommand.self,
             SimulateCommand.self, DetectCommand.self,
             InspectCommand.self, ConvertCommand.self, ProfileCommand.self,
             StatsCommand.self,

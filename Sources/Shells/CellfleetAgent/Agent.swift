@@ -22,6 +22,12 @@ public actor Agent: Service {
         public var lagSeconds: Double
         public var connected: Bool
         public var backPressured: Bool
+        /// Followed files: how many, how many read to their end or quarantined, and their bytes
+        /// in all and read so far (what a progress bar estimates the time left from).
+        public var files = 0
+        public var filesDone = 0
+        public var fileBytes: Int64 = 0
+        public var fileBytesRead: Int64 = 0
 
         static let beforeStart = Status(
             samplesProduced: 0, samplesAcked: 0, spoolBytes: 0, unackedDeliveries: 0, lagSeconds: 0, connected: false,

@@ -1,5 +1,6 @@
 import Foundation
 import CellSimulator
+import CyclerReaders
 import DeliveryProtocol
 import TOMLKit
 import WireProtocol
@@ -53,6 +54,18 @@ public struct AgentConfiguration: Sendable {
     public var silenceFirstChannelAfterSeconds: Double?
     public var cyclerMake = "simulated"
     public var cyclerModel = "cellfleet-sim"
+    /// Export folders whose files the agent follows (docs/file-sources.md).
+    public var watches: [WatchedFolder] = []
+    /// Channels announced before any file names them.
+    public var declaredChannels: [DeclaredChannel] = []
+    /// Finish once every watched file is read and acknowledged and nothing changed for this long.
+    public var exitWhenIdleSeconds: Double?
+    /// `cellfleet import`: the files are finished, so every unterminated last line counts at once,
+    /// each test ends ("imported") when its file is read, and the agent finishes when all is
+    /// acknowledged.
+    public var importing = false
+    /// The cycler profiles files are read with (the executable resolves the search path).
+    public var profiles = ProfileLibrary(profiles: [])
 
     /// The delivery rules this configuration asks for.
     public var deliveryRules: AgentDeliveryRules {
@@ -90,7 +103,7 @@ public struct AgentConfiguration: Sendable {
         func string(_ t: TOMLTable, _ key: String) -> String? { t[key]?.string }
         func number(_ t: TOMLTable, _ key: String) -> Double? { t[key]?.double ?? t[key]?.int.map(Double.init) }
 
-        let known: Set<String> = ["agent_id", "key", "coordinator", "spool", "simulate", "cycler", "on_fail"]
+        let known: Set<String> = ["agent_id", "key", "coordinator", "spool", "simulate", "cycler", "on_fail", "watch", "channel"]
         if let unknown = table.keys.first(where: { !known.contains($0) }) {
             throw Invalid(description: "\(url.path): unknown key '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -132,6 +145,20 @@ public struct AgentConfiguration: Sendable {
             configuration.cyclerMake = string(cycler, "make") ?? configuration.cyclerMake
             configuration.cyclerModel = string(cycler, "model") ?? configuration.cyclerModel
         }
+        if let watches = table["watch"] {
+            guard let array = watches.array else { throw Invalid(description: "\(url.path): watch must be [[watch]] tables") }
+            for element in array {
+                guard let watch = element.table else { throw Invalid(description: "\(url.path): watch must be [[watch]] tables") }
+                configuration.watches.append(try WatchedFolder.parse(watch, base: url.deletingLastPathComponent(), file: url.path))
+            }
+        }
+        if let channels = table["channel"] {
+            guard let array = channels.array else { throw Invalid(description: "\(url.path): channel must be [[channel]] tables") }
+            for element in array {
+                guard let channel = element.table else { throw Invalid(description: "\(url.path): channel must be [[channel]] tables") }
+                configuration.declaredChannels.append(try DeclaredChannel.parse(channel, file: url.path))
+            }
+        }
         try configuration.validate()
         return configuration
     }
@@ -148,6 +175,12 @@ public struct AgentConfiguration: Sendable {
             }
         }
         if let durationSeconds, !(durationSeconds >= 0) { throw Invalid(description: "the duration must not be negative") }
+        if let exitWhenIdleSeconds, !(exitWhenIdleSeconds >= 0) { throw Invalid(description: "--exit-when-idle must not be negative") }
+        for watch in watches { try watch.validate() }
+        let declared = declaredChannels.map(\.channelID)
+        if let twice = declared.first(where: { id in declared.filter { $0 == id }.count > 1 }) {
+            throw Invalid(description: "channel \(twice) is declared twice")
+        }
         for (scenario, hours) in headStartHours {
             guard ScenarioCatalog.preset(named: scenario) != nil else { throw Invalid(description: "head start for an unknown simulator scenario '\(scenario)'") }
             guard hours >= 0, hours.isFinite else { throw Invalid(description: "the head start of scenario \(scenario) must be a non-negative number of hours") }

@@ -117,6 +117,12 @@ extension AgentRuntime {
     }
 
     func isDoneProducing(now: ContinuousClock.Instant) -> Bool {
+        if isFollowingFiles {
+            // Files decide: an import when all is read, `--exit-when-idle` when nothing changed
+            // for that long; otherwise the agent follows them until stopped.
+            guard followingIsComplete(unixNow: Date().timeIntervalSince1970) else { return false }
+            return channels.allSatisfy(\.isIdle) || configuration.durationSeconds.map { startedAt.duration(to: now).inSeconds >= $0 } ?? true
+        }
         if configuration.unpaced, let limit = configuration.samplesPerChannel {
             return channels.allSatisfy { ($0.runningTest?.producedThisRun ?? limit) >= limit }
         }

@@ -47,6 +47,8 @@ final class AgentRuntime {
     var appendedAt: [UInt64: ContinuousClock.Instant] = [:]
     private var lastHeard: ContinuousClock.Instant?
     var spoolFullEpisodes = 0
+    /// The followed files' reads in progress and scan schedule (their durable state is in `registry`).
+    var following = FollowingState()
 
     /// Opens the spool, continues or starts the channels' tests and opens the link.
     init(configuration: AgentConfiguration, logger: Logger, receive: @escaping @Sendable (ZMQMessage) async -> Void) throws {
@@ -70,6 +72,7 @@ final class AgentRuntime {
         context = try ZMQContext()
         do {
             try setUpChannels()
+            setUpFollowing()
             link = try AgentLink(configuration: configuration, credentials: credentials, context: context, logger: logger, receive: receive)
         } catch {
             context.terminate()
@@ -92,9 +95,14 @@ final class AgentRuntime {
                             metadata: ["unacked": "\(spool.unackedEntryCount)"])
             } else {
                 try produce(now: now)
+                if isFollowingFiles {
+                    try followFiles(now: now)
+                    if configuration.importing { try endImportedTests(now: now) }
+                }
             }
         }
         try syncSpool(now: now)
+        try storeFollowingIfDirty()
         if link?.takeRefusal() == true { _ = rules.handle(.linkRefused(at: now)) }
         try perform(rules.handle(.tick(at: now, queuedInSocket: link?.queuedCount ?? 0)), now: now)
         if production == .draining && spool.unackedEntryCount == 0 { return .finished }
@@ -122,21 +130,26 @@ final class AgentRuntime {
     }
 
     func summary() -> AgentSummary {
-        AgentSummary(
+        let files = fileCounts
+        return AgentSummary(
             agentID: configuration.agentID, samplesProduced: spool.producedSampleCount,
-            samplesAcked: spool.ackedSampleCount, tests: channels.count, deliveriesResent: rules.deliveriesResent,
+            samplesAcked: spool.ackedSampleCount, tests: channels.count + registry.followedExperiments.values.filter { $0.testID != nil }.count,
+            deliveriesResent: rules.deliveriesResent,
             spoolFullEpisodes: spoolFullEpisodes, errorsFromCoordinator: rules.errorsFromCoordinator,
-            durationSeconds: startedAt.duration(to: clock.now).inSeconds)
+            durationSeconds: startedAt.duration(to: clock.now).inSeconds,
+            filesRead: files.read, filesQuarantined: files.quarantined, quarantined: files.problems)
     }
 
     func status() -> Agent.Status {
         let now = clock.now
         let lag = rules.outstanding.oldest.flatMap { appendedAt[$0] }.map { $0.duration(to: now).inSeconds } ?? 0
         let heardLately = lastHeard.map { $0.duration(to: now) < .seconds(3) } ?? false
-        return Agent.Status(
+        var status = Agent.Status(
             samplesProduced: spool.producedSampleCount, samplesAcked: spool.ackedSampleCount,
             spoolBytes: spool.usedBytes, unackedDeliveries: spool.unackedEntryCount,
             lagSeconds: lag, connected: rules.isWelcomed && heardLately, backPressured: production == .spoolFull)
+        fileProgress(into: &status)
+        return status
     }
 
     /// Syncs the spool and tells the delivery rules what became durable.
@@ -258,17 +271,25 @@ final class AgentRuntime {
         hello.agentEpoch = spool.epoch
         hello.minProtocolVersion = configuration.supportedProtocolVersions.lowerBound
         hello.maxProtocolVersion = configuration.supportedProtocolVersions.upperBound
-        hello.channels = channels.map { channel in
+        func describe(_ channelID: String, _ capabilities: ChannelCapabilities, make: String?, model: String?) -> Cellfleet_Wire_V1_Channel {
             var info = Cellfleet_Wire_V1_Channel()
-            info.channelID = channel.channelID
-            info.cyclerMake = configuration.cyclerMake
-            info.cyclerModel = configuration.cyclerModel
-            let capabilities = channel.capabilities
+            info.channelID = channelID
+            info.cyclerMake = make ?? configuration.cyclerMake
+            info.cyclerModel = model ?? configuration.cyclerModel
             info.currentMinA = capabilities.currentMinAmperes
             info.currentMaxA = capabilities.currentMaxAmperes
             info.voltageMinV = capabilities.voltageMinVolts
             info.voltageMaxV = capabilities.voltageMaxVolts
             return info
+        }
+        hello.channels = channels.map { describe($0.channelID, $0.capabilities, make: nil, model: nil) }
+        // Declared channels, then those only the followed files name (nothing known of their ranges).
+        var announced = Set(hello.channels.map(\.channelID))
+        for declared in configuration.declaredChannels where announced.insert(declared.channelID).inserted {
+            hello.channels.append(describe(declared.channelID, declared.capabilities, make: declared.make, model: declared.model))
+        }
+        for channelID in Set(registry.followedExperiments.values.map(\.channelID)).sorted() where announced.insert(channelID).inserted {
+            hello.channels.append(describe(channelID, ChannelCapabilities(currentMinAmperes: 0, currentMaxAmperes: 0, voltageMinVolts: 0, voltageMaxVolts: 0), make: nil, model: nil))
         }
         return hello
     }

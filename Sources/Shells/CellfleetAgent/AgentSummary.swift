@@ -11,6 +11,15 @@ public struct AgentSummary: Codable, Sendable, Equatable {
     public var spoolFullEpisodes: Int
     public var errorsFromCoordinator: Int
     public var durationSeconds: Double
+    /// Followed files read to their end, and those quarantined now (with why).
+    public var filesRead = 0
+    public var filesQuarantined = 0
+    public var quarantined: [QuarantinedFile] = []
+
+    public struct QuarantinedFile: Codable, Sendable, Equatable {
+        public var file: String
+        public var reason: String
+    }
 
     enum CodingKeys: String, CodingKey {
         case agentID = "agent_id"
@@ -21,6 +30,9 @@ public struct AgentSummary: Codable, Sendable, Equatable {
         case spoolFullEpisodes = "spool_full_episodes"
         case errorsFromCoordinator = "errors_from_coordinator"
         case durationSeconds = "duration_seconds"
+        case filesRead = "files_read"
+        case filesQuarantined = "files_quarantined"
+        case quarantined
     }
 
     public func jsonLine() -> String {

@@ -36,6 +36,8 @@ struct ChannelRegistry: Codable {
     var tests: [String: RunningTest] = [:]  // by channel id
     /// The outcomes of the commands executed (absent in files of older agents).
     var commands: ExecutedCommands?
+    /// The experiments fed by followed files (absent when the agent follows none).
+    var followed: [String: FollowedExperiment]?
 
     static let fileName = "channels.json"
 

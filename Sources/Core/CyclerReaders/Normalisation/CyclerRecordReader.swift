@@ -26,6 +26,10 @@ public struct CyclerRecordReader {
     public var hasTestTimeColumn: Bool { normaliser.profile.hasTestTime }
     public var hasTimestamps: Bool { normaliser.profile.hasTimestamp || normaliser.profile.startUnixSeconds != nil }
     public var hasTemperature: Bool { normaliser.profile.columns[.temperature] != nil }
+    /// Whether a reader can pick this file up mid-way from `resumeToken` after it grew: a flat
+    /// text export can; a binary container, and a layered text export (whose records inherit
+    /// their cycle and step rows), are re-read from the start.
+    public let resumesMidFile: Bool
     /// Index of the next record `next()` returns.
     public var position: Int { pendingIndex < pending.count ? pending[pendingIndex].fields.recordIndex : access.position }
     /// The instrument's own per-cycle capacities (Ah), where it writes them (LAND's Cycle sheet).
@@ -65,6 +69,7 @@ public struct CyclerRecordReader {
             inheritedColumnsStart: source.inheritedColumnsStart)
         sourceFormat = source.format
         metadata = source.metadata
+        resumesMidFile = source is DelimitedTextSource && source.inheritedColumnsStart == nil
         access = RecordAccess(source: source, profile: compiled)
         normaliser = RecordNormaliser(profile: compiled)
         scaleDecided = !compiled.decidesTestTimeScale
@@ -126,6 +131,18 @@ public struct CyclerRecordReader {
         while try advance() {
             try body(currentRecord)
         }
+    }
+
+    /// Hands up to `limit` records to `body`, borrowed as `forEachRecord` does; false once the end
+    /// of the data is reached. For a source that takes a file in batches (an agent following it).
+    public mutating func forEachRecord(limit: Int, _ body: (CyclerRecord) throws -> Void) throws -> Bool {
+        var handed = 0
+        while handed < limit {
+            guard try advance() else { return false }
+            try body(currentRecord)
+            handed += 1
+        }
+        return true
     }
 
     /// The records buffered while deciding the test-time scale (deciding it first if needed).
