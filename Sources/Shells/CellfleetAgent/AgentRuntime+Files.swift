@@ -182,10 +182,9 @@ extension AgentRuntime {
         if let open = following.cursors[key] {
             active = open.partIndex
         } else {
+            // A quarantined part is still observed: a file that changes is examined again.
             guard let index = experiment.parts.indices.first(where: { i in
-                let part = experiment.parts[i]
-                if case .ended = part.rules.phase { return false }
-                if part.rules.isQuarantined { return false }
+                if case .ended = experiment.parts[i].rules.phase { return false }
                 return true
             }) else {
                 return

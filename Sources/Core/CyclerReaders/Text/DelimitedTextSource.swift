@@ -33,8 +33,11 @@ public struct DelimitedTextSource: RawRecordSource {
     }
 
     public var resumePoint: ResumePoint {
-        ResumePoint(byteOffset: reader.offsetOfNextLine, recordIndex: position, lineNumber: lineNumber)
+        heldBack ?? ResumePoint(byteOffset: reader.offsetOfNextLine, recordIndex: position, lineNumber: lineNumber)
     }
+
+    /// Where a short last line left for later starts (following a growing file).
+    private var heldBack: ResumePoint?
 
     /// - Parameters:
     ///   - wantedColumns: names of the columns to parse; nil parses all.
@@ -89,6 +92,7 @@ public struct DelimitedTextSource: RawRecordSource {
     mutating func nextRecord(values row: inout [RawValue]) throws -> RecordForm {
         if layout.layered != nil, row.count != columnNames.count { row = Array(repeating: .missing, count: columnNames.count) }
         while true {
+            let lineStart = reader.offsetOfNextLine
             guard let line = try reader.nextLine(allowUnterminated: !followGrowingFile) else { return .end }
             lineNumber += 1
             if line.isBlank { continue }
@@ -105,6 +109,13 @@ public struct DelimitedTextSource: RawRecordSource {
             if found < columnCount {
                 for k in found..<columnCount { spans.starts[k] = 0; spans.ends[k] = 0; spans.isNumber[k] = false }
                 if !Self.trailingColumnsOptional(layout.columnNames, from: found) {
+                    if followGrowingFile, try reader.restIsBlank() {
+                        // A short last line of a file still being written: the instrument's cut
+                        // last record, or one being written. Left for later (read as a cut record
+                        // once the file is read without following, as a whole read does).
+                        heldBack = ResumePoint(byteOffset: lineStart, recordIndex: position, lineNumber: lineNumber - 1)
+                        return .end
+                    }
                     // Looking past this line may move the buffer it points into: copy the record out first.
                     if row.count != columnCount { row = Array(repeating: .missing, count: columnCount) }
                     materialise(into: &row)
