@@ -97,7 +97,8 @@ extension AgentRuntime {
     /// Whether every followed file is read to its end and acknowledged work can finish: what
     /// `--exit-when-idle` and an import wait for (quarantined files count as done).
     func followingIsComplete(unixNow: Double) -> Bool {
-        guard following.cursors.isEmpty, following.pendingSkip.isEmpty else { return false }
+        // Nothing is complete before every folder was looked at once.
+        guard following.cursors.isEmpty, following.pendingSkip.isEmpty, following.nextScan.allSatisfy({ $0 > 0 }) else { return false }
         for experiment in registry.followedExperiments.values where !experiment.ended {
             for part in experiment.parts where !part.rules.isReadToEnd { return false }
             if configuration.importing, experiment.testID != nil { return false }
