@@ -167,6 +167,14 @@ public struct FileFollowRules: Sendable, Hashable, Codable {
         return seen != readObservation || unterminatedTail ? .readNew(includeUnterminated: true) : .wait
     }
 
+    /// The file now lives elsewhere (moved into an archive folder, say): the next read starts
+    /// from the beginning and checks what was sent, as for a replaced file.
+    public mutating func fileMoved() {
+        mustReread = true
+        readObservation = nil
+        lastSeen = nil
+    }
+
     /// The test ended for another reason (a later part of its experiment appeared, a stop).
     public mutating func markEnded() { phase = .ended }
 

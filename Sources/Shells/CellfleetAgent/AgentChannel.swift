@@ -1,7 +1,7 @@
 /// One channel of the agent's cycler and what it is doing.
 struct AgentChannel {
-    /// What feeds the channel's tests. A file-tailing channel (a cycler's export directory) will
-    /// be the second kind.
+    /// What feeds the channel's tests. Followed export files are not channels of this kind: a
+    /// file is a test (`FollowedExperiment`), and several files may name one channel over time.
     enum Kind {
         /// Runs simulator presets; `scenario` is the one it starts by itself.
         case simulated(scenario: String)

@@ -133,6 +133,19 @@ extension AgentRuntime {
             let experimentKey = (directory == "." || directory.isEmpty ? "" : directory + "/") + naming.experimentKey
             let key = FollowedExperiment.registryKey(watchDirectory: folder, experimentKey: experimentKey)
             let absolute = folder + "/" + relativePath
+            if let moved = movedPart(to: relativePath, in: folder, experiments: experiments) {
+                // The same file under a new path (an archive folder): the same test, not a new one.
+                var experiment = experiments[moved.key]!
+                logger.info("a followed file moved; it continues its test", metadata: [
+                    "from": "\(experiment.parts[moved.part].relativePath)", "to": "\(relativePath)", "test": "\(experiment.testID ?? "not started")"])
+                experiment.parts[moved.part].relativePath = relativePath
+                experiment.parts[moved.part].rules.fileMoved()
+                experiment.parts[moved.part].resume = nil
+                experiments[moved.key] = experiment
+                following.cursors[moved.key] = nil
+                following.registryDirty = true
+                continue
+            }
             let growth: FileGrowth = Self.isBinary(path: absolute) ? .rewritten : .appended
             let part = FollowedPart(
                 relativePath: relativePath, partNumber: naming.part,
@@ -163,6 +176,26 @@ extension AgentRuntime {
             following.registryDirty = true
         }
         registry.followedExperiments = experiments
+    }
+
+    /// The part a newly found file is, moved from a path that no longer exists (same inode).
+    private func movedPart(to relativePath: String, in folder: String, experiments: [String: FollowedExperiment]) -> (key: String, part: Int)? {
+        guard let identity = (try? FolderScan.observe(folder + "/" + relativePath))??.identity else { return nil }
+        for (key, experiment) in experiments where experiment.watchDirectory == folder {
+            for (index, part) in experiment.parts.enumerated() where part.rules.lastSeen?.identity == identity {
+                if (try? FolderScan.observe(folder + "/" + part.relativePath)) ?? nil == nil { return (key, index) }
+            }
+        }
+        return nil
+    }
+
+    /// An experiment of this folder whose first record is `fingerprint` and whose first file is
+    /// gone from its path: the file moved across file systems.
+    private func experimentMoved(fingerprint: String, in folder: String, except key: String) -> String? {
+        for (other, experiment) in registry.followedExperiments where other != key && experiment.watchDirectory == folder && experiment.fingerprint == fingerprint {
+            if let first = experiment.parts.first, (try? FolderScan.observe(folder + "/" + first.relativePath)) ?? nil == nil { return other }
+        }
+        return nil
     }
 
     static func isBinary(path: String) -> Bool {
@@ -282,6 +315,23 @@ extension AgentRuntime {
             if case .quarantine(let reason) = decision { quarantined(key: key, part: part, reason: reason) }
             return
         }
+        if !columns.isEmpty, experiment.testID == nil, active == 0,
+           let original = experimentMoved(fingerprint: SourceTestIdentity.fingerprint(ofFirst: columns[0]), in: experiment.watchDirectory, except: key) {
+            // This file is an earlier one moved here from another file system: continue that
+            // test from the start of this file, checking what was sent; this entry goes.
+            var adopted = registry.followedExperiments[original]!
+            logger.info("a followed file moved; it continues its test", metadata: [
+                "from": "\(adopted.parts[0].relativePath)", "to": "\(part.relativePath)", "test": "\(adopted.testID ?? "")"])
+            adopted.parts[0].relativePath = part.relativePath
+            adopted.parts[0].rules.fileMoved()
+            adopted.parts[0].resume = nil
+            registry.followedExperiments[original] = adopted
+            registry.followedExperiments[key] = nil
+            following.cursors[key] = nil
+            following.cursors[original] = nil
+            following.registryDirty = true
+            return
+        }
         if !columns.isEmpty {
             following.lastActivity = unixNow
             if experiment.testID == nil {
@@ -334,15 +384,17 @@ extension AgentRuntime {
         let sourceFile = experiment.parts[0].relativePath
         let testID = SourceTestIdentity.testID(agentID: configuration.agentID, relativePath: sourceFile, fingerprint: fingerprint)
         experiment.testID = testID
+        experiment.fingerprint = fingerprint
         let spooled = spool.highestSequence(forTest: testID)
         if spooled > experiment.samplesSpooled {
             // An earlier run spooled this test's start and samples but stopped before recording it.
             following.pendingSkip[key, default: 0] += spooled - experiment.samplesSpooled
         }
         let absolute = experiment.watchDirectory + "/" + part.relativePath
-        // The most specific source wins: the lab's sidecar for this file, then what the
-        // instrument's header says, then the watch's defaults (docs/file-sources.md §4).
-        var layers = [watch.cellDefaults, InstrumentCellFacts.sidecar(from: cursor.metadata)]
+        // The lab's own statements win: the sidecar for this file, then the watch's defaults,
+        // then what the instrument's header says (often the software's defaults, left as they
+        // were; docs/file-sources.md §4).
+        var layers = [InstrumentCellFacts.sidecar(from: cursor.metadata), watch.cellDefaults]
         do {
             if let sidecar = try CellSidecar.load(besideDataFile: absolute) { layers.append(sidecar) }
         } catch {

@@ -1,9 +1,10 @@
 import CellModel
 
-/// Where the samples of the test running on a channel come from: a simulator preset run in
-/// wall-clock time (`SimulatedChannel`), and later a cycler's export file followed as it grows
-/// (the readers' resumable state as its token). The agent numbers, spools and delivers what a
-/// source hands it; a source only knows its signal.
+/// Where the samples of the test running on a simulated channel come from: a simulator preset run
+/// in wall-clock time (`SimulatedChannel`). The agent numbers, spools and delivers what a source
+/// hands it; a source only knows its signal. A followed export file is read differently — when
+/// the follow rules say so, in batches, a file per test (`FilePartCursor`,
+/// `AgentRuntime+Files`) — but keeps the same promise with the readers' resume token.
 ///
 /// A source must be able to carry on after an agent restart without handing out a sample twice
 /// or skipping one: the agent stores `resumeToken` beside the spool with the sequence number it

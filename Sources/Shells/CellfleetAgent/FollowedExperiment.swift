@@ -14,6 +14,9 @@ struct FollowedExperiment: Codable {
     var channelID: String
     /// Minted from the first part's first record (`SourceTestIdentity`); nil until it has one.
     var testID: String?
+    /// That first record's fingerprint: a file moved across file systems (a new inode) is
+    /// recognised by it once its old path is gone.
+    var fingerprint: String?
     /// Ordered by part number; only the last one can still grow.
     var parts: [FollowedPart]
     /// Samples spooled for the test (its next sample is numbered `samplesSpooled + 1`).

@@ -1,0 +1,119 @@
+import TestSupport
+import Foundation
+import Testing
+
+/// What else a watched folder does, through real processes, with a TOML configuration: an
+/// experiment split over parts is one test; a declared channel is announced before any file
+/// names it; the watch's cell defaults, the file's header and a sidecar combine in their order;
+/// a file not grown for `idle_end_hours` ends its test; a finished file moved into an archive
+/// folder is not a new test.
+@Suite(.serialized) struct FileSourceBehaviourTests {
+    static let fixtures = TestPaths.repositoryRoot.appendingPathComponent("Tests/Core/CyclerReadersTests/Fixtures")
+
+    @Test func partsDeclaredChannelsMetadataIdleEndAndArchiving() async throws {
+        let database = try TestDatabase()
+        let port = TestPaths.freePort()
+        let root = TestPaths.temporaryDirectory("watch-behaviour")
+        let watch = root.appendingPathComponent("export")
+        try FileManager.default.createDirectory(at: watch, withIntermediateDirectories: true)
+        defer {
+            database.stop()
+            try? FileManager.default.removeItem(at: root)
+        }
+        let coordinator = try await TestProcess.insecureCoordinator(database, port: port)
+        defer { coordinator.terminate() }
+
+        // An Arbin export split in two workbooks: header + first half, header + second half.
+        let arbin = try String(contentsOf: Self.fixtures.appendingPathComponent("arbin_csv/arbin_example.csv"), encoding: .utf8)
+        // CR LF, as Arbin writes it (a Swift Character holds the pair: split on the string).
+        var lines = arbin.components(separatedBy: "\r\n")
+        if lines.last == "" { lines.removeLast() }
+        let header = lines[0], records = Array(lines.dropFirst())
+        let half = records.count / 2
+        try ([header] + records[..<half]).joined(separator: "\r\n").appending("\r\n").write(to: watch.appendingPathComponent("NMC-07_Channel_12_Wb_1.csv"), atomically: true, encoding: .utf8)
+        // A Novonix file (its header gives mass, capacity and area) and a LAND file with a sidecar.
+        try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("novonix_csv/sample_data_novonix.csv"), to: watch.appendingPathComponent("novonix_CH01.csv"))
+        try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("synthetic/land_synthetic.csv"), to: watch.appendingPathComponent("land_3-1.csv"))
+        try "nominal_capacity_mah = 2.4\n".write(to: watch.appendingPathComponent("land_3-1.cell.toml"), atomically: true, encoding: .utf8)
+
+        let config = root.appendingPathComponent("agent.toml")
+        try """
+            agent_id = "behaviour-pc"
+            [coordinator]
+            endpoint = "tcp://127.0.0.1:\(port)"
+            insecure = true
+            [spool]
+            directory = "spool"
+            [cycler]
+            make = "Arbin"
+            model = "LBT21084"
+
+            [[channel]]
+            id = "99"
+            make = "Arbin"
+            model = "MSTAT"
+            current_min_a = -0.5
+            current_max_a = 0.5
+            voltage_min_v = 0
+            voltage_max_v = 5
+
+            [[watch]]
+            directory = "export"
+            channel = "_(?:Channel_|CH|)(\\\\d+(?:-\\\\d+)?)(?:_Wb_\\\\d+)?\\\\.csv$"
+            settle_seconds = 1
+            poll_seconds = 0.3
+            idle_end_hours = 0.002
+            [watch.cell]
+            cell_type = "full"
+            area_cm2 = 2.0
+            [watch.cell.attributes]
+            batch = "2026-11-A"
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let agent = try TestProcess(TestPaths.cellfleet, ["agent", "--config", config.path])
+        defer { agent.terminate() }
+
+        // The declared channel is announced at once, with what the config says of it.
+        #expect(await eventually(timeoutSeconds: 60) {
+            try database.query("SELECT cycler_make, cycler_model, current_max_a FROM channels WHERE channel_id = '99'") == ["Arbin|MSTAT|0.5"]
+        }, "declared channel 99 announced: \((try? database.query("SELECT * FROM channels")) ?? [])")
+        // The second workbook appears while the first test runs: one test, numbered on.
+        try await Task.sleep(for: .seconds(2))
+        try ([header] + records[half...]).joined(separator: "\r\n").appending("\r\n").write(to: watch.appendingPathComponent("NMC-07_Channel_12_Wb_2.csv"), atomically: true, encoding: .utf8)
+
+        #expect(await eventually(timeoutSeconds: 90) {
+            try database.scalar("SELECT count(*) FROM tests WHERE end_reason = 'idle'") == 3
+        }, "every test ended idle: \((try? database.query("SELECT attributes->>'source_file', end_reason FROM tests")) ?? []) \(agent.stderr.suffix(3000))")
+        let arbinTests = try database.query("SELECT test_id, channel_id, cell_id FROM tests WHERE attributes->>'source_file' = 'NMC-07_Channel_12_Wb_1.csv'")
+        #expect(arbinTests.count == 1 && arbinTests.first?.hasSuffix("|12|NMC-07_Channel_12") == true, "\(arbinTests)")
+        let arbinID = String(arbinTests.first?.split(separator: "|").first ?? "")
+        let counts = try database.query("SELECT count(*), max(seq) FROM samples WHERE test_id = '\(arbinID)'")
+        #expect(counts == ["\(records.count)|\(records.count)"], "both parts, numbered 1…n: \(counts)")
+        #expect(try database.scalar("SELECT count(*) FROM tests WHERE attributes->>'source_file' LIKE '%Wb_2%'") == 0)
+
+        // Novonix: the header's mass and capacity, the watch's area, type and batch.
+        let novonix = try database.query("""
+            SELECT channel_id, cell_type, electrode_area_m2, active_mass_kg, nominal_capacity_ah, attributes->>'batch', attributes->>'profile'
+            FROM tests WHERE attributes->>'source_file' = 'novonix_CH01.csv'
+            """)
+        #expect(novonix == ["01|full|0.0002|0.001|5|2026-11-A|novonix_csv"], "\(novonix)")
+        // LAND: the sidecar's capacity over everything.
+        let land = try database.query("SELECT channel_id, nominal_capacity_ah, electrode_area_m2 FROM tests WHERE attributes->>'source_file' = 'land_3-1.csv'")
+        #expect(land == ["3-1|0.0024|0.0002"], "\(land)")
+
+        // Finished files moved into an archive folder of the watched tree are not new tests.
+        let archive = watch.appendingPathComponent("archive")
+        try FileManager.default.createDirectory(at: archive, withIntermediateDirectories: true)
+        for name in ["novonix_CH01.csv", "land_3-1.csv"] {
+            try FileManager.default.moveItem(at: watch.appendingPathComponent(name), to: archive.appendingPathComponent(name))
+        }
+        #expect(await agent.waitForStderr("a followed file moved", timeoutSeconds: 30), "\(agent.stderr.suffix(2000))")
+        try await Task.sleep(for: .seconds(3))
+        #expect(try database.scalar("SELECT count(*) FROM tests") == 3)
+        #expect(try database.scalar("SELECT count(*) FROM samples") == records.count + 207 + (try Self.rows(of: "synthetic/land_synthetic.csv")))
+    }
+
+    static func rows(of fixture: String) throws -> Int {
+        struct Inspected: Decodable { var rows: Int }
+        return try JSONDecoder().decode(Inspected.self, from: Data(TestProcess.run(TestPaths.cellfleet, ["inspect", fixtures.appendingPathComponent(fixture).path, "--json"]).utf8)).rows
+    }
+}
