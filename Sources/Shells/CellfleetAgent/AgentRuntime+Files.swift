@@ -31,6 +31,9 @@ struct FollowingState {
 extension AgentRuntime {
     var isFollowingFiles: Bool { !configuration.watches.isEmpty }
 
+    /// A followed file is being read part-way and the spool has room for more.
+    var hasReadsInProgress: Bool { !following.cursors.isEmpty && production == .producing }
+
     /// Continues the experiments the registry names where the spool stands.
     func setUpFollowing() {
         following.nextScan = Array(repeating: 0, count: configuration.watches.count)
