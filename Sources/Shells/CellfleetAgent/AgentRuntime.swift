@@ -268,6 +268,7 @@ final class AgentRuntime {
             info.currentMaxA = capabilities.currentMaxAmperes
             info.voltageMinV = capabilities.voltageMinVolts
             info.voltageMaxV = capabilities.voltageMaxVolts
+            info.auxTemperature = capabilities.auxTemperature
             return info
         }
         return hello
