@@ -60,8 +60,8 @@ let package = Package(
         // What an alert tells people and when (docs/live-detection.md §4): the Alertmanager and
         // webhook payloads, the retry schedule and the re-post rule, as pure values.
         .target(name: "AlertRouting", dependencies: ["CellModel"], path: "Sources/Core/AlertRouting"),
-        // The coordinator's fleet-health rules (F1 test silent, F2 agent lost, F3 clock ahead) and
-        // the usual-interval estimator, fed observations and a clock.
+        // The coordinator's fleet-health rules (F1 test silent, F2 agent lost, F3 clock ahead, F4
+        // source file quarantined) and the usual-interval estimator, fed observations and a clock.
         .target(name: "FleetHealth", path: "Sources/Core/FleetHealth"),
         // When to read a followed cycler export file and what to make of it (docs/file-sources.md):
         // the follow rules, which files a folder holds, multi-part experiments, the test identity.

@@ -1,3 +1,4 @@
+import Foundation
 import WireProtocol
 
 /// Checks a delivery's shape before it reaches the database, so one malformed message can be
@@ -23,6 +24,17 @@ public enum DeliveryValidator {
         ]
         for (name, count) in optional where count != 0 && count != n {
             return "optional column \(name) has \(count) values for \(n) samples (must be 0 or \(n))"
+        }
+        return nil
+    }
+
+    /// Why the source quarantine cannot be recorded, or nil if its shape is fine. Its file is
+    /// what the alert is about, so it must be named; a test id, when given, is a UUID. Its agent
+    /// id is checked against the connection by the planner, as a test start's is.
+    public static func validate(_ quarantine: Cellfleet_Wire_V1_SourceQuarantined) -> String? {
+        guard !quarantine.file.isEmpty else { return "a source quarantine that names no file" }
+        guard quarantine.testID.isEmpty || UUID(uuidString: quarantine.testID) != nil else {
+            return "a source quarantine whose test id '\(quarantine.testID)' is not a UUID (leave it empty when the file has no test)"
         }
         return nil
     }

@@ -1,31 +1,35 @@
 import Foundation
 import WireProtocol
 
-/// A delivery (test start, sample batch or test end) as the coordinator received it: read,
-/// shape-checked, and tagged with the identity of the connection it came from. It is what the
-/// group-commit queue holds and the ingest planner decides on.
+/// A delivery (test start, sample batch, test end or source quarantine) as the coordinator
+/// received it: read, shape-checked, and tagged with the identity of the connection it came
+/// from. It is what the group-commit queue holds and the ingest planner decides on.
 public struct IngestDelivery: Sendable, Equatable {
     public enum Body: Sendable, Equatable {
         case start(Cellfleet_Wire_V1_TestStart)
         case batch(Cellfleet_Wire_V1_SampleBatch)
         case end(Cellfleet_Wire_V1_TestEnd)
+        /// An agent stopped following a source file: recorded, and told to people as F4.
+        case quarantine(Cellfleet_Wire_V1_SourceQuarantined)
     }
 
     /// The identity of the connection it came from (the ZAP user id once CURVE is on; the
     /// DEALER's routing id until then) — never what the message claims about itself.
     public var agentID: String
     public var deliveryID: UInt64
-    public var testID: UUID
+    /// The test whose high-water mark a start, batch or end is decided against; nil for a source
+    /// quarantine, which names its test (if any) only for people and moves no mark.
+    public var testID: UUID?
     public var body: Body
 
-    public init(agentID: String, deliveryID: UInt64, testID: UUID, body: Body) {
+    public init(agentID: String, deliveryID: UInt64, testID: UUID?, body: Body) {
         self.agentID = agentID
         self.deliveryID = deliveryID
         self.testID = testID
         self.body = body
     }
 
-    /// Rows this delivery may add to `samples` (a start or an end adds none).
+    /// Rows this delivery may add to `samples` (a start, an end or a quarantine adds none).
     public var sampleCount: Int {
         if case .batch(let batch) = body { return batch.testTimeS.count }
         return 0
@@ -33,7 +37,7 @@ public struct IngestDelivery: Sendable, Equatable {
 
     /// The same delivery restricted to the batch rows `range` (sequence numbers from
     /// `firstSeq + range.lowerBound`): one part of a batch too large for a group commit.
-    /// A start or an end is returned as it is.
+    /// Any other delivery is returned as it is.
     public func rows(_ range: Range<Int>) -> IngestDelivery {
         guard case .batch(let batch) = body else { return self }
         func slice<T>(_ column: [T]) -> [T] { column.isEmpty ? [] : Array(column[range]) }

@@ -23,6 +23,8 @@ public struct TestMark: Sendable, Equatable {
 /// - a test start is recorded only for the agent that sends it; one naming another agent is
 ///   `NOT_YOUR_TEST`, as is anything for a test another agent started;
 /// - a batch or end for a test never started is `UNKNOWN_TEST`;
+/// - a source quarantine is recorded only for the agent that sends it (one naming another agent
+///   is `NOT_YOUR_TEST`); it touches no test's mark, so nothing else refuses it;
 /// - a batch beginning beyond mark + 1 is a `SEQUENCE_GAP` (the reply says where to resume);
 /// - a batch at or below the mark is acknowledged and its already-stored prefix skipped, however
 ///   it is re-batched, so each `(test, seq)` is stored once;
@@ -36,8 +38,14 @@ public struct IngestPlanner: Sendable {
     public init(deliveries: [IngestDelivery]) {
         self.deliveries = deliveries
         early = deliveries.map { delivery in
-            guard case .start(let start) = delivery.body, start.agentID != delivery.agentID else { return nil }
-            return .refused(.notYourTest, "a test start for agent '\(start.agentID)' sent by agent '\(delivery.agentID)'")
+            switch delivery.body {
+            case .start(let start) where start.agentID != delivery.agentID:
+                return .refused(.notYourTest, "a test start for agent '\(start.agentID)' sent by agent '\(delivery.agentID)'")
+            case .quarantine(let quarantine) where quarantine.agentID != delivery.agentID:
+                return .refused(.notYourTest, "a source quarantine for agent '\(quarantine.agentID)' sent by agent '\(delivery.agentID)'")
+            default:
+                return nil
+            }
         }
     }
 
@@ -54,7 +62,7 @@ public struct IngestPlanner: Sendable {
     /// Every test the group touches, in the one order all coordinators lock them in (so two
     /// coordinators' transactions cannot deadlock).
     public var testsToLock: [UUID] {
-        Array(Set(deliveries.map(\.testID))).sorted { $0.uuidString < $1.uuidString }
+        Array(Set(deliveries.compactMap(\.testID))).sorted { $0.uuidString < $1.uuidString }
     }
 
     /// The plan, given the marks locked for `testsToLock` (a test without a mark was never
@@ -63,8 +71,16 @@ public struct IngestPlanner: Sendable {
         var plan = IngestPlan(outcomes: early.map { $0 ?? .committed })
         var committed = marks.mapValues(\.committedSequence)
         for (index, delivery) in deliveries.enumerated() where early[index] == nil {
-            let test = delivery.testID.uuidString.lowercased()
-            guard let mark = committed[delivery.testID], let owner = marks[delivery.testID]?.ownerAgentID else {
+            if case .quarantine = delivery.body {
+                plan.quarantinesToRecord.append(index)
+                continue
+            }
+            guard let testID = delivery.testID else {
+                plan.outcomes[index] = .refused(.malformed, "a test delivery that names no test")
+                continue
+            }
+            let test = testID.uuidString.lowercased()
+            guard let mark = committed[testID], let owner = marks[testID]?.ownerAgentID else {
                 plan.outcomes[index] = .refused(.unknownTest, "test \(test) has not been started")
                 continue
             }
@@ -73,7 +89,7 @@ public struct IngestPlanner: Sendable {
                 continue
             }
             switch delivery.body {
-            case .start:
+            case .start, .quarantine:
                 break
             case .end:
                 plan.endsToRecord.append(index)
@@ -88,10 +104,10 @@ public struct IngestPlanner: Sendable {
                 let skip = Int(min(Int64(count), mark - first + 1))
                 plan.samplesDuplicate += skip
                 if skip < count {
-                    plan.rows.append(IngestPlan.Rows(delivery: index, testID: delivery.testID, skip: skip, count: count - skip,
+                    plan.rows.append(IngestPlan.Rows(delivery: index, testID: testID, skip: skip, count: count - skip,
                                                      firstSequence: first + Int64(skip)))
                     plan.samplesCommitted += count - skip
-                    committed[delivery.testID] = first + Int64(count) - 1
+                    committed[testID] = first + Int64(count) - 1
                 }
             }
         }
@@ -131,6 +147,8 @@ public struct IngestPlan: Sendable, Equatable {
     public var advancedMarks: [UUID: Int64] = [:]
     /// Test ends to record (committed ones only), by index into the planned deliveries.
     public var endsToRecord: [Int] = []
+    /// Source quarantines to record (committed ones only), by index into the planned deliveries.
+    public var quarantinesToRecord: [Int] = []
     public var samplesCommitted = 0
     /// Samples received again at or below the mark, acknowledged and not stored again.
     public var samplesDuplicate = 0

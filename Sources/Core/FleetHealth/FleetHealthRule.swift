@@ -1,6 +1,8 @@
-/// The coordinator's own alerts about the fleet rather than a cell (issue 12 §3; rule ids are a
-/// contract). They are episodes: raised when the condition starts, resolved by the coordinator
-/// when it ends, at most one open per test (F1, F3) or agent (F2).
+/// The coordinator's own alerts about the fleet rather than a cell (issue 12 §3, issue 13; rule
+/// ids are a contract). They are episodes, at most one open per test (F1, F3), agent (F2) or
+/// agent's source file (F4). F1–F3 are raised when the condition starts and resolved by the
+/// coordinator when it ends (`FleetHealthMonitor`); F4 is raised when an agent reports a
+/// quarantined file (`SourceQuarantineAlert`) and resolved by a person.
 public enum FleetHealthRule: String, Sendable, Hashable, CaseIterable, Comparable {
     /// A running test has sent nothing for longer than max(10 × its usual interval, 5 min).
     case testSilent = "F1"
@@ -8,9 +10,12 @@ public enum FleetHealthRule: String, Sendable, Hashable, CaseIterable, Comparabl
     case agentLost = "F2"
     /// A test's sample clock runs more than 5 min ahead of the coordinator's.
     case clockAhead = "F3"
+    /// An agent stopped following a source file (its earlier records changed, it shrank, or it
+    /// cannot be parsed); the other files carry on.
+    case sourceQuarantined = "F4"
 
-    /// All three warn: the data may be late or mis-stamped, the cells themselves are not known
-    /// to be failing, and a person should look — not be woken as for a fail.
+    /// All four warn: the data may be late, mis-stamped or not read at all, the cells themselves
+    /// are not known to be failing, and a person should look — not be woken as for a fail.
     public static let severity = "warn"
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }

@@ -8,13 +8,13 @@
 /// it does not recognise makes it return nil, and the caller decodes the message properly.
 public struct WireDeliveryPeek: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
-        case testStart, sampleBatch, testEnd
+        case testStart, sampleBatch, testEnd, sourceQuarantined
     }
 
     public var protocolVersion: UInt32
     public var kind: Kind
     public var deliveryID: UInt64
-    /// Samples in a batch (the length of its `test_time_s` column); 0 for a start or an end.
+    /// Samples in a batch (the length of its `test_time_s` column); 0 for any other delivery.
     public var sampleCount: Int
 
     public init(protocolVersion: UInt32, kind: Kind, deliveryID: UInt64, sampleCount: Int) {
@@ -37,12 +37,17 @@ public struct WireDeliveryPeek: Sendable, Equatable {
                 case (1, 0):
                     guard let value = reader.varint() else { return nil }
                     version = UInt32(truncatingIfNeeded: value)
-                case (12...14, 2):
+                case (12...14, 2), (20, 2):
                     guard let length = reader.length(), let body = reader.sub(length) else { return nil }
-                    let kind: Kind = field == 12 ? .testStart : field == 13 ? .sampleBatch : .testEnd
+                    let kind: Kind = switch field {
+                    case 12: .testStart
+                    case 13: .sampleBatch
+                    case 14: .testEnd
+                    default: .sourceQuarantined
+                    }
                     guard let (id, samples) = Self.delivery(body, samplesIn: kind == .sampleBatch ? 5 : nil) else { return nil }
                     found = WireDeliveryPeek(protocolVersion: 0, kind: kind, deliveryID: id, sampleCount: samples)
-                case (10...19, _):
+                case (10...20, _):
                     return nil  // another kind of message
                 default:
                     guard reader.skip(wireType) else { return nil }

@@ -351,6 +351,14 @@ public nonisolated struct Cellfleet_Wire_V1_Envelope: Sendable {
     set {body = .commandResult(newValue)}
   }
 
+  public var sourceQuarantined: Cellfleet_Wire_V1_SourceQuarantined {
+    get {
+      if case .sourceQuarantined(let v)? = body {return v}
+      return Cellfleet_Wire_V1_SourceQuarantined()
+    }
+    set {body = .sourceQuarantined(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -364,6 +372,7 @@ public nonisolated struct Cellfleet_Wire_V1_Envelope: Sendable {
     case heartbeat(Cellfleet_Wire_V1_Heartbeat)
     case command(Cellfleet_Wire_V1_Command)
     case commandResult(Cellfleet_Wire_V1_CommandResult)
+    case sourceQuarantined(Cellfleet_Wire_V1_SourceQuarantined)
 
   }
 
@@ -417,13 +426,17 @@ public nonisolated struct Cellfleet_Wire_V1_Channel: Sendable {
 
   public var voltageMaxV: Double = 0
 
+  /// The channel has an auxiliary temperature probe (its samples may carry temperature_c).
+  /// Agents older than this field send false.
+  public var auxTemperature: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
 /// coordinator → agent, answer to Hello. `credit` is how many deliveries (TestStart, SampleBatch,
-/// TestEnd) the agent may have unacknowledged at once.
+/// TestEnd, SourceQuarantined) the agent may have unacknowledged at once.
 public nonisolated struct Cellfleet_Wire_V1_Welcome: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -570,6 +583,39 @@ public nonisolated struct Cellfleet_Wire_V1_TestEnd: Sendable {
 
   /// "completed", "stopped", "failed: …"
   public var reason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// agent → coordinator: the agent stopped following a source file (its earlier records changed,
+/// it shrank, or it cannot be parsed) and a person should look at it. A delivery like TestEnd:
+/// spooled, committed, acknowledged after COMMIT; a re-sent one changes nothing. The coordinator
+/// raises a fleet-health alert, rule F4, at most one open per (agent, file).
+public nonisolated struct Cellfleet_Wire_V1_SourceQuarantined: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var deliveryID: UInt64 = 0
+
+  /// the agent's own id, as in TestStart
+  public var agentID: String = String()
+
+  public var channelID: String = String()
+
+  /// UUID, canonical text form; empty: the file has no test yet
+  public var testID: String = String()
+
+  /// the path relative to the watched folder (or --relative-to)
+  public var file: String = String()
+
+  /// for people: what is wrong and what to do
+  public var reason: String = String()
+
+  /// when the agent quarantined it
+  public var unixTimeS: Double = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -745,7 +791,7 @@ nonisolated extension Cellfleet_Wire_V1_ErrorCode: SwiftProtobuf._ProtoNameProvi
 
 nonisolated extension Cellfleet_Wire_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Envelope"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{2}\u{9}hello\0\u{1}welcome\0\u{3}test_start\0\u{3}sample_batch\0\u{3}test_end\0\u{1}ack\0\u{1}error\0\u{1}heartbeat\0\u{1}command\0\u{3}command_result\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{2}\u{9}hello\0\u{1}welcome\0\u{3}test_start\0\u{3}sample_batch\0\u{3}test_end\0\u{1}ack\0\u{1}error\0\u{1}heartbeat\0\u{1}command\0\u{3}command_result\0\u{3}source_quarantined\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -884,6 +930,19 @@ nonisolated extension Cellfleet_Wire_V1_Envelope: SwiftProtobuf.Message, SwiftPr
           self.body = .commandResult(v)
         }
       }()
+      case 20: try {
+        var v: Cellfleet_Wire_V1_SourceQuarantined?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .sourceQuarantined(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .sourceQuarantined(v)
+        }
+      }()
       default: break
       }
     }
@@ -937,6 +996,10 @@ nonisolated extension Cellfleet_Wire_V1_Envelope: SwiftProtobuf.Message, SwiftPr
     case .commandResult?: try {
       guard case .commandResult(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 19)
+    }()
+    case .sourceQuarantined?: try {
+      guard case .sourceQuarantined(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
     }()
     case nil: break
     }
@@ -1008,7 +1071,7 @@ nonisolated extension Cellfleet_Wire_V1_Hello: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Cellfleet_Wire_V1_Channel: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Channel"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}channel_id\0\u{3}cycler_make\0\u{3}cycler_model\0\u{3}current_min_a\0\u{3}current_max_a\0\u{3}voltage_min_v\0\u{3}voltage_max_v\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}channel_id\0\u{3}cycler_make\0\u{3}cycler_model\0\u{3}current_min_a\0\u{3}current_max_a\0\u{3}voltage_min_v\0\u{3}voltage_max_v\0\u{3}aux_temperature\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1023,6 +1086,7 @@ nonisolated extension Cellfleet_Wire_V1_Channel: SwiftProtobuf.Message, SwiftPro
       case 5: try { try decoder.decodeSingularDoubleField(value: &self.currentMaxA) }()
       case 6: try { try decoder.decodeSingularDoubleField(value: &self.voltageMinV) }()
       case 7: try { try decoder.decodeSingularDoubleField(value: &self.voltageMaxV) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.auxTemperature) }()
       default: break
       }
     }
@@ -1050,6 +1114,9 @@ nonisolated extension Cellfleet_Wire_V1_Channel: SwiftProtobuf.Message, SwiftPro
     if self.voltageMaxV.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.voltageMaxV, fieldNumber: 7)
     }
+    if self.auxTemperature != false {
+      try visitor.visitSingularBoolField(value: self.auxTemperature, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1061,6 +1128,7 @@ nonisolated extension Cellfleet_Wire_V1_Channel: SwiftProtobuf.Message, SwiftPro
     if lhs.currentMaxA != rhs.currentMaxA {return false}
     if lhs.voltageMinV != rhs.voltageMinV {return false}
     if lhs.voltageMaxV != rhs.voltageMaxV {return false}
+    if lhs.auxTemperature != rhs.auxTemperature {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1370,6 +1438,66 @@ nonisolated extension Cellfleet_Wire_V1_TestEnd: SwiftProtobuf.Message, SwiftPro
     if lhs.lastSeq != rhs.lastSeq {return false}
     if lhs.endUnixTimeS != rhs.endUnixTimeS {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Cellfleet_Wire_V1_SourceQuarantined: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SourceQuarantined"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}delivery_id\0\u{3}agent_id\0\u{3}channel_id\0\u{3}test_id\0\u{1}file\0\u{1}reason\0\u{3}unix_time_s\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.deliveryID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.channelID) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.testID) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.file) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self.unixTimeS) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.deliveryID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.deliveryID, fieldNumber: 1)
+    }
+    if !self.agentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 2)
+    }
+    if !self.channelID.isEmpty {
+      try visitor.visitSingularStringField(value: self.channelID, fieldNumber: 3)
+    }
+    if !self.testID.isEmpty {
+      try visitor.visitSingularStringField(value: self.testID, fieldNumber: 4)
+    }
+    if !self.file.isEmpty {
+      try visitor.visitSingularStringField(value: self.file, fieldNumber: 5)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 6)
+    }
+    if self.unixTimeS.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.unixTimeS, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Cellfleet_Wire_V1_SourceQuarantined, rhs: Cellfleet_Wire_V1_SourceQuarantined) -> Bool {
+    if lhs.deliveryID != rhs.deliveryID {return false}
+    if lhs.agentID != rhs.agentID {return false}
+    if lhs.channelID != rhs.channelID {return false}
+    if lhs.testID != rhs.testID {return false}
+    if lhs.file != rhs.file {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unixTimeS != rhs.unixTimeS {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

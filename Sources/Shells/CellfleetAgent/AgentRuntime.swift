@@ -280,6 +280,7 @@ final class AgentRuntime {
             info.currentMaxA = capabilities.currentMaxAmperes
             info.voltageMinV = capabilities.voltageMinVolts
             info.voltageMaxV = capabilities.voltageMaxVolts
+            info.auxTemperature = capabilities.auxTemperature
             return info
         }
         hello.channels = channels.map { describe($0.channelID, $0.capabilities, make: nil, model: nil) }

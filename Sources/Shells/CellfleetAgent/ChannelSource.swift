@@ -56,17 +56,35 @@ extension ChannelSource {
     }
 }
 
-/// The current and voltage window of a channel, as a cycler's specification gives it.
+/// The current and voltage window of a channel, as a cycler's specification gives it, and
+/// whether it has an auxiliary temperature probe.
 public struct ChannelCapabilities: Codable, Sendable, Equatable {
     public var currentMinAmperes: Double
     public var currentMaxAmperes: Double
     public var voltageMinVolts: Double
     public var voltageMaxVolts: Double
+    public var auxTemperature: Bool
 
-    public init(currentMinAmperes: Double, currentMaxAmperes: Double, voltageMinVolts: Double, voltageMaxVolts: Double) {
+    public init(currentMinAmperes: Double, currentMaxAmperes: Double, voltageMinVolts: Double, voltageMaxVolts: Double,
+                auxTemperature: Bool = false) {
         self.currentMinAmperes = currentMinAmperes
         self.currentMaxAmperes = currentMaxAmperes
         self.voltageMinVolts = voltageMinVolts
         self.voltageMaxVolts = voltageMaxVolts
+        self.auxTemperature = auxTemperature
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case currentMinAmperes, currentMaxAmperes, voltageMinVolts, voltageMaxVolts, auxTemperature
+    }
+
+    /// JSON written before `auxTemperature` existed has none: no probe, as the wire's default says.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        currentMinAmperes = try container.decode(Double.self, forKey: .currentMinAmperes)
+        currentMaxAmperes = try container.decode(Double.self, forKey: .currentMaxAmperes)
+        voltageMinVolts = try container.decode(Double.self, forKey: .voltageMinVolts)
+        voltageMaxVolts = try container.decode(Double.self, forKey: .voltageMaxVolts)
+        auxTemperature = try container.decodeIfPresent(Bool.self, forKey: .auxTemperature) ?? false
     }
 }

@@ -11,7 +11,7 @@ public struct AlertFilter: Sendable {
     public var rule: String?
     public var severity: String?
     /// `detector` (the detection core's rules, what `cellfleet detect` reproduces) or
-    /// `coordinator` (fleet health: F1, F2, F3).
+    /// `coordinator` (fleet health: F1, F2, F3, F4).
     public var source: String?
     /// Raised at or after this instant.
     public var raisedSince: Date?

@@ -311,6 +311,16 @@ public actor Coordinator: Service {
             offer(routingID: routingID, agentID: agentID, deliveryID: batch.deliveryID, testID: batch.testID, body: .batch(batch), bytes: bytes, link: link)
         case .testEnd(let end):
             offer(routingID: routingID, agentID: agentID, deliveryID: end.deliveryID, testID: end.testID, body: .end(end), bytes: bytes, link: link)
+        case .sourceQuarantined(let quarantine):
+            if let problem = DeliveryValidator.validate(quarantine) {
+                statistics.record(\.malformedMessages, metric: "malformed_messages")
+                logger.warning("refusing a malformed source quarantine", metadata: ["agent": "\(agentID)", "problem": "\(problem)"])
+                reply(to: routingID, error: .malformed, problem, deliveryID: quarantine.deliveryID, on: link)
+                return
+            }
+            // About a file, not a test's samples: it moves no mark (its test id is for people).
+            offer(IngestDelivery(agentID: agentID, deliveryID: quarantine.deliveryID, testID: nil, body: .quarantine(quarantine)),
+                  routingID: routingID, bytes: bytes, link: link)
         case .commandResult(let result):
             logger.info("command result", metadata: ["agent": "\(agentID)", "command": "\(result.commandID)", "ok": "\(result.ok)", "message": "\(result.message)"])
             received(result, from: agentID)
@@ -326,14 +336,17 @@ public actor Coordinator: Service {
             reply(to: routingID, error: .malformed, "test id '\(testID)' is not a UUID", deliveryID: deliveryID, on: link)
             return
         }
-        let delivery = IngestDelivery(agentID: agentID, deliveryID: deliveryID, testID: uuid, body: body)
+        offer(IngestDelivery(agentID: agentID, deliveryID: deliveryID, testID: uuid, body: body), routingID: routingID, bytes: bytes, link: link)
+    }
+
+    private func offer(_ delivery: IngestDelivery, routingID: [UInt8], bytes: Int, link: Link) {
         switch queue.offer(delivery, bytes: bytes, replyAddress: routingID) {
         case .accepted:
             wakeWriter.yield()
         case .coalesced:
             statistics.record(\.deliveriesCoalesced, metric: "deliveries_coalesced")
         case .refused(let refusal):
-            refuseBeyondCredit(refusal, deliveryID: deliveryID, routingID: routingID, agentID: agentID, link: link)
+            refuseBeyondCredit(refusal, deliveryID: delivery.deliveryID, routingID: routingID, agentID: delivery.agentID, link: link)
         }
     }
 
@@ -417,13 +430,14 @@ public actor Coordinator: Service {
                 for channel in hello.channels {
                     _ = try await connection.query("""
                         INSERT INTO channels (agent_id, channel_id, cycler_make, cycler_model, current_min_a, current_max_a,
-                                              voltage_min_v, voltage_max_v, updated_at)
+                                              voltage_min_v, voltage_max_v, aux_temperature, updated_at)
                         VALUES (\(agentID), \(channel.channelID), \(channel.cyclerMake), \(channel.cyclerModel),
-                                \(channel.currentMinA), \(channel.currentMaxA), \(channel.voltageMinV), \(channel.voltageMaxV), now())
+                                \(channel.currentMinA), \(channel.currentMaxA), \(channel.voltageMinV), \(channel.voltageMaxV),
+                                \(channel.auxTemperature), now())
                         ON CONFLICT (agent_id, channel_id) DO UPDATE SET cycler_make = EXCLUDED.cycler_make,
                             cycler_model = EXCLUDED.cycler_model, current_min_a = EXCLUDED.current_min_a,
                             current_max_a = EXCLUDED.current_max_a, voltage_min_v = EXCLUDED.voltage_min_v,
-                            voltage_max_v = EXCLUDED.voltage_max_v, updated_at = now()
+                            voltage_max_v = EXCLUDED.voltage_max_v, aux_temperature = EXCLUDED.aux_temperature, updated_at = now()
                         """, logger: logger).collect()
                 }
             }

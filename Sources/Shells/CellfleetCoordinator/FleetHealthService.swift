@@ -12,6 +12,8 @@ import ServiceLifecycle
 /// right across restarts and with several coordinators on one database; its writes are
 /// idempotent (an episode is inserted ON CONFLICT DO NOTHING on the one-open-episode indexes and
 /// resolved only while open), so two coordinators evaluating at once store each episode once.
+/// F4 (a source file quarantined) is not decided here: the ingest transaction raises it from the
+/// agent's report (`SourceQuarantineRecords`), and people resolve it.
 public struct FleetHealthService: Service {
     public struct Settings: Sendable {
         public var limits = FleetHealthLimits()

@@ -7,10 +7,11 @@ import DeliveryProtocol
 import FleetHealth
 import WireProtocol
 
-/// One group commit: the test starts, sample batches and test ends of many deliveries, from many
-/// agents, in one transaction. It carries out what `IngestPlanner` decides: record the starts,
-/// lock each touched test's high-water mark, copy the new rows and advance the marks, record the
-/// ends, and let the commit stages see the new samples — all before the one COMMIT.
+/// One group commit: the test starts, sample batches, test ends and source quarantines of many
+/// deliveries, from many agents, in one transaction. It carries out what `IngestPlanner`
+/// decides: record the starts, lock each touched test's high-water mark, copy the new rows and
+/// advance the marks, record the ends and the quarantines (with their F4 alerts), and let the
+/// commit stages see the new samples — all before the one COMMIT.
 struct IngestTransaction {
     var deliveries: [IngestDelivery]
 
@@ -39,8 +40,7 @@ struct IngestTransaction {
 
         // 1. Test starts (idempotent), before the marks are locked so the lock sees their owners.
         for index in planner.startsToRecord {
-            guard case .start(let start) = deliveries[index].body else { continue }
-            let testID = deliveries[index].testID
+            guard case .start(let start) = deliveries[index].body, let testID = deliveries[index].testID else { continue }
             // The coordinator refused a cell with a `problem` on receipt, so what is left maps
             // straight onto the columns (and their checks); unknown values are NULL.
             let cell = start.cell
@@ -142,13 +142,21 @@ struct IngestTransaction {
 
         // 5. Test ends.
         for index in plan.endsToRecord {
-            guard case .end(let end) = deliveries[index].body else { continue }
+            guard case .end(let end) = deliveries[index].body, let testID = deliveries[index].testID else { continue }
             _ = try await connection.query("""
                 UPDATE tests SET ended_at = COALESCE(ended_at, to_timestamp(\(end.endUnixTimeS))),
                                  end_reason = COALESCE(end_reason, \(end.reason)),
                                  last_seq = \(Int64(clamping: end.lastSeq))
-                WHERE test_id = \(deliveries[index].testID)
+                WHERE test_id = \(testID)
                 """, logger: logger).collect()
+        }
+
+        // 5b. Source quarantines and their F4 alerts (after the starts, so a quarantine names a
+        //     test started in this same group); a re-sent one is found recorded and changes nothing.
+        for index in plan.quarantinesToRecord {
+            guard case .quarantine(let quarantine) = deliveries[index].body else { continue }
+            try await SourceQuarantineRecords.record(quarantine, from: deliveries[index].agentID, deliveryID: deliveries[index].deliveryID,
+                                                     in: connection, logger: logger)
         }
 
         // 6. The commit stages, on copies: their writes commit or roll back with the samples.
@@ -161,8 +169,7 @@ struct IngestTransaction {
                 }
             }
             for index in plan.endsToRecord {
-                guard case .end(let end) = deliveries[index].body else { continue }
-                let testID = deliveries[index].testID
+                guard case .end(let end) = deliveries[index].body, let testID = deliveries[index].testID else { continue }
                 let committed = plan.advancedMarks[testID] ?? marks[testID]?.committedSequence ?? 0
                 for stage in staged.indices {
                     try await staged[stage].ended(testID, lastSequence: Int64(clamping: end.lastSeq), committedSequence: committed,

@@ -41,6 +41,20 @@ enum IngestDeliveries {
         end.reason = "completed"
         return IngestDelivery(agentID: agent, deliveryID: id, testID: test, body: .end(end))
     }
+
+    /// A source quarantine of `file`, naming `test` if given, as the coordinator offers it (no test id
+    /// of its own: it moves no mark).
+    static func quarantine(_ id: UInt64, agent: String, file: String, test: UUID? = nil, claiming claimed: String? = nil) -> IngestDelivery {
+        var quarantine = Cellfleet_Wire_V1_SourceQuarantined()
+        quarantine.deliveryID = id
+        quarantine.agentID = claimed ?? agent
+        quarantine.channelID = "ch1"
+        quarantine.testID = test?.uuidString.lowercased() ?? ""
+        quarantine.file = file
+        quarantine.reason = "the file shrank"
+        quarantine.unixTimeS = 1.7e9
+        return IngestDelivery(agentID: agent, deliveryID: id, testID: nil, body: .quarantine(quarantine))
+    }
 }
 
 extension IngestOutcome {

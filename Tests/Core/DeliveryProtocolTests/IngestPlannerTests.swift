@@ -95,6 +95,38 @@ struct IngestPlannerTests {
         #expect(plan.rows.isEmpty && plan.endsToRecord.isEmpty && plan.advancedMarks.isEmpty)
     }
 
+    @Test func aSourceQuarantineIsRecordedForItsOwnAgentOnlyAndLocksNoTest() {
+        let group = [
+            D.batch(1, test: a, agent: "lab1", first: 101, count: 10),
+            // Naming a test (lab1's own, or none) locks nothing and cannot be refused for its test.
+            D.quarantine(2, agent: "lab1", file: "land/a.xlsx", test: a),
+            D.quarantine(3, agent: "lab1", file: "land/b.xlsx"),
+            D.quarantine(4, agent: "lab1", file: "land/c.xlsx", test: D.testC),  // a test never started
+            D.quarantine(5, agent: "intruder", file: "land/a.xlsx", claiming: "lab1"),
+        ]
+        let planner = IngestPlanner(deliveries: group)
+        #expect(planner.testsToLock == [a])
+        #expect(planner.startsToRecord.isEmpty)
+        let plan = planner.plan(marks: [a: TestMark(committedSequence: 100, ownerAgentID: "lab1")])
+        #expect(plan.outcomes == [
+            .committed, .committed, .committed, .committed,
+            .refused(.notYourTest, "a source quarantine for agent 'lab1' sent by agent 'intruder'"),
+        ])
+        #expect(plan.quarantinesToRecord == [1, 2, 3])
+        #expect(plan.rows == [IngestPlan.Rows(delivery: 0, testID: a, skip: 0, count: 10, firstSequence: 101)])
+        #expect(plan.advancedMarks == [a: 110])
+        #expect(plan.endsToRecord.isEmpty)
+    }
+
+    @Test func aGroupOfOnlyQuarantinesLocksNothing() {
+        let planner = IngestPlanner(deliveries: [D.quarantine(9, agent: "lab1", file: "x.mpt")])
+        #expect(planner.testsToLock.isEmpty)
+        let plan = planner.plan(marks: [:])
+        #expect(plan.outcomes == [.committed])
+        #expect(plan.quarantinesToRecord == [0])
+        #expect(plan.samplesCommitted == 0 && plan.rows.isEmpty)
+    }
+
     @Test func rowsByTestKeepEachTestsSequenceOrderAcrossInterleavedAgents() {
         let plan = IngestPlanner(deliveries: [
             D.batch(1, test: a, agent: "lab1", first: 1, count: 10),
@@ -122,8 +154,8 @@ struct IngestPlannerTests {
         init(marks: [UUID: TestMark], deliveries: [IngestDelivery]) {
             self.marks = marks
             for delivery in deliveries {
-                if case .start(let start) = delivery.body, start.agentID == delivery.agentID, self.marks[delivery.testID] == nil {
-                    self.marks[delivery.testID] = TestMark(committedSequence: 0, ownerAgentID: delivery.agentID)
+                if case .start(let start) = delivery.body, start.agentID == delivery.agentID, let test = delivery.testID, self.marks[test] == nil {
+                    self.marks[test] = TestMark(committedSequence: 0, ownerAgentID: delivery.agentID)
                 }
             }
             for (index, delivery) in deliveries.enumerated() {
@@ -131,7 +163,12 @@ struct IngestPlannerTests {
                     outcomes.append(.refused(.notYourTest))
                     continue
                 }
-                guard let mark = self.marks[delivery.testID] else { outcomes.append(.refused(.unknownTest)); continue }
+                // A quarantine is its own agent's to report, whatever test it names.
+                if case .quarantine(let quarantine) = delivery.body {
+                    outcomes.append(quarantine.agentID == delivery.agentID ? .committed : .refused(.notYourTest))
+                    continue
+                }
+                guard let test = delivery.testID, let mark = self.marks[test] else { outcomes.append(.refused(.unknownTest)); continue }
                 guard mark.ownerAgentID == delivery.agentID else { outcomes.append(.refused(.notYourTest)); continue }
                 guard case .batch(let batch) = delivery.body else { outcomes.append(.committed); continue }
                 if Int64(batch.firstSeq) > mark.committedSequence + 1 {
@@ -141,11 +178,11 @@ struct IngestPlannerTests {
                 outcomes.append(.committed)
                 for offset in 0..<batch.testTimeS.count {
                     let sequence = Int64(batch.firstSeq) + Int64(offset)
-                    if sequence <= self.marks[delivery.testID]!.committedSequence {
+                    if sequence <= self.marks[test]!.committedSequence {
                         duplicates += 1
                     } else {
                         stored.append((index, sequence))
-                        self.marks[delivery.testID]!.committedSequence = sequence
+                        self.marks[test]!.committedSequence = sequence
                     }
                 }
             }
@@ -164,6 +201,7 @@ struct IngestPlannerTests {
         switch take(10) {
         case 0: return D.start(id, test: test, agent: agent, claiming: agents[Int(take(2))])
         case 1: return D.end(id, test: test, agent: agent, lastSeq: take(40))
+        case 2: return D.quarantine(id, agent: agent, file: "f\(take(3)).mpt", test: take(2) == 0 ? nil : test, claiming: agents[Int(take(2))])
         default: return D.batch(id, test: test, agent: agent, first: 1 + take(40), count: 1 + Int(take(12)))
         }
     }
@@ -187,10 +225,11 @@ struct IngestPlannerTests {
             let planner = IngestPlanner(deliveries: deliveries)
             // What the executor does: insert the honest starts (a test already there is kept).
             var locked = initial
-            for index in planner.startsToRecord where locked[deliveries[index].testID] == nil {
-                locked[deliveries[index].testID] = TestMark(committedSequence: 0, ownerAgentID: deliveries[index].agentID)
+            for index in planner.startsToRecord {
+                guard let test = deliveries[index].testID, locked[test] == nil else { continue }
+                locked[test] = TestMark(committedSequence: 0, ownerAgentID: deliveries[index].agentID)
             }
-            #expect(Set(planner.testsToLock) == Set(deliveries.map(\.testID)))
+            #expect(Set(planner.testsToLock) == Set(deliveries.compactMap(\.testID)))
             let plan = planner.plan(marks: locked)
             let model = Model(marks: initial, deliveries: deliveries)
 

@@ -12,7 +12,7 @@ struct WireDeliveryPeekTests {
         func take(_ n: UInt64) -> UInt64 { defer { code /= n }; return code % n }
         let id = take(2) == 0 ? take(1000) : UInt64.max - take(1000)
         var envelope: WireEnvelope
-        switch take(3) {
+        switch take(4) {
         case 0:
             var start = Cellfleet_Wire_V1_TestStart()
             start.deliveryID = id
@@ -26,6 +26,15 @@ struct WireDeliveryPeekTests {
             end.lastSeq = take(1 << 40)
             end.reason = "completed"
             envelope = WireEnvelope(.testEnd(end))
+        case 2:
+            var quarantine = Cellfleet_Wire_V1_SourceQuarantined()
+            quarantine.deliveryID = id
+            quarantine.agentID = "lab\(take(10))"
+            quarantine.testID = take(2) == 0 ? "" : UUID().uuidString.lowercased()
+            quarantine.file = "land/cell_\(take(100)).xlsx"
+            quarantine.reason = "its earlier records changed"
+            quarantine.unixTimeS = 1.7e9
+            envelope = WireEnvelope(.sourceQuarantined(quarantine))
         default:
             var batch = IngestDeliveries.batch(id, test: IngestDeliveries.testA, agent: "lab1", first: 1 + take(1 << 30), count: samples, temperature: take(2) == 0)
             if case .batch(var body) = batch.body, take(2) == 0 {
@@ -44,6 +53,8 @@ struct WireDeliveryPeekTests {
         case .testStart(let start): WireDeliveryPeek(protocolVersion: envelope.protocolVersion, kind: .testStart, deliveryID: start.deliveryID, sampleCount: 0)
         case .sampleBatch(let batch): WireDeliveryPeek(protocolVersion: envelope.protocolVersion, kind: .sampleBatch, deliveryID: batch.deliveryID, sampleCount: batch.testTimeS.count)
         case .testEnd(let end): WireDeliveryPeek(protocolVersion: envelope.protocolVersion, kind: .testEnd, deliveryID: end.deliveryID, sampleCount: 0)
+        case .sourceQuarantined(let quarantine):
+            WireDeliveryPeek(protocolVersion: envelope.protocolVersion, kind: .sourceQuarantined, deliveryID: quarantine.deliveryID, sampleCount: 0)
         default: nil
         }
     }
