@@ -136,6 +136,12 @@ import Testing
         #expect(summary.quarantined.allSatisfy { !$0.reason.isEmpty })
         #expect(summary.samples_acked == summary.samples_produced)
         #expect(agent.stderr.contains("QUARANTINED"), "the log says so")
+        // And people are told: one open F4 fleet-health alert per quarantined file.
+        #expect(await eventually(timeoutSeconds: 30) {
+            try database.query("SELECT evidence->>'file' FROM alerts WHERE rule = 'F4' AND evidence->>'file' IN ('cut_short.ndax', 'garbage.csv') ORDER BY 1")
+                == ["cut_short.ndax", "garbage.csv"]
+        }, "\((try? database.query("SELECT rule, evidence FROM alerts WHERE rule = 'F4'")) ?? [])")
+        #expect(try database.scalar("SELECT count(*) FROM (SELECT evidence->>'file' FROM alerts WHERE rule = 'F4' GROUP BY 1 HAVING count(*) > 1) twice") == 0)
 
         // Every good file is one test, its rows those `inspect` reports, numbered 1…n once each.
         let good = texts + binaries + [reexported]

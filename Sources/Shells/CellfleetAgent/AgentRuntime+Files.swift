@@ -75,7 +75,7 @@ extension AgentRuntime {
         for (index, watch) in configuration.watches.enumerated() {
             let due = unixNow >= following.nextScan[index] || (notified && unixNow - following.lastScan >= 1)
             guard due else { continue }
-            scan(watch, now: unixNow)
+            try scan(watch, now: unixNow, instant: now)
             following.nextScan[index] = unixNow + (configuration.importing ? 0.2 : watch.pollSeconds)
             following.lastScan = unixNow
         }
@@ -111,7 +111,7 @@ extension AgentRuntime {
         return following.finalReads && unixNow - following.lastActivity >= idle
     }
 
-    private func scan(_ watch: WatchedFolder, now: Double) {
+    private func scan(_ watch: WatchedFolder, now: Double, instant: ContinuousClock.Instant) throws {
         let found = FolderScan.followedFiles(in: watch)
         let folder = watch.directory.path
         if let problem = found.problem {
@@ -155,8 +155,10 @@ extension AgentRuntime {
                 rules: FileFollowRules(growth: growth, timing: watch.followTiming, firstSeenUnixSeconds: now))
             if var experiment = experiments[key] {
                 if let later = experiment.parts.last, later.partNumber > naming.part, later.recordsSpooled > 0 || experiment.samplesSpooled > 0 {
-                    following.unfollowable[absolute] = "it is part \(naming.part) of an experiment whose later part \(later.relativePath) was already sent; parts must appear in order"
-                    logger.error("followed file not taken", metadata: ["file": "\(absolute)", "reason": "\(following.unfollowable[absolute]!)"])
+                    let reason = "it is part \(naming.part) of an experiment whose later part \(later.relativePath) was already sent; parts must appear in order"
+                    following.unfollowable[absolute] = reason
+                    logger.error("QUARANTINED a followed file: not taken", metadata: ["file": "\(absolute)", "reason": "\(reason)", "what_to_do": "rename it as a part of its own experiment, or import it separately"])
+                    try spoolQuarantine(channelID: experiment.channelID, testID: experiment.testID, file: relativePath, reason: reason, now: instant)
                     continue
                 }
                 experiment.parts.append(part)
@@ -169,7 +171,8 @@ extension AgentRuntime {
                     channelID = try watch.channel.channelID(fileName: fileName, stem: naming.stem)
                 } catch {
                     following.unfollowable[absolute] = error.description
-                    logger.error("followed file not taken: no channel for it", metadata: ["file": "\(absolute)", "reason": "\(error.description)", "what_to_do": "fix the watch's channel rule or rename the file"])
+                    logger.error("QUARANTINED a followed file: no channel for it", metadata: ["file": "\(absolute)", "reason": "\(error.description)", "what_to_do": "fix the watch's channel rule or rename the file"])
+                    try spoolQuarantine(channelID: "", testID: nil, file: relativePath, reason: error.description, now: instant)
                     continue
                 }
                 experiments[key] = FollowedExperiment(watchDirectory: folder, experimentKey: experimentKey, channelID: channelID, parts: [part])
@@ -269,7 +272,7 @@ extension AgentRuntime {
             case .quarantine(let reason):
                 experiment.parts[active] = part
                 registry.followedExperiments[key] = experiment
-                quarantined(key: key, part: part, reason: reason)
+                try quarantined(key: key, part: part, reason: reason, now: now)
                 return
             case .readNew(let includeUnterminated):
                 mode = .newRecords(includeUnterminated: includeUnterminated)
@@ -292,7 +295,7 @@ extension AgentRuntime {
                 let decision = part.rules.readFailed(problem.failure, changedDuringRead: after != observation, now: unixNow)
                 experiment.parts[active] = part
                 registry.followedExperiments[key] = experiment
-                if case .quarantine(let reason) = decision { quarantined(key: key, part: part, reason: reason) }
+                if case .quarantine(let reason) = decision { try quarantined(key: key, part: part, reason: reason, now: now) }
                 return
             }
         }
@@ -315,7 +318,7 @@ extension AgentRuntime {
             let decision = part.rules.readFailed(error.failure, changedDuringRead: after != cursor.observation, now: unixNow)
             experiment.parts[active] = part
             registry.followedExperiments[key] = experiment
-            if case .quarantine(let reason) = decision { quarantined(key: key, part: part, reason: reason) }
+            if case .quarantine(let reason) = decision { try quarantined(key: key, part: part, reason: reason, now: now) }
             return
         }
         if !columns.isEmpty, experiment.testID == nil, active == 0,
@@ -482,7 +485,8 @@ extension AgentRuntime {
         }
     }
 
-    private func quarantined(key: String, part: FollowedPart, reason: String) {
+    /// Says so in the log and, through the spool, as the coordinator's F4 alert.
+    private func quarantined(key: String, part: FollowedPart, reason: String, now: ContinuousClock.Instant) throws {
         following.cursors[key] = nil
         following.registryDirty = true
         guard let experiment = registry.followedExperiments[key] else { return }
@@ -490,6 +494,7 @@ extension AgentRuntime {
         logger.error("QUARANTINED a followed file: its records are no longer sent", metadata: [
             "file": "\(file)", "reason": "\(reason)",
             "what_to_do": "fix or replace the file (the agent examines it again when it changes); the other files carry on"])
+        try spoolQuarantine(channelID: experiment.channelID, testID: experiment.testID, file: part.relativePath, reason: reason, now: now)
     }
 
     private func noteSpoolFull() {

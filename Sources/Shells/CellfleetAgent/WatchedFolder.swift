@@ -116,11 +116,8 @@ public struct DeclaredChannel: Sendable, Equatable {
         var channel = DeclaredChannel(channelID: id, make: table["make"]?.string, model: table["model"]?.string, capabilities: capabilities)
         if let aux = table["aux_temperature"] {
             guard let flag = aux.bool else { throw fail("aux_temperature must be true or false") }
-            channel.auxTemperature = flag
+            channel.capabilities.auxTemperature = flag
         }
         return channel
     }
-
-    /// Until the wire carries it (ChannelCapabilities.auxTemperature), kept here.
-    public var auxTemperature = false
 }

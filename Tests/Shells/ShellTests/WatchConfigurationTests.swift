@@ -68,8 +68,8 @@ import Testing
         #expect(watch.cellDefaults.cellType == .symmetric && watch.cellDefaults.areaSquareCentimeters == 1.13)
         #expect(watch.cellDefaults.attributes == ["coating": "LiAlO2"])
         let channel = try #require(configuration.declaredChannels.first)
-        #expect(channel.channelID == "1-1" && channel.make == "LAND" && channel.model == nil && channel.auxTemperature)
-        #expect(channel.capabilities == ChannelCapabilities(currentMinAmperes: -0.005, currentMaxAmperes: 0.005, voltageMinVolts: -5, voltageMaxVolts: 5))
+        #expect(channel.channelID == "1-1" && channel.make == "LAND" && channel.model == nil && channel.capabilities.auxTemperature)
+        #expect(channel.capabilities == ChannelCapabilities(currentMinAmperes: -0.005, currentMaxAmperes: 0.005, voltageMinVolts: -5, voltageMaxVolts: 5, auxTemperature: true))
     }
 
     @Test func mistakesInAWatchOrChannelTableAreNamed() {
