@@ -135,19 +135,8 @@ struct AgentCommand: AsyncParsableCommand {
         }
         if let exitWhenIdle { configuration.exitWhenIdleSeconds = exitWhenIdle }
         if !configuration.watches.isEmpty { configuration.profiles = try ProfileLibrary.standard(explicitDirectory: profiles) }
-        do {
-            try configuration.validate()
-            _ = try AgentCredentials.load(for: configuration, logger: logger)
-        } catch { throw ValidationError("\(error)") }
-
-        let agent = Agent(configuration: configuration, logger: logger)
-        // SIGTERM/SIGINT stop production and leave what is not yet acknowledged in the spool.
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        try await group.run()
-        if let summary = await agent.summary {
+        let agent = Agent(configuration: try AgentService.validated(configuration, logger: logger), logger: logger)
+        if let summary = try await AgentService.run(agent, logger: logger) {
             print(summary.jsonLine())
         }
     }

@@ -15,7 +15,8 @@ struct ImportCommand: AsyncParsableCommand {
             by the agent id, the path relative to --relative-to (default: the file's own folder) and its first \
             record. Importing a file already sent adds nothing; importing a file an agent watched, with the same \
             agent id and relative path, continues that agent's test. Each test ends ("imported") once its file is \
-            read. Prints the agent's JSON summary line on stdout (files_read, files_quarantined, …); a progress \
+            read. Prints the agent's JSON summary line on stdout (files_read, files_quarantined, …) and exits 2 if a file \
+            was quarantined (the others are sent regardless); a progress \
             bar goes to stderr on a terminal, plain lines otherwise.
             """)
 
@@ -90,22 +91,13 @@ struct ImportCommand: AsyncParsableCommand {
             watch.settleSeconds = 0
             return watch
         }
-        do {
-            try configuration.validate()
-            _ = try AgentCredentials.load(for: configuration, logger: logger)
-        } catch { throw ValidationError("\(error)") }
-
-        let agent = Agent(configuration: configuration, logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+        let agent = Agent(configuration: try AgentService.validated(configuration, logger: logger), logger: logger)
         let progress = Task { await ImportProgress.report(agent: agent) }
         defer { progress.cancel() }
-        try await group.run()
+        let summary = try await AgentService.run(agent, logger: logger)
         progress.cancel()
         _ = await progress.value
-        if let summary = await agent.summary {
+        if let summary {
             print(summary.jsonLine())
             if summary.filesQuarantined > 0 { throw ExitCode(2) }
         }

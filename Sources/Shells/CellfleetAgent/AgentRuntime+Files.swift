@@ -460,16 +460,7 @@ extension AgentRuntime {
         experiment.ended = true
         for index in experiment.parts.indices { experiment.parts[index].rules.markEnded() }
         if let testID = experiment.testID {
-            var end = Cellfleet_Wire_V1_TestEnd()
-            end.testID = testID
-            end.lastSeq = experiment.samplesSpooled
-            end.endUnixTimeS = Date().timeIntervalSince1970
-            end.reason = reason
-            try spool.append { id in
-                end.deliveryID = id
-                return WireEnvelope(.testEnd(end))
-            }
-            appendedAt[spool.lastAppendedID] = now
+            try spoolTestEnd(testID: testID, lastSequence: experiment.samplesSpooled, reason: reason, now: now)
             logger.info("a followed file's test ended", metadata: ["test": "\(testID)", "reason": "\(reason)", "samples": "\(experiment.samplesSpooled)"])
         }
         registry.followedExperiments[key] = experiment

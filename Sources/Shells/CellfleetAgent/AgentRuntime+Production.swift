@@ -93,9 +93,16 @@ extension AgentRuntime {
     /// Spools the test's end; the channel falls idle.
     func endTest(on index: Int, reason: String, now: ContinuousClock.Instant) throws {
         guard let test = channels[index].runningTest else { return }
+        try spoolTestEnd(testID: test.testID, lastSequence: test.nextSequence - 1, reason: reason, now: now)
+        registry.tests[channels[index].channelID] = nil
+        channels[index].activity = .idle
+    }
+
+    /// Spools a test's end after its last sample (whatever fed it: a simulator or a file).
+    func spoolTestEnd(testID: String, lastSequence: UInt64, reason: String, now: ContinuousClock.Instant) throws {
         var end = Cellfleet_Wire_V1_TestEnd()
-        end.testID = test.testID
-        end.lastSeq = test.nextSequence - 1
+        end.testID = testID
+        end.lastSeq = lastSequence
         end.endUnixTimeS = Date().timeIntervalSince1970
         end.reason = reason
         try spool.append { id in
@@ -103,8 +110,6 @@ extension AgentRuntime {
             return WireEnvelope(.testEnd(end))
         }
         appendedAt[spool.lastAppendedID] = now
-        registry.tests[channels[index].channelID] = nil
-        channels[index].activity = .idle
     }
 
     func endTests() throws {
