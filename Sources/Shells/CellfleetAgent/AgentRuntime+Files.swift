@@ -31,6 +31,14 @@ struct FollowingState {
 extension AgentRuntime {
     var isFollowingFiles: Bool { !configuration.watches.isEmpty }
 
+    /// Whether this run follows `experiment`: its folder is watched (and, for an import, one of
+    /// its files was named). The registry also remembers what earlier runs followed.
+    func isInScope(_ experiment: FollowedExperiment) -> Bool {
+        guard let watch = configuration.watches.first(where: { $0.directory.path == experiment.watchDirectory }) else { return false }
+        guard let only = watch.onlyFiles else { return true }
+        return experiment.parts.contains { only.contains($0.relativePath) }
+    }
+
     /// A followed file is being read part-way and the spool has room for more.
     var hasReadsInProgress: Bool { !following.cursors.isEmpty && production == .producing }
 
@@ -81,7 +89,7 @@ extension AgentRuntime {
         }
         if let idle = configuration.exitWhenIdleSeconds, unixNow - following.lastActivity >= idle { following.finalReads = true }
         if configuration.importing { following.finalReads = true }
-        for key in registry.followedExperiments.keys.sorted() {
+        for key in registry.followedExperiments.keys.sorted() where isInScope(registry.followedExperiments[key]!) {
             guard production == .producing || production == .spoolFull else { return }
             try advance(experimentKey: key, now: now, unixNow: unixNow)
         }
@@ -102,7 +110,7 @@ extension AgentRuntime {
     func followingIsComplete(unixNow: Double) -> Bool {
         // Nothing is complete before every folder was looked at once.
         guard following.cursors.isEmpty, following.pendingSkip.isEmpty, following.nextScan.allSatisfy({ $0 > 0 }) else { return false }
-        for experiment in registry.followedExperiments.values where !experiment.ended {
+        for experiment in registry.followedExperiments.values where !experiment.ended && isInScope(experiment) {
             for part in experiment.parts where !part.rules.isReadToEnd { return false }
             if configuration.importing, experiment.testID != nil { return false }
         }
@@ -470,7 +478,7 @@ extension AgentRuntime {
     /// Ends every imported test whose files are all read.
     func endImportedTests(now: ContinuousClock.Instant) throws {
         guard following.cursors.isEmpty, following.pendingSkip.isEmpty else { return }
-        for (key, experiment) in registry.followedExperiments where !experiment.ended {
+        for (key, experiment) in registry.followedExperiments where !experiment.ended && isInScope(experiment) {
             guard experiment.parts.allSatisfy({ $0.rules.isReadToEnd }) else { continue }
             if experiment.testID != nil { try endFollowedTest(key: key, reason: "imported", now: now) }
         }
@@ -500,7 +508,7 @@ extension AgentRuntime {
     // MARK: the summary
 
     func fileProgress(into status: inout Agent.Status) {
-        for (key, experiment) in registry.followedExperiments {
+        for (key, experiment) in registry.followedExperiments where isInScope(experiment) {
             for (index, part) in experiment.parts.enumerated() {
                 status.files += 1
                 let size = part.rules.lastSeen?.sizeBytes ?? 0
@@ -515,7 +523,7 @@ extension AgentRuntime {
     var fileCounts: (read: Int, quarantined: Int, problems: [AgentSummary.QuarantinedFile]) {
         var read = 0
         var problems: [AgentSummary.QuarantinedFile] = []
-        for experiment in registry.followedExperiments.values {
+        for experiment in registry.followedExperiments.values where isInScope(experiment) {
             for part in experiment.parts {
                 if let reason = part.quarantineReason {
                     problems.append(.init(file: experiment.watchDirectory + "/" + part.relativePath, reason: reason))

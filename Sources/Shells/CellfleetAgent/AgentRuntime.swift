@@ -133,7 +133,7 @@ final class AgentRuntime {
         let files = fileCounts
         return AgentSummary(
             agentID: configuration.agentID, samplesProduced: spool.producedSampleCount,
-            samplesAcked: spool.ackedSampleCount, tests: channels.count + registry.followedExperiments.values.filter { $0.testID != nil }.count,
+            samplesAcked: spool.ackedSampleCount, tests: channels.count + registry.followedExperiments.values.filter { $0.testID != nil && isInScope($0) }.count,
             deliveriesResent: rules.deliveriesResent,
             spoolFullEpisodes: spoolFullEpisodes, errorsFromCoordinator: rules.errorsFromCoordinator,
             durationSeconds: startedAt.duration(to: clock.now).inSeconds,
