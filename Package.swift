@@ -206,7 +206,7 @@ let package = Package(
         .testTarget(
             name: "ShellTests",
             dependencies: [
-                "TestSupport", "ZeroMQ", "WireProtocol", "AgentSpool", "CellfleetAgent", "CellfleetCoordinator",
+                "TestSupport", "ZeroMQ", "WireProtocol", "AgentSpool", "CellfleetAgent", "CellfleetCoordinator", "CyclerReaders",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/Shells/ShellTests"

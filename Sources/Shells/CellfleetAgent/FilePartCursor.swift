@@ -22,12 +22,17 @@ enum FileReadProblem: Error, CustomStringConvertible {
         }
     }
 
+    static let transientReasons = ["cannot open the file", "cannot seek to byte", "read failed:"]
+
     /// A reader's refusal is the content's fault; anything else (open, read, a lock) is the
     /// moment's, and is retried.
     static func classify(_ error: Error) -> FileReadProblem {
         if let problem = error as? FileReadProblem { return problem }
         if let refusal = error as? CyclerReadError {
             if refusal.reason == "no such file" { return .transient("the file disappeared while it was read") }
+            // The readers' own I/O failures (a lock held by the vendor's software, a share gone
+            // for a moment) say nothing about the content.
+            if transientReasons.contains(where: { refusal.reason.hasPrefix($0) }) { return .transient(refusal.description) }
             return .corrupt(refusal.location.map { "\($0): \(refusal.reason)" } ?? refusal.reason)
         }
         return .transient("\(error)")

@@ -1,6 +1,7 @@
 import TestSupport
 @testable import CellfleetAgent
 import CellModel
+import CyclerReaders
 import FileFollowing
 import Foundation
 import Testing
@@ -104,5 +105,27 @@ import Testing
         let novonix = InstrumentCellFacts.sidecar(from: ["Mass (g)": "0.0172", "Capacity (Ah)": "5", "Area (cm2)": "1.13", "Channel": "01"])
         #expect(novonix.activeMassMilligrams == 17.2 && novonix.nominalCapacityMilliampHours == 5000 && novonix.areaSquareCentimeters == 1.13)
         #expect(InstrumentCellFacts.sidecar(from: ["Mass": "12"]) == CellSidecar(), "no unit, no guess")
+    }
+
+    @Test func aReadersIOFailuresAreRetriedAndItsRefusalsOfTheContentAreNot() {
+        func isTransient(_ error: Error) -> Bool {
+            if case .transient = FileReadProblem.classify(error) { return true }
+            return false
+        }
+        for transient: Error in [
+            CyclerReadError(file: "f", reason: "cannot open the file for reading"),
+            CyclerReadError(file: "f", location: "byte 4096", reason: "read failed: Input/output error"),
+            CyclerReadError(file: "f", reason: "no such file"),
+            CocoaError(.fileReadNoPermission),
+        ] {
+            #expect(isTransient(transient), "\(transient)")
+        }
+        for corrupt: Error in [
+            CyclerReadError(file: "f", reason: "binary file of no known cycler format (and not a text export)"),
+            CyclerReadError(file: "f", location: "line 9", reason: "record has 9 fields where the header has 28: the file is cut or corrupt"),
+            FileReadProblem.corrupt("records already sent have changed"),
+        ] {
+            #expect(!isTransient(corrupt), "\(corrupt)")
+        }
     }
 }
