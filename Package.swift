@@ -63,6 +63,9 @@ let package = Package(
         // The coordinator's fleet-health rules (F1 test silent, F2 agent lost, F3 clock ahead, F4
         // source file quarantined) and the usual-interval estimator, fed observations and a clock.
         .target(name: "FleetHealth", path: "Sources/Core/FleetHealth"),
+        // Which queued cell goes on which free channel, and what a study's finished test counts as
+        // (docs/scheduling.md): decisions from state, no I/O.
+        .target(name: "Scheduling", path: "Sources/Core/Scheduling"),
         // When to read a followed cycler export file and what to make of it (docs/file-sources.md):
         // the follow rules, which files a folder holds, multi-part experiments, the test identity.
         .target(
@@ -185,6 +188,7 @@ let package = Package(
             path: "Tests/Core/AlertRoutingTests"
         ),
         .testTarget(name: "FleetHealthTests", dependencies: ["FleetHealth", propertyBased], path: "Tests/Core/FleetHealthTests"),
+        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", propertyBased], path: "Tests/Core/SchedulingTests"),
         .testTarget(name: "FileFollowingTests", dependencies: ["FileFollowing", "CellModel", propertyBased], path: "Tests/Core/FileFollowingTests"),
         // The tools, on the core's fixtures.
         .testTarget(

@@ -1,0 +1,204 @@
+/// Which queued cell goes on which free channel, across the fleet: a value fed events (channels
+/// announced or gone, cells queued, tests started and ended, holds) that returns decisions
+/// (assign, release a reservation, a test finished). No I/O: the coordinator records the
+/// decisions in the transaction that read the state, and turns an assignment into a command
+/// to a simulated channel or a load request to a person.
+///
+/// The rules (docs/scheduling.md):
+/// - a channel holds at most one cell, a cell is on at most one channel or in the queue once;
+/// - a request goes only to a channel that can run its protocol;
+/// - higher priority first, then first submitted: requests are taken in that order, each onto
+///   the first free channel that can run it, so no free channel that could run a queued request
+///   stays free (the matching is maximal);
+/// - a reservation nobody confirms within `reservationTimeoutSeconds` is released and its
+///   request queued again in its place;
+/// - a channel on hold (maintenance) or offline gets nothing; an offline channel keeps the cell
+///   it had.
+/// Times are wall-clock Unix seconds given by the caller.
+public struct FleetScheduler: Sendable, Hashable, Codable {
+    public enum ChannelState: String, Sendable, Hashable, Codable, CaseIterable {
+        case idle, reserved, running, stopping, offline
+    }
+
+    public struct Slot: Sendable, Hashable, Codable {
+        public var abilities: ChannelAbilities
+        public var state: ChannelState
+        /// The request on the channel (reserved, running, stopping; offline with a cell on it).
+        public var request: CellRequest?
+        public var testID: String?
+        public var reservedUntil: Double?
+        /// On hold for maintenance: assigned nothing until released.
+        public var held = false
+    }
+
+    public enum Event: Sendable, Hashable {
+        case channelAnnounced(ChannelAddress, ChannelAbilities)
+        case channelOffline(ChannelAddress)
+        case queued(CellRequest)
+        case withdrawn(requestID: String)
+        /// The test of a reserved channel's request started (a person confirmed the load, or a
+        /// simulated channel started it).
+        case testStarted(ChannelAddress, testID: String)
+        case testEnded(ChannelAddress, testID: String)
+        /// The channel is being stopped (a fail alert with on_fail = stop).
+        case stopRequested(ChannelAddress)
+        case hold(ChannelAddress)
+        case releaseHold(ChannelAddress)
+        /// Time passed: reservations may have run out.
+        case tick
+    }
+
+    public enum Decision: Sendable, Hashable {
+        case assign(CellRequest, ChannelAddress)
+        case reservationReleased(CellRequest, ChannelAddress, reason: String)
+        /// The test on a channel ended; the replicate policy decides what it counts as.
+        case finished(CellRequest, ChannelAddress, testID: String?)
+    }
+
+    public private(set) var channels: [ChannelAddress: Slot] = [:]
+    /// Waiting requests, in the order they run (`CellRequest.runsBefore`).
+    public private(set) var queue: [CellRequest] = []
+    public var reservationTimeoutSeconds: Double
+
+    public init(reservationTimeoutSeconds: Double = 24 * 3600) {
+        self.reservationTimeoutSeconds = reservationTimeoutSeconds
+    }
+
+    public func state(of channel: ChannelAddress) -> ChannelState? { channels[channel]?.state }
+
+    /// Where a cell is: on a channel, queued, or nowhere.
+    public func location(ofCell cellID: String) -> ChannelAddress? {
+        channels.first { $0.value.request?.cellID == cellID }?.key
+    }
+
+    public mutating func handle(_ event: Event, now: Double) -> [Decision] {
+        var decisions: [Decision] = []
+        switch event {
+        case .channelAnnounced(let address, let abilities):
+            if var slot = channels[address] {
+                slot.abilities = abilities
+                if slot.state == .offline { slot.state = slot.request == nil ? .idle : (slot.testID == nil ? .reserved : .running) }
+                if slot.state == .reserved, slot.reservedUntil == nil { slot.reservedUntil = now + reservationTimeoutSeconds }
+                channels[address] = slot
+            } else {
+                channels[address] = Slot(abilities: abilities, state: .idle)
+            }
+        case .channelOffline(let address):
+            guard var slot = channels[address] else { break }
+            if slot.state == .reserved, let request = slot.request {
+                slot.request = nil
+                slot.reservedUntil = nil
+                enqueue(request)
+                decisions.append(.reservationReleased(request, address, reason: "the channel went offline"))
+            }
+            slot.state = .offline
+            channels[address] = slot
+        case .queued(let request):
+            let known = queue.contains { $0.id == request.id || $0.cellID == request.cellID }
+                || channels.values.contains { $0.request?.id == request.id || $0.request?.cellID == request.cellID }
+            if !known { enqueue(request) }
+        case .withdrawn(let requestID):
+            queue.removeAll { $0.id == requestID }
+            for (address, slot) in channels where slot.state == .reserved && slot.request?.id == requestID {
+                decisions.append(.reservationReleased(slot.request!, address, reason: "withdrawn"))
+                channels[address] = Slot(abilities: slot.abilities, state: .idle, held: slot.held)
+            }
+        case .testStarted(let address, let testID):
+            guard var slot = channels[address], slot.state == .reserved else { break }
+            slot.state = .running
+            slot.testID = testID
+            slot.reservedUntil = nil
+            channels[address] = slot
+        case .testEnded(let address, let testID):
+            guard let slot = channels[address], let request = slot.request else { break }
+            // A reserved channel's test may end before its start was seen (a short simulation).
+            guard slot.testID == nil || slot.testID == testID else { break }
+            decisions.append(.finished(request, address, testID: testID))
+            channels[address] = Slot(abilities: slot.abilities, state: slot.state == .offline ? .offline : .idle, held: slot.held)
+        case .stopRequested(let address):
+            guard var slot = channels[address], slot.state == .running else { break }
+            slot.state = .stopping
+            channels[address] = slot
+        case .hold(let address):
+            channels[address]?.held = true
+        case .releaseHold(let address):
+            channels[address]?.held = false
+        case .tick:
+            break
+        }
+        decisions += releaseExpiredReservations(now: now)
+        decisions += schedule(now: now)
+        return decisions
+    }
+
+    private mutating func enqueue(_ request: CellRequest) {
+        var low = 0, high = queue.count
+        while low < high {
+            let mid = (low + high) / 2
+            if CellRequest.runsBefore(queue[mid], request) { low = mid + 1 } else { high = mid }
+        }
+        queue.insert(request, at: low)
+    }
+
+    private mutating func releaseExpiredReservations(now: Double) -> [Decision] {
+        var decisions: [Decision] = []
+        for (address, slot) in channels.sorted(by: { $0.key < $1.key }) where slot.state == .reserved {
+            guard let until = slot.reservedUntil, until <= now, let request = slot.request else { continue }
+            channels[address] = Slot(abilities: slot.abilities, state: .idle, held: slot.held)
+            enqueue(request)
+            decisions.append(.reservationReleased(request, address, reason: "not confirmed within \(Int(reservationTimeoutSeconds)) s"))
+        }
+        return decisions
+    }
+
+    /// Takes the queue in order, each request onto the first free channel able to run it.
+    /// Free channels are grouped by what they can do (a fleet has few kinds of channel), so a
+    /// request is matched against kinds, not channels: 100 000 requests over 10 000 channels is
+    /// requests × kinds, and it stops as soon as no channel is free.
+    private mutating func schedule(now: Double) -> [Decision] {
+        var free: [ChannelAbilities: [ChannelAddress]] = [:]
+        for (address, slot) in channels where slot.state == .idle && !slot.held {
+            free[slot.abilities, default: []].append(address)
+        }
+        guard !free.isEmpty, !queue.isEmpty else { return [] }
+        // Each kind's channels in a fixed order, taken from the front; kinds in a fixed order too.
+        let kinds = free.keys.sorted { Self.kindOrder($0, $1) }
+        var channelsOfKind = kinds.map { free[$0]!.sorted(by: >) }  // popped from the end: smallest address first
+        var kindsFor: [TestProtocol: [Int]] = [:]
+        var freeCount = channelsOfKind.reduce(0) { $0 + $1.count }
+        var decisions: [Decision] = []
+        var assigned = Set<String>()
+        for request in queue {
+            if freeCount == 0 { break }
+            let fitting: [Int]
+            if let known = kindsFor[request.protocolToRun] {
+                fitting = known
+            } else {
+                fitting = kinds.indices.filter { request.protocolToRun.canRun(on: kinds[$0]) }
+                kindsFor[request.protocolToRun] = fitting
+            }
+            guard let kind = fitting.first(where: { !channelsOfKind[$0].isEmpty }) else { continue }
+            let address = channelsOfKind[kind].removeLast()
+            freeCount -= 1
+            var slot = channels[address]!
+            slot.state = .reserved
+            slot.request = request
+            slot.reservedUntil = now + reservationTimeoutSeconds
+            channels[address] = slot
+            assigned.insert(request.id)
+            decisions.append(.assign(request, address))
+        }
+        if !assigned.isEmpty { queue.removeAll { assigned.contains($0.id) } }
+        return decisions
+    }
+
+    /// Smaller channels first, so that a request that fits a small channel leaves the large ones
+    /// to requests that need them; then by name, for reproducible decisions.
+    static func kindOrder(_ a: ChannelAbilities, _ b: ChannelAbilities) -> Bool {
+        let spanA = a.currentMaxAmperes - a.currentMinAmperes, spanB = b.currentMaxAmperes - b.currentMinAmperes
+        if spanA != spanB { return spanA < spanB }
+        if a.auxTemperature != b.auxTemperature { return !a.auxTemperature }
+        return (a.make, a.model, a.voltageMaxVolts, a.voltageMinVolts, a.simulated ? 1 : 0)
+            < (b.make, b.model, b.voltageMaxVolts, b.voltageMinVolts, b.simulated ? 1 : 0)
+    }
+}
