@@ -137,7 +137,7 @@ let package = Package(
 
         // MARK: tools of the executable
         .target(
-            name: "CellfleetBenchmarks", dependencies: ["CellModel", "CellDetection", "CyclerReaders", "CellStatistics"],
+            name: "CellfleetBenchmarks", dependencies: ["CellModel", "CellDetection", "CyclerReaders", "CellStatistics", "Scheduling"],
             path: "Sources/Tools/CellfleetBenchmarks"
         ),
         .target(

@@ -59,6 +59,9 @@ public struct FleetScheduler: Sendable, Hashable, Codable {
     /// Waiting requests, in the order they run (`CellRequest.runsBefore`).
     public private(set) var queue: [CellRequest] = []
     public var reservationTimeoutSeconds: Double
+    /// Every request in the queue or on a channel, by cell id: one place a cell, checked in O(1).
+    private var placed: [String: String] = [:]
+    private var requestIDs: Set<String> = []
 
     public init(reservationTimeoutSeconds: Double = 24 * 3600) {
         self.reservationTimeoutSeconds = reservationTimeoutSeconds
@@ -72,6 +75,23 @@ public struct FleetScheduler: Sendable, Hashable, Codable {
     }
 
     public mutating func handle(_ event: Event, now: Double) -> [Decision] {
+        var decisions = apply(event, now: now)
+        decisions += releaseExpiredReservations(now: now)
+        decisions += schedule(now: now)
+        return decisions
+    }
+
+    /// Several events, then one scheduling pass: what a coordinator does each scheduling interval
+    /// with what happened since the last.
+    public mutating func handle(_ events: [Event], now: Double) -> [Decision] {
+        var decisions: [Decision] = []
+        for event in events { decisions += apply(event, now: now) }
+        decisions += releaseExpiredReservations(now: now)
+        decisions += schedule(now: now)
+        return decisions
+    }
+
+    private mutating func apply(_ event: Event, now: Double) -> [Decision] {
         var decisions: [Decision] = []
         switch event {
         case .channelAnnounced(let address, let abilities):
@@ -94,13 +114,18 @@ public struct FleetScheduler: Sendable, Hashable, Codable {
             slot.state = .offline
             channels[address] = slot
         case .queued(let request):
-            let known = queue.contains { $0.id == request.id || $0.cellID == request.cellID }
-                || channels.values.contains { $0.request?.id == request.id || $0.request?.cellID == request.cellID }
-            if !known { enqueue(request) }
+            guard placed[request.cellID] == nil, !requestIDs.contains(request.id) else { break }
+            placed[request.cellID] = request.id
+            requestIDs.insert(request.id)
+            enqueue(request)
         case .withdrawn(let requestID):
-            queue.removeAll { $0.id == requestID }
+            guard requestIDs.contains(requestID) else { break }
+            if let index = queue.firstIndex(where: { $0.id == requestID }) {
+                forget(queue.remove(at: index))
+            }
             for (address, slot) in channels where slot.state == .reserved && slot.request?.id == requestID {
                 decisions.append(.reservationReleased(slot.request!, address, reason: "withdrawn"))
+                forget(slot.request!)
                 channels[address] = Slot(abilities: slot.abilities, state: .idle, held: slot.held)
             }
         case .testStarted(let address, let testID):
@@ -114,6 +139,7 @@ public struct FleetScheduler: Sendable, Hashable, Codable {
             // A reserved channel's test may end before its start was seen (a short simulation).
             guard slot.testID == nil || slot.testID == testID else { break }
             decisions.append(.finished(request, address, testID: testID))
+            forget(request)
             channels[address] = Slot(abilities: slot.abilities, state: slot.state == .offline ? .offline : .idle, held: slot.held)
         case .stopRequested(let address):
             guard var slot = channels[address], slot.state == .running else { break }
@@ -126,9 +152,12 @@ public struct FleetScheduler: Sendable, Hashable, Codable {
         case .tick:
             break
         }
-        decisions += releaseExpiredReservations(now: now)
-        decisions += schedule(now: now)
         return decisions
+    }
+
+    private mutating func forget(_ request: CellRequest) {
+        placed[request.cellID] = nil
+        requestIDs.remove(request.id)
     }
 
     private mutating func enqueue(_ request: CellRequest) {
