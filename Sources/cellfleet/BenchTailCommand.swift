@@ -46,6 +46,9 @@ struct BenchTailCommand: AsyncParsableCommand {
     @Option(help: "Seconds the followed files grow (one record a second each) while the agent is measured.")
     var seconds = 60
 
+    @Option(help: "Records each followed file holds before it starts growing (a test that has run a while: the agent re-reads nothing, but opens a larger file).")
+    var followInitialRecords = 1
+
     @Option(help: "Text export whose header starts every followed file and whose records they are given (default: the Arbin CSV fixture).")
     var followFixture: String?
 
@@ -75,8 +78,8 @@ struct BenchTailCommand: AsyncParsableCommand {
     static let followAgentID = "bench-tail-follow"
 
     func validate() throws {
-        guard followFiles > 0, seconds > 0, parseRepeats > 0, timeout > 0 else {
-            throw ValidationError("--follow-files, --seconds, --parse-repeats and --timeout must be positive")
+        guard followFiles > 0, seconds > 0, parseRepeats > 0, timeout > 0, followInitialRecords > 0 else {
+            throw ValidationError("--follow-files, --follow-initial-records, --seconds, --parse-repeats and --timeout must be positive")
         }
         if let replicas, replicas < 1 { throw ValidationError("--replicas must be at least 1") }
     }
@@ -93,8 +96,8 @@ struct BenchTailCommand: AsyncParsableCommand {
         }
         // Checked before anything starts: the following phase needs one record a second per file.
         let exports = try GrowingTextExports(fixture: followSource, library: library)
-        guard exports.records.count >= seconds + 1 else {
-            throw ValidationError("\(followSource) holds \(exports.records.count) records: enough for --seconds \(exports.records.count - 1) at most")
+        guard exports.records.count >= followInitialRecords + seconds else {
+            throw ValidationError("\(followSource) holds \(exports.records.count) records: --follow-initial-records plus --seconds may not exceed that")
         }
 
         let root = URL(fileURLWithPath: scratch).appendingPathComponent("cellfleet-bench-\(UUID().uuidString.prefix(8))")
@@ -134,22 +137,22 @@ struct BenchTailCommand: AsyncParsableCommand {
                     committed, tailSeconds, Double(committed) / tailSeconds, (Double(committed) / tailSeconds) / reference.rowsPerSecond))
 
         // 2. Following: the agent measured while the files grow.
-        let followed = try exports.create(count: followFiles, in: root.appendingPathComponent("follow"), records: 1)
+        let followed = try exports.create(count: followFiles, in: root.appendingPathComponent("follow"), records: followInitialRecords)
         let agent = try BenchChildProcess([
             "agent", "--coordinator", bench.endpoint, "--spool", root.appendingPathComponent("follow-spool").path,
             "--insecure", "--agent-id", Self.followAgentID, "--watch", root.appendingPathComponent("follow").path,
         ] + (profiles.map { ["--profiles", $0] } ?? []), logsIn: logs, named: "agent")
         defer { agent.forceStop() }
-        // The window opens once every file's first record is committed: the agent's start-up
+        // The window opens once every file's first records are committed: the agent's start-up
         // (loading profiles, the first scan, the tests' starts) is not what a lab pays each hour.
-        _ = try await waitForFollowedRows(followFiles, agent: agent, client: bench.client)
+        _ = try await waitForFollowedRows(followFiles * followInitialRecords, agent: agent, client: bench.client)
         note("agent following \(followFiles) files (pid \(agent.pid)); measuring for \(seconds) s")
         let before = try ProcessUsage.read(pid: agent.pid)
         let windowStarted = clock.now
-        let appended = try await exports.grow(followed, alreadyHolding: 1, periods: seconds)
+        let appended = try await exports.grow(followed, alreadyHolding: followInitialRecords, periods: seconds)
         let after = try ProcessUsage.read(pid: agent.pid)
         let windowSeconds = windowStarted.duration(to: clock.now).inSeconds
-        let written = followFiles + appended
+        let written = followFiles * followInitialRecords + appended
         let followCommitted = try await waitForFollowedRows(written, agent: agent, client: bench.client)
         let end = try ProcessUsage.read(pid: agent.pid)
         _ = await agent.stop()
