@@ -161,11 +161,11 @@ struct BenchTailCommand: AsyncParsableCommand {
         let report = TailBenchmarkReport(
             files: copies.count, records: committed, tailSeconds: tailSeconds, parseSeconds: reference.bestSeconds,
             followFiles: followFiles, followSeconds: windowSeconds,
-            agentRSSBytes: after.residentBytes, agentRSSPeakBytes: end.peakResidentBytes,
+            agentRSSBytes: after.residentBytes, agentRSSPeakBytes: end.peakResidentBytes, agentRSSAnonymousBytes: after.anonymousResidentBytes,
             agentCPUSecondsPerSecond: (after.cpuSeconds - before.cpuSeconds) / windowSeconds,
             followRecordsWritten: written, followRecordsCommitted: followCommitted)
-        note(String(format: "agent: RSS %.1f MB (peak %.1f MB; goal ≤ %.0f MB), CPU %.2f %% of a core (goal ≤ %.0f %%); %d records written, %d committed",
-                    report.agentRSSMegabytes, report.agentRSSPeakMegabytes, TailBenchmarkReport.goalRSSMegabytes,
+        note(String(format: "agent: RSS %.1f MB (%.1f MB its own, the rest the executable's and libraries' pages; peak %.1f MB; goal ≤ %.0f MB), CPU %.2f %% of a core (goal ≤ %.0f %%); %d records written, %d committed",
+                    report.agentRSSMegabytes, report.agentRSSAnonymousMegabytes, report.agentRSSPeakMegabytes, TailBenchmarkReport.goalRSSMegabytes,
                     report.agentCPUPercentOfCore, TailBenchmarkReport.goalCPUPercentOfCore, written, followCommitted))
         print(report.jsonLine())
         guard followCommitted == written else {

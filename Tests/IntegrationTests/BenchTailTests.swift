@@ -23,7 +23,7 @@ import Testing
         let report = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         for key in [
             "tail_records_per_s", "parse_records_per_s", "tail_to_parse_ratio", "files", "records", "follow_files", "follow_seconds",
-            "agent_rss_mb", "agent_rss_peak_mb", "agent_cpu_percent_of_core", "follow_records_committed", "follow_records_written",
+            "agent_rss_mb", "agent_rss_peak_mb", "agent_rss_anon_mb", "agent_cpu_percent_of_core", "follow_records_committed", "follow_records_written",
         ] {
             #expect(report[key] is NSNumber, "\(key) in \(line)")
         }
@@ -39,6 +39,7 @@ import Testing
         #expect(number("follow_records_written") == 24)
         #expect(number("follow_records_committed") == number("follow_records_written"))
         #expect(number("agent_rss_mb") > 1 && number("agent_rss_peak_mb") >= number("agent_rss_mb"))
+        #expect(number("agent_rss_anon_mb") > 0 && number("agent_rss_anon_mb") < number("agent_rss_mb"))
         #expect(number("agent_cpu_percent_of_core") >= 0 && number("agent_cpu_percent_of_core") < 100)
     }
 }

@@ -12,12 +12,17 @@ public struct ProcessUsage: Sendable, Equatable {
     public var residentBytes: Int64
     /// VmHWM: the largest resident set size since the process started.
     public var peakResidentBytes: Int64
+    /// RssAnon: of `residentBytes`, the process's own memory (heap, stacks). The rest (RssFile)
+    /// is pages of the executable and shared libraries, shared with every process mapping them
+    /// and dropped by the kernel under pressure: most of a small Swift process's VmRSS.
+    public var anonymousResidentBytes: Int64
     /// utime + stime: CPU time in user and kernel mode since the process started.
     public var cpuSeconds: Double
 
-    public init(residentBytes: Int64, peakResidentBytes: Int64, cpuSeconds: Double) {
+    public init(residentBytes: Int64, peakResidentBytes: Int64, anonymousResidentBytes: Int64, cpuSeconds: Double) {
         self.residentBytes = residentBytes
         self.peakResidentBytes = peakResidentBytes
+        self.anonymousResidentBytes = anonymousResidentBytes
         self.cpuSeconds = cpuSeconds
     }
 
@@ -36,21 +41,21 @@ public struct ProcessUsage: Sendable, Equatable {
         }
         let memory = try parseStatus(contents("status"))
         let cpu = try parseCPUSeconds(stat: contents("stat"), ticksPerSecond: Double(sysconf(Int32(_SC_CLK_TCK))))
-        return ProcessUsage(residentBytes: memory.resident, peakResidentBytes: memory.peak, cpuSeconds: cpu)
+        return ProcessUsage(residentBytes: memory.resident, peakResidentBytes: memory.peak, anonymousResidentBytes: memory.anonymous, cpuSeconds: cpu)
     }
 
-    /// VmRSS and VmHWM from /proc/PID/status (lines such as `VmRSS:\t   10240 kB`).
-    static func parseStatus(_ text: String) throws -> (resident: Int64, peak: Int64) {
+    /// VmRSS, VmHWM and RssAnon from /proc/PID/status (lines such as `VmRSS:\t   10240 kB`).
+    static func parseStatus(_ text: String) throws -> (resident: Int64, peak: Int64, anonymous: Int64) {
         var fields: [String: Int64] = [:]
         for line in text.split(separator: "\n") {
             let parts = line.split(whereSeparator: { $0 == ":" || $0 == " " || $0 == "\t" })
-            guard parts.count >= 3, parts[0] == "VmRSS" || parts[0] == "VmHWM", parts[2] == "kB", let kibibytes = Int64(parts[1]) else { continue }
+            guard parts.count >= 3, ["VmRSS", "VmHWM", "RssAnon"].contains(parts[0]), parts[2] == "kB", let kibibytes = Int64(parts[1]) else { continue }
             fields[String(parts[0])] = kibibytes * 1024
         }
-        guard let resident = fields["VmRSS"], let peak = fields["VmHWM"] else {
-            throw Unreadable(description: "/proc status without VmRSS and VmHWM (a kernel thread, or a zombie)")
+        guard let resident = fields["VmRSS"], let peak = fields["VmHWM"], let anonymous = fields["RssAnon"] else {
+            throw Unreadable(description: "/proc status without VmRSS, VmHWM and RssAnon (a kernel thread, a zombie, or Linux before 4.5)")
         }
-        return (resident, peak)
+        return (resident, peak, anonymous)
     }
 
     /// utime + stime (fields 14 and 15 of /proc/PID/stat, in clock ticks) in seconds. The command

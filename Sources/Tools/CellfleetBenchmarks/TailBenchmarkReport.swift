@@ -20,6 +20,9 @@ public struct TailBenchmarkReport: Encodable, Sendable, Equatable {
     /// The agent's resident memory at the end of the window (VmRSS) and its peak (VmHWM).
     public var agentRSSBytes: Int64
     public var agentRSSPeakBytes: Int64
+    /// Of `agentRSSBytes`, the agent's own (anonymous) memory; the rest is the executable's and
+    /// the shared libraries' pages (`ProcessUsage.anonymousResidentBytes`).
+    public var agentRSSAnonymousBytes: Int64
     /// The agent's CPU time (user + system) over the window, per second of the window.
     public var agentCPUSecondsPerSecond: Double
     public var followRecordsWritten: Int
@@ -31,7 +34,7 @@ public struct TailBenchmarkReport: Encodable, Sendable, Equatable {
 
     public init(
         files: Int, records: Int, tailSeconds: Double, parseSeconds: Double, followFiles: Int, followSeconds: Double,
-        agentRSSBytes: Int64, agentRSSPeakBytes: Int64, agentCPUSecondsPerSecond: Double,
+        agentRSSBytes: Int64, agentRSSPeakBytes: Int64, agentRSSAnonymousBytes: Int64, agentCPUSecondsPerSecond: Double,
         followRecordsWritten: Int, followRecordsCommitted: Int
     ) {
         self.files = files
@@ -42,6 +45,7 @@ public struct TailBenchmarkReport: Encodable, Sendable, Equatable {
         self.followSeconds = followSeconds
         self.agentRSSBytes = agentRSSBytes
         self.agentRSSPeakBytes = agentRSSPeakBytes
+        self.agentRSSAnonymousBytes = agentRSSAnonymousBytes
         self.agentCPUSecondsPerSecond = agentCPUSecondsPerSecond
         self.followRecordsWritten = followRecordsWritten
         self.followRecordsCommitted = followRecordsCommitted
@@ -58,6 +62,7 @@ public struct TailBenchmarkReport: Encodable, Sendable, Equatable {
         case followSeconds = "follow_seconds"
         case agentRSSMegabytes = "agent_rss_mb"
         case agentRSSPeakMegabytes = "agent_rss_peak_mb"
+        case agentRSSAnonymousMegabytes = "agent_rss_anon_mb"
         case agentCPUPercentOfCore = "agent_cpu_percent_of_core"
         case followRecordsWritten = "follow_records_written"
         case followRecordsCommitted = "follow_records_committed"
@@ -69,6 +74,7 @@ public struct TailBenchmarkReport: Encodable, Sendable, Equatable {
     /// Megabytes as the goal states them (MiB, as /proc counts: 1024 kB).
     public var agentRSSMegabytes: Double { Double(agentRSSBytes) / 1_048_576 }
     public var agentRSSPeakMegabytes: Double { Double(agentRSSPeakBytes) / 1_048_576 }
+    public var agentRSSAnonymousMegabytes: Double { Double(agentRSSAnonymousBytes) / 1_048_576 }
     public var agentCPUPercentOfCore: Double { agentCPUSecondsPerSecond * 100 }
     public var tailToParseRatio: Double { tailRecordsPerSecond / parseRecordsPerSecond }
     /// Peak memory and CPU within the goals, and nothing lost.
@@ -91,6 +97,7 @@ public struct TailBenchmarkReport: Encodable, Sendable, Equatable {
         try container.encode(rounded(followSeconds, 100), forKey: .followSeconds)
         try container.encode(rounded(agentRSSMegabytes, 100), forKey: .agentRSSMegabytes)
         try container.encode(rounded(agentRSSPeakMegabytes, 100), forKey: .agentRSSPeakMegabytes)
+        try container.encode(rounded(agentRSSAnonymousMegabytes, 100), forKey: .agentRSSAnonymousMegabytes)
         try container.encode(rounded(agentCPUPercentOfCore, 1000), forKey: .agentCPUPercentOfCore)
         try container.encode(followRecordsWritten, forKey: .followRecordsWritten)
         try container.encode(followRecordsCommitted, forKey: .followRecordsCommitted)

@@ -8,10 +8,11 @@ import Glibc
 /// `bench tail` judges the agent by these readings: a misparsed field is a wrong verdict.
 @Suite struct ProcessUsageTests {
     @Test func residentAndPeakMemoryAreReadInBytes() throws {
-        let status = "Name:\tcellfleet\nVmPeak:\t  900000 kB\nVmHWM:\t   24576 kB\nVmRSS:\t   20480 kB\nThreads:\t8\n"
+        let status = "Name:\tcellfleet\nVmPeak:\t  900000 kB\nVmHWM:\t   24576 kB\nVmRSS:\t   20480 kB\nRssAnon:\t    4096 kB\nRssFile:\t   16384 kB\nThreads:\t8\n"
         let memory = try ProcessUsage.parseStatus(status)
         #expect(memory.resident == 20480 * 1024)
         #expect(memory.peak == 24576 * 1024)
+        #expect(memory.anonymous == 4096 * 1024)
     }
 
     @Test func aStatusWithoutResidentMemoryIsRefused() {
@@ -32,6 +33,7 @@ import Glibc
         let after = try ProcessUsage.read(pid: getpid())
         #expect(spin > 0)
         #expect(before.residentBytes > 1_000_000 && before.peakResidentBytes >= before.residentBytes)
+        #expect(before.anonymousResidentBytes > 0 && before.anonymousResidentBytes < before.residentBytes)
         #expect(after.cpuSeconds - before.cpuSeconds >= 0.1, "300 ms of spinning is counted as CPU time")
     }
 
