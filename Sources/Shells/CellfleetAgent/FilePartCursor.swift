@@ -73,6 +73,14 @@ struct FilePartCursor {
             resuming = nil
         }
         options.resumeFrom = resuming?.text
+        // Resumed mid-file, the file is read on by the profile that read its start: detecting it
+        // again over every profile at each new record was most of the agent's CPU following
+        // files at 1 Hz (`bench tail`). A profile inferred from the columns is not in the
+        // library and is inferred again; a file whose header changed fails the forced profile
+        // and is quarantined, as a changed format is when detected.
+        if resuming != nil, options.profileName == nil, let known = part.profileName, library.profile(named: known) != nil {
+            options.profileName = known
+        }
         do {
             reader = try CyclerFile.open(path: path, library: library, options: options)
         } catch {
