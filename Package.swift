@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "FleetHealth", path: "Sources/Core/FleetHealth"),
         // Which queued cell goes on which free channel, and what a study's finished test counts as
         // (docs/scheduling.md): decisions from state, no I/O.
-        .target(name: "Scheduling", path: "Sources/Core/Scheduling"),
+        .target(name: "Scheduling", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")], path: "Sources/Core/Scheduling"),
         // When to read a followed cycler export file and what to make of it (docs/file-sources.md):
         // the follow rules, which files a folder holds, multi-part experiments, the test identity.
         .target(
