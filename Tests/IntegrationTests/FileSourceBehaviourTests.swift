@@ -31,6 +31,12 @@ import Testing
         let header = lines[0], records = Array(lines.dropFirst())
         let half = records.count / 2
         try ([header] + records[..<half]).joined(separator: "\r\n").appending("\r\n").write(to: watch.appendingPathComponent("NMC-07_Channel_12_Wb_1.csv"), atomically: true, encoding: .utf8)
+        // A second split experiment whose second part's clock starts again at 0: it continues the
+        // test's time. Each part is a whole Neware export (9 064 records: two batches each, so the
+        // offset must hold beyond the part's first batch).
+        let neware = try String(contentsOf: Self.fixtures.appendingPathComponent("neware_csv/neware_uio.csv"), encoding: .utf8)
+        let newareRecords = neware.split(separator: "\n").count - 1
+        try neware.write(to: watch.appendingPathComponent("LFP-02_Channel_13_Wb_1.csv"), atomically: true, encoding: .utf8)
         // A Novonix file (its header gives mass, capacity and area) and a LAND file with a sidecar.
         try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("novonix_csv/sample_data_novonix.csv"), to: watch.appendingPathComponent("novonix_CH01.csv"))
         try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("synthetic/land_synthetic.csv"), to: watch.appendingPathComponent("land_3-1.csv"))
@@ -79,9 +85,10 @@ import Testing
         // The second workbook appears while the first test runs: one test, numbered on.
         try await Task.sleep(for: .seconds(2))
         try ([header] + records[half...]).joined(separator: "\r\n").appending("\r\n").write(to: watch.appendingPathComponent("NMC-07_Channel_12_Wb_2.csv"), atomically: true, encoding: .utf8)
+        try neware.write(to: watch.appendingPathComponent("LFP-02_Channel_13_Wb_2.csv"), atomically: true, encoding: .utf8)
 
         #expect(await eventually(timeoutSeconds: 90) {
-            try database.scalar("SELECT count(*) FROM tests WHERE end_reason = 'idle'") == 3
+            try database.scalar("SELECT count(*) FROM tests WHERE end_reason = 'idle'") == 4
         }, "every test ended idle: \((try? database.query("SELECT attributes->>'source_file', end_reason FROM tests")) ?? []) \(agent.stderr.suffix(3000))")
         let arbinTests = try database.query("SELECT test_id, channel_id, cell_id FROM tests WHERE attributes->>'source_file' = 'NMC-07_Channel_12_Wb_1.csv'")
         #expect(arbinTests.count == 1 && arbinTests.first?.hasSuffix("|12|NMC-07_Channel_12") == true, "\(arbinTests)")
@@ -89,6 +96,15 @@ import Testing
         let counts = try database.query("SELECT count(*), max(seq) FROM samples WHERE test_id = '\(arbinID)'")
         #expect(counts == ["\(records.count)|\(records.count)"], "both parts, numbered 1…n: \(counts)")
         #expect(try database.scalar("SELECT count(*) FROM tests WHERE attributes->>'source_file' LIKE '%Wb_2%'") == 0)
+        // The restarted clock: both parts' samples, test time never going back, the second part after the first.
+        let lfp = try database.query("""
+            SELECT count(*), max(s.test_time_s) > 1.9 * (SELECT max(test_time_s) FROM samples x WHERE x.test_id = s.test_id AND x.seq <= \(newareRecords)),
+                   bool_and(s.test_time_s >= coalesce(p.test_time_s, s.test_time_s))
+            FROM samples s JOIN tests t ON t.test_id = s.test_id
+            LEFT JOIN samples p ON p.test_id = s.test_id AND p.seq = s.seq - 1
+            WHERE t.attributes->>'source_file' = 'LFP-02_Channel_13_Wb_1.csv' GROUP BY s.test_id
+            """)
+        #expect(lfp == ["\(2 * newareRecords)|t|t"], "\(lfp)")
 
         // Novonix: the header's mass and capacity, the watch's area, type and batch.
         let novonix = try database.query("""
@@ -108,8 +124,8 @@ import Testing
         }
         #expect(await agent.waitForStderr("a followed file moved", timeoutSeconds: 30), "\(agent.stderr.suffix(2000))")
         try await Task.sleep(for: .seconds(3))
-        #expect(try database.scalar("SELECT count(*) FROM tests") == 3)
-        #expect(try database.scalar("SELECT count(*) FROM samples") == records.count + 207 + (try Self.rows(of: "synthetic/land_synthetic.csv")))
+        #expect(try database.scalar("SELECT count(*) FROM tests") == 4)
+        #expect(try database.scalar("SELECT count(*) FROM samples") == records.count + 2 * newareRecords + 207 + (try Self.rows(of: "synthetic/land_synthetic.csv")))
     }
 
     static func rows(of fixture: String) throws -> Int {

@@ -363,6 +363,7 @@ extension AgentRuntime {
                 // A later part whose clock starts again: continue the test's time.
                 let offset = last
                 advanced.testTimeOffsetSeconds = offset
+                cursor.testTimeOffsetSeconds = offset
                 advanced.prefixHash = RecordPrefixHash()
                 var shifted = SampleColumns()
                 for i in 0..<columns.count {

@@ -56,7 +56,9 @@ struct FilePartCursor {
     private var prefixToCheck: Int
     private var prefixSeen = RecordPrefixHash()
     private let expectedPrefix: RecordPrefixHash
-    private let testTimeOffsetSeconds: Double
+    /// Added to the file's test times (a later part whose clock restarts); set once the part's
+    /// first records show it is needed, and kept for the rest of the read.
+    var testTimeOffsetSeconds: Double
 
     /// Records checked against the prefix per round at most (the check reads, sends nothing).
     static let prefixCheckBudget = 200_000
