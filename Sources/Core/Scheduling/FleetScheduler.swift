@@ -29,6 +29,9 @@ public struct FleetScheduler: Sendable, Hashable, Codable {
         public var reservedUntil: Double?
         /// On hold for maintenance: assigned nothing until released.
         public var held = false
+        /// When the channel was first announced, among the fleet's: free channels of a kind are
+        /// taken in this order (comparing numbers, not names, for a reproducible choice).
+        public var order = 0
     }
 
     public enum Event: Sendable, Hashable {
@@ -56,11 +59,18 @@ public struct FleetScheduler: Sendable, Hashable, Codable {
     }
 
     public private(set) var channels: [ChannelAddress: Slot] = [:]
+    /// Waiting requests by priority, each band in the order it runs (first submitted first): a
+    /// new request of a band usually goes at its end, so queueing 100 000 is not 100 000 moves
+    /// of one long array.
+    private var bands: [Int: [CellRequest]] = [:]
     /// Waiting requests, in the order they run (`CellRequest.runsBefore`).
-    public private(set) var queue: [CellRequest] = []
+    public var queue: [CellRequest] { bands.keys.sorted(by: >).flatMap { bands[$0]! } }
+    public private(set) var queuedCount = 0
     public var reservationTimeoutSeconds: Double
     /// Every request in the queue or on a channel, by cell id: one place a cell, checked in O(1).
     private var placed: [String: String] = [:]
+    /// No reservation runs out before this (a lower bound): most events need not look at every channel.
+    private var earliestExpiry = Double.infinity
     private var requestIDs: Set<String> = []
 
     public init(reservationTimeoutSeconds: Double = 24 * 3600) {
@@ -98,10 +108,13 @@ public struct FleetScheduler: Sendable, Hashable, Codable {
             if var slot = channels[address] {
                 slot.abilities = abilities
                 if slot.state == .offline { slot.state = slot.request == nil ? .idle : (slot.testID == nil ? .reserved : .running) }
-                if slot.state == .reserved, slot.reservedUntil == nil { slot.reservedUntil = now + reservationTimeoutSeconds }
+                if slot.state == .reserved, slot.reservedUntil == nil {
+                    slot.reservedUntil = now + reservationTimeoutSeconds
+                    earliestExpiry = min(earliestExpiry, now + reservationTimeoutSeconds)
+                }
                 channels[address] = slot
             } else {
-                channels[address] = Slot(abilities: abilities, state: .idle)
+                channels[address] = Slot(abilities: abilities, state: .idle, order: channels.count)
             }
         case .channelOffline(let address):
             guard var slot = channels[address] else { break }
@@ -120,13 +133,17 @@ public struct FleetScheduler: Sendable, Hashable, Codable {
             enqueue(request)
         case .withdrawn(let requestID):
             guard requestIDs.contains(requestID) else { break }
-            if let index = queue.firstIndex(where: { $0.id == requestID }) {
-                forget(queue.remove(at: index))
+            for priority in bands.keys {
+                if let index = bands[priority]!.firstIndex(where: { $0.id == requestID }) {
+                    forget(bands[priority]!.remove(at: index))
+                    queuedCount -= 1
+                    break
+                }
             }
             for (address, slot) in channels where slot.state == .reserved && slot.request?.id == requestID {
                 decisions.append(.reservationReleased(slot.request!, address, reason: "withdrawn"))
                 forget(slot.request!)
-                channels[address] = Slot(abilities: slot.abilities, state: .idle, held: slot.held)
+                channels[address] = Slot(abilities: slot.abilities, state: .idle, held: slot.held, order: slot.order)
             }
         case .testStarted(let address, let testID):
             guard var slot = channels[address], slot.state == .reserved else { break }
@@ -140,7 +157,7 @@ public struct FleetScheduler: Sendable, Hashable, Codable {
             guard slot.testID == nil || slot.testID == testID else { break }
             decisions.append(.finished(request, address, testID: testID))
             forget(request)
-            channels[address] = Slot(abilities: slot.abilities, state: slot.state == .offline ? .offline : .idle, held: slot.held)
+            channels[address] = Slot(abilities: slot.abilities, state: slot.state == .offline ? .offline : .idle, held: slot.held, order: slot.order)
         case .stopRequested(let address):
             guard var slot = channels[address], slot.state == .running else { break }
             slot.state = .stopping
@@ -161,19 +178,34 @@ public struct FleetScheduler: Sendable, Hashable, Codable {
     }
 
     private mutating func enqueue(_ request: CellRequest) {
-        var low = 0, high = queue.count
-        while low < high {
-            let mid = (low + high) / 2
-            if CellRequest.runsBefore(queue[mid], request) { low = mid + 1 } else { high = mid }
+        queuedCount += 1
+        var band = bands.removeValue(forKey: request.priority) ?? []
+        if let last = band.last, !CellRequest.runsBefore(last, request) {
+            var low = 0, high = band.count
+            while low < high {
+                let mid = (low + high) / 2
+                if CellRequest.runsBefore(band[mid], request) { low = mid + 1 } else { high = mid }
+            }
+            band.insert(request, at: low)
+        } else {
+            band.append(request)
         }
-        queue.insert(request, at: low)
+        bands[request.priority] = band
     }
 
     private mutating func releaseExpiredReservations(now: Double) -> [Decision] {
         var decisions: [Decision] = []
-        for (address, slot) in channels.sorted(by: { $0.key < $1.key }) where slot.state == .reserved {
-            guard let until = slot.reservedUntil, until <= now, let request = slot.request else { continue }
-            channels[address] = Slot(abilities: slot.abilities, state: .idle, held: slot.held)
+        guard now >= earliestExpiry else { return [] }
+        var expired: [ChannelAddress] = []
+        earliestExpiry = .infinity
+        for (address, slot) in channels where slot.state == .reserved {
+            guard let until = slot.reservedUntil else { continue }
+            if until <= now { expired.append(address) } else { earliestExpiry = min(earliestExpiry, until) }
+        }
+        for address in expired.sorted() {
+            let slot = channels[address]!
+            guard let request = slot.request else { continue }
+            channels[address] = Slot(abilities: slot.abilities, state: .idle, held: slot.held, order: slot.order)
             enqueue(request)
             decisions.append(.reservationReleased(request, address, reason: "not confirmed within \(Int(reservationTimeoutSeconds)) s"))
         }
@@ -185,20 +217,23 @@ public struct FleetScheduler: Sendable, Hashable, Codable {
     /// request is matched against kinds, not channels: 100 000 requests over 10 000 channels is
     /// requests × kinds, and it stops as soon as no channel is free.
     private mutating func schedule(now: Double) -> [Decision] {
-        var free: [ChannelAbilities: [ChannelAddress]] = [:]
+        var free: [ChannelAbilities: [(order: Int, address: ChannelAddress)]] = [:]
         for (address, slot) in channels where slot.state == .idle && !slot.held {
-            free[slot.abilities, default: []].append(address)
+            free[slot.abilities, default: []].append((slot.order, address))
         }
-        guard !free.isEmpty, !queue.isEmpty else { return [] }
+        guard !free.isEmpty, queuedCount > 0 else { return [] }
         // Each kind's channels in a fixed order, taken from the front; kinds in a fixed order too.
         let kinds = free.keys.sorted { Self.kindOrder($0, $1) }
-        var channelsOfKind = kinds.map { free[$0]!.sorted(by: >) }  // popped from the end: smallest address first
+        // Popped from the end: the first announced first.
+        var channelsOfKind = kinds.map { free[$0]!.sorted { $0.order > $1.order }.map(\.address) }
         var kindsFor: [TestProtocol: [Int]] = [:]
         var freeCount = channelsOfKind.reduce(0) { $0 + $1.count }
         var decisions: [Decision] = []
-        var assigned = Set<String>()
-        for request in queue {
-            if freeCount == 0 { break }
+        // What each band gave, by position (ascending): removed afterwards without hashing ids.
+        var taken: [(priority: Int, positions: [Int])] = []
+        bandLoop: for priority in bands.keys.sorted(by: >) {
+          for (position, request) in bands[priority]!.enumerated() {
+            if freeCount == 0 { break bandLoop }
             let fitting: [Int]
             if let known = kindsFor[request.protocolToRun] {
                 fitting = known
@@ -213,11 +248,24 @@ public struct FleetScheduler: Sendable, Hashable, Codable {
             slot.state = .reserved
             slot.request = request
             slot.reservedUntil = now + reservationTimeoutSeconds
+            earliestExpiry = min(earliestExpiry, now + reservationTimeoutSeconds)
             channels[address] = slot
-            assigned.insert(request.id)
+            if taken.last?.priority != priority { taken.append((priority, [])) }
+            taken[taken.count - 1].positions.append(position)
             decisions.append(.assign(request, address))
+          }
         }
-        if !assigned.isEmpty { queue.removeAll { assigned.contains($0.id) } }
+        for (priority, positions) in taken {
+            let band = bands[priority]!
+            var kept: [CellRequest] = []
+            kept.reserveCapacity(band.count - positions.count)
+            var next = 0
+            for (position, request) in band.enumerated() {
+                if next < positions.count, positions[next] == position { next += 1 } else { kept.append(request) }
+            }
+            bands[priority] = kept.isEmpty ? nil : kept
+            queuedCount -= positions.count
+        }
         return decisions
     }
 
