@@ -2,7 +2,7 @@ import Foundation
 import TOMLKit
 
 /// A study submitted as TOML (`cellfleet study submit FILE.toml`; the format is
-/// docs/scheduling.md §5, the reference study `agents/study-coating-vs-bare.toml`). Unknown keys
+/// docs/scheduling.md §5, the reference study `agents/studies/coating-vs-bare.toml`). Unknown keys
 /// are errors: a misspelt `replicate` must not leave a group at its default unnoticed.
 public enum StudyFile {
     public struct Invalid: Error, Sendable, Hashable, CustomStringConvertible {

@@ -26,7 +26,7 @@ private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
 }
 
 @Test func theShippedReferenceStudyParses() throws {
-    let url = repositoryRoot.appendingPathComponent("agents/study-coating-vs-bare.toml")
+    let url = repositoryRoot.appendingPathComponent("agents/studies/coating-vs-bare.toml")
     let plan = try StudyFile.parse(String(contentsOf: url, encoding: .utf8), file: url.path)
     #expect(plan.groups.map(\.name) == ["coated", "bare", "full-coated"])
     #expect(plan.groups[1].onFail == "stop")
