@@ -133,3 +133,36 @@ import Testing
         return try JSONDecoder().decode(Inspected.self, from: Data(TestProcess.run(TestPaths.cellfleet, ["inspect", fixtures.appendingPathComponent(fixture).path, "--json"]).utf8)).rows
     }
 }
+
+/// A followed real cycler whose cell fails under `--on-fail stop`: the coordinator asks for the
+/// stop, and the agent, which only reads the instrument's export, answers that it cannot; the
+/// alert says a person must stop the channel.
+@Suite(.serialized) struct FileSourceSafetyStopTests {
+    @Test func aStopForAFollowedRealCyclerIsAnsweredThatAPersonMustStopIt() async throws {
+        let database = try TestDatabase()
+        let port = TestPaths.freePort()
+        let root = TestPaths.temporaryDirectory("watch-stop")
+        let watch = root.appendingPathComponent("export")
+        try FileManager.default.createDirectory(at: watch, withIntermediateDirectories: true)
+        defer {
+            database.stop()
+            try? FileManager.default.removeItem(at: root)
+        }
+        // A bare Li | LGPS | Li cell's export (its overpotential blows up), as a BDF CSV the agent follows.
+        _ = try TestProcess.run(TestPaths.cellfleet, ["simulate", "4", "--out", watch.appendingPathComponent("bare_7.csv").path])
+        try "cell_type = \"symmetric\"\narea_cm2 = 1.0\n".write(to: watch.appendingPathComponent("bare_7.cell.toml"), atomically: true, encoding: .utf8)
+        let coordinator = try await TestProcess.insecureCoordinator(database, port: port)
+        defer { coordinator.terminate() }
+        let agent = try TestProcess(TestPaths.cellfleet, [
+            "agent", "--coordinator", "tcp://127.0.0.1:\(port)", "--spool", root.appendingPathComponent("spool").path, "--insecure",
+            "--agent-id", "land-stop", "--watch", watch.path, "--on-fail", "stop", "--settle-seconds", "1", "--poll-seconds", "0.5",
+        ])
+        defer { agent.terminate() }
+        #expect(await eventually(timeoutSeconds: 120) {
+            try database.query("SELECT safety_stop FROM alerts WHERE severity = 'fail' AND safety_stop IS NOT NULL").contains { $0.hasPrefix("not stopped") }
+        }, "\((try? database.query("SELECT rule, severity, safety_stop FROM alerts")) ?? []) \(agent.stderr.suffix(2000))")
+        let answer = try database.query("SELECT safety_stop FROM alerts WHERE safety_stop LIKE 'not stopped%'").first ?? ""
+        #expect(answer.contains("real cycler") && answer.contains("bare_7.csv") && answer.contains("a person must stop the channel"), "\(answer)")
+        #expect(try database.scalar("SELECT count(*) FROM commands WHERE state = 'failed'") == 1, "one stop, answered once")
+    }
+}

@@ -26,6 +26,10 @@ extension AgentRuntime {
 
     private func stopChannel(_ stop: Cellfleet_Wire_V1_StopChannel, now: ContinuousClock.Instant) throws -> String {
         guard let index = channels.firstIndex(where: { $0.channelID == stop.channelID && !$0.isIdle }) else {
+            if let followed = registry.followedExperiments.values.first(where: { $0.channelID == stop.channelID && !$0.ended && isInScope($0) }) {
+                // The agent only reads a real cycler's export files; it has no hand on the instrument.
+                throw CommandRefusal(message: "channel \(stop.channelID) is a real cycler this agent follows through its export file \(followed.parts.last?.relativePath ?? ""); it cannot stop the instrument")
+            }
             throw CommandRefusal(message: "no running test on channel \(stop.channelID)")
         }
         do {
