@@ -40,6 +40,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Number of simulated channels.")
     var simulate: Int?
 
+    @Flag(help: "The simulated channels start idle and run only what the coordinator starts on them (the scheduler's StartTest commands); the agent runs until stopped or --duration.")
+    var scheduled = false
+
     @Option(help: "Simulator presets the simulated channels cycle through, comma-separated (e.g. 1,4,10,9; `cellfleet simulate --list`).")
     var scenarios: String?
 
@@ -112,6 +115,7 @@ struct AgentCommand: AsyncParsableCommand {
         if let spool { configuration.spoolDirectory = URL(fileURLWithPath: spool) }
         if let spoolCapacityMb { configuration.spoolCapacityBytes = Int(spoolCapacityMb * 1_048_576) }
         if let simulate { configuration.simulatedChannels = simulate }
+        if scheduled { configuration.scheduled = true }
         if let scenarios { configuration.scenarios = Self.presets(scenarios) }
         if let rate { configuration.sampleRateHertz = rate }
         if let speed { configuration.speedFactor = speed }

@@ -14,6 +14,9 @@ public struct AgentConfiguration: Sendable {
     public var spoolCapacityBytes: Int = 1 << 30
     /// Simulated channels (the first source); 0 = none.
     public var simulatedChannels: Int = 0
+    /// The simulated channels start idle and run only what the coordinator starts on them
+    /// (StartTest commands from the scheduler); the agent runs until stopped or `durationSeconds`.
+    public var scheduled = false
     /// Samples per second per channel, in wall-clock time.
     public var sampleRateHertz: Double = 1
     /// Simulated test seconds per wall-clock second.
@@ -131,6 +134,7 @@ public struct AgentConfiguration: Sendable {
             configuration.sampleRateHertz = number(simulate, "rate_hz") ?? 1
             configuration.speedFactor = number(simulate, "speed") ?? 1
             configuration.seed = UInt64(number(simulate, "seed") ?? 1)
+            configuration.scheduled = simulate["scheduled"]?.bool ?? false
             if let scenarios = simulate["scenarios"]?.array {
                 configuration.scenarios = scenarios.compactMap { $0.string }
             }

@@ -25,6 +25,8 @@ extension AgentRuntime {
                 idleCapabilities: SimulatedChannel.capabilities(of: preset)))
             if let running = registry.tests[channelID] {
                 try continueTest(running, on: index, now: now)
+            } else if configuration.scheduled {
+                continue  // idle until the coordinator starts a test on it
             } else {
                 // A head start is the pacing's origin moved back by the samples it stands for.
                 let headStartSamples = (configuration.headStartHours[scenario] ?? 0) * 3600 / testSecondsPerSample
@@ -132,7 +134,8 @@ extension AgentRuntime {
             return channels.allSatisfy { ($0.runningTest?.producedThisRun ?? limit) >= limit }
         }
         if let duration = configuration.durationSeconds, startedAt.duration(to: now).inSeconds >= duration { return true }
-        return !channels.isEmpty && channels.allSatisfy(\.isIdle)
+        // A scheduled agent's idle channels wait for the next test; it runs until stopped.
+        return !configuration.scheduled && !channels.isEmpty && channels.allSatisfy(\.isIdle)
     }
 
     /// Takes what each running channel has ready into the spool, one batch per channel; a full

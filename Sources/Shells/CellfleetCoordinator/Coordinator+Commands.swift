@@ -20,11 +20,14 @@ extension Coordinator {
         }
     }
 
-    private struct OpenStop {
+    private struct OpenCommand {
         var command: CommandDispatchRules.OpenCommand
+        var action: String
         var channelID: String
         var reason: String
         var alertID: Int64?
+        /// A start_test's StartTest, as protobuf JSON (its channel is `channelID`).
+        var body: String
     }
 
     private func dispatchCommands(on link: Link) async throws {
@@ -32,39 +35,60 @@ extension Coordinator {
         let rows = try await client.query("""
             SELECT c.command_id, c.agent_id, COALESCE(c.channel_id, ''), c.reason, c.alert_id,
                    extract(epoch FROM c.created_at)::float8, extract(epoch FROM c.sent_at)::float8,
-                   COALESCE(a.safety_stop = 'stop pending', false), extract(epoch FROM now())::float8
+                   COALESCE(a.safety_stop = 'stop pending', false), extract(epoch FROM now())::float8, c.action, c.body::text
             FROM commands c LEFT JOIN alerts a ON a.alert_id = c.alert_id
-            WHERE c.state IN ('pending', 'sent') AND c.action = 'stop_channel'
+            WHERE c.state IN ('pending', 'sent') AND c.action IN ('stop_channel', 'start_test')
               AND (c.agent_id = ANY(\(connected)) OR (a.safety_stop IS DISTINCT FROM 'stop pending' AND c.created_at < now() - make_interval(secs => \(configuration.commandDispatch.confirmWithinSeconds))))
             ORDER BY c.command_id
             """, logger: logger)
-        var open: [Int64: OpenStop] = [:]
+        var open: [Int64: OpenCommand] = [:]
         var now = 0.0
-        for try await (id, agent, channel, reason, alert, created, sent, toldPending, databaseNow) in rows.decode(
-            (Int64, String, String, String, Int64?, Double, Double?, Bool, Double).self) {
-            open[id] = OpenStop(
+        for try await (id, agent, channel, reason, alert, created, sent, toldPending, databaseNow, action, body) in rows.decode(
+            (Int64, String, String, String, Int64?, Double, Double?, Bool, Double, String, String).self) {
+            open[id] = OpenCommand(
                 command: .init(commandID: id, agentID: agent, createdAtSeconds: created, sentAtSeconds: sent, toldPending: toldPending),
-                channelID: channel, reason: reason, alertID: alert)
+                action: action, channelID: channel, reason: reason, alertID: alert, body: body)
             now = databaseNow
         }
         guard !open.isEmpty else { return }
         let decision = configuration.commandDispatch.decide(open.values.map(\.command), connected: Set(connected), nowSeconds: now)
+        var unreadable: [Int64] = []
         for id in decision.send {
-            guard let stop = open[id], let routingID = connectedAgents[stop.command.agentID] else { continue }
+            guard let open = open[id], let routingID = connectedAgents[open.command.agentID] else { continue }
             var command = Cellfleet_Wire_V1_Command()
             command.commandID = UInt64(id)
-            var action = Cellfleet_Wire_V1_StopChannel()
-            action.channelID = stop.channelID
-            action.reason = stop.reason
-            command.stopChannel = action
+            if open.action == "start_test" {
+                // The scheduler (or a person) wrote the StartTest as protobuf JSON; one that does not
+                // read is failed with why, not sent for ever.
+                guard var start = try? Cellfleet_Wire_V1_StartTest(jsonString: open.body) else {
+                    unreadable.append(id)
+                    continue
+                }
+                start.channelID = open.channelID
+                command.startTest = start
+            } else {
+                var action = Cellfleet_Wire_V1_StopChannel()
+                action.channelID = open.channelID
+                action.reason = open.reason
+                command.stopChannel = action
+            }
             send(to: routingID, WireEnvelope(.command(command)), on: link)
-            logger.info("sent a stop command", metadata: [
-                "agent": "\(stop.command.agentID)", "channel": "\(stop.channelID)", "command": "\(id)", "reason": "\(stop.reason)"])
+            logger.info("sent a command", metadata: [
+                "action": "\(open.action)", "agent": "\(open.command.agentID)", "channel": "\(open.channelID)", "command": "\(id)", "reason": "\(open.reason)"])
         }
-        if !decision.send.isEmpty {
+        if !unreadable.isEmpty {
+            _ = try await client.query("""
+                UPDATE commands SET state = 'failed', result_ok = false, completed_at = now(),
+                       result_message = 'the command body is not a StartTest in protobuf JSON (testId, protocol, cell)'
+                WHERE command_id = ANY(\(unreadable)) AND state IN ('pending', 'sent')
+                """, logger: logger).collect()
+            logger.error("commands whose body cannot be read were failed", metadata: ["commands": "\(unreadable)"])
+        }
+        let sent = decision.send.filter { !unreadable.contains($0) }
+        if !sent.isEmpty {
             _ = try await client.query("""
                 UPDATE commands SET state = 'sent', attempts = attempts + 1, sent_at = now()
-                WHERE command_id = ANY(\(decision.send)) AND state IN ('pending', 'sent')
+                WHERE command_id = ANY(\(sent)) AND state IN ('pending', 'sent')
                 """, logger: logger).collect()
         }
         if !decision.overdue.isEmpty {
