@@ -102,7 +102,7 @@ let package = Package(
         .target(
             name: "CellfleetCoordinator",
             dependencies: [
-                "CellModel", "CellDetection", "WireProtocol", "DeliveryProtocol", "FleetHealth", "ZeroMQ", "EmbeddedPostgres", "ShippedData",
+                "CellModel", "CellDetection", "WireProtocol", "DeliveryProtocol", "FleetHealth", "Scheduling", "ZeroMQ", "EmbeddedPostgres", "ShippedData",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -107,6 +107,18 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How often the fleet-health rules are evaluated.", visibility: .hidden))
     var healthIntervalSeconds: Double = 10
 
+    @Option(help: "Scheduling delay: how often the scheduler fills free channels from the queue (docs/scheduling.md §4).")
+    var scheduleInterval: Double = 2
+
+    @Option(help: "A load request to a person expires after this many hours; the cell goes back to the queue.")
+    var loadTimeoutHours: Double = 24
+
+    @Flag(inversion: .prefixedNo, help: "Run the scheduler: queued cells onto free channels, replacements, study progress.")
+    var scheduler = true
+
+    @Option(help: .hidden) var startTimeoutSeconds: Double = 300
+    @Option(help: .hidden) var offlineAfterSeconds: Double = 60
+
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = Logger(label: "cellfleet.coordinator")
@@ -130,6 +142,15 @@ struct CoordinatorCommand: AsyncParsableCommand {
         guard healthIntervalSeconds > 0, healthIntervalSeconds.isFinite else { throw ValidationError("--health-interval-seconds must be positive") }
         // Presence is written a few times within F2's limit, at most every 5 s.
         configuration.presenceWriteSeconds = min(5, healthAgentLostSeconds / 4)
+        var scheduling = SchedulerService.Settings()
+        for (name, value) in [("--schedule-interval", scheduleInterval), ("--load-timeout-hours", loadTimeoutHours),
+                              ("--start-timeout-seconds", startTimeoutSeconds), ("--offline-after-seconds", offlineAfterSeconds)] {
+            guard value > 0, value.isFinite else { throw ValidationError("\(name) must be a positive number of seconds") }
+        }
+        scheduling.intervalSeconds = scheduleInterval
+        scheduling.loadTimeoutSeconds = loadTimeoutHours * 3600
+        scheduling.startTimeoutSeconds = startTimeoutSeconds
+        scheduling.offlineAfterSeconds = offlineAfterSeconds
         let database = try DatabaseSetup(url: database, dataDirectory: dataDir, logger: logger)
         defer { database.stop() }
         configuration.schemasDirectory = schemas
@@ -149,7 +170,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
                     logger: Logger(label: "cellfleet.alert-delivery")),
                       successTerminationBehavior: .ignore),
                 .init(service: FleetHealthService(client: client, settings: health, logger: logger) { await coordinator.waitUntilReady() }),
-            ],
+            ] + (scheduler ? [.init(service: SchedulerService(
+                client: client, settings: scheduling, logger: Logger(label: "cellfleet.scheduler")) { await coordinator.waitUntilReady() })] : []),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()

@@ -104,6 +104,9 @@ CREATE TABLE cell_requests (
     finished_at     timestamptz,
     -- How often a reservation of this request was released (timed out, refused, withdrawn).
     releases        integer NOT NULL DEFAULT 0,
+    -- Why it was last released or withdrawn (a reservation timed out, the agent refused the
+    -- start_test and why, the study was withdrawn).
+    note            text,
     -- What the finished test counts as: conclusive (ran its course), failed (a fail alert after
     -- the infant window: a result, counted), infant (infant mortality: not counted, replaced),
     -- aborted (ended early without a fail alert: not counted, replaced), damaged (the cell was

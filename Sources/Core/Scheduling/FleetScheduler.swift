@@ -84,6 +84,33 @@ public struct FleetScheduler: Sendable, Hashable, Codable {
         channels.first { $0.value.request?.cellID == cellID }?.key
     }
 
+    /// A channel as the database has it: the coordinator rebuilds the scheduler each round from
+    /// its rows and then feeds what happened since. A request on the channel is placed there (a
+    /// cell already placed elsewhere is not placed twice: the channel is restored without it);
+    /// a running channel without a request is busy with a test the scheduler did not start.
+    /// Channels restored in a fixed order (the coordinator sorts them) keep decisions reproducible.
+    public mutating func restore(
+        _ address: ChannelAddress, abilities: ChannelAbilities, state: ChannelState, request: CellRequest? = nil,
+        testID: String? = nil, reservedUntil: Double? = nil, held: Bool = false
+    ) {
+        var slot = Slot(abilities: abilities, state: state, held: held, order: channels[address]?.order ?? channels.count)
+        if let old = channels[address]?.request { forget(old) }
+        if let request, placed[request.cellID] == nil, !requestIDs.contains(request.id), state != .idle {
+            placed[request.cellID] = request.id
+            requestIDs.insert(request.id)
+            slot.request = request
+            slot.testID = testID
+            if state == .reserved {
+                let until = reservedUntil ?? .infinity
+                slot.reservedUntil = until
+                earliestExpiry = min(earliestExpiry, until)
+            }
+        } else if state == .reserved || (state == .offline && request != nil) {
+            slot.state = state == .offline ? .offline : .idle
+        }
+        channels[address] = slot
+    }
+
     public mutating func handle(_ event: Event, now: Double) -> [Decision] {
         var decisions = apply(event, now: now)
         decisions += releaseExpiredReservations(now: now)

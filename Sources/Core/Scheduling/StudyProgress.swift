@@ -65,14 +65,23 @@ public struct StudyProgress: Sendable, Hashable, Codable {
         public var failRule: String?
         public var failAtHours: Double?
         public var failAtCycle: Int?
+        /// The test's end reason; nil counts as having run its course.
+        public var endReason: String?
 
-        public init(failRule: String? = nil, failAtHours: Double? = nil, failAtCycle: Int? = nil) {
+        public init(failRule: String? = nil, failAtHours: Double? = nil, failAtCycle: Int? = nil, endReason: String? = nil) {
             self.failRule = failRule
             self.failAtHours = failAtHours
             self.failAtCycle = failAtCycle
+            self.endReason = endReason
         }
 
         public static let completed = Outcome()
+
+        /// The end reasons of a test that ran its course: the agent's (a preset or the study's
+        /// duration reached), a followed file that stopped growing, an import read to its end.
+        public static let ranItsCourse: Set<String> = ["completed", "idle", "imported"]
+
+        var ranItsCourse: Bool { endReason.map { Self.ranItsCourse.contains($0) } ?? true }
     }
 
     public enum Verdict: String, Sendable, Hashable, Codable {
@@ -82,6 +91,13 @@ public struct StudyProgress: Sendable, Hashable, Codable {
         case failed
         /// Infant mortality: not counted, replaced.
         case infant
+        /// Ended early without a fail alert (a person stopped it): not counted, replaced.
+        case aborted
+        /// The cell was damaged at loading and never tested: not counted, replaced.
+        case damaged
+
+        /// Whether it counts towards the group's replicates.
+        public var isConclusive: Bool { self == .conclusive || self == .failed }
     }
 
     public struct GroupState: Sendable, Hashable, Codable {
@@ -91,6 +107,15 @@ public struct StudyProgress: Sendable, Hashable, Codable {
         public var failed = 0
         public var replaced = 0
         public var verdicts: [String: Verdict] = [:]
+
+        public init(nextStock: Int = 0, inFlight: Set<String> = [], conclusive: Int = 0, failed: Int = 0, replaced: Int = 0, verdicts: [String: Verdict] = [:]) {
+            self.nextStock = nextStock
+            self.inFlight = inFlight
+            self.conclusive = conclusive
+            self.failed = failed
+            self.replaced = replaced
+            self.verdicts = verdicts
+        }
     }
 
     public enum State: String, Sendable, Hashable, Codable {
@@ -110,9 +135,27 @@ public struct StudyProgress: Sendable, Hashable, Codable {
         for group in plan.groups { groups[group.name] = GroupState() }
     }
 
+    /// A study as the database has it: the coordinator rebuilds it each scheduling round from the
+    /// rows (`nextStock` is how many of the group's stock cells have been asked for: they are
+    /// used in order). A group missing from `groups` starts from nothing.
+    public init(plan: Plan, restoring restored: [String: GroupState], nextSubmitted: UInt64) {
+        self.plan = plan
+        self.nextSubmitted = nextSubmitted
+        for group in plan.groups { groups[group.name] = restored[group.name] ?? GroupState() }
+    }
+
     /// The first requests: as many cells of each group as it needs replicates (or has stock).
-    public mutating func start() -> [CellRequest] {
-        plan.groups.flatMap { group in (0..<group.replicates).compactMap { _ in nextRequest(for: group.name) } }
+    public mutating func start() -> [CellRequest] { topUp() }
+
+    /// Requests for every group that has fewer cells in flight than it still needs — at the
+    /// start, after infant mortality, after a cell damaged at loading or a withdrawn request, when
+    /// replicates were added — from its stock, in order.
+    public mutating func topUp() -> [CellRequest] {
+        var requests: [CellRequest] = []
+        for group in plan.groups {
+            while let request = nextRequest(for: group.name) { requests.append(request) }
+        }
+        return requests
     }
 
     /// What a finished test counts as, and the replacement it calls for, if any.
@@ -127,15 +170,15 @@ public struct StudyProgress: Sendable, Hashable, Codable {
         case .failed:
             group.conclusive += 1
             group.failed += 1
-        case .infant: group.replaced += 1
+        case .infant, .aborted, .damaged: group.replaced += 1
         }
         groups[groupName] = group
-        let replacement = verdict == .infant ? nextRequest(for: groupName) : nil
+        let replacement = verdict.isConclusive ? nil : nextRequest(for: groupName)
         return (verdict, replacement)
     }
 
     public func verdict(_ outcome: Outcome) -> Verdict {
-        guard let rule = outcome.failRule else { return .conclusive }
+        guard let rule = outcome.failRule else { return outcome.ranItsCourse ? .conclusive : .aborted }
         if let hours = plan.infantHours, let at = outcome.failAtHours, at < hours { return .infant }
         if let cycles = plan.infantCycles, let at = outcome.failAtCycle, at < cycles { return .infant }
         if rule == "H1" || rule == "H2", let at = outcome.failAtCycle, at <= plan.hardShortCycles { return .infant }

@@ -51,6 +51,34 @@ public struct ChannelRequirements: Sendable, Hashable, Codable {
         self.auxTemperature = auxTemperature
     }
 
+    /// The JSON keys of `study_groups.requirements` and the study file (docs/scheduling.md §5).
+    enum CodingKeys: String, CodingKey {
+        case make
+        case currentMinAmperes = "current_min_a", currentMaxAmperes = "current_max_a"
+        case voltageMinVolts = "voltage_min_v", voltageMaxVolts = "voltage_max_v"
+        case auxTemperature = "aux_temperature"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        make = try container.decodeIfPresent(String.self, forKey: .make)
+        currentMinAmperes = try container.decodeIfPresent(Double.self, forKey: .currentMinAmperes)
+        currentMaxAmperes = try container.decodeIfPresent(Double.self, forKey: .currentMaxAmperes)
+        voltageMinVolts = try container.decodeIfPresent(Double.self, forKey: .voltageMinVolts)
+        voltageMaxVolts = try container.decodeIfPresent(Double.self, forKey: .voltageMaxVolts)
+        auxTemperature = try container.decodeIfPresent(Bool.self, forKey: .auxTemperature) ?? false
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(make, forKey: .make)
+        try container.encodeIfPresent(currentMinAmperes, forKey: .currentMinAmperes)
+        try container.encodeIfPresent(currentMaxAmperes, forKey: .currentMaxAmperes)
+        try container.encodeIfPresent(voltageMinVolts, forKey: .voltageMinVolts)
+        try container.encodeIfPresent(voltageMaxVolts, forKey: .voltageMaxVolts)
+        if auxTemperature { try container.encode(true, forKey: .auxTemperature) }
+    }
+
     public func areMet(by channel: ChannelAbilities) -> Bool {
         if let make, make.lowercased() != channel.make.lowercased() { return false }
         if let value = currentMinAmperes, value < channel.currentMinAmperes { return false }

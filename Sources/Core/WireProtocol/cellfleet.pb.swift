@@ -731,6 +731,10 @@ public nonisolated struct Cellfleet_Wire_V1_StartTest: Sendable {
   /// `cellfleet simulate --list`.
   public var `protocol`: String = String()
 
+  /// The test's length in test time: the channel ends the test with reason "completed" once its
+  /// test time reaches it (the study's duration_hours). 0 = until the protocol ends or a stop.
+  public var durationS: Double = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1687,7 +1691,7 @@ nonisolated extension Cellfleet_Wire_V1_Command: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Cellfleet_Wire_V1_StartTest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StartTest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}test_id\0\u{3}channel_id\0\u{1}cell\0\u{1}protocol\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}test_id\0\u{3}channel_id\0\u{1}cell\0\u{1}protocol\0\u{3}duration_s\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1699,6 +1703,7 @@ nonisolated extension Cellfleet_Wire_V1_StartTest: SwiftProtobuf.Message, SwiftP
       case 2: try { try decoder.decodeSingularStringField(value: &self.channelID) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._cell) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.`protocol`) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.durationS) }()
       default: break
       }
     }
@@ -1721,6 +1726,9 @@ nonisolated extension Cellfleet_Wire_V1_StartTest: SwiftProtobuf.Message, SwiftP
     if !self.`protocol`.isEmpty {
       try visitor.visitSingularStringField(value: self.`protocol`, fieldNumber: 4)
     }
+    if self.durationS.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.durationS, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1729,6 +1737,7 @@ nonisolated extension Cellfleet_Wire_V1_StartTest: SwiftProtobuf.Message, SwiftP
     if lhs.channelID != rhs.channelID {return false}
     if lhs._cell != rhs._cell {return false}
     if lhs.`protocol` != rhs.`protocol` {return false}
+    if lhs.durationS != rhs.durationS {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

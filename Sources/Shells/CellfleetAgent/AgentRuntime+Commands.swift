@@ -62,9 +62,10 @@ extension AgentRuntime {
         }
         let source = try SimulatedChannel(
             channelIndex: index, scenario: request.preset, seed: configuration.seed, testSecondsPerSample: testSecondsPerSample,
-            cellIDPrefix: configuration.agentID, cell: request.cell, pacing: pacing(from: now))
+            cellIDPrefix: configuration.agentID, cell: request.cell, pacing: pacing(from: now), durationSeconds: request.durationSeconds)
         try startTest(on: index, testID: request.testID, source: source, now: now, unixTime: Date().timeIntervalSince1970)
         try syncSpool(now: now)
-        return "channel \(start.channelID) started test \(request.testID) (simulator preset \(request.preset))"
+        let length = request.durationSeconds.map { ", for \($0 / 3600) h of test time" } ?? ""
+        return "channel \(start.channelID) started test \(request.testID) (simulator preset \(request.preset)\(length))"
     }
 }

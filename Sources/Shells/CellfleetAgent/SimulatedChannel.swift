@@ -13,11 +13,15 @@ public struct SimulatedChannel: ChannelSource, Sendable {
         public var scenario: String
         public var seed: UInt64
         public var samplesTaken: UInt64
+        /// A scheduled test's length in test time (StartTest.duration_s); absent in tokens of
+        /// agents before it, and for tests that run their preset to its end.
+        public var durationSeconds: Double?
 
-        public init(scenario: String, seed: UInt64, samplesTaken: UInt64) {
+        public init(scenario: String, seed: UInt64, samplesTaken: UInt64, durationSeconds: Double? = nil) {
             self.scenario = scenario
             self.seed = seed
             self.samplesTaken = samplesTaken
+            self.durationSeconds = durationSeconds
         }
     }
 
@@ -34,6 +38,8 @@ public struct SimulatedChannel: ChannelSource, Sendable {
     public let seed: UInt64
     public let cell: CellMetadata
     public let capabilities: ChannelCapabilities
+    /// The test ends ("completed") before the first sample past this test time.
+    public let durationSeconds: Double?
     private var simulation: CellSimulation
     private var pacing: Pacing
     /// Samples handed out (or skipped) since the simulated test began.
@@ -49,9 +55,10 @@ public struct SimulatedChannel: ChannelSource, Sendable {
     ///   agent and channel.
     public init(
         channelIndex: Int, scenario: String, seed: UInt64, testSecondsPerSample: Double, cellIDPrefix: String,
-        cell: CellMetadata? = nil, pacing: Pacing = .unpaced
+        cell: CellMetadata? = nil, pacing: Pacing = .unpaced, durationSeconds: Double? = nil
     ) throws {
         let preset = try Self.preset(named: scenario)
+        self.durationSeconds = durationSeconds.flatMap { $0 > 0 && $0.isFinite ? $0 : nil }
         self.channelIndex = channelIndex
         self.scenario = scenario
         self.seed = seed
@@ -68,12 +75,12 @@ public struct SimulatedChannel: ChannelSource, Sendable {
     ) throws {
         try self.init(
             channelIndex: channelIndex, scenario: token.scenario, seed: token.seed, testSecondsPerSample: testSecondsPerSample,
-            cellIDPrefix: "", cell: cell, pacing: pacing)
+            cellIDPrefix: "", cell: cell, pacing: pacing, durationSeconds: token.durationSeconds)
         skip(token.samplesTaken)
     }
 
     public var resumeToken: ResumeToken {
-        ResumeToken(scenario: scenario, seed: seed, samplesTaken: samplesTaken)
+        ResumeToken(scenario: scenario, seed: seed, samplesTaken: samplesTaken, durationSeconds: durationSeconds)
     }
 
     /// The cell a preset simulates, as a channel of this agent carries it.
@@ -121,6 +128,9 @@ public struct SimulatedChannel: ChannelSource, Sendable {
     public mutating func takeSamples(_ count: Int, unixTimeSeconds: Double) -> ChannelReading {
         var columns = SampleColumns()
         while columns.count < count, var sample = simulation.next() {
+            // A sample past the duration is not taken: a resumed channel skips to the same one
+            // and ends there too.
+            if let durationSeconds, sample.testTimeSeconds > durationSeconds { break }
             sample.unixTimeSeconds = unixTimeSeconds
             columns.append(sample)
         }

@@ -20,6 +20,8 @@ struct SimulatedTestRequest: Equatable {
     let preset: String
     let testID: String
     let cell: CellMetadata
+    /// StartTest.duration_s: the test ends "completed" at this test time; nil = the preset's end.
+    var durationSeconds: Double? = nil
 
     static func parse(_ start: Cellfleet_Wire_V1_StartTest, channelIndex: Int, cellIDPrefix: String) throws(CommandRefusal) -> SimulatedTestRequest {
         guard start.protocol.hasPrefix(protocolPrefix) else {
@@ -55,6 +57,10 @@ struct SimulatedTestRequest: Equatable {
                 throw CommandRefusal(message: "preset '\(preset.name)' with the command's cell: \(problem)")
             }
         }
-        return SimulatedTestRequest(preset: preset.name, testID: start.testID.lowercased(), cell: cell)
+        guard start.durationS.isFinite, start.durationS >= 0 else {
+            throw CommandRefusal(message: "duration \(start.durationS) s is not a non-negative number")
+        }
+        return SimulatedTestRequest(
+            preset: preset.name, testID: start.testID.lowercased(), cell: cell, durationSeconds: start.durationS > 0 ? start.durationS : nil)
     }
 }
