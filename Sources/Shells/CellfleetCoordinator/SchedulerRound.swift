@@ -119,7 +119,7 @@ struct SchedulerRound {
         for _ in 0..<4 {
             let decisions = scheduler.handle(events, now: now)
             events = []
-            for decision in decisions { try await apply(decision, progress: &progress) }
+            for decision in decisions { events += try await apply(decision, progress: &progress) }
             for name in progress.keys.sorted() where studyStates[name] == "running" || studyStates[name] == "stock_exhausted" {
                 for request in progress[name]!.topUp() {
                     if try await queue(request, group: groupKey(request)) { events.append(.queued(requests[request.id]!.request)) }
@@ -384,15 +384,20 @@ struct SchedulerRound {
 
     // MARK: - Decisions, written
 
-    private mutating func apply(_ decision: FleetScheduler.Decision, progress: inout [String: StudyProgress]) async throws {
+    /// Writes a decision; returns the events it makes (a replacement queued).
+    private mutating func apply(_ decision: FleetScheduler.Decision, progress: inout [String: StudyProgress]) async throws -> [FleetScheduler.Event] {
         switch decision {
         case .assign(let request, let address):
             try await assign(request, to: address)
         case .reservationReleased(let request, _, let reason):
             try await release(request.id, to: "queued", reason: reason)
         case .finished(let request, let address, let testID):
-            try await finish(request, on: address, testID: testID, progress: &progress)
+            if let replacement = try await finish(request, on: address, testID: testID, progress: &progress),
+               try await queue(replacement, group: groupKey(replacement)) {
+                return [.queued(requests[replacement.id]!.request)]
+            }
         }
+        return []
     }
 
     private mutating func assign(_ request: CellRequest, to address: ChannelAddress) async throws {
@@ -498,8 +503,9 @@ struct SchedulerRound {
         report.started += 1
     }
 
-    private mutating func finish(_ request: CellRequest, on address: ChannelAddress, testID: String?, progress: inout [String: StudyProgress]) async throws {
-        guard let row = requests[request.id] else { return }
+    /// Records the verdict; returns the replacement the replicate policy asks for, if any.
+    private mutating func finish(_ request: CellRequest, on address: ChannelAddress, testID: String?, progress: inout [String: StudyProgress]) async throws -> CellRequest? {
+        guard let row = requests[request.id] else { return nil }
         var outcome = StudyProgress.Outcome(endReason: row.endReason)
         if let testID = testID ?? row.testID {
             let rows = try await connection.query("""
@@ -513,8 +519,8 @@ struct SchedulerRound {
                 outcome.failAtCycle = cycle
             }
         }
-        let verdict = progress[request.study]?.testFinished(cellID: request.cellID, group: request.group, outcome: outcome).verdict
-            ?? StudyProgress.Verdict.conclusive
+        let judged = progress[request.study]?.testFinished(cellID: request.cellID, group: request.group, outcome: outcome)
+        let verdict = judged?.verdict ?? StudyProgress.Verdict.conclusive
         var outcomeObject: [String: Any] = ["end_reason": row.endReason ?? NSNull()]
         outcomeObject["fail_rule"] = outcome.failRule ?? NSNull()
         outcomeObject["fail_at_hours"] = outcome.failAtHours ?? NSNull()
@@ -531,6 +537,7 @@ struct SchedulerRound {
         report.finished += 1
         logger.info("a scheduled test finished", metadata: [
             "cell": "\(request.cellID)", "channel": "\(address)", "verdict": "\(verdict.rawValue)", "fail_rule": "\(outcome.failRule ?? "none")"])
+        return judged?.replacement
     }
 
     /// A replacement or a further replicate, into the queue (false if that request exists).
