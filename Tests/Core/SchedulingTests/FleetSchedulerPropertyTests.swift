@@ -135,3 +135,48 @@ private struct Run {
     #expect(scheduler.handle(.channelOffline(land), now: 81) == [.reservationReleased(request("d", 0, 4, sym), land, reason: "the channel went offline")])
     #expect(scheduler.handle(.releaseHold(sim), now: 82) == [.assign(request("a", 0, 1), sim)])
 }
+
+/// The coordinator rebuilds the scheduler from the database every round (`restore` each
+/// channel, queue each waiting request): a scheduler rebuilt from another's state at any moment
+/// must decide exactly as the original would have from there on.
+@Test func aSchedulerRebuiltFromItsStateDecidesAsTheOriginal() async {
+    await propertyCheck(count: 300, input: Gen.int(in: 1...16), Gen.int(in: 0...Int(Int32.max)).array(of: 1...120)) { channelCount, operations in
+        var original = FleetScheduler(reservationTimeoutSeconds: 50)
+        var now = 0.0, nextRequest = 0, nextTest = 0
+        var mismatches: [String] = []
+        for k in 0..<channelCount {
+            _ = original.handle(.channelAnnounced(ChannelAddress(agentID: "agent\(k % 3)", channelID: "ch\(k)"), kinds[(k * 5 + channelCount) % kinds.count]), now: now)
+        }
+        let addresses = original.channels.keys.sorted()
+        for operation in operations {
+            let pick = operation / 16, address = addresses[pick % addresses.count]
+            let event: FleetScheduler.Event
+            switch operation % 10 {
+            case 0...3:
+                nextRequest += 1
+                event = .queued(CellRequest(id: "r\(nextRequest)", cellID: "cell\(nextRequest)", study: "s", group: "g",
+                                            protocolToRun: protocols[pick % protocols.count], priority: pick % 3, submitted: UInt64(nextRequest)))
+            case 4, 5:
+                nextTest += 1
+                event = .testStarted(address, testID: "t\(nextTest)")
+            case 6: event = .testEnded(address, testID: original.channels[address]?.testID ?? "t-unknown")
+            case 7: event = .hold(address)
+            case 8: event = .releaseHold(address)
+            default:
+                now += Double(pick % 40)
+                event = .tick
+            }
+            var rebuilt = FleetScheduler(reservationTimeoutSeconds: 50)
+            for (address, slot) in original.channels.sorted(by: { $0.value.order < $1.value.order }) {
+                rebuilt.restore(address, abilities: slot.abilities, state: slot.state, request: slot.request, testID: slot.testID,
+                                reservedUntil: slot.reservedUntil, held: slot.held)
+            }
+            // As a round does: the waiting requests and what happened, in one pass.
+            let waiting: [FleetScheduler.Event] = original.queue.map { .queued($0) }
+            let expected = original.handle(event, now: now), got = rebuilt.handle(waiting + [event], now: now)
+            if expected != got { mismatches.append("after \(event): original \(expected), rebuilt \(got)") }
+            if original.queue != rebuilt.queue { mismatches.append("after \(event): queues differ") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(2))")
+    }
+}

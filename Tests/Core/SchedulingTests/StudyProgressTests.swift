@@ -71,3 +71,36 @@ private func study(infantHours: Double = 50) -> StudyProgress.Plan {
         if progress.state == .complete { #expect(progress.groups["G"]!.conclusive == replicates) }
     }
 }
+
+/// The coordinator rebuilds a study's progress from its rows each round and tops it up: what was
+/// asked for is not asked again, what infant mortality, a damaged cell or added replicates
+/// leave missing is.
+@Test func aRestoredStudyTopsUpOnlyWhatIsMissing() {
+    var plan = study()
+    var restored = StudyProgress(plan: plan, restoring: [
+        "A": .init(nextStock: 3, inFlight: ["A1", "A3"], replaced: 1, verdicts: ["A2": .infant]),
+        "B": .init(nextStock: 3, inFlight: ["B1", "B3"], replaced: 1, verdicts: ["B2": .damaged]),
+    ], nextSubmitted: 0)
+    let asked = restored.topUp().map(\.cellID)
+    #expect(asked == ["A4"], "B has no stock left to replace its damaged cell: \(asked)")
+    #expect(restored.groupState("B") == .stockExhausted)
+    #expect(restored.topUp().isEmpty, "asked once")
+
+    plan.groups[0].replicates = 5
+    var grown = StudyProgress(plan: plan, restoring: [
+        "A": .init(nextStock: 3, conclusive: 3), "B": .init(nextStock: 3, inFlight: ["B1", "B2", "B3"]),
+    ], nextSubmitted: 0)
+    #expect(grown.topUp().map(\.cellID) == ["A4"], "two more replicates, one cell of stock")
+    #expect(grown.groupState("A") == .stockExhausted)
+}
+
+@Test func aTestEndedEarlyWithoutAFailAlertIsAbortedAndReplaced() {
+    var progress = StudyProgress(plan: study(), firstSubmitted: 0)
+    _ = progress.start()
+    let stopped = progress.testFinished(cellID: "A1", group: "A", outcome: .init(endReason: "stopped: by hand"))
+    #expect(stopped.verdict == .aborted && stopped.replacement?.cellID == "A4")
+    for reason in ["completed", "idle", "imported"] {
+        #expect(progress.verdict(.init(endReason: reason)) == .conclusive, "\(reason)")
+    }
+    #expect(progress.verdict(.init(failRule: "P2", failAtHours: 106, endReason: "stopped: P2")) == .failed)
+}
