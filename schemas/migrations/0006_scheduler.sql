@@ -182,3 +182,8 @@ ALTER TABLE alerts ADD CONSTRAINT alerts_load_request_is_info
     CHECK (rule <> 'L1' OR (severity = 'info' AND source = 'scheduler' AND evidence ? 'request_id'));
 CREATE UNIQUE INDEX alerts_open_load_request ON alerts ((evidence ->> 'request_id'))
     WHERE rule = 'L1' AND state <> 'resolved';
+
+-- 7. When the coordinator stored each test (the database's clock; the migration's time for older
+--    tests): the next file on a reserved real channel is a test stored after the reservation,
+--    whatever times the file's own records carry (an export may hold history).
+ALTER TABLE tests ADD COLUMN registered_at timestamptz DEFAULT now();

@@ -268,10 +268,8 @@ struct SchedulerRound {
                 try await release(id, to: row.releases + 1 >= settings.maximumRefusals ? "withdrawn" : "queued", reason: reason)
                 continue
             }
-            if active, row.testID == nil, let address = row.address, channels[address]?.abilities.simulated == false,
-               let test = runningTests[address], test.startedAt >= (row.assignedAt ?? 0) - 1,
-               !requests.values.contains(where: { $0.testID == test.testID }) {
-                try await bindFile(test, to: id)
+            if active, row.testID == nil, let address = row.address, channels[address]?.abilities.simulated == false {
+                try await bindNextFile(on: address, to: id)
             }
         }
         // A test a released reservation's command started anyway (the command was already on
@@ -287,35 +285,53 @@ struct SchedulerRound {
         }
     }
 
-    /// The next file on a reserved real channel is its load: its test gets the request's cell
-    /// and the study's attributes, the load request is resolved.
-    private mutating func bindFile(_ test: RunningTest, to requestID: String) async throws {
+    /// The next file on a reserved real channel is its load: the first test stored on the
+    /// channel after the reservation and bound to no request (running or already ended: a
+    /// short file may be read whole between two rounds) gets the request's cell and the study's
+    /// attributes, and the load request is resolved.
+    private mutating func bindNextFile(on address: ChannelAddress, to requestID: String) async throws {
+        let rows = try await connection.query("""
+            SELECT t.test_id::text, t.ended_at IS NOT NULL, t.end_reason, t.attributes ->> 'source_file'
+            FROM tests t, cell_requests r
+            WHERE r.request_id = \(requestID) AND t.agent_id = \(address.agentID) AND t.channel_id = \(address.channelID)
+              AND t.registered_at >= r.assigned_at
+              AND NOT EXISTS (SELECT 1 FROM cell_requests b WHERE b.test_id = t.test_id)
+            ORDER BY t.registered_at, t.test_id LIMIT 1
+            """, logger: logger)
+        for try await (testID, ended, endReason, sourceFile) in rows.decode((String, Bool, String?, String?).self) {
+            try await bindFile(testID: testID, sourceFile: sourceFile, to: requestID)
+            requests[requestID]?.testEnded = ended
+            requests[requestID]?.endReason = endReason
+        }
+    }
+
+    private mutating func bindFile(testID: String, sourceFile: String?, to requestID: String) async throws {
         guard var row = requests[requestID], let address = row.address, let group = groups[groupKey(row.request)] else { return }
         let attributes = try Self.jsonText(testAttributes(for: row.request, group: group.plan, cell: cells[row.request.cellID]))
         _ = try await connection.query("""
             UPDATE tests SET cell_id = \(row.request.cellID),
                    attributes = jsonb_build_object('source_cell_id', cell_id) || attributes || \(attributes)::jsonb
-            WHERE test_id = \(test.testID)::uuid
+            WHERE test_id = \(testID)::uuid
             """, logger: logger).collect()
         _ = try await connection.query("""
-            UPDATE cell_requests SET test_id = \(test.testID)::uuid WHERE request_id = \(requestID)
+            UPDATE cell_requests SET test_id = \(testID)::uuid WHERE request_id = \(requestID)
             """, logger: logger).collect()
         if row.state == "assigned" {
             _ = try await connection.query("""
                 INSERT INTO channel_loads (agent_id, channel_id, cell_id, request_id, test_id, how, loaded_by, note)
-                VALUES (\(address.agentID), \(address.channelID), \(row.request.cellID), \(requestID), \(test.testID)::uuid, 'file',
-                        'file', \(test.sourceFile))
+                VALUES (\(address.agentID), \(address.channelID), \(row.request.cellID), \(requestID), \(testID)::uuid, 'file',
+                        'file', \(sourceFile))
                 """, logger: logger).collect()
         } else {
             _ = try await connection.query("""
-                UPDATE channel_loads SET test_id = \(test.testID)::uuid
+                UPDATE channel_loads SET test_id = \(testID)::uuid
                 WHERE load_id = (SELECT max(load_id) FROM channel_loads WHERE request_id = \(requestID))
                 """, logger: logger).collect()
         }
-        row.testID = test.testID
+        row.testID = testID
         row.testExists = true
         requests[requestID] = row
-        logger.info("a file confirmed a load", metadata: ["channel": "\(address)", "cell": "\(row.request.cellID)", "test": "\(test.testID)"])
+        logger.info("a file confirmed a load", metadata: ["channel": "\(address)", "cell": "\(row.request.cellID)", "test": "\(testID)"])
     }
 
     // MARK: - The core, rebuilt
