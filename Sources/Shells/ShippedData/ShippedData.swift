@@ -14,6 +14,11 @@ public struct ShippedData: Sendable {
     /// `<executable dir>/../share/cellfleet/schemas`, `schemas` of the nearest checkout.
     public static let schemas = ShippedData(environmentVariable: "CELLFLEET_SCHEMAS", installedName: "schemas", checkoutPath: "schemas")
 
+    /// Study files (`agents/studies`: the reference study, the scheduler's acceptance study):
+    /// `$CELLFLEET_STUDIES`, `<executable dir>/../share/cellfleet/studies`, `agents/studies` of
+    /// the nearest checkout.
+    public static let studies = ShippedData(environmentVariable: "CELLFLEET_STUDIES", installedName: "studies", checkoutPath: "agents/studies")
+
     /// The directories to look in, in order (`ShippedDataSearchPath.candidates`).
     public func directories(
         explicit: String? = nil,
