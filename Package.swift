@@ -151,7 +151,7 @@ let package = Package(
             dependencies: [
                 "CellModel", "CellDetection", "CellSimulator", "CyclerReaders", "CellStatistics",
                 "CellfleetAgent", "CellfleetCoordinator", "EmbeddedPostgres", "ShippedData",
-                "CellfleetBenchmarks", "CellfleetReports", "AlertDelivery", "FileFollowing",
+                "CellfleetBenchmarks", "CellfleetReports", "AlertDelivery", "FileFollowing", "Scheduling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

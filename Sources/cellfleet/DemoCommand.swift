@@ -11,7 +11,10 @@ struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Run a coordinator on an embedded database and an agent simulating the reference study's cells; show live ingest and each alert as it commits.",
-        discussion: "Stops cleanly on Ctrl-C: the agent stops producing, the coordinator stops, the embedded PostgreSQL shuts down.")
+        discussion: """
+            Stops cleanly on Ctrl-C: the agent stops producing, the coordinator stops, the embedded PostgreSQL shuts down.
+            With --study, the channels start idle and the coordinator's scheduler runs the study on them (docs/scheduling.md):             `--study paper` is the reference paper's experiment (agents/studies/coating-vs-bare.toml). It stops by itself when             the study is complete and prints what each group came to.
+            """)
 
     @Option(help: "Where the embedded database and the agent's spool live.")
     var dataDir = "/var/tmp/cellfleet-demo"
@@ -35,6 +38,11 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: "Stop by itself after this many seconds (default: run until Ctrl-C).")
     var duration: Double?
+
+    @Option(help: ArgumentHelp(
+        "Run a study on the channels through the scheduler: a study file, or the name of a shipped one (`paper`: the reference study, coated vs bare Li | LGPS | Li and coated full cells).",
+        valueName: "file|name"))
+    var study: String?
 
     func run() async throws {
         var logger = Logger(label: "cellfleet.demo")
@@ -63,17 +71,26 @@ struct DemoCommand: AsyncParsableCommand {
         agentConfiguration.insecure = true
         agentConfiguration.durationSeconds = duration
         agentConfiguration.scenarios = AgentCommand.presets(scenarios)
+        let studyRun = try study.map { try DemoStudy.load($0) }
+        agentConfiguration.scheduled = studyRun != nil
         do { try agentConfiguration.validate() } catch { throw ValidationError("\(error)") }
         let agent = Agent(configuration: agentConfiguration, logger: logger)
 
         let monitor = DemoMonitor(agent: agent, coordinator: coordinator, client: client)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: client),
+            .init(service: coordinator),
+            .init(service: DemoAgentService(agent: agent, coordinator: coordinator), successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: monitor),
+        ]
+        if let studyRun {
+            say("study \(studyRun.plan.name) (\(studyRun.file.path)): \(studyRun.plan.groups.map { "\($0.name) × \($0.replicates)" }.joined(separator: ", ")), scheduled onto the channels")
+            services.append(.init(service: SchedulerService(client: client, settings: .init(), logger: logger) { await coordinator.waitUntilReady() }))
+            services.append(.init(service: DemoStudyService(study: studyRun, client: client, coordinator: coordinator, logger: logger),
+                                  successTerminationBehavior: .gracefullyShutdownGroup))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: client),
-                .init(service: coordinator),
-                .init(service: DemoAgentService(agent: agent, coordinator: coordinator), successTerminationBehavior: .gracefullyShutdownGroup),
-                .init(service: monitor),
-            ],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
