@@ -12,7 +12,7 @@ import Testing
     static let studyName = "two-groups-200h"
     /// The scheduling delay allowed: `--schedule-interval` 2 s plus the agent's round trip (its
     /// TestEnd's commit, the command's dispatch, the TestStart), with room for a busy debug build.
-    static let delayAllowedSeconds = 6.0
+    static let delayAllowedSeconds = 8.0
 
     @Test func theStudyCompletesWithItsInfantReplacedAndItsFailuresCounted() async throws {
         let database = try TestDatabase()
