@@ -14,6 +14,9 @@ public struct ScheduleBenchmark {
         public var rescheduleMs: Double
         public var queueingMs: Double
         public var sortReferenceMs: Double
+        /// A coordinator's round in memory: the scheduler rebuilt from the fleet's rows (every
+        /// channel restored, every waiting request queued) and the same endings in one pass.
+        public var roundRebuildMs: Double
         public var decisionsPerSecond: Double { Double(assigned) / max(rescheduleMs / 1000, 1e-9) }
     }
 
@@ -75,12 +78,24 @@ public struct ScheduleBenchmark {
         let decisions = ended.handle(endings, now: 2)
         let rescheduleMs = Self.milliseconds(since: start)
         let assigned = decisions.reduce(0) { if case .assign = $1 { return $0 + 1 } else { return $0 } }
+        let waiting: [FleetScheduler.Event] = scheduler.queue.map { .queued($0) }
+        let slots = scheduler.channels.sorted { $0.value.order < $1.value.order }
+        let rebuildStart = ContinuousClock.now
+        var rebuilt = FleetScheduler(reservationTimeoutSeconds: 3600)
+        for (address, slot) in slots {
+            rebuilt.restore(address, abilities: slot.abilities, state: slot.state, request: slot.request, testID: slot.testID,
+                            reservedUntil: slot.reservedUntil, held: slot.held)
+        }
+        let rebuiltDecisions = rebuilt.handle(waiting + endings, now: 2)
+        let rebuildMs = Self.milliseconds(since: rebuildStart)
+        precondition(rebuiltDecisions == decisions, "a rebuilt scheduler decides as the original")
         let queue = scheduler.queue.shuffled(using: &generator)
         let sortStart = ContinuousClock.now
         let sorted = queue.sorted(by: CellRequest.runsBefore)
         let sortMs = Self.milliseconds(since: sortStart)
         precondition(sorted.count == queue.count)
-        return Result(channels: channelCount, requests: requestCount, assigned: assigned, rescheduleMs: rescheduleMs, queueingMs: queueingMs, sortReferenceMs: sortMs)
+        return Result(channels: channelCount, requests: requestCount, assigned: assigned, rescheduleMs: rescheduleMs, queueingMs: queueingMs, sortReferenceMs: sortMs,
+                      roundRebuildMs: rebuildMs)
     }
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Double {
