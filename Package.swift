@@ -102,7 +102,7 @@ let package = Package(
         .target(
             name: "CellfleetCoordinator",
             dependencies: [
-                "CellModel", "CellDetection", "WireProtocol", "DeliveryProtocol", "FleetHealth", "ZeroMQ", "EmbeddedPostgres", "ShippedData",
+                "CellModel", "CellDetection", "WireProtocol", "DeliveryProtocol", "FleetHealth", "Scheduling", "ZeroMQ", "EmbeddedPostgres", "ShippedData",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -151,7 +151,7 @@ let package = Package(
             dependencies: [
                 "CellModel", "CellDetection", "CellSimulator", "CyclerReaders", "CellStatistics",
                 "CellfleetAgent", "CellfleetCoordinator", "EmbeddedPostgres", "ShippedData",
-                "CellfleetBenchmarks", "CellfleetReports", "AlertDelivery", "FileFollowing",
+                "CellfleetBenchmarks", "CellfleetReports", "AlertDelivery", "FileFollowing", "Scheduling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
