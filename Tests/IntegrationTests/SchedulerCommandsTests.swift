@@ -485,6 +485,25 @@ import Testing
         #expect(releaseUnknown.status != 0 && releaseUnknown.stderr.contains("no channel lab9/ch1"), "\(releaseUnknown.stderr)")
     }
 
+    /// A person's change waits for a scheduling round in progress (it holds the round's advisory
+    /// lock for its transaction), so it never lands between the round's reads and its writes.
+    @Test func aChangeWaitsForTheRoundInProgress() async throws {
+        let database = try await Self.migratedDatabase()
+        defer { database.stop() }
+        // A "round": one transaction holding the lock for 4 s (psql -c runs its statements as one).
+        let round = Task.detached { try database.query("SELECT pg_advisory_xact_lock(1667591214); SELECT pg_sleep(4)") }
+        #expect(await eventually(timeoutSeconds: 10) {
+            (try? database.scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")) == 1
+        })
+        let started = Date()
+        let hold = try Self.run(["channels", "hold", "bench/ch1", "--reason", "calibration", "--by", "bob", "--database", database.url])
+        let waited = Date().timeIntervalSince(started)
+        _ = try await round.value
+        #expect(hold.status == 0, "\(hold.stderr)")
+        #expect(waited > 2, "the hold committed after \(waited) s, inside the round")
+        #expect(try database.query("SELECT held_by FROM channel_schedule") == ["bob"])
+    }
+
     // MARK: study status, list, withdraw, add-replicates
 
     @Test func studyStatusCountsTheVerdictsAndStates() async throws {
