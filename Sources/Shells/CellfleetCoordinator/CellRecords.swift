@@ -19,6 +19,9 @@ public enum CellRecords {
         let hasType = columns.contains("cell_type"), hasArea = columns.contains("electrode_area_m2")
         let hasMass = columns.contains("active_mass_kg"), hasCapacity = columns.contains("nominal_capacity_ah")
         return try await client.withTransaction(logger: logger) { connection in
+            // A round reads a cell's metadata into the StartTest it writes as it assigns the
+            // cell: the metadata must not change between that read and the assignment.
+            try await SchedulerRecords.waitForRound(connection, logger: logger)
             var result = Added(added: 0, updated: 0)
             for cell in inventory.cells {
                 let attributes = StudyRecords.stringMapJSON(cell.attributes)
