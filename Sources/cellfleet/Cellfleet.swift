@@ -13,6 +13,7 @@ struct Cellfleet: AsyncParsableCommand {
             InspectCommand.self, ConvertCommand.self, ProfileCommand.self,
             StatsCommand.self,
             AlertsCommand.self, ExportCommand.self, CyclesCommand.self,
+            StudyCommand.self, CellsCommand.self, QueueCommand.self, ChannelsCommand.self,
             BenchCommand.self,
             KeygenCommand.self,
         ]

@@ -14,7 +14,7 @@ import WireProtocol
 /// replacements and extra replicates queued, `channel_schedule`, and the studies' state.
 struct SchedulerRound {
     /// The advisory lock every round holds (migration 0006 names it).
-    static let lockKey: Int64 = 1_667_591_214
+    static let lockKey = SchedulerRecords.roundLockKey
 
     let connection: PostgresConnection
     let settings: SchedulerService.Settings

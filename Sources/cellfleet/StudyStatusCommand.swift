@@ -1,0 +1,82 @@
+import ArgumentParser
+import CellModel
+import CellfleetCoordinator
+import Foundation
+
+struct StudyStatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Where a study stands, group by group: tests that count, replaced, in flight, stock left.")
+
+    @Argument(help: "The study's name.")
+    var name: String
+
+    @Option(help: "PostgreSQL URL of the coordinators' database.")
+    var database: String
+
+    @Flag(help: "One JSON document: study, state, priority, submitted_at, groups [{group, replicates_needed, conclusive, failed, replaced, running, assigned, queued, stock_left, state, tests}].")
+    var json = false
+
+    func run() async throws {
+        let logger = DatabaseClient.logger("cellfleet.study")
+        let study: StudyStatusRecords.Study
+        do {
+            study = try await DatabaseClient.with(url: database, logger: logger) { client in
+                try await StudyStatusRecords.status(name, client: client, logger: logger)
+            }
+        } catch {
+            throw schedulerFailure("study status", error)
+        }
+        printNow(json ? Self.json(study).render() + "\n" : Self.text(study))
+    }
+
+    static func json(_ study: StudyStatusRecords.Study) -> JSONText {
+        .object([
+            ("study", .string(study.name)),
+            ("state", .string(study.state)),
+            ("priority", .integer(study.priority)),
+            ("submitted_at", .string(study.submittedAt)),
+            ("groups", .array(study.groups.map { group in
+                .object([
+                    ("group", .string(group.name)),
+                    ("replicates_needed", .integer(group.replicatesNeeded)),
+                    ("conclusive", .integer(group.conclusive)),
+                    ("failed", .integer(group.failed)),
+                    ("replaced", .integer(group.replaced)),
+                    ("running", .integer(group.running)),
+                    ("assigned", .integer(group.assigned)),
+                    ("queued", .integer(group.queued)),
+                    ("stock_left", .integer(group.stockLeft)),
+                    ("state", .string(group.state)),
+                    ("tests", .array(group.tests.map { test in
+                        .object([
+                            ("request_id", .string(test.requestID)),
+                            ("cell_id", .string(test.cellID)),
+                            ("state", .string(test.state)),
+                            ("channel", test.channel.map(JSONText.string) ?? .null),
+                            ("test_id", test.testID.map(JSONText.string) ?? .null),
+                            ("verdict", test.verdict.map(JSONText.string) ?? .null),
+                            ("outcome", StoredJSON.text(test.outcomeJSON)),
+                        ])
+                    })),
+                ])
+            })),
+        ])
+    }
+
+    static func text(_ study: StudyStatusRecords.Study) -> String {
+        var out = "study \(study.name): \(study.state), priority \(study.priority), submitted \(study.submittedAt)\n"
+        for group in study.groups {
+            out += "\ngroup \(group.name): \(group.state), \(group.conclusive) of \(group.replicatesNeeded) conclusive"
+            out += " (\(group.failed) failed), \(group.replaced) replaced, \(group.running) running, \(group.assigned) assigned,"
+            out += " \(group.queued) queued, \(group.stockLeft) in stock\n"
+            guard !group.tests.isEmpty else { continue }
+            var rows = [["request", "cell", "state", "channel", "test", "verdict"]]
+            for test in group.tests {
+                rows.append([test.requestID, test.cellID, test.state, test.channel ?? "-", test.testID ?? "-", test.verdict ?? "-"])
+            }
+            out += TextTable.render(rows)
+        }
+        return out
+    }
+}
