@@ -14,30 +14,36 @@ struct StudyStatusCommand: AsyncParsableCommand {
     @Option(help: "PostgreSQL URL of the coordinators' database.")
     var database: String
 
-    @Flag(help: "One JSON document: study, state, priority, submitted_at, groups [{group, replicates_needed, conclusive, failed, replaced, running, assigned, queued, stock_left, state, tests}].")
+    @Flag(help: "One JSON document: study, state, priority, submitted_at, utilisation, groups [{name, group (the same), replicates_needed, conclusive, failed, replaced, running, assigned, queued, stock_left, state, tests}].")
     var json = false
 
     func run() async throws {
         let logger = DatabaseClient.logger("cellfleet.study")
         let study: StudyStatusRecords.Study
+        let utilisation: StudyUtilisation
         do {
-            study = try await DatabaseClient.with(url: database, logger: logger) { client in
-                try await StudyStatusRecords.status(name, client: client, logger: logger)
+            (study, utilisation) = try await DatabaseClient.with(url: database, logger: logger) { client in
+                let study = try await StudyStatusRecords.status(name, client: client, logger: logger)
+                let utilisation = try await client.withConnection { try await StudyUtilisation.measure(study: name, connection: $0, logger: logger) }
+                return (study, utilisation)
             }
         } catch {
             throw schedulerFailure("study status", error)
         }
-        printNow(json ? Self.json(study).render() + "\n" : Self.text(study))
+        printNow(json ? Self.json(study, utilisation: utilisation).render() + "\n" : Self.text(study, utilisation: utilisation))
     }
 
-    static func json(_ study: StudyStatusRecords.Study) -> JSONText {
+    static func json(_ study: StudyStatusRecords.Study, utilisation: StudyUtilisation) -> JSONText {
         .object([
             ("study", .string(study.name)),
             ("state", .string(study.state)),
             ("priority", .integer(study.priority)),
             ("submitted_at", .string(study.submittedAt)),
+            // Busy over available channel-time while the study's work waited (StudyUtilisation).
+            ("utilisation", JSONText.finite(utilisation.fraction)),
             ("groups", .array(study.groups.map { group in
                 .object([
+                    ("name", .string(group.name)),
                     ("group", .string(group.name)),
                     ("replicates_needed", .integer(group.replicatesNeeded)),
                     ("conclusive", .integer(group.conclusive)),
@@ -64,8 +70,11 @@ struct StudyStatusCommand: AsyncParsableCommand {
         ])
     }
 
-    static func text(_ study: StudyStatusRecords.Study) -> String {
+    static func text(_ study: StudyStatusRecords.Study, utilisation: StudyUtilisation) -> String {
         var out = "study \(study.name): \(study.state), priority \(study.priority), submitted \(study.submittedAt)\n"
+        if let fraction = utilisation.fraction {
+            out += String(format: "channel utilisation while its work was queued: %.3f\n", fraction)
+        }
         for group in study.groups {
             out += "\ngroup \(group.name): \(group.state), \(group.conclusive) of \(group.replicatesNeeded) conclusive"
             out += " (\(group.failed) failed), \(group.replaced) replaced, \(group.running) running, \(group.assigned) assigned,"

@@ -22,7 +22,7 @@ struct StudyWithdrawCommand: AsyncParsableCommand {
         let withdrawal: StudyRecords.Withdrawal
         do {
             withdrawal = try await DatabaseClient.with(url: database, logger: logger) { client in
-                try await StudyRecords.withdraw(name, client: client, logger: logger)
+                try await StudyRecords.withdraw(name, by: person, client: client, logger: logger)
             }
         } catch {
             throw schedulerFailure("study withdraw", error)

@@ -284,6 +284,14 @@ public actor Coordinator: Service {
         }
         // Anything readable from the agent says it is there (fleet health, F2).
         agentsHeard.insert(agentID)
+        // An agent that said hello to a coordinator before this one (this one restarted, or took
+        // over its endpoint) carries on without a new hello: ZeroMQ reconnected under it. Its
+        // route is learnt from what it sends, so its commands (a safety stop, a scheduled start)
+        // reach it — not only after its next hello.
+        if !envelope.isHello, connectedAgents[agentID] != routingID {
+            connectedAgents[agentID] = routingID
+            wakeCommands.yield()
+        }
         let bytes = message.frames[1].count
         switch envelope.body {
         case .hello(let hello):

@@ -130,7 +130,7 @@ public enum StudyRecords {
     /// Withdraws a study: nothing more of it is queued or assigned. Its queued requests are
     /// withdrawn and their cells go back to stock; reserved channels are the round's to release
     /// (it resolves their load requests and fails their unsent commands), running tests run on.
-    public static func withdraw(_ study: String, client: PostgresClient, logger: Logger) async throws -> Withdrawal {
+    public static func withdraw(_ study: String, by person: String, client: PostgresClient, logger: Logger) async throws -> Withdrawal {
         try await client.withTransaction(logger: logger) { connection in
             try await SchedulerRecords.waitForRound(connection, logger: logger)
             var state: String?
@@ -142,7 +142,8 @@ public enum StudyRecords {
                 """, logger: logger).collect()
             var cells: [String] = []
             for try await cell in try await connection.query("""
-                UPDATE cell_requests SET state = 'withdrawn' WHERE study_name = \(study) AND state = 'queued' RETURNING cell_id
+                UPDATE cell_requests SET state = 'withdrawn', note = \("the study was withdrawn by \(person)")
+                WHERE study_name = \(study) AND state = 'queued' RETURNING cell_id
                 """, logger: logger).decode(String.self) { cells.append(cell) }
             _ = try await connection.query("""
                 UPDATE cells SET state = 'in_stock', updated_at = now() WHERE cell_id = ANY(\(cells)) AND state = 'queued'
