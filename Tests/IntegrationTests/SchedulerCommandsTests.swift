@@ -490,8 +490,8 @@ import Testing
     @Test func aChangeWaitsForTheRoundInProgress() async throws {
         let database = try await Self.migratedDatabase()
         defer { database.stop() }
-        // A "round": one transaction holding the lock for 4 s (psql -c runs its statements as one).
-        let round = Task.detached { try database.query("SELECT pg_advisory_xact_lock(1667591214); SELECT pg_sleep(4)") }
+        // A "round": one transaction holding the lock for 10 s (psql -c runs its statements as one).
+        let round = Task.detached { try database.query("SELECT pg_advisory_xact_lock(1667591214); SELECT pg_sleep(10)") }
         #expect(await eventually(timeoutSeconds: 10) {
             (try? database.scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")) == 1
         })
@@ -500,7 +500,7 @@ import Testing
         let waited = Date().timeIntervalSince(started)
         _ = try await round.value
         #expect(hold.status == 0, "\(hold.stderr)")
-        #expect(waited > 2, "the hold committed after \(waited) s, inside the round")
+        #expect(waited > 4, "the hold committed after \(waited) s, inside the round")
         #expect(try database.query("SELECT held_by FROM channel_schedule") == ["bob"])
     }
 

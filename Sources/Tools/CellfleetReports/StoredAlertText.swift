@@ -44,33 +44,7 @@ public enum StoredAlertText {
     /// prints evidence, and its numbers by `JSONNumber`'s rule. Read with `JSONDecoder`, whose
     /// numbers are exact (Foundation's JSONSerialization rounds some, e.g. 0.30000000000000004).
     static func evidence(_ text: String) -> JSONText {
-        (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)))?.text ?? .object([])
-    }
-
-    /// Any JSON value, decoded.
-    private enum JSONValue: Decodable {
-        case number(Double), string(String), bool(Bool), null, array([JSONValue]), object([String: JSONValue])
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if container.decodeNil() { self = .null }
-            else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-            else if let value = try? container.decode(Double.self) { self = .number(value) }
-            else if let value = try? container.decode(String.self) { self = .string(value) }
-            else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-            else { self = .object(try container.decode([String: JSONValue].self)) }
-        }
-
-        var text: JSONText {
-            switch self {
-            case .number(let value): .finite(value)
-            case .string(let value): .string(value)
-            case .bool(let value): .bool(value)
-            case .null: .null
-            case .array(let values): .array(values.map(\.text))
-            case .object(let members): .object(members.keys.sorted().map { ($0, members[$0]!.text) })
-            }
-        }
+        JSONText.parsing(text) ?? .object([])
     }
 
     /// A table for a person: one alert per line, the newest last.

@@ -101,7 +101,9 @@ extension SurvivalReport {
 
     static func percent(_ value: Double) -> String { String(format: "%.1f %%", value * 100) }
 
-    static func align(_ rows: [[String]], rightAligned: Set<Int>) -> String {
+    /// A person's table: columns padded to their widest cell, two spaces apart, the given columns
+    /// on the right.
+    public static func align(_ rows: [[String]], rightAligned: Set<Int>) -> String {
         let columns = rows.map(\.count).max() ?? 0
         var widths = [Int](repeating: 0, count: columns)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
