@@ -187,3 +187,25 @@ CREATE UNIQUE INDEX alerts_open_load_request ON alerts ((evidence ->> 'request_i
 --    tests): the next file on a reserved real channel is a test stored after the reservation,
 --    whatever times the file's own records carry (an export may hold history).
 ALTER TABLE tests ADD COLUMN registered_at timestamptz DEFAULT now();
+
+-- 8. A round is due when something it acts on changed: a test started or ended, a request was
+--    queued or changed state, a command was answered (a refused start_test), a hold was set or
+--    lifted. The coordinators LISTEN on `cellfleet_schedule` and run a round at once, besides their
+--    every-interval rounds, so a freed channel is refilled without waiting out the interval.
+--    Statement-level: one notification per statement (and PostgreSQL folds equal ones per
+--    transaction), never one per sample.
+CREATE FUNCTION cellfleet_schedule_wake() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('cellfleet_schedule', TG_TABLE_NAME);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER tests_schedule_wake AFTER INSERT OR UPDATE OF ended_at ON tests
+FOR EACH STATEMENT EXECUTE FUNCTION cellfleet_schedule_wake();
+CREATE TRIGGER cell_requests_schedule_wake AFTER INSERT OR UPDATE OF state ON cell_requests
+FOR EACH STATEMENT EXECUTE FUNCTION cellfleet_schedule_wake();
+CREATE TRIGGER commands_schedule_wake AFTER UPDATE OF state ON commands
+FOR EACH STATEMENT EXECUTE FUNCTION cellfleet_schedule_wake();
+CREATE TRIGGER channel_schedule_wake AFTER INSERT OR UPDATE OF held ON channel_schedule
+FOR EACH STATEMENT EXECUTE FUNCTION cellfleet_schedule_wake();

@@ -265,7 +265,12 @@ struct SchedulerRound {
                 // The agent refused the start (or the command could not be read): back to the
                 // queue, and withdrawn after a few refusals rather than refused for ever.
                 let reason = "the agent refused the start_test: \(row.commandMessage ?? "no reason given")"
-                try await release(id, to: row.releases + 1 >= settings.maximumRefusals ? "withdrawn" : "queued", reason: reason)
+                if row.releases + 1 >= settings.maximumRefusals {
+                    // The cell is not used again (its next stock cell is asked for instead).
+                    try await release(id, to: "withdrawn", reason: "\(reason) (\(settings.maximumRefusals) times)", cellState: "retired")
+                } else {
+                    try await release(id, to: "queued", reason: reason)
+                }
                 continue
             }
             if active, row.testID == nil, let address = row.address, channels[address]?.abilities.simulated == false {
@@ -470,7 +475,7 @@ struct SchedulerRound {
 
     /// A reservation ends without a test: the request goes back to the queue in its place (or is
     /// withdrawn), its load request is resolved, its unsent start_test failed.
-    private mutating func release(_ requestID: String, to state: String, reason: String) async throws {
+    private mutating func release(_ requestID: String, to state: String, reason: String, cellState: String? = nil) async throws {
         guard let row = requests[requestID] else { return }
         _ = try await connection.query("""
             UPDATE commands SET state = 'failed', result_ok = false, completed_at = now(), result_message = \("withdrawn: \(reason)")
@@ -486,7 +491,10 @@ struct SchedulerRound {
                    releases = releases + \(row.state == "assigned" ? 1 : 0)
             WHERE request_id = \(requestID)
             """, logger: logger).collect()
-        try await setCell(row.request.cellID, state: state == "queued" ? "queued" : "in_stock")
+        try await setCell(row.request.cellID, state: cellState ?? (state == "queued" ? "queued" : "in_stock"))
+        if cellState == "retired" {
+            _ = try await connection.query("UPDATE cells SET note = \(reason) WHERE cell_id = \(row.request.cellID)", logger: logger).collect()
+        }
         requests[requestID]?.state = state
         requests[requestID]?.address = nil
         requests[requestID]?.testID = nil
