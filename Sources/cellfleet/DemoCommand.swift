@@ -22,11 +22,11 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Simulated channels.")
     var channels = 6
 
-    @Option(help: "Samples per second per channel.")
-    var rate: Double = 50
+    @Option(help: "Samples per second per channel (default 50; 600 with --study).")
+    var rate: Double?
 
-    @Option(help: "Simulated test seconds per wall-clock second (the default runs 50 test hours a minute: a bare cell blows up in about two minutes).")
-    var speed: Double = 3000
+    @Option(help: "Simulated test seconds per wall-clock second (default 3000: 50 test hours a minute, a bare cell blows up in about two minutes; 36000 with --study: the paper's 3000 h in five minutes).")
+    var speed: Double?
 
     @Option(help: "Simulator presets the channels cycle through, comma-separated (default: the reference study — coated and bare Li | LGPS | Li at 0.1 mA/cm², a coated full cell).")
     var scenarios = DemoCommand.referenceStudy.joined(separator: ",")
@@ -45,6 +45,8 @@ struct DemoCommand: AsyncParsableCommand {
     var study: String?
 
     func run() async throws {
+        // 60 s of test time a sample either way.
+        let rate = self.rate ?? (study == nil ? 50 : 600), speed = self.speed ?? (study == nil ? 3000 : 36000)
         var logger = Logger(label: "cellfleet.demo")
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
