@@ -125,4 +125,56 @@ import Testing
         let text = try TestProcess.run(TestPaths.cellfleet, ["channels", "list", "--database", database.url, "--json"])
         return (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["channels"] as? [[String: Any]] ?? []
     }
+
+    /// A load request nobody confirms runs out (`--load-timeout-hours`): it is resolved with why,
+    /// the cell goes back to its place in the queue, and is asked for again.
+    @Test func aLoadRequestNobodyConfirmsRunsOutAndIsAskedAgain() async throws {
+        let database = try TestDatabase()
+        let port = TestPaths.freePort()
+        let root = TestPaths.temporaryDirectory("scheduler-real-timeout")
+        let watch = root.appendingPathComponent("exports")
+        try FileManager.default.createDirectory(at: watch, withIntermediateDirectories: true)
+        defer {
+            database.stop()
+            try? FileManager.default.removeItem(at: root)
+        }
+        let config = root.appendingPathComponent("agent.toml")
+        try """
+            agent_id = "land-pc"
+            [coordinator]
+            endpoint = "tcp://127.0.0.1:\(port)"
+            insecure = true
+            [spool]
+            directory = "\(root.appendingPathComponent("spool").path)"
+            [cycler]
+            make = "LAND"
+            [[channel]]
+            id = "ch7"
+            current_min_a = -0.005
+            current_max_a = 0.005
+            voltage_min_v = -5.0
+            voltage_max_v = 5.0
+            [[watch]]
+            directory = "\(watch.path)"
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let studyFile = root.appendingPathComponent("land-study.toml")
+        try Self.study.write(to: studyFile, atomically: true, encoding: .utf8)
+        // 0.001 h: a load request runs out after 3.6 s.
+        let coordinator = try await TestProcess.insecureCoordinator(database, port: port, ["--load-timeout-hours", "0.001"])
+        defer { coordinator.terminate() }
+        let agent = try TestProcess(TestPaths.cellfleet, ["agent", "--config", config.path])
+        defer { agent.terminate() }
+        #expect(await eventually(timeoutSeconds: 60) { try database.scalar("SELECT count(*) FROM channels WHERE agent_id = 'land-pc'") == 1 })
+        _ = try TestProcess.run(TestPaths.cellfleet, ["study", "submit", studyFile.path, "--database", database.url])
+        #expect(await eventually(timeoutSeconds: 60) {
+            try database.scalar("SELECT count(*) FROM alerts WHERE rule = 'L1' AND state = 'resolved'") >= 1
+              && database.scalar("SELECT count(*) FROM alerts WHERE rule = 'L1' AND state = 'firing'") == 1
+        }, "\(coordinator.stderr.suffix(2000))")
+        let resolved = try database.query("SELECT cell_id || ' ' || resolved_by || ' ' || note FROM alerts WHERE rule = 'L1' AND state = 'resolved' ORDER BY alert_id LIMIT 1")
+        #expect(resolved == ["R1 scheduler the reservation of land-pc/ch7 ran out: nobody confirmed the load"], "\(resolved)")
+        // The same cell, asked for again in its place (first in the queue), not the next one.
+        #expect(try database.query("SELECT cell_id FROM alerts WHERE rule = 'L1' AND state = 'firing'") == ["R1"])
+        #expect(try database.scalar("SELECT releases FROM cell_requests WHERE cell_id = 'R1'") >= 1)
+        #expect(coordinator.process.isRunning, "\(coordinator.stderr.suffix(2000))")
+    }
 }

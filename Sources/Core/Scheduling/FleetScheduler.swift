@@ -234,7 +234,9 @@ public struct FleetScheduler: Sendable, Hashable, Codable {
             guard let request = slot.request else { continue }
             channels[address] = Slot(abilities: slot.abilities, state: .idle, held: slot.held, order: slot.order)
             enqueue(request)
-            decisions.append(.reservationReleased(request, address, reason: "not confirmed within \(Int(reservationTimeoutSeconds)) s"))
+            // A restored reservation carries its own expiry; this scheduler's timeout may be infinite.
+            let within = reservationTimeoutSeconds.isFinite ? " within \(Int(reservationTimeoutSeconds)) s" : " in time"
+            decisions.append(.reservationReleased(request, address, reason: "not confirmed\(within)"))
         }
         return decisions
     }

@@ -108,6 +108,7 @@ struct SchedulerRound {
         try await loadStudies()
         try await loadChannels()
         try await reconcile()
+        // Reservations carry their expiry from the rows (a person's or a simulated channel's).
         var scheduler = FleetScheduler(reservationTimeoutSeconds: .infinity)
         var events = restore(into: &scheduler)
         // The tests that started on reserved channels since the last round (the core hears of
@@ -410,8 +411,9 @@ struct SchedulerRound {
         switch decision {
         case .assign(let request, let address):
             try await assign(request, to: address)
-        case .reservationReleased(let request, _, let reason):
-            try await release(request.id, to: "queued", reason: reason)
+        case .reservationReleased(let request, let address, _):
+            let who = channels[address]?.abilities.simulated == true ? "the agent did not start it" : "nobody confirmed the load"
+            try await release(request.id, to: "queued", reason: "the reservation of \(address) ran out: \(who)")
         case .finished(let request, let address, let testID):
             if let replacement = try await finish(request, on: address, testID: testID, progress: &progress),
                try await queue(replacement, group: groupKey(replacement)) {
