@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        // The HTTP API's server (docs/api.md); its contract is schemas/openapi.yaml, hand-written.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // MARK: pure core
@@ -135,6 +137,25 @@ let package = Package(
             swiftSettings: [.treatAllWarnings(as: .error)]
         ),
 
+        // The HTTP API (`cellfleet api`, docs/api.md): Hummingbird routes under /api/v1 over the
+        // database the coordinators write, bearer tokens of people with roles, problem details.
+        // Reads only; the writes it allows (ack, resolve) go through the coordinator's AlertRecords.
+        .target(
+            name: "CellfleetAPI",
+            dependencies: [
+                "CellfleetCoordinator", "CellfleetReports", "CellDetection", "CellModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Shells/CellfleetAPI",
+            // As the coordinator: an unused `try await query` must not compile.
+            swiftSettings: [.treatAllWarnings(as: .error)]
+        ),
+
         // MARK: tools of the executable
         .target(
             name: "CellfleetBenchmarks", dependencies: ["CellModel", "CellDetection", "CyclerReaders", "CellStatistics", "Scheduling"],
@@ -151,7 +172,7 @@ let package = Package(
             dependencies: [
                 "CellModel", "CellDetection", "CellSimulator", "CyclerReaders", "CellStatistics",
                 "CellfleetAgent", "CellfleetCoordinator", "EmbeddedPostgres", "ShippedData",
-                "CellfleetBenchmarks", "CellfleetReports", "AlertDelivery", "FileFollowing", "Scheduling",
+                "CellfleetBenchmarks", "CellfleetReports", "AlertDelivery", "FileFollowing", "Scheduling", "CellfleetAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

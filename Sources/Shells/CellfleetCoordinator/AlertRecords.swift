@@ -10,6 +10,8 @@ public struct AlertFilter: Sendable {
     public var testID: UUID?
     public var rule: String?
     public var severity: String?
+    /// Only alerts about this agent (its tests' and its own).
+    public var agentID: String?
     /// `detector` (the detection core's rules, what `cellfleet detect` reproduces) or
     /// `coordinator` (fleet health: F1, F2, F3, F4).
     public var source: String?
@@ -60,6 +62,7 @@ public enum AlertRecords {
               AND (\(filter.rule)::text IS NULL OR a.rule = \(filter.rule))
               AND (\(filter.severity)::text IS NULL OR a.severity = \(filter.severity))
               AND (\(filter.source)::text IS NULL OR a.source = \(filter.source))
+              AND (\(filter.agentID)::text IS NULL OR a.agent_id = \(filter.agentID))
               AND (\(since)::float8 IS NULL OR a.raised_at >= to_timestamp(\(since)))
               AND (\(filter.alertIDs == nil) OR a.alert_id = ANY(\(filter.alertIDs ?? [])))
               AND (\(filter.openOrSeen == nil) OR a.state <> 'resolved' OR a.alert_id = ANY(\(filter.openOrSeen?.ids ?? []))
@@ -67,6 +70,36 @@ public enum AlertRecords {
             ORDER BY a.alert_id
             """, logger: logger)
         for try await row in rows { try body(try decode(row)) }
+    }
+
+    /// One page of the alerts the filter selects, newest first (by id): at most `limit`, with
+    /// ids below `beforeID` (the previous page's last). A keyset, so a page costs the same deep
+    /// in a fleet's history, and an alert raised while someone pages is neither shown twice nor
+    /// skipped among the older ones.
+    public static func page(_ filter: AlertFilter, beforeID: Int64?, limit: Int, connection: PostgresConnection,
+                            logger: Logger) async throws -> [StoredAlert] {
+        let rows = try await connection.query("""
+            SELECT \(unescaped: columns) FROM alerts a
+            WHERE (\(filter.state?.rawValue)::text IS NULL OR a.state = \(filter.state?.rawValue))
+              AND (\(filter.testID)::uuid IS NULL OR a.test_id = \(filter.testID))
+              AND (\(filter.rule)::text IS NULL OR a.rule = \(filter.rule))
+              AND (\(filter.severity)::text IS NULL OR a.severity = \(filter.severity))
+              AND (\(filter.source)::text IS NULL OR a.source = \(filter.source))
+              AND (\(filter.agentID)::text IS NULL OR a.agent_id = \(filter.agentID))
+              AND (\(beforeID)::bigint IS NULL OR a.alert_id < \(beforeID))
+            ORDER BY a.alert_id DESC
+            LIMIT \(limit)
+            """, logger: logger)
+        var alerts: [StoredAlert] = []
+        for try await row in rows { alerts.append(try decode(row)) }
+        return alerts
+    }
+
+    /// One alert by id, nil when there is none.
+    public static func alert(_ alertID: Int64, connection: PostgresConnection, logger: Logger) async throws -> StoredAlert? {
+        var filter = AlertFilter()
+        filter.alertIDs = [alertID]
+        return try await list(filter, connection: connection, logger: logger).first
     }
 
     static func decode(_ row: PostgresRow) throws -> StoredAlert {
@@ -97,8 +130,10 @@ public enum AlertRecords {
     /// Applies a person's request in one transaction: the alert is read under a row lock, the
     /// core decides, the change is written; the `alerts_changed` trigger then makes its
     /// deliveries and the notification in the same transaction. An unknown id or a refused
-    /// change throws and writes nothing.
-    public static func apply(_ request: AlertStateRequest, toAlert alertID: Int64, client: PostgresClient, logger: Logger) async throws -> ChangeOutcome {
+    /// change throws and writes nothing. A change is written to `audit_log` in the same
+    /// transaction (actor: who the request names; `via` says through what: "cli", "api").
+    public static func apply(_ request: AlertStateRequest, toAlert alertID: Int64, via: String = "cli", client: PostgresClient,
+                             logger: Logger) async throws -> ChangeOutcome {
         try await client.withTransaction(logger: logger) { connection in
             let rows = try await connection.query("""
                 SELECT state, acknowledged_by, resolved_by, note FROM alerts WHERE alert_id = \(alertID) FOR UPDATE
@@ -131,6 +166,17 @@ public enum AlertRecords {
                     throw AlertRecordError.refused("alert \(alertID) cannot be made firing again by a person")
                 }
                 for try await _ in updated {}
+                let action = state == .acknowledged ? "ack" : "resolve"
+                let requestNote: String?
+                switch request {
+                case .acknowledge(_, let note), .resolve(_, let note): requestNote = note
+                }
+                _ = try await connection.query("""
+                    INSERT INTO audit_log (actor, action, target, detail)
+                    VALUES (\(by ?? "unnamed"), \(action), \(String(alertID)),
+                            jsonb_build_object('alert_id', \(alertID)::bigint, 'from', \(snapshot.state.rawValue)::text,
+                                               'note', \(requestNote)::text, 'via', \(via)::text))
+                    """, logger: logger).collect()
                 return .changed(summary)
             }
         }

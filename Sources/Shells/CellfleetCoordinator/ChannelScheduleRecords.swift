@@ -110,6 +110,13 @@ public enum ChannelScheduleRecords {
                 INSERT INTO channel_loads (agent_id, channel_id, cell_id, request_id, how, loaded_by, damaged, note)
                 VALUES (\(address.agentID), \(address.channelID), \(cellID), \(awaited.requestID), 'confirmed', \(person), \(damaged), \(note))
                 """, logger: logger).collect()
+            // The people's audit trail (migration 0007), committed with the load it records.
+            _ = try await connection.query("""
+                INSERT INTO audit_log (actor, action, target, detail)
+                VALUES (\(person), 'load', \(address.description),
+                        jsonb_build_object('cell_id', \(cellID)::text, 'request_id', \(awaited.requestID)::text,
+                                           'damaged', \(damaged)::boolean, 'note', \(note)::text))
+                """, logger: logger).collect()
             let alertNote = damaged ? "damaged at loading" : "loaded"
             if let alertID = awaited.alertID {
                 _ = try await connection.query("""
