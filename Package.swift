@@ -137,13 +137,24 @@ let package = Package(
             swiftSettings: [.treatAllWarnings(as: .error)]
         ),
 
+        // Prometheus metrics of a process (docs/metrics.md): swift-metrics' backend and /metrics.
+        .target(
+            name: "CellfleetMetrics",
+            dependencies: [
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Sources/Shells/CellfleetMetrics",
+            swiftSettings: [.treatAllWarnings(as: .error)]
+        ),
+
         // The HTTP API (`cellfleet api`, docs/api.md): Hummingbird routes under /api/v1 over the
         // database the coordinators write, bearer tokens of people with roles, problem details.
         // Reads only; the writes it allows (ack, resolve) go through the coordinator's AlertRecords.
         .target(
             name: "CellfleetAPI",
             dependencies: [
-                "CellfleetCoordinator", "CellfleetReports", "CellDetection", "CellModel",
+                "CellfleetCoordinator", "CellfleetReports", "CellfleetMetrics", "CellDetection", "CellModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -172,7 +183,7 @@ let package = Package(
             dependencies: [
                 "CellModel", "CellDetection", "CellSimulator", "CyclerReaders", "CellStatistics",
                 "CellfleetAgent", "CellfleetCoordinator", "EmbeddedPostgres", "ShippedData",
-                "CellfleetBenchmarks", "CellfleetReports", "AlertDelivery", "FileFollowing", "Scheduling", "CellfleetAPI",
+                "CellfleetBenchmarks", "CellfleetReports", "AlertDelivery", "FileFollowing", "Scheduling", "CellfleetAPI", "CellfleetMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
