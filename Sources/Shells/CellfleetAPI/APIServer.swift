@@ -42,10 +42,19 @@ public enum APIServer {
     /// The anonymous caller of `--insecure-http`.
     static let insecureCaller = APICaller(name: "anonymous", role: .admin)
 
+    /// Every route and its methods (what 405 answers are made from); the routes below add them.
+    static let routes = APIRouteTable([
+        ("/metrics", [.get]),
+        ("/api/v1/session", [.get]), ("/api/v1/fleet", [.get]),
+        ("/api/v1/tests", [.get]), ("/api/v1/tests/:id", [.get]), ("/api/v1/tests/:id/cycles", [.get]),
+        ("/api/v1/alerts", [.get]), ("/api/v1/alerts/:id", [.get]),
+        ("/api/v1/alerts/:id/ack", [.post]), ("/api/v1/alerts/:id/resolve", [.post]),
+    ])
+
     public static func router(client: PostgresClient, settings: APIServerSettings) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         // Middleware first: a route takes the middleware added before it.
-        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: ProblemMiddleware(routes: routes))
         router.add(middleware: BearerAuthentication(client: client, insecureCaller: settings.insecure ? insecureCaller : nil))
         router.get("/metrics") { _, context -> Response in
             _ = try context.require(.viewer)
