@@ -184,6 +184,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
                     logger: Logger(label: "cellfleet.alert-delivery")),
                       successTerminationBehavior: .ignore),
                 .init(service: FleetHealthService(client: client, settings: health, logger: logger) { await coordinator.waitUntilReady() }),
+                .init(service: SampleSummaryService(client: client, logger: Logger(label: "cellfleet.sample-summary")) {
+                    await coordinator.waitUntilReady()
+                }),
             ] + (scheduler ? [.init(service: SchedulerService(
                 client: client, settings: scheduling, logger: Logger(label: "cellfleet.scheduler")) { await coordinator.waitUntilReady() })] : [])
               + (httpSettings.map { settings in

@@ -96,6 +96,7 @@ struct DemoCommand: AsyncParsableCommand {
             .init(service: coordinator),
             .init(service: DemoAgentService(agent: agent, coordinator: coordinator), successTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: monitor),
+            .init(service: SampleSummaryService(client: client, logger: logger) { await coordinator.waitUntilReady() }),
         ]
         if let http {
             let settings = try APIServerSettings(listen: http, insecure: insecureHTTP)

@@ -47,8 +47,11 @@ public enum APIServer {
         ("/metrics", [.get]),
         ("/api/v1/session", [.get]), ("/api/v1/fleet", [.get]),
         ("/api/v1/tests", [.get]), ("/api/v1/tests/:id", [.get]), ("/api/v1/tests/:id/cycles", [.get]),
+        ("/api/v1/tests/:id/samples", [.get]), ("/api/v1/tests/:id/samples.csv", [.get]),
         ("/api/v1/alerts", [.get]), ("/api/v1/alerts/:id", [.get]),
         ("/api/v1/alerts/:id/ack", [.post]), ("/api/v1/alerts/:id/resolve", [.post]),
+        ("/api/v1/studies", [.get]), ("/api/v1/studies/:name", [.get]), ("/api/v1/queue", [.get]), ("/api/v1/channels", [.get]),
+        ("/api/v1/channels/:agent/:channel/load", [.post]),
     ])
 
     public static func router(client: PostgresClient, settings: APIServerSettings) -> Router<APIRequestContext> {
@@ -65,7 +68,9 @@ public enum APIServer {
         SessionRoutes(insecure: settings.insecure).add(to: api)
         FleetRoutes(client: client).add(to: api)
         TestRoutes(client: client).add(to: api)
+        SampleRoutes(client: client).add(to: api)
         AlertRoutes(client: client).add(to: api)
+        SchedulerRoutes(client: client).add(to: api)
         return router
     }
 

@@ -13,10 +13,6 @@ import PostgresNIO
 struct AlertRoutes {
     let client: PostgresClient
 
-    /// A note is a sentence or a paragraph, not a file.
-    static let noteMaximumCharacters = 4000
-    static let bodyMaximumBytes = 64 * 1024
-
     func add(to api: RouterGroup<APIRequestContext>) {
         api.get("alerts") { request, context -> Response in
             let query = try QueryParameters(request.uri.query, allowed: ["state", "severity", "rule", "test", "agent", "source", "limit", "cursor"])
@@ -83,33 +79,8 @@ struct AlertRoutes {
         return id
     }
 
-    /// The optional body `{"note": "…"}`: empty, or a JSON object with at most that key.
+    /// The optional body `{"note": "…"}`.
     static func note(_ request: Request) async throws -> String? {
-        var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: bodyMaximumBytes)
-        } catch {
-            throw APIProblem(status: .contentTooLarge, type: "body-too-large", title: "Body too large",
-                             detail: "the body may hold at most \(bodyMaximumBytes) bytes: {\"note\": \"…\"}")
-        }
-        let bytes = Data(body.readableBytesView)
-        if bytes.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) { return nil }
-        guard let object = (try? JSONSerialization.jsonObject(with: bytes)) as? [String: Any] else {
-            throw APIProblem.badBody("the body must be a JSON object, {\"note\": \"…\"}, or empty")
-        }
-        if let unknown = object.keys.sorted().first(where: { $0 != "note" }) {
-            throw APIProblem.badBody("unknown key '\(unknown)'; the body takes only \"note\"")
-        }
-        switch object["note"] {
-        case nil, is NSNull: return nil
-        case let note as String:
-            guard !note.unicodeScalars.contains("\u{0}") else { throw APIProblem.badBody("the note contains a NUL character") }
-            guard note.count <= noteMaximumCharacters else {
-                throw APIProblem.badBody("the note has \(note.count) characters; at most \(noteMaximumCharacters)")
-            }
-            return note
-        default: throw APIProblem.badBody("\"note\" must be a string")
-        }
+        try RequestBody.note(try await RequestBody.object(request, keys: ["note"])["note"])
     }
 }
