@@ -255,6 +255,7 @@ let package = Package(
                 "CellfleetCoordinator", "EmbeddedPostgres", "CellModel", "CellSimulator",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Tests/IntegrationTests",
             exclude: ["Python", "Fixtures"]

@@ -66,11 +66,17 @@ enum SampleRecords {
                 candidates = six
                 level = 6
             } else {
-                // Short range: raw samples from its start, the summary not needed.
-                next6 = 0
+                // A short range: all its raw samples (fewer than 16 × points, as level 6 keeps
+                // at most 4 of 64), the summary not needed.
+                candidates = try await rawTail(test: test, from: 0, committed: committed, range: range, thinned: false,
+                                               connection: connection, logger: logger)
+                next6 = .max
             }
         }
-        candidates += try await rawTail(test: test, from: next6, committed: committed, range: range, connection: connection, logger: logger)
+        if next6 != .max {
+            candidates += try await rawTail(test: test, from: next6, committed: committed, range: range, thinned: true,
+                                            connection: connection, logger: logger)
+        }
         candidates.sort { $0.seq < $1.seq }
         let picked = LargestTriangleThreeBuckets.indices(
             x: candidates.map(\.sample.testTimeSeconds), y: candidates.map(\.sample.voltageVolts), threshold: points)
@@ -81,12 +87,12 @@ enum SampleRecords {
     /// coordinator was down), so no request reads millions of rows.
     static let rawTailMaximum: Int64 = 100_000
 
-    private static func rawTail(test: UUID, from: Int64, committed: Int64, range: Range, connection: PostgresConnection,
+    private static func rawTail(test: UUID, from: Int64, committed: Int64, range: Range, thinned: Bool, connection: PostgresConnection,
                                 logger: Logger) async throws -> [Row] {
         let start = max(from, range.fromSeq ?? from)
         let end = min(committed, range.toSeq ?? committed)
         guard end >= start else { return [] }
-        let stride = max(1, (end - start + 1 + rawTailMaximum - 1) / rawTailMaximum)
+        let stride = thinned ? max(1, (end - start + 1 + rawTailMaximum - 1) / rawTailMaximum) : 1
         return try await rows(connection.query("""
             SELECT \(unescaped: columns) FROM samples
             WHERE test_id = \(test) AND seq >= \(start) AND (\(stride) = 1 OR seq % \(stride) = 0 OR seq = \(end))

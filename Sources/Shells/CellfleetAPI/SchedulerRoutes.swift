@@ -39,7 +39,13 @@ struct SchedulerRoutes {
             let study = try query.text("study")
             if let study, study.unicodeScalars.contains("\u{0}") { return JSONResponse.ok(SchedulerDocuments.queue([])) }
             let logger = context.logger
-            return JSONResponse.ok(SchedulerDocuments.queue(try await QueueRecords.list(study: study, client: client, logger: logger)))
+            do {
+                return JSONResponse.ok(SchedulerDocuments.queue(try await QueueRecords.list(study: study, client: client, logger: logger)))
+            } catch {
+                // The one refusal: a study that does not exist.
+                guard let refusal = unwrappedTransactionError(error) as? SchedulerRecordError else { throw error }
+                throw APIProblem.notFound(refusal.description)
+            }
         }
         api.get("channels") { request, context -> Response in
             _ = try QueryParameters(request.uri.query, allowed: [])
