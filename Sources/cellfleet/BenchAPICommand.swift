@@ -179,7 +179,7 @@ struct BenchAPICommand: AsyncParsableCommand {
     }
 
     static func wrk(_ wrk: String, url: String, token: String, seconds: Int, connections: Int) throws -> WrkResult {
-        let output = try capture(wrk, ["-t1", "-c\(connections)", "-d\(seconds)s", "--latency", "-H", "Authorization: Bearer \(token)", url])
+        let output = try capture(wrk, ["-t1", "-c\(connections)", "-d\(seconds)s", "--timeout", "30s", "--latency", "-H", "Authorization: Bearer \(token)", url])
         func milliseconds(_ text: Substring) -> Double? {
             for (suffix, factor) in [("us", 0.001), ("ms", 1.0), ("s", 1000.0)] where text.hasSuffix(suffix) {
                 return Double(text.dropLast(suffix.count)).map { $0 * factor }
@@ -194,7 +194,9 @@ struct BenchAPICommand: AsyncParsableCommand {
             if words[0] == "99%" { p99 = milliseconds(words[1]) }
             if words[0] == "Requests/sec:" { rate = Double(words[1]) }
         }
-        guard let p50, let p99, let rate else { throw ValidationError("could not read wrk's output:\n\(output)") }
+        guard let p50, let p99, let rate, rate > 0, !output.contains(" 0 requests in") else {
+            throw ValidationError("wrk measured nothing at \(url) (every request slower than its run?):\n\(output)")
+        }
         if output.contains("Non-2xx") { throw ValidationError("wrk saw non-2xx answers from \(url):\n\(output)") }
         return WrkResult(p50Ms: p50, p99Ms: p99, requestsPerSecond: rate)
     }
