@@ -238,6 +238,7 @@ let package = Package(
             path: "Tests/Shells/AlertDeliveryTests"
         ),
         .testTarget(name: "ShippedDataTests", dependencies: ["ShippedData"], path: "Tests/Shells/ShippedDataTests"),
+        .testTarget(name: "CellfleetAPITests", dependencies: ["CellfleetAPI", propertyBased], path: "Tests/Shells/CellfleetAPITests"),
         // In-process tests of the shells: sockets on loopback, spools in temporary directories.
         .testTarget(
             name: "ShellTests",
