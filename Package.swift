@@ -154,7 +154,7 @@ let package = Package(
         .target(
             name: "CellfleetAPI",
             dependencies: [
-                "CellfleetCoordinator", "CellfleetReports", "CellfleetMetrics", "CellDetection", "CellModel",
+                "CellfleetCoordinator", "CellfleetReports", "CellfleetMetrics", "CellDetection", "CellModel", "CellStatistics",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
