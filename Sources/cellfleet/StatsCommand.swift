@@ -16,7 +16,7 @@ struct StatsCommand: AsyncParsableCommand {
         Or --database: one life per test of the fleet, grouped by a test attribute (--group-by), the \
         event the test's first detector fail alert (--event fail) or the first cycle below 80 % state \
         of health (--event soh80), a test without it right-censored at its current count \
-        (docs/fleet-statistics.md). --lives-csv writes those lives as the CSV --input reads.
+        (docs/statistics.md §7). --lives-csv writes those lives as the CSV --input reads.
         """
     )
 
@@ -68,10 +68,10 @@ struct StatsCommand: AsyncParsableCommand {
     /// The database query the flags describe.
     func query() throws -> FleetStatistics.Query {
         guard let groupBy, !groupBy.isEmpty else { throw ValidationError("--database needs --group-by ATTRIBUTE (e.g. --group-by scenario)") }
-        guard let event = FleetStatistics.Event(rawValue: event) else {
+        guard let event = FleetStatistics.Event(rawValue: self.event) else {
             throw ValidationError("--event '\(self.event)': expected fail or soh80")
         }
-        guard let unit = FleetStatistics.Unit(rawValue: unit) else {
+        guard let unit = FleetStatistics.Unit(rawValue: self.unit) else {
             throw ValidationError("--unit '\(self.unit)': expected cycles or hours")
         }
         return FleetStatistics.Query(groupBy: groupBy, event: event, unit: unit, attributes: try Self.attributes(conditions))

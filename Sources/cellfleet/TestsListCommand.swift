@@ -1,5 +1,6 @@
 import ArgumentParser
 import CellModel
+import CellStatistics
 import CellfleetAPI
 import CellfleetReports
 import Foundation

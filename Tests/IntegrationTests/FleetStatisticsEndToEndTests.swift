@@ -4,7 +4,7 @@ import Testing
 
 /// `cellfleet stats --database` and `cellfleet tests list` against real fleets: a running
 /// coordinator with simulated agents whose bare cells blow up, and a database of hand-made rows
-/// for each censoring case (docs/fleet-statistics.md).
+/// for each censoring case (docs/statistics.md §7).
 @Suite(.serialized) struct FleetStatisticsEndToEndTests {
     static var python: String {
         ProcessInfo.processInfo.environment["CELLFLEET_PYTHON"] ?? "python3"
@@ -54,7 +54,7 @@ import Testing
             #expect(groups["paper-sym-coated-0.1"]?["n"] as? Int == 3 && groups["paper-sym-coated-0.1"]?["events"] as? Int == 0, "\(groups)")
             // The table is the same report for people.
             let table = try TestProcess.run(TestPaths.cellfleet, ["stats", "--database", database.url, "--group-by", "scenario", "--unit", unit])
-            #expect(table.contains("paper-sym-bare-0.1") && table.contains(unit), table)
+            #expect(table.contains("paper-sym-bare-0.1") && table.contains(unit), "\(table)")
 
             try Self.expectLifelinesAgrees(livesCSV: livesCSV, report: report)
         }
@@ -116,10 +116,10 @@ import Testing
         #expect(Set(bare.lives.keys) == ["failed", "failed-midcycle"])
         let none = try TestProcess(TestPaths.cellfleet, ["stats", "--database", database.url, "--group-by", "nonesuch"])
         #expect(await none.waitForExit(timeoutSeconds: 30) == 1)
-        #expect(none.stderr.contains("none has the attribute 'nonesuch'"), none.stderr)
+        #expect(none.stderr.contains("none has the attribute 'nonesuch'"), "\(none.stderr)")
         let both = try TestProcess(TestPaths.cellfleet, ["stats", "--database", database.url, "--input", "x.csv", "--group-by", "coating"])
         #expect(await both.waitForExit(timeoutSeconds: 30) != 0)
-        #expect(both.stderr.contains("mutually exclusive"), both.stderr)
+        #expect(both.stderr.contains("mutually exclusive"), "\(both.stderr)")
     }
 
     /// `tests list --where coating=…` lists exactly the matching tests, as JSON lines and as CSV.
@@ -133,7 +133,7 @@ import Testing
 
         let json = try TestProcess.run(TestPaths.cellfleet, ["tests", "list", "--database", database.url, "--where", "coating=LiAlO2", "--json"])
         let objects = try json.split(separator: "\n").map { try Self.object(String($0)) }
-        #expect(Set(objects.compactMap { $0["test_id"] as? String }) == expected, json)
+        #expect(Set(objects.compactMap { $0["test_id"] as? String }) == expected, "\(json)")
         #expect(objects.count == 3)
         let running = try #require(objects.first { $0["cell_id"] as? String == "running" })
         #expect(running["state"] as? String == "running" && running["committed_seq"] as? Int == 5)
@@ -143,14 +143,14 @@ import Testing
 
         let csv = try TestProcess.run(TestPaths.cellfleet, ["tests", "list", "--database", database.url, "--where", "coating=LiAlO2", "--csv"])
         let lines = csv.split(separator: "\n").map(String.init)
-        #expect(lines.first?.hasPrefix("test_id,agent_id,channel_id,cell_id,state,") == true, csv)
-        #expect(Set(lines.dropFirst().map { String($0.prefix(36)) }) == expected, csv)
+        #expect(lines.first?.hasPrefix("test_id,agent_id,channel_id,cell_id,state,") == true, "\(csv)")
+        #expect(Set(lines.dropFirst().map { String($0.prefix(36)) }) == expected, "\(csv)")
         #expect(lines.dropFirst().allSatisfy { $0.contains("\"{\"\"coating\"\":\"\"LiAlO2\"\"") }, "attributes as JSON text: \(csv)")
 
         let endedOnly = try TestProcess.run(TestPaths.cellfleet, ["tests", "list", "--database", database.url, "--where", "coating=LiAlO2", "--state", "ended", "--json"])
-        #expect(endedOnly.split(separator: "\n").count == 1, endedOnly)
+        #expect(endedOnly.split(separator: "\n").count == 1, "\(endedOnly)")
         let table = try TestProcess.run(TestPaths.cellfleet, ["tests", "list", "--database", database.url, "--where", "coating=bare"])
-        #expect(table.contains("failed-midcycle") && table.contains("not-started") && !table.contains("faded"), table)
+        #expect(table.contains("failed-midcycle") && table.contains("not-started") && !table.contains("faded"), "\(table)")
     }
 
     // MARK: - support
@@ -190,7 +190,7 @@ import Testing
           ('00000000-0000-4000-8000-000000000005', 4, 4, 14400, 3.7, 0.001),
           ('00000000-0000-4000-8000-000000000006', 1, 1, 3600, 0.1, 0.001);
         INSERT INTO cycle_summaries (test_id, cycle_index, start_test_time_s, end_test_time_s, state_of_health)
-        SELECT '00000000-0000-4000-8000-000000000001', i, i * 3600, (i + 1) * 3600, NULL FROM generate_series(0, 4) i
+        SELECT '00000000-0000-4000-8000-000000000001'::uuid, i, i * 3600.0, (i + 1) * 3600.0, NULL::double precision FROM generate_series(0, 4) i
         UNION ALL SELECT '00000000-0000-4000-8000-000000000002', i, (i - 1) * 2400, i * 2400, NULL FROM generate_series(1, 3) i
         UNION ALL SELECT '00000000-0000-4000-8000-000000000003', i, (i - 1) * 3600, i * 3600, NULL FROM generate_series(1, 4) i
         UNION ALL SELECT '00000000-0000-4000-8000-000000000004', i, (i - 1) * 3600, i * 3600, NULL FROM generate_series(1, 2) i
@@ -242,6 +242,13 @@ import Testing
                 }
             }
             let gotFit = got["weibull"] as? [String: Any], wantFit = want["weibull"] as? [String: Any]
+            if gotFit == nil, let note = got["weibull_note"] as? String, let wantFit {
+                // Every failure at one life (the simulated bare cells blow up alike): the shape has
+                // no finite estimate; we say so, lifelines returns a shape near infinity.
+                #expect(note.contains("no Weibull fit"), "\(name): \(note)")
+                #expect(number(wantFit["shape"])! > 1e6, "\(name): lifelines found a finite shape \(wantFit)")
+                continue
+            }
             #expect((gotFit != nil) == (wantFit != nil), "\(name): a Weibull fit from 3 failures")
             if let gotFit, let wantFit {
                 for key in ["shape", "scale", "b10"] {

@@ -7,7 +7,7 @@ import PostgresNIO
 
 /// Cycle-life statistics straight from the fleet's own tests (`GET /stats`, `cellfleet stats
 /// --database`): one life per test, right-censored while the event has not happened, handed to
-/// the same `SurvivalReport` as `stats --input` so both say the same (docs/fleet-statistics.md).
+/// the same `SurvivalReport` as `stats --input` so both say the same (docs/statistics.md §7).
 public enum FleetStatistics {
     public enum Event: String, Sendable, CaseIterable {
         /// The test's first detector alert of severity `fail`.
