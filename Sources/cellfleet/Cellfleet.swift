@@ -11,7 +11,7 @@ struct Cellfleet: AsyncParsableCommand {
             AgentCommand.self, ImportCommand.self, CoordinatorCommand.self, DemoCommand.self, APICommand.self, TokenCommand.self,
             SimulateCommand.self, DetectCommand.self,
             InspectCommand.self, ConvertCommand.self, ProfileCommand.self,
-            StatsCommand.self,
+            StatsCommand.self, TestsCommand.self,
             AlertsCommand.self, ExportCommand.self, CyclesCommand.self,
             StudyCommand.self, CellsCommand.self, QueueCommand.self, ChannelsCommand.self,
             BenchCommand.self,

@@ -89,3 +89,37 @@ public enum LifeTable {
         }
     }
 }
+
+extension LifeTable {
+    /// The lives as the CSV `read(csv:)` reads back to the same lives: `stats --database
+    /// --lives-csv` writes what it computed, so `stats --input` on the file gives the same
+    /// report and a lab can check it with its own tools. Lives print in Swift's shortest
+    /// round-trip spelling; the optional columns are written when any life has them.
+    public static func csv(_ cells: [CellLife]) -> String {
+        let hasChannel = cells.contains { $0.channel != nil }
+        let hasCycler = cells.contains { $0.cycler != nil }
+        let hasKind = cells.contains { $0.kind != nil }
+        var header = requiredColumns
+        if hasChannel { header.append("channel") }
+        if hasCycler { header.append("cycler") }
+        if hasKind { header.append("kind") }
+        var out = header.joined(separator: ",") + "\n"
+        for cell in cells {
+            var fields = [field(cell.cell), field(cell.group), "\(cell.life)", cell.failed ? "1" : "0"]
+            if hasChannel { fields.append(field(cell.channel ?? "")) }
+            if hasCycler { fields.append(field(cell.cycler ?? "")) }
+            if hasKind { fields.append(field(cell.kind ?? "")) }
+            out += fields.joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    /// Quoted when it holds a separator, a quote or a line break, or starts or ends with
+    /// whitespace (which the reader trims from unquoted fields).
+    static func field(_ text: String) -> String {
+        let needsQuotes = text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+            || text.first?.isWhitespace == true || text.last?.isWhitespace == true
+        guard needsQuotes else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

@@ -4,9 +4,10 @@ import Logging
 import PostgresNIO
 
 /// `GET /tests` and `GET /tests/{id}`: the `tests` rows with their committed high-water mark,
-/// newest first, filtered by where they ran, their cell and their study attributes.
-enum TestRecords {
-    struct Filter {
+/// newest first, filtered by where they ran, their cell and their study attributes. `cellfleet
+/// tests list` reads the same pages, so the CLI and the API list the same tests.
+public enum TestRecords {
+    public struct Filter: Sendable {
         /// `running` (not ended) or `ended`.
         var state: String?
         var agentID: String?
@@ -15,6 +16,15 @@ enum TestRecords {
         /// `attr.KEY=VALUE`: the attribute's value as text (`attributes ->> KEY`), so a number
         /// attribute matches its digits; every pair must match.
         var attributes: [(key: String, value: String)] = []
+
+        public init(state: String? = nil, agentID: String? = nil, channelID: String? = nil, cellID: String? = nil,
+                    attributes: [(key: String, value: String)] = []) {
+            self.state = state
+            self.agentID = agentID
+            self.channelID = channelID
+            self.cellID = cellID
+            self.attributes = attributes
+        }
     }
 
     static let columns = """
@@ -48,6 +58,18 @@ enum TestRecords {
         for try await row in rows { decoded.append(try decode(row)) }
         guard decoded.count > limit else { return (decoded.map(\.json), nil) }
         return (decoded.prefix(limit).map(\.json), decoded[limit - 1].key)
+    }
+
+    /// Every matching test, newest first, a page at a time through the API's own cursor, so a
+    /// long listing neither holds all rows in one result nor misses or repeats a test.
+    public static func forEach(_ filter: Filter, pageSize: Int = 500, connection: PostgresConnection, logger: Logger,
+                               _ body: ([JSONText]) throws -> Void) async throws {
+        var cursor: PageCursor.TestKey?
+        repeat {
+            let page = try await page(filter, after: cursor, limit: max(1, pageSize), connection: connection, logger: logger)
+            try body(page.tests)
+            cursor = page.next
+        } while cursor != nil
     }
 
     static func test(_ id: UUID, connection: PostgresConnection, logger: Logger) async throws -> JSONText? {

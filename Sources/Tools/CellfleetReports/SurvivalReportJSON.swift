@@ -7,6 +7,12 @@ extension SurvivalReport {
     /// `n`, `events`, `censored`, `median`, `km` rows (`time`, `survival`, `lower`, `upper`),
     /// `weibull`; top-level `logrank` (`chi2`, `df`, `p`). Extra fields only add to that.
     public func json() -> String {
+        jsonValue().render() + "\n"
+    }
+
+    /// The `stats --json` object as a value, for reports that add fields around it (the fleet's
+    /// `stats --database` and `GET /stats` say which tests they left out).
+    public func jsonValue() -> JSONText {
         var top: [(String, JSONText)] = []
         top.append(("groups", .object(groups.map { ($0.name, Self.groupJSON($0)) })))
         if let logRank {
@@ -19,7 +25,7 @@ extension SurvivalReport {
         }
         if let channels { top.append(("channels", Self.ratesJSON(channels))) }
         if let cyclers { top.append(("cyclers", Self.ratesJSON(cyclers))) }
-        return JSONText.object(top).render() + "\n"
+        return JSONText.object(top)
     }
 
     private static func groupJSON(_ group: Group) -> JSONText {
@@ -96,7 +102,7 @@ extension SurvivalReport {
         return out
     }
 
-    static func csvField(_ text: String) -> String {
+    public static func csvField(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
