@@ -51,7 +51,7 @@ public enum APIServer {
         ("/api/v1/alerts", [.get]), ("/api/v1/alerts/:id", [.get]),
         ("/api/v1/alerts/:id/ack", [.post]), ("/api/v1/alerts/:id/resolve", [.post]),
         ("/api/v1/studies", [.get]), ("/api/v1/studies/:name", [.get]), ("/api/v1/queue", [.get]), ("/api/v1/channels", [.get]),
-        ("/api/v1/channels/:agent/:channel/load", [.post]),
+        ("/api/v1/channels/:agent/:channel/load", [.post]), ("/api/v1/stats", [.get]),
     ])
 
     public static func router(client: PostgresClient, settings: APIServerSettings) -> Router<APIRequestContext> {
@@ -71,6 +71,7 @@ public enum APIServer {
         SampleRoutes(client: client).add(to: api)
         AlertRoutes(client: client).add(to: api)
         SchedulerRoutes(client: client).add(to: api)
+        StatisticsRoutes(client: client).add(to: api)
         return router
     }
 
