@@ -1,6 +1,7 @@
 import AlertDelivery
 import ArgumentParser
 import CellfleetCoordinator
+import CellfleetMetrics
 import EmbeddedPostgres
 import Foundation
 import Logging
@@ -121,6 +122,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        // Before any metric is made: every one is registered (at 0) for /metrics.
+        FleetMetrics.bootstrap()
         let logger = Logger(label: "cellfleet.coordinator")
         var configuration = CoordinatorConfiguration(listenEndpoint: listen)
         configuration.insecure = insecure
@@ -170,6 +173,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
                     logger: Logger(label: "cellfleet.alert-delivery")),
                       successTerminationBehavior: .ignore),
                 .init(service: FleetHealthService(client: client, settings: health, logger: logger) { await coordinator.waitUntilReady() }),
+                .init(service: AlertMetricsService(client: client, logger: logger) { await coordinator.waitUntilReady() }),
             ] + (scheduler ? [.init(service: SchedulerService(
                 client: client, settings: scheduling, logger: Logger(label: "cellfleet.scheduler")) { await coordinator.waitUntilReady() })] : []),
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CellfleetAgent
 import CellfleetCoordinator
+import CellfleetMetrics
 import EmbeddedPostgres
 import Foundation
 import Logging
@@ -53,6 +54,8 @@ struct DemoCommand: AsyncParsableCommand {
             handler.logLevel = .warning
             return handler
         }
+        // Before any metric is made: every one is registered (at 0) for /metrics.
+        FleetMetrics.bootstrap()
         logger.logLevel = .info
         let root = URL(fileURLWithPath: dataDir).standardizedFileURL
         say("cellfleet demo: \(channels) simulated channels × \(rate) samples/s, data in \(root.path)")
@@ -84,6 +87,7 @@ struct DemoCommand: AsyncParsableCommand {
             .init(service: coordinator),
             .init(service: DemoAgentService(agent: agent, coordinator: coordinator), successTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: monitor),
+            .init(service: AlertMetricsService(client: client, logger: logger) { await coordinator.waitUntilReady() }),
         ]
         if let studyRun {
             say("study \(studyRun.plan.name) (\(studyRun.file.path)): \(studyRun.plan.groups.map { "\($0.name) × \($0.replicates)" }.joined(separator: ", ")), scheduled onto the channels")
