@@ -15,7 +15,10 @@ struct FleetMetricsFactory: MetricsFactory {
         byName = Dictionary(catalogue.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    private func help(_ label: String) -> String { byName[label]?.help ?? "" }
+    /// The whole name as `metricName` (no unit suffix is added: the catalogue's names carry it).
+    private func descriptor(_ label: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: label, unitName: "", helpText: byName[label]?.help ?? "")
+    }
 
     private func durationBuckets(_ label: String) -> [Duration] {
         let seconds: [Double]
@@ -24,46 +27,46 @@ struct FleetMetricsFactory: MetricsFactory {
     }
 
     func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
-        registry.makeCounter(name: label, labels: dimensions, help: help(label))
+        registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
     }
 
     func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
-        registry.makeCounter(name: label, labels: dimensions, help: help(label))
+        registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
     }
 
     func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
-        guard aggregate else { return registry.makeGauge(name: label, labels: dimensions, help: help(label)) }
+        guard aggregate else { return registry.makeGauge(descriptor: descriptor(label), labels: dimensions) }
         let buckets: [Double]
         if case .histogram(let seconds)? = byName[label]?.kind { buckets = seconds } else { buckets = FleetMetric.latencyBucketsSeconds }
-        return registry.makeValueHistogram(name: label, labels: dimensions, buckets: buckets, help: help(label))
+        return registry.makeValueHistogram(descriptor: descriptor(label), labels: dimensions, buckets: buckets)
     }
 
     func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
-        registry.makeGauge(name: label, labels: dimensions, help: help(label))
+        registry.makeGauge(descriptor: descriptor(label), labels: dimensions)
     }
 
     func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
-        registry.makeDurationHistogram(name: label, labels: dimensions, buckets: durationBuckets(label), help: help(label))
+        registry.makeDurationHistogram(descriptor: descriptor(label), labels: dimensions, buckets: durationBuckets(label))
     }
 
     func destroyCounter(_ handler: any CounterHandler) {
-        if let counter = handler as? Counter { registry.unregisterCounter(counter) }
+        if let counter = handler as? Prometheus.Counter { registry.unregisterCounter(counter) }
     }
 
     func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) {
-        if let counter = handler as? Counter { registry.unregisterCounter(counter) }
+        if let counter = handler as? Prometheus.Counter { registry.unregisterCounter(counter) }
     }
 
     func destroyRecorder(_ handler: any RecorderHandler) {
         switch handler {
-        case let gauge as Gauge: registry.unregisterGauge(gauge)
+        case let gauge as Prometheus.Gauge: registry.unregisterGauge(gauge)
         case let histogram as Histogram<Double>: registry.unregisterValueHistogram(histogram)
         default: break
         }
     }
 
     func destroyMeter(_ handler: any MeterHandler) {
-        if let gauge = handler as? Gauge { registry.unregisterGauge(gauge) }
+        if let gauge = handler as? Prometheus.Gauge { registry.unregisterGauge(gauge) }
     }
 
     func destroyTimer(_ handler: any TimerHandler) {
