@@ -154,7 +154,7 @@ let package = Package(
         .target(
             name: "CellfleetAPI",
             dependencies: [
-                "CellfleetCoordinator", "CellfleetReports", "CellfleetMetrics", "CellDetection", "CellModel",
+                "CellfleetCoordinator", "CellfleetReports", "CellfleetMetrics", "CellDetection", "CellModel", "Scheduling",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -238,6 +238,7 @@ let package = Package(
             path: "Tests/Shells/AlertDeliveryTests"
         ),
         .testTarget(name: "ShippedDataTests", dependencies: ["ShippedData"], path: "Tests/Shells/ShippedDataTests"),
+        .testTarget(name: "CellfleetAPITests", dependencies: ["CellfleetAPI", propertyBased], path: "Tests/Shells/CellfleetAPITests"),
         // In-process tests of the shells: sockets on loopback, spools in temporary directories.
         .testTarget(
             name: "ShellTests",
@@ -255,6 +256,7 @@ let package = Package(
                 "CellfleetCoordinator", "EmbeddedPostgres", "CellModel", "CellSimulator",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Tests/IntegrationTests",
             exclude: ["Python", "Fixtures"]

@@ -14,7 +14,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 
 packages=(libzmq3-dev libpq-dev pkg-config postgresql postgresql-contrib postgresql-15-partman
           protobuf-compiler mdbtools prometheus-alertmanager prometheus chromium libjs-dygraphs
-          libjs-chart.js wrk python3 python3-venv python3-pip util-linux passwd systemd)
+          libjs-chart.js wrk curl python3 python3-venv python3-pip util-linux passwd systemd)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -8,7 +8,7 @@ struct Cellfleet: AsyncParsableCommand {
         commandName: "cellfleet",
         abstract: "Coordinate a fleet of battery cycling tests.",
         subcommands: [
-            AgentCommand.self, ImportCommand.self, CoordinatorCommand.self, DemoCommand.self,
+            AgentCommand.self, ImportCommand.self, CoordinatorCommand.self, DemoCommand.self, APICommand.self, TokenCommand.self,
             SimulateCommand.self, DetectCommand.self,
             InspectCommand.self, ConvertCommand.self, ProfileCommand.self,
             StatsCommand.self,

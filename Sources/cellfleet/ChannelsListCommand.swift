@@ -1,4 +1,5 @@
 import ArgumentParser
+import CellfleetAPI
 import CellModel
 import CellfleetCoordinator
 import Foundation
@@ -25,21 +26,7 @@ struct ChannelsListCommand: AsyncParsableCommand {
             throw schedulerFailure("channels list", error)
         }
         if json {
-            func text(_ value: String?) -> JSONText { value.map(JSONText.string) ?? .null }
-            let document = JSONText.object([("channels", .array(channels.map { channel in
-                let pending: JSONText = channel.pendingLoad.map { load in
-                    .object([
-                        ("request_id", .string(load.requestID)), ("cell_id", .string(load.cellID)), ("protocol", .string(load.protocolText)),
-                        ("requested_at", .string(load.requestedAt)), ("alert_id", .integer(Int(load.alertID))),
-                    ])
-                } ?? .null
-                return .object([
-                    ("channel", .string(channel.address)), ("agent_id", .string(channel.agentID)), ("channel_id", .string(channel.channelID)),
-                    ("make", .string(channel.make)), ("model", .string(channel.model)), ("state", .string(channel.state)),
-                    ("since", text(channel.since)), ("held", .bool(channel.held)), ("hold_reason", text(channel.holdReason)),
-                    ("cell_id", text(channel.cellID)), ("test_id", text(channel.testID)), ("pending_load", pending),
-                ])
-            }))])
+            let document = SchedulerDocuments.channels(channels)
             printNow(document.render() + "\n")
             return
         }

@@ -1,5 +1,7 @@
 import AlertDelivery
 import ArgumentParser
+import CellfleetAPI
+import CellfleetMetrics
 import CellfleetCoordinator
 import CellfleetMetrics
 import EmbeddedPostgres
@@ -117,6 +119,12 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Run the scheduler: queued cells onto free channels, replacements, study progress.")
     var scheduler = true
 
+    @Option(help: "Also serve the HTTP API, /metrics and the dashboard on HOST:PORT (as `cellfleet api`; port 0: any free port).")
+    var http: String?
+
+    @Flag(name: .customLong("insecure-http"), help: "With --http: no tokens, anyone who reaches the port may read and change alerts. For a laptop demo only.")
+    var insecureHTTP = false
+
     @Option(help: .hidden) var startTimeoutSeconds: Double = 300
     @Option(help: .hidden) var offlineAfterSeconds: Double = 60
 
@@ -125,6 +133,11 @@ struct CoordinatorCommand: AsyncParsableCommand {
         // Before any metric is made: every one is registered (at 0) for /metrics.
         FleetMetrics.bootstrap()
         let logger = Logger(label: "cellfleet.coordinator")
+        let httpSettings: APIServerSettings?
+        do { httpSettings = try http.map { try APIServerSettings(listen: $0, insecure: insecureHTTP) } } catch {
+            throw ValidationError("--http: \(error)")
+        }
+        if insecureHTTP && http == nil { throw ValidationError("--insecure-http needs --http HOST:PORT") }
         var configuration = CoordinatorConfiguration(listenEndpoint: listen)
         configuration.insecure = insecure
         configuration.serverKeyFile = key.map { URL(fileURLWithPath: $0) }
@@ -174,8 +187,17 @@ struct CoordinatorCommand: AsyncParsableCommand {
                       successTerminationBehavior: .ignore),
                 .init(service: FleetHealthService(client: client, settings: health, logger: logger) { await coordinator.waitUntilReady() }),
                 .init(service: AlertMetricsService(client: client, logger: logger) { await coordinator.waitUntilReady() }),
+                .init(service: SampleSummaryService(client: client, logger: Logger(label: "cellfleet.sample-summary")) {
+                    await coordinator.waitUntilReady()
+                }),
             ] + (scheduler ? [.init(service: SchedulerService(
-                client: client, settings: scheduling, logger: Logger(label: "cellfleet.scheduler")) { await coordinator.waitUntilReady() })] : []),
+                client: client, settings: scheduling, logger: Logger(label: "cellfleet.scheduler")) { await coordinator.waitUntilReady() })] : [])
+              + (httpSettings.map { settings in
+                  [.init(service: APIService(client: client, settings: settings, logger: Logger(label: "cellfleet.http"),
+                                             ready: { await coordinator.waitUntilReady() }) { port in
+                      logger.notice("HTTP API and dashboard", metadata: ["url": "http://\(settings.host):\(port)/"])
+                  }, failureTerminationBehavior: .gracefullyShutdownGroup)]
+              } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()

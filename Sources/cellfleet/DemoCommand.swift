@@ -1,4 +1,5 @@
 import ArgumentParser
+import CellfleetAPI
 import CellfleetAgent
 import CellfleetCoordinator
 import CellfleetMetrics
@@ -45,6 +46,17 @@ struct DemoCommand: AsyncParsableCommand {
         valueName: "file|name"))
     var study: String?
 
+    @Option(help: "Serve the HTTP API and the dashboard on HOST:PORT (e.g. 127.0.0.1:8080; port 0: any free port).")
+    var http: String?
+
+    @Flag(name: .customLong("insecure-http"), help: "With --http: no tokens (a laptop demo). Without it, make one with `cellfleet token create --database URL` (the URL is printed at start).")
+    var insecureHTTP = false
+
+    func validate() throws {
+        if let http { do { _ = try APIServerSettings(listen: http) } catch { throw ValidationError("--http: \(error)") } }
+        if insecureHTTP && http == nil { throw ValidationError("--insecure-http needs --http HOST:PORT") }
+    }
+
     func run() async throws {
         // 60 s of test time a sample either way.
         let rate = self.rate ?? (study == nil ? 50 : 600), speed = self.speed ?? (study == nil ? 3000 : 36000)
@@ -88,7 +100,15 @@ struct DemoCommand: AsyncParsableCommand {
             .init(service: DemoAgentService(agent: agent, coordinator: coordinator), successTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: monitor),
             .init(service: AlertMetricsService(client: client, logger: logger) { await coordinator.waitUntilReady() }),
+            .init(service: SampleSummaryService(client: client, logger: logger) { await coordinator.waitUntilReady() }),
         ]
+        if let http {
+            let settings = try APIServerSettings(listen: http, insecure: insecureHTTP)
+            services.append(.init(service: APIService(client: client, settings: settings, logger: logger,
+                                                      ready: { await coordinator.waitUntilReady() }) { port in
+                say("dashboard: http://\(settings.host):\(port)/ (API: http://\(settings.host):\(port)/api/v1\(settings.insecure ? ", no tokens" : ", bearer tokens"))")
+            }))
+        }
         if let studyRun {
             say("study \(studyRun.plan.name) (\(studyRun.file.path)): \(studyRun.plan.groups.map { "\($0.name) × \($0.replicates)" }.joined(separator: ", ")), scheduled onto the channels")
             services.append(.init(service: SchedulerService(client: client, settings: .init(), logger: logger) { await coordinator.waitUntilReady() }))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CellfleetAPI
 import CellModel
 import CellfleetCoordinator
 import Foundation
@@ -28,15 +29,7 @@ struct QueueListCommand: AsyncParsableCommand {
             throw schedulerFailure("queue list", error)
         }
         if json {
-            func text(_ value: String?) -> JSONText { value.map(JSONText.string) ?? .null }
-            let document = JSONText.object([("requests", .array(requests.map { request in
-                .object([
-                    ("position", .integer(request.position)), ("request_id", .string(request.requestID)), ("cell_id", .string(request.cellID)),
-                    ("study", .string(request.study)), ("group", .string(request.group)), ("protocol", .string(request.protocolText)),
-                    ("priority", .integer(request.priority)), ("state", .string(request.state)), ("channel", text(request.channel)),
-                    ("queued_at", .string(request.queuedAt)), ("assigned_at", text(request.assignedAt)),
-                ])
-            }))])
+            let document = SchedulerDocuments.queue(requests)
             printNow(document.render() + "\n")
             return
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CellfleetAPI
 import CellModel
 import CellfleetCoordinator
 import Foundation
@@ -25,12 +26,7 @@ struct StudyListCommand: AsyncParsableCommand {
             throw schedulerFailure("study list", error)
         }
         if json {
-            let document = JSONText.object([("studies", .array(studies.map { study in
-                .object([
-                    ("study", .string(study.name)), ("state", .string(study.state)), ("priority", .integer(study.priority)),
-                    ("submitted_at", .string(study.submittedAt)), ("groups", .integer(study.groups)),
-                ])
-            }))])
+            let document = SchedulerDocuments.studyList(studies)
             printNow(document.render() + "\n")
             return
         }

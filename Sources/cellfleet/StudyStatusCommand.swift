@@ -1,4 +1,5 @@
 import ArgumentParser
+import CellfleetAPI
 import CellModel
 import CellfleetCoordinator
 import Foundation
@@ -30,44 +31,7 @@ struct StudyStatusCommand: AsyncParsableCommand {
         } catch {
             throw schedulerFailure("study status", error)
         }
-        printNow(json ? Self.json(study, utilisation: utilisation).render() + "\n" : Self.text(study, utilisation: utilisation))
-    }
-
-    static func json(_ study: StudyStatusRecords.Study, utilisation: StudyUtilisation) -> JSONText {
-        .object([
-            ("study", .string(study.name)),
-            ("state", .string(study.state)),
-            ("priority", .integer(study.priority)),
-            ("submitted_at", .string(study.submittedAt)),
-            // Busy over available channel-time while the study's work waited (StudyUtilisation).
-            ("utilisation", JSONText.finite(utilisation.fraction)),
-            ("groups", .array(study.groups.map { group in
-                .object([
-                    ("name", .string(group.name)),
-                    ("group", .string(group.name)),
-                    ("replicates_needed", .integer(group.replicatesNeeded)),
-                    ("conclusive", .integer(group.conclusive)),
-                    ("failed", .integer(group.failed)),
-                    ("replaced", .integer(group.replaced)),
-                    ("running", .integer(group.running)),
-                    ("assigned", .integer(group.assigned)),
-                    ("queued", .integer(group.queued)),
-                    ("stock_left", .integer(group.stockLeft)),
-                    ("state", .string(group.state)),
-                    ("tests", .array(group.tests.map { test in
-                        .object([
-                            ("request_id", .string(test.requestID)),
-                            ("cell_id", .string(test.cellID)),
-                            ("state", .string(test.state)),
-                            ("channel", test.channel.map(JSONText.string) ?? .null),
-                            ("test_id", test.testID.map(JSONText.string) ?? .null),
-                            ("verdict", test.verdict.map(JSONText.string) ?? .null),
-                            ("outcome", StoredJSON.text(test.outcomeJSON)),
-                        ])
-                    })),
-                ])
-            })),
-        ])
+        printNow(json ? SchedulerDocuments.studyStatus(study, utilisation: utilisation).render() + "\n" : Self.text(study, utilisation: utilisation))
     }
 
     static func text(_ study: StudyStatusRecords.Study, utilisation: StudyUtilisation) -> String {

@@ -81,12 +81,23 @@ public struct APIProblem: Error, HTTPResponseError, Sendable, Equatable {
 /// The outermost middleware: whatever a handler throws leaves as problem details, and an error
 /// that is not a refusal (the database went away) is logged with the request it failed.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Tells a wrong method (405) from an unknown path (404).
+    let routes: APIRouteTable
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let problem as APIProblem {
             return try problem.response(from: request, context: context)
         } catch let error as HTTPError {
+            if error.status == .notFound, let methods = routes.methods(for: request.uri.path), !methods.contains(request.method) {
+                var response = try APIProblem(
+                    status: .methodNotAllowed, type: "method-not-allowed", title: "Method not allowed",
+                    detail: "\(request.uri.path) takes \(methods.map(\.rawValue).joined(separator: ", ")), not \(request.method.rawValue)"
+                ).response(from: request, context: context)
+                response.headers[.allow] = methods.map(\.rawValue).joined(separator: ", ")
+                return response
+            }
             return try APIProblem.from(error).response(from: request, context: context)
         } catch {
             context.logger.error("request failed", metadata: [

@@ -16,6 +16,9 @@ struct BearerAuthentication: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
+        // The dashboard's files are public (the page asks for the token itself); the API and
+        // the metrics are not.
+        guard Self.needsToken(request.uri.path) else { return try await next(request, context) }
         if let insecureCaller {
             context.caller = insecureCaller
             return try await next(request, context)
@@ -37,5 +40,9 @@ struct BearerAuthentication: RouterMiddleware {
         guard let caller else { throw APIProblem.unauthorized("the token is not valid (unknown, revoked or mistyped)") }
         context.caller = caller
         return try await next(request, context)
+    }
+
+    static func needsToken(_ path: String) -> Bool {
+        path == "/api" || path.hasPrefix("/api/") || path == "/metrics" || path.hasPrefix("/metrics/")
     }
 }

@@ -196,3 +196,15 @@ public enum AlertRecordError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+extension AlertRecordError {
+    /// The refusal inside an error `apply` threw: `withTransaction` wraps its body's errors in
+    /// `PostgresTransactionError`. nil for anything else (the database's own failure).
+    public static func unwrapped(_ error: any Error) -> AlertRecordError? {
+        if let error = error as? AlertRecordError { return error }
+        if let transaction = error as? PostgresTransactionError, let inner = transaction.closureError {
+            return unwrapped(inner)
+        }
+        return nil
+    }
+}

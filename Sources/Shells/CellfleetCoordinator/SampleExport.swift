@@ -62,7 +62,7 @@ public enum SampleExport {
     }
 
     /// The columns of the test's file: the required ones, and each optional one some row has.
-    static func layout(test testID: UUID, connection: PostgresConnection, logger: Logger) async throws -> BatteryDataFormat.Layout {
+    public static func layout(test testID: UUID, connection: PostgresConnection, logger: Logger) async throws -> BatteryDataFormat.Layout {
         let rows = try await connection.query("""
             SELECT count(unix_time_s), count(temperature_c), count(cycle_index), count(step_index), count(capacity_ah),
                    count(energy_wh), count(*) FILTER (WHERE step_type IS NOT NULL AND step_type <> 0)

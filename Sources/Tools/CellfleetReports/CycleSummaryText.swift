@@ -18,10 +18,14 @@ public enum CycleSummaryText {
 
     /// One JSON object per line.
     public static func jsonLines(columns: [Column], rows: [[String?]]) -> String {
+        jsonObjects(columns: columns, rows: rows).map { $0.render(pretty: false) + "\n" }.joined()
+    }
+
+    /// One JSON object per cycle (`cycles --json`'s lines, the API's `cycles`).
+    public static func jsonObjects(columns: [Column], rows: [[String?]]) -> [JSONText] {
         rows.map { row in
             JSONText.object(zip(columns, row).map { column, value in (column.name, json(value, numeric: column.isNumeric)) })
-                .render(pretty: false) + "\n"
-        }.joined()
+        }
     }
 
     static func json(_ value: String?, numeric: Bool) -> JSONText {

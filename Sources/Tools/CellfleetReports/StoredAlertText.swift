@@ -10,6 +10,11 @@ import Foundation
 /// they mean on `cellfleet detect`'s lines, so the two lists compare field by field.
 public enum StoredAlertText {
     public static func jsonLine(_ alert: StoredAlert) -> String {
+        json(alert).render(pretty: false)
+    }
+
+    /// The alert as one JSON object: `alerts list --json`'s lines and the API's alerts alike.
+    public static func json(_ alert: StoredAlert) -> JSONText {
         func text(_ value: String?) -> JSONText { value.map(JSONText.string) ?? .null }
         let fields: [(String, JSONText)] = [
             ("alert_id", .integer(Int(alert.alertID))),
@@ -37,7 +42,7 @@ public enum StoredAlertText {
             ("source", .string(alert.source)),
             ("safety_stop", text(alert.safetyStop)),
         ]
-        return JSONText.object(fields).render(pretty: false)
+        return JSONText.object(fields)
     }
 
     /// The stored evidence (a JSON object's text) with its keys in name order, as `detect`
