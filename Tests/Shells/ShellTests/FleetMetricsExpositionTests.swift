@@ -46,9 +46,9 @@ import Testing
     }
 
     @Test func observationsThroughSwiftMetricsLandInTheRegistryInSeconds() throws {
-        Counter(label: "cellfleet_ingest_bytes_total").increment(by: 1234)
-        Timer(label: "cellfleet_ingest_commit_latency_seconds").recordNanoseconds(30_000_000)
-        Gauge(label: "cellfleet_agent_spool_deliveries", dimensions: [("agent", "rig-7")]).record(42)
+        Metrics.Counter(label: "cellfleet_ingest_bytes_total").increment(by: 1234)
+        Metrics.Timer(label: "cellfleet_ingest_commit_latency_seconds").recordNanoseconds(30_000_000)
+        Metrics.Gauge(label: "cellfleet_agent_spool_deliveries", dimensions: [("agent", "rig-7")]).record(42)
         let samples = Self.samples(String(decoding: FleetMetrics.exposition(), as: UTF8.self))
         #expect((samples["cellfleet_ingest_bytes_total"] ?? 0) >= 1234)
         #expect((samples["cellfleet_ingest_commit_latency_seconds_count"] ?? 0) >= 1)
@@ -61,7 +61,7 @@ import Testing
 
     @Test func theExpositionParsesAsPrometheusText() throws {
         FleetMetrics.registerAll()
-        Gauge(label: "cellfleet_alerts", dimensions: [("rule", "C1"), ("severity", "warning"), ("state", "firing")]).record(3)
+        Metrics.Gauge(label: "cellfleet_alerts", dimensions: [("rule", "C1"), ("severity", "warning"), ("state", "firing")]).record(3)
         let text = String(decoding: FleetMetrics.exposition(), as: UTF8.self)
         let file = TestPaths.temporaryDirectory("metrics-exposition").appendingPathComponent("metrics.txt")
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
