@@ -89,6 +89,28 @@ import Testing
         #expect(after.samples["cellfleet_ingest_commit_latency_seconds_bucket{le=\"+Inf\"}"] == committed)
         #expect((after.samples["cellfleet_detection_lag_seconds_count"] ?? 0) > 0, "live detection ran in the commits")
 
+        // Alerts by rule, severity and state, read from the rows every few seconds: one made by
+        // SQL (as another process would) appears, and moves from firing to resolved.
+        _ = try database.query("""
+            INSERT INTO alerts (test_id, rule, severity, message, state)
+            SELECT test_id, 'M9', 'warn', 'metrics test', 'firing' FROM tests ORDER BY test_id LIMIT 1
+            """)
+        let firing = "cellfleet_alerts{rule=\"M9\",severity=\"warn\",state=\"firing\"}"
+        let resolved = "cellfleet_alerts{rule=\"M9\",severity=\"warn\",state=\"resolved\"}"
+        var alerts = try await Self.scrape(metrics).samples
+        let alertsDeadline = Date().addingTimeInterval(20)
+        while alerts[firing] != 1 && Date() < alertsDeadline {
+            try await Task.sleep(for: .milliseconds(500))
+            alerts = try await Self.scrape(metrics).samples
+        }
+        #expect(alerts[firing] == 1, "\(alerts.filter { $0.key.hasPrefix("cellfleet_alerts") })")
+        _ = try database.query("UPDATE alerts SET state = 'resolved', resolved_at = now() WHERE rule = 'M9'")
+        while (alerts[firing] != 0 || alerts[resolved] != 1) && Date() < alertsDeadline.addingTimeInterval(20) {
+            try await Task.sleep(for: .milliseconds(500))
+            alerts = try await Self.scrape(metrics).samples
+        }
+        #expect(alerts[firing] == 0 && alerts[resolved] == 1, "a combination without rows reads 0")
+
         // Prometheus can read it: promtool's parser, and prometheus_client's when the venv has it.
         let file = TestPaths.temporaryDirectory("metrics-scrape").appendingPathComponent("metrics.txt")
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)

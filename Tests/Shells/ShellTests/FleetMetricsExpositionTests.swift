@@ -61,7 +61,7 @@ import Testing
 
     @Test func theExpositionParsesAsPrometheusText() throws {
         FleetMetrics.registerAll()
-        Metrics.Gauge(label: "cellfleet_alerts", dimensions: [("rule", "C1"), ("severity", "warning"), ("state", "firing")]).record(3)
+        Metrics.Gauge(label: "cellfleet_alerts", dimensions: [("rule", "C1"), ("severity", "warn"), ("state", "firing")]).record(3)
         let text = String(decoding: FleetMetrics.exposition(), as: UTF8.self)
         let file = TestPaths.temporaryDirectory("metrics-exposition").appendingPathComponent("metrics.txt")
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -93,7 +93,7 @@ import Testing
             print(len(families))
             assert families["cellfleet_ingest_samples"].type == "counter"
             assert families["cellfleet_ingest_commit_latency_seconds"].type == "histogram"
-            assert any(s.labels == {"rule": "C1", "severity": "warning", "state": "firing"} and s.value == 3 for s in families["cellfleet_alerts"].samples)
+            assert any(s.labels == {"rule": "C1", "severity": "warn", "state": "firing"} and s.value == 3 for s in families["cellfleet_alerts"].samples)
             """, file.path]
         let said = Pipe()
         parse.standardOutput = said
