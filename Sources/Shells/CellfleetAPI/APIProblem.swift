@@ -113,6 +113,6 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
 enum JSONResponse {
     static func ok(_ value: JSONText) -> Response {
         Response(status: .ok, headers: [.contentType: "application/json"],
-                 body: .init(byteBuffer: ByteBuffer(string: value.render(pretty: false) + "\n")))
+                 body: .init(byteBuffer: ByteBuffer(bytes: value.renderBytes(pretty: false) + [0x0A])))
     }
 }
