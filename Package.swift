@@ -243,8 +243,9 @@ let package = Package(
         .testTarget(
             name: "ShellTests",
             dependencies: [
-                "TestSupport", "ZeroMQ", "WireProtocol", "AgentSpool", "CellfleetAgent", "CellfleetCoordinator", "CyclerReaders",
+                "TestSupport", "ZeroMQ", "WireProtocol", "AgentSpool", "CellfleetAgent", "CellfleetCoordinator", "CyclerReaders", "CellfleetMetrics",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             path: "Tests/Shells/ShellTests"
         ),

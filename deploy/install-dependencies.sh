@@ -30,9 +30,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 venv="$root/.build-venv"
-if [ ! -x "$venv/bin/python3" ] || ! "$venv/bin/python3" -c "import zmq, google.protobuf, lifelines, pandas, schemathesis, openapi_spec_validator, jsonschema" 2>/dev/null; then
+if [ ! -x "$venv/bin/python3" ] || ! "$venv/bin/python3" -c "import zmq, google.protobuf, lifelines, pandas, schemathesis, openapi_spec_validator, jsonschema, prometheus_client" 2>/dev/null; then
     echo "preparing the Python test venv in $venv" >&2
     /usr/bin/python3 -m venv "$venv" >&2 || python3 -m venv "$venv" >&2
     "$venv/bin/python3" -m pip install -q --disable-pip-version-check pyzmq protobuf lifelines pandas schemathesis \
-        openapi-spec-validator jsonschema >&2
+        openapi-spec-validator jsonschema prometheus-client >&2
 fi

@@ -3,6 +3,7 @@ import ArgumentParser
 import CellfleetAPI
 import CellfleetMetrics
 import CellfleetCoordinator
+import CellfleetMetrics
 import EmbeddedPostgres
 import Foundation
 import Logging
@@ -129,6 +130,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        // Before any metric is made: every one is registered (at 0) for /metrics.
         FleetMetrics.bootstrap()
         let logger = Logger(label: "cellfleet.coordinator")
         let httpSettings: APIServerSettings?
@@ -184,6 +186,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
                     logger: Logger(label: "cellfleet.alert-delivery")),
                       successTerminationBehavior: .ignore),
                 .init(service: FleetHealthService(client: client, settings: health, logger: logger) { await coordinator.waitUntilReady() }),
+                .init(service: AlertMetricsService(client: client, logger: logger) { await coordinator.waitUntilReady() }),
                 .init(service: SampleSummaryService(client: client, logger: Logger(label: "cellfleet.sample-summary")) {
                     await coordinator.waitUntilReady()
                 }),

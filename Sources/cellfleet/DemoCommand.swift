@@ -2,6 +2,7 @@ import ArgumentParser
 import CellfleetAPI
 import CellfleetAgent
 import CellfleetCoordinator
+import CellfleetMetrics
 import EmbeddedPostgres
 import Foundation
 import Logging
@@ -65,6 +66,8 @@ struct DemoCommand: AsyncParsableCommand {
             handler.logLevel = .warning
             return handler
         }
+        // Before any metric is made: every one is registered (at 0) for /metrics.
+        FleetMetrics.bootstrap()
         logger.logLevel = .info
         let root = URL(fileURLWithPath: dataDir).standardizedFileURL
         say("cellfleet demo: \(channels) simulated channels × \(rate) samples/s, data in \(root.path)")
@@ -96,6 +99,7 @@ struct DemoCommand: AsyncParsableCommand {
             .init(service: coordinator),
             .init(service: DemoAgentService(agent: agent, coordinator: coordinator), successTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: monitor),
+            .init(service: AlertMetricsService(client: client, logger: logger) { await coordinator.waitUntilReady() }),
             .init(service: SampleSummaryService(client: client, logger: logger) { await coordinator.waitUntilReady() }),
         ]
         if let http {

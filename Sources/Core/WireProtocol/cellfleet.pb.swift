@@ -666,6 +666,20 @@ public nonisolated struct Cellfleet_Wire_V1_Heartbeat: Sendable {
 
   public var unixTimeS: Double = 0
 
+  /// What the agent's spool holds, so the coordinator can expose it per agent (docs/metrics.md).
+  /// Agents older than these fields, and the coordinator's own heartbeats, send 0 and
+  /// `spool_reported` false: then the three say nothing.
+  public var spoolReported: Bool = false
+
+  /// Deliveries in the spool not yet acknowledged (sent or not).
+  public var spoolDepthDeliveries: UInt64 = 0
+
+  /// Bytes the spool's files take on disk.
+  public var spoolBytes: UInt64 = 0
+
+  /// Seconds since the oldest unacknowledged delivery was appended; 0 when none is waiting.
+  public var oldestUnackedAgeS: Double = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1589,7 +1603,7 @@ nonisolated extension Cellfleet_Wire_V1_Error: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Cellfleet_Wire_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Heartbeat"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}unix_time_s\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}unix_time_s\0\u{3}spool_reported\0\u{3}spool_depth_deliveries\0\u{3}spool_bytes\0\u{3}oldest_unacked_age_s\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1598,6 +1612,10 @@ nonisolated extension Cellfleet_Wire_V1_Heartbeat: SwiftProtobuf.Message, SwiftP
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularDoubleField(value: &self.unixTimeS) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.spoolReported) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.spoolDepthDeliveries) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.spoolBytes) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.oldestUnackedAgeS) }()
       default: break
       }
     }
@@ -1607,11 +1625,27 @@ nonisolated extension Cellfleet_Wire_V1_Heartbeat: SwiftProtobuf.Message, SwiftP
     if self.unixTimeS.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.unixTimeS, fieldNumber: 1)
     }
+    if self.spoolReported != false {
+      try visitor.visitSingularBoolField(value: self.spoolReported, fieldNumber: 2)
+    }
+    if self.spoolDepthDeliveries != 0 {
+      try visitor.visitSingularUInt64Field(value: self.spoolDepthDeliveries, fieldNumber: 3)
+    }
+    if self.spoolBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.spoolBytes, fieldNumber: 4)
+    }
+    if self.oldestUnackedAgeS.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.oldestUnackedAgeS, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Cellfleet_Wire_V1_Heartbeat, rhs: Cellfleet_Wire_V1_Heartbeat) -> Bool {
     if lhs.unixTimeS != rhs.unixTimeS {return false}
+    if lhs.spoolReported != rhs.spoolReported {return false}
+    if lhs.spoolDepthDeliveries != rhs.spoolDepthDeliveries {return false}
+    if lhs.spoolBytes != rhs.spoolBytes {return false}
+    if lhs.oldestUnackedAgeS != rhs.oldestUnackedAgeS {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -101,6 +101,14 @@ struct ReceiverWorker: Sendable {
     var dimensions: [(String, String)] { [("receiver", receiverID), ("kind", receiver.kind.rawValue)] }
 
     func run() async {
+        // Every series of this receiver exists from start-up, at 0 (docs/metrics.md).
+        Counter(label: "cellfleet_alert_deliveries_delivered_total", dimensions: dimensions).increment(by: 0)
+        for reason in ["transient", "rejected", "repost"] {
+            Counter(label: "cellfleet_alert_delivery_failed_attempts_total", dimensions: dimensions + [("reason", reason)]).increment(by: 0)
+        }
+        if receiver.kind == .alertmanager {
+            Counter(label: "cellfleet_alertmanager_reposts_total", dimensions: dimensions).increment(by: 0)
+        }
         while !Task.isCancelled {
             var claimedFull = false
             do {

@@ -152,6 +152,19 @@ final class AgentRuntime {
         return status
     }
 
+    /// A heartbeat that also reports the spool, so the coordinator's `/metrics` shows per agent
+    /// what waits here (docs/metrics.md): a growing depth or age is a link or coordinator problem
+    /// seen from the agent's side, before any sample is lost.
+    func heartbeat(now: ContinuousClock.Instant) -> Cellfleet_Wire_V1_Heartbeat {
+        var heartbeat = Cellfleet_Wire_V1_Heartbeat()
+        heartbeat.unixTimeS = Date().timeIntervalSince1970
+        heartbeat.spoolReported = true
+        heartbeat.spoolDepthDeliveries = UInt64(max(0, spool.unackedEntryCount))
+        heartbeat.spoolBytes = UInt64(max(0, spool.usedBytes))
+        heartbeat.oldestUnackedAgeS = rules.outstanding.oldest.flatMap { appendedAt[$0] }.map { $0.duration(to: now).inSeconds } ?? 0
+        return heartbeat
+    }
+
     /// Syncs the spool and tells the delivery rules what became durable.
     func syncSpool(now: ContinuousClock.Instant) throws {
         try spool.sync()
@@ -219,9 +232,7 @@ final class AgentRuntime {
             case .sendHello:
                 send(WireEnvelope(.hello(hello())))
             case .sendHeartbeat:
-                var heartbeat = Cellfleet_Wire_V1_Heartbeat()
-                heartbeat.unixTimeS = Date().timeIntervalSince1970
-                send(WireEnvelope(.heartbeat(heartbeat)))
+                send(WireEnvelope(.heartbeat(heartbeat(now: now))))
             case .sendDeliveries(let ids):
                 for payload in try spool.payloads(ofEntries: ids) { link?.send(payload) }
             case .forget(let ids):

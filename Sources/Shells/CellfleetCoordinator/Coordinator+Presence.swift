@@ -12,7 +12,13 @@ extension Coordinator {
         let clock = ContinuousClock()
         let period = Duration.milliseconds(Int64(max(0.05, configuration.presenceWriteSeconds) * 1000))
         var lastWrite = clock.now
-        for await _ in presenceWakeups where lastWrite.duration(to: clock.now) >= period {
+        var lastMetrics = clock.now
+        for await _ in presenceWakeups {
+            if lastMetrics.duration(to: clock.now) >= .seconds(1) {
+                lastMetrics = clock.now
+                AgentSpoolMetrics.recordPresence(lastHeardAt, now: lastMetrics)
+            }
+            guard lastWrite.duration(to: clock.now) >= period else { continue }
             lastWrite = clock.now
             await writePresence()
         }

@@ -2,6 +2,7 @@ import CellModel
 import Foundation
 import DeliveryProtocol
 import Logging
+import Metrics
 import PostgresNIO
 import ServiceLifecycle
 import WireProtocol
@@ -69,6 +70,10 @@ public actor Coordinator: Service {
     var agentsHeard: Set<String> = []
     /// The agents welcomed here and where to reach them (the last connection each said hello on).
     var connectedAgents: [String: [UInt8]] = [:]
+    /// When each agent was last heard (any message), for `cellfleet_agents_connected`.
+    var lastHeardAt: [String: ContinuousClock.Instant] = [:]
+    /// When each delivery held for commit was read, for `cellfleet_ingest_commit_latency_seconds`.
+    private var receivedAt: [GroupCommitQueue<[UInt8]>.Ticket: ContinuousClock.Instant] = [:]
 
     public struct AlreadyRun: Error, CustomStringConvertible {
         public var description: String { "a coordinator runs once; make a new one" }
@@ -284,6 +289,7 @@ public actor Coordinator: Service {
         }
         // Anything readable from the agent says it is there (fleet health, F2).
         agentsHeard.insert(agentID)
+        lastHeardAt[agentID] = ContinuousClock.now
         // An agent that said hello to a coordinator before this one (this one restarted, or took
         // over its endpoint) carries on without a new hello: ZeroMQ reconnected under it. Its
         // route is learnt from what it sends, so its commands (a safety stop, a scheduled start)
@@ -297,7 +303,8 @@ public actor Coordinator: Service {
         case .hello(let hello):
             statistics.record(\.hellos, metric: "hellos")
             received(hello, routingID: routingID, agentID: agentID, link: link)
-        case .heartbeat:
+        case .heartbeat(let received):
+            AgentSpoolMetrics.record(received, agentID: agentID)
             var heartbeat = Cellfleet_Wire_V1_Heartbeat()
             heartbeat.unixTimeS = Date().timeIntervalSince1970
             send(to: routingID, WireEnvelope(.heartbeat(heartbeat)), on: link)
@@ -349,7 +356,9 @@ public actor Coordinator: Service {
 
     private func offer(_ delivery: IngestDelivery, routingID: [UInt8], bytes: Int, link: Link) {
         switch queue.offer(delivery, bytes: bytes, replyAddress: routingID) {
-        case .accepted:
+        case .accepted(let ticket):
+            receivedAt[ticket] = ContinuousClock.now
+            statistics.record(\.bytesReceived, bytes, metric: "bytes")
             wakeWriter.yield()
         case .coalesced:
             statistics.record(\.deliveriesCoalesced, metric: "deliveries_coalesced")
@@ -517,7 +526,7 @@ public actor Coordinator: Service {
             statistics.recordTime(\.commitSeconds, max(0, totalSeconds - result.encodeSeconds - result.copySeconds - result.statementSeconds))
             // Only now, after COMMIT, may anything be acknowledged.
             statistics.record(\.transactions, metric: "transactions")
-            statistics.record(\.samplesCommitted, result.samplesCommitted, metric: "samples_committed")
+            statistics.record(\.samplesCommitted, result.samplesCommitted, metric: "samples")
             statistics.record(\.samplesDuplicate, result.samplesDuplicate, metric: "samples_duplicate")
             statistics.record(\.nonFiniteValues, result.nonFiniteValues, metric: "non_finite_values")
             if result.nonFiniteValues > 0 {
@@ -578,17 +587,24 @@ public actor Coordinator: Service {
     /// releases it from the queue, which may let the reader read on.
     private func respond(_ group: [Member], _ outcomes: [IngestOutcome]) {
         guard case .running(let link) = lifecycle else {
-            for (member, outcome) in zip(group, outcomes) { _ = queue.finish(member, outcome) }
+            for (member, outcome) in zip(group, outcomes) where queue.finish(member, outcome) != nil {
+                receivedAt[member.ticket] = nil
+            }
             return
         }
+        let now = ContinuousClock.now
         var acknowledged: [[UInt8]: [UInt64]] = [:]
         for (member, outcome) in zip(group, outcomes) {
             // Nothing to send for a part of a large batch with more parts to come.
             guard let (completed, outcome) = queue.finish(member, outcome) else { continue }
             let delivery = completed.delivery
+            let readAt = receivedAt.removeValue(forKey: member.ticket)
             switch outcome {
             case .committed:
                 statistics.record(\.deliveriesCommitted, metric: "deliveries_committed")
+                if let readAt {
+                    Timer(label: "cellfleet_ingest_commit_latency_seconds").recordNanoseconds(Int64(readAt.duration(to: now).inSeconds * 1e9))
+                }
                 acknowledged[completed.replyAddress, default: []].append(delivery.deliveryID)
             case .refused(let refusal):
                 switch refusal.code {

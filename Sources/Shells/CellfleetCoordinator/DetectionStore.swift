@@ -67,5 +67,10 @@ public final class DetectionStatistics: @unchecked Sendable {
                                 (other.samplesReplayed, "samples_replayed")] where value > 0 {
             Counter(label: "cellfleet_detection_\(metric)_total").increment(by: Int64(value))
         }
+        // Detection runs inside the commit's transaction: its time there is how much later the
+        // samples are committed, and their alerts raised, than without it.
+        if other.detectionSeconds > 0 {
+            Timer(label: "cellfleet_detection_lag_seconds").recordNanoseconds(Int64(other.detectionSeconds * 1e9))
+        }
     }
 }

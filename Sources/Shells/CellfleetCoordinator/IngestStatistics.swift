@@ -3,11 +3,14 @@ import Metrics
 
 /// What the coordinator has done with what it received. Every bad input has a counter here, so
 /// "logged and counted" is checkable; the same numbers go to swift-metrics (Prometheus) as
-/// `cellfleet_ingest_*_total` counters.
+/// `cellfleet_ingest_*_total` counters (docs/metrics.md; samples committed as exactly
+/// `cellfleet_ingest_samples_total`).
 public struct IngestCounts: Sendable, Equatable {
     public var messagesReceived = 0
     public var deliveriesCommitted = 0
     public var samplesCommitted = 0
+    /// Bytes of the deliveries held for commit, as serialized on the wire.
+    public var bytesReceived = 0
     /// Samples received again at or below the committed high-water mark, and not stored again.
     public var samplesDuplicate = 0
     public var transactions = 0
