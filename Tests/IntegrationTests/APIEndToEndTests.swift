@@ -378,5 +378,17 @@ import Testing
         let committed = try database.scalar("SELECT committed_seq FROM test_progress WHERE test_id = '\(testID)'")
         let down = try await HTTPTest.request(.GET, base + "/api/v1/tests/\(testID)/samples?points=100").json()
         #expect(((down["columns"] as? [String: Any])?["seq"] as? [Int])?.last == committed, "the plot ends at the newest sample")
+
+        // /stats is the report `stats --database` prints (which equals `stats --input` on its lives).
+        let stats = try await HTTPTest.request(.GET, base + "/api/v1/stats?group_by=scenario&unit=hours")
+        #expect(stats.status == 200, "\(stats.text)")
+        let cli = try TestProcess(TestPaths.cellfleet, ["stats", "--database", database.url, "--group-by", "scenario", "--unit", "hours", "--json"])
+        cli.process.waitUntilExit()
+        #expect(cli.process.terminationStatus == 0, "\(cli.stderr)")
+        let fromAPI = try stats.json() as NSDictionary
+        let fromCLI = try #require(try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? NSDictionary)
+        #expect(fromAPI == fromCLI, "API \(stats.text.prefix(600)) vs CLI \(cli.stdout.prefix(600))")
+        let groups = try #require(fromAPI["groups"] as? [String: Any])
+        #expect(!groups.isEmpty && groups.values.allSatisfy { ($0 as? [String: Any])?["n"] is Int })
     }
 }
