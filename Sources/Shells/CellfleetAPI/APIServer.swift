@@ -71,6 +71,7 @@ public enum APIServer {
         SampleRoutes(client: client).add(to: api)
         AlertRoutes(client: client).add(to: api)
         SchedulerRoutes(client: client).add(to: api)
+        DashboardFiles.addRoutes(to: router)
         return router
     }
 
