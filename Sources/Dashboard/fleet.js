@@ -62,6 +62,7 @@ export async function showFleet(view) {
   }
 
   function apply(fleet) {
+    const started = performance.now();
     const connected = new Map(fleet.agents.map(a => [a.agent_id, a.connected]));
     const fresh = new Map();  // agent → fragment of its new tiles, appended once
     const seen = new Set();
@@ -106,7 +107,8 @@ export async function showFleet(view) {
     }
     const running = fleet.channels.filter(c => c.state === "running").length;
     summary.textContent = `${fleet.channels.length} channels, ${running} running, ${fleet.open_alerts} open alerts`;
-    status.loaded({ tiles: tiles.size, running, openAlerts: fleet.open_alerts, updated: new Date().toISOString() });
+    status.loaded({ tiles: tiles.size, running, openAlerts: fleet.open_alerts, updated: new Date().toISOString(),
+                    renderMs: Math.round(performance.now() - started) });
   }
 
   apply(await get("/fleet"));

@@ -28,7 +28,7 @@ function metadata(test) {
   return list;
 }
 
-export async function showTest(view, testID) {
+export async function showTest(view, testID, parameters) {
   if (!testID) throw new Error("no test given: open one from the fleet grid");
   const test = await get(`/tests/${encodeURIComponent(testID)}`);
   const heading = document.createElement("h2");
@@ -42,7 +42,9 @@ export async function showTest(view, testID) {
   const errors = view.querySelector("#test-errors");
   const note = (what, error) => { errors.append(`${what}: ${error.message}. `); };
 
-  const voltage = voltagePlot(view.querySelector("#voltage"), test.test_id, ({ points, zoomed }) => status.loaded({ points, zoomed }));
+  const from = Number(parameters.get("from_time")), to = Number(parameters.get("to_time"));
+  const window = parameters.has("from_time") && parameters.has("to_time") && to > from ? { from, to } : null;
+  const voltage = voltagePlot(view.querySelector("#voltage"), test.test_id, facts => status.loaded(facts), window);
   const alerts = getAll(`/alerts?test=${test.test_id}`, "alerts", 5000);
   const cycles = get(`/tests/${test.test_id}/cycles`);
 

@@ -28,9 +28,10 @@ function nearestX(data, x) {
 
 /**
  * Draws into `element`; `report({points, zoomed})` is told what each fetch plotted.
+ * `window` ({from, to} in seconds of test time) opens zoomed (a shared link of a zoomed view).
  * Returns {setAlerts(alerts)}.
  */
-export async function voltagePlot(element, testID, report) {
+export async function voltagePlot(element, testID, report, window = null) {
   const base = `/tests/${testID}/samples`;
   const overview = rows(await get(base + query({ points })));
   let data = overview, alerts = [], generation = 0, graph = null;
@@ -63,24 +64,33 @@ export async function voltagePlot(element, testID, report) {
         canvas.beginPath(); canvas.moveTo(x, area.y); canvas.lineTo(x, area.y + area.h); canvas.stroke();
       }
     },
-    async zoomCallback(minX, maxX) {
-      const mine = ++generation;
-      if (!graph.isZoomed("x")) {
-        data = overview;
-        graph.updateOptions({ file: data });
-        graph.setAnnotations(annotations());
-        report({ points: data.length, zoomed: false });
-        return;
-      }
-      const detail = rows(await get(base + query({ points, from_time: minX * hour, to_time: maxX * hour })));
-      if (mine !== generation) return;  // a newer zoom has asked already
-      // The overview outside, the detail inside: unzoom still shows the whole test.
-      data = overview.filter(r => r[0] < minX).concat(detail, overview.filter(r => r[0] > maxX));
-      graph.updateOptions({ file: data, dateWindow: [minX, maxX] });
-      graph.setAnnotations(annotations());
-      report({ points: detail.length, zoomed: true });
-    },
+    zoomCallback(minX, maxX) { return zoom(minX, maxX, this.isZoomed("x")); },
   });
+
+  async function zoom(minX, maxX, zoomed) {
+    const mine = ++generation;
+    if (!zoomed) {
+      data = overview;
+      graph.updateOptions({ file: data });
+      graph.setAnnotations(annotations());
+      report({ points: data.length, zoomed: false });
+      return;
+    }
+    let detail;
+    try {
+      detail = rows(await get(base + query({ points, from_time: minX * hour, to_time: maxX * hour })));
+    } catch (error) {
+      report({ points: 0, zoomed: true, zoomError: error.message });
+      return;
+    }
+    if (mine !== generation) return;  // a newer zoom has asked already
+    // The overview outside, the detail inside: unzoom still shows the whole test.
+    data = overview.filter(r => r[0] < minX).concat(detail, overview.filter(r => r[0] > maxX));
+    graph.updateOptions({ file: data, dateWindow: [minX, maxX] });
+    graph.setAnnotations(annotations());
+    report({ points: detail.length, zoomed: true, from: minX * hour, to: maxX * hour });
+  }
+  if (window && window.to > window.from) await zoom(window.from / hour, window.to / hour, true);
 
   return {
     setAlerts(list) {
