@@ -67,7 +67,7 @@ public struct DashboardFiles: Sendable {
             throw APIProblem.notFound("no such file: /\(segments.joined(separator: "/"))")
         }
         return Response(status: .ok,
-                        headers: [.contentType: Self.contentType(of: path), .cacheControl: cache, .xContentTypeOptions: "nosniff"],
+                        headers: [.contentType: Self.contentType(of: path), .cacheControl: cache],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
@@ -104,8 +104,4 @@ public struct DashboardFiles: Sendable {
         default: "application/octet-stream"
         }
     }
-}
-
-extension HTTPField.Name {
-    static var xContentTypeOptions: Self { .init("X-Content-Type-Options")! }
 }
