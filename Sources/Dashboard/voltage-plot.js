@@ -10,6 +10,9 @@ import { severityColour } from "./palette.js";
 const points = 2000;
 const hour = 3600;
 
+/** An alert's test time in seconds (`alerts list --json` calls it test_time_second), or null. */
+const alertTime = alert => alert.test_time_second ?? alert.test_time_s ?? null;
+
 function rows(samples) {
   const t = samples.columns.test_time_second ?? [], v = samples.columns.voltage_volt ?? [];
   const out = [];
@@ -37,9 +40,9 @@ export async function voltagePlot(element, testID, report, window = null) {
   let data = overview, alerts = [], generation = 0, graph = null;
 
   const annotations = () => data.length === 0 ? [] : alerts
-    .filter(a => a.test_time_s !== null && a.test_time_s !== undefined)
+    .filter(a => alertTime(a) !== null)
     .map(a => ({
-      series: "voltage (V)", x: nearestX(data, a.test_time_s / hour), shortText: a.rule, width: 28,
+      series: "voltage (V)", x: nearestX(data, alertTime(a) / hour), shortText: a.rule, width: 28,
       text: `${a.severity} ${a.rule}: ${a.message}`, cssClass: `sev-${a.severity}`,
     }));
 
@@ -56,8 +59,8 @@ export async function voltagePlot(element, testID, report, window = null) {
     legend: "follow", labelsSeparateLines: true,
     underlayCallback(canvas, area, g) {
       for (const alert of alerts) {
-        if (alert.test_time_s === null || alert.test_time_s === undefined) continue;
-        const x = g.toDomXCoord(alert.test_time_s / hour);
+        if (alertTime(alert) === null) continue;
+        const x = g.toDomXCoord(alertTime(alert) / hour);
         if (x < area.x || x > area.x + area.w) continue;
         canvas.strokeStyle = severityColour[alert.severity] ?? "#888";
         canvas.lineWidth = 1.5;
@@ -95,7 +98,9 @@ export async function voltagePlot(element, testID, report, window = null) {
   return {
     setAlerts(list) {
       alerts = list;
-      graph.setAnnotations(annotations());
+      const marks = annotations();
+      graph.setAnnotations(marks);
+      report({ markedAlerts: marks.length });
       graph.updateOptions({});  // redraw the underlay's alert lines
     },
   };

@@ -84,6 +84,14 @@ import Testing
             if testID == nil { try await Task.sleep(for: .seconds(1)) }
         }
         let test = try #require(testID, "no running test with samples within 90 s")
+        // The bare cell's blow-up (≈ 106 test hours, ~11 s in): its test page marks the alerts.
+        var alertedTest: String?
+        while alertedTest == nil, Date() < deadline {
+            let alerts = try await HTTPTest.request(.GET, base + "/api/v1/alerts?severity=fail", token: token).json()["alerts"] as? [[String: Any]] ?? []
+            alertedTest = alerts.compactMap { $0["test_id"] as? String }.first
+            if alertedTest == nil { try await Task.sleep(for: .seconds(1)) }
+        }
+        let alerted = try #require(alertedTest, "no fail alert within 90 s")
 
         // Signed out, the page asks for a token and nothing else.
         let signedOut = Self.status(try await Self.chromium(base + "/#/fleet", profile: profile))
@@ -104,10 +112,14 @@ import Testing
         #expect(testStatus["page"] == "test", "\(testStatus)")
         #expect(Int(testStatus["points"] ?? "") ?? 0 > 0, "the voltage plot received points: \(testStatus)")
         #expect(testStatus["cycles"] != nil, "the cycle plot was drawn: \(testStatus)")
-        #expect(testDOM.contains("dygraph-") , "dygraphs drew the voltage plot")
+        #expect(testDOM.contains("dygraph-"), "dygraphs drew the voltage plot")
+
+        let alertedStatus = Self.status(try await Self.chromium(base + "/#/test/\(alerted)", profile: profile))
+        #expect(Int(alertedStatus["points"] ?? "") ?? 0 > 0 && Int(alertedStatus["marked-alerts"] ?? "") ?? 0 > 0,
+                "the alerted test's plot marks its alerts: \(alertedStatus)")
 
         _ = try await Self.chromium(base + "/#/fleet", profile: profile, screenshot: shots.appendingPathComponent("fleet.png"))
-        _ = try await Self.chromium(base + "/#/test/\(test)", profile: profile, screenshot: shots.appendingPathComponent("test.png"))
+        _ = try await Self.chromium(base + "/#/test/\(alerted)", profile: profile, screenshot: shots.appendingPathComponent("test.png"))
         for name in ["fleet.png", "test.png"] {
             let size = (try? FileManager.default.attributesOfItem(atPath: shots.appendingPathComponent(name).path)[.size] as? Int) ?? 0
             #expect(size > 10_000, "\(name) in \(shots.path) is a real screenshot (\(size) bytes)")
