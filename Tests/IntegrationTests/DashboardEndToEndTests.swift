@@ -47,12 +47,17 @@ import Testing
             try? FileManager.default.removeItem(at: directory)
             try? FileManager.default.removeItem(at: profile)
         }
+        // The dashboard from a copy with a symlink leading out of it (which must not be served).
+        let dashboard = TestPaths.temporaryDirectory("dashboard-files").appendingPathComponent("dashboard")
+        defer { try? FileManager.default.removeItem(at: dashboard.deletingLastPathComponent()) }
+        try FileManager.default.copyItem(at: TestPaths.repositoryRoot.appendingPathComponent("Sources/Dashboard"), to: dashboard)
+        try FileManager.default.createSymbolicLink(atPath: dashboard.appendingPathComponent("outside.js").path, withDestinationPath: "/etc/passwd")
         let httpPort = TestPaths.freePort()
         let base = "http://127.0.0.1:\(httpPort)"
         let demo = try TestProcess(TestPaths.cellfleet, [
             "demo", "--data-dir", directory.path, "--port", "\(TestPaths.freePort())", "--channels", "3",
             "--rate", "600", "--speed", "36000", "--duration", "300", "--http", "127.0.0.1:\(httpPort)",
-        ])
+        ], environment: ["CELLFLEET_DASHBOARD": dashboard.path])
         defer { demo.terminate() }
         try await HTTPTest.waitUntilListening(base + "/api/v1/session", seconds: 120)
 
@@ -63,6 +68,9 @@ import Testing
         #expect(try await HTTPTest.request(.GET, base + "/javascript/chart.js/chart.min.js").status == 200)
         #expect(try await HTTPTest.request(.GET, base + "/dashboard/").status == 404, "no directory listing")
         #expect(try await HTTPTest.request(.GET, base + "/dashboard/..%2F..%2FPackage.swift").status == 404)
+        let outside = try await HTTPTest.request(.GET, base + "/dashboard/outside.js")
+        #expect(outside.status == 404 && !outside.text.contains("root:"), "a symlink out of the dashboard is not followed")
+        #expect(outside.headers.first(name: "Content-Type") == "application/problem+json")
         #expect(try await HTTPTest.request(.GET, base + "/api/v1/fleet").status == 401)
 
         // The demo's database, from the line it prints: `embedded PostgreSQL: USER@socket DIR/.s.PGSQL.PORT/DB`.
