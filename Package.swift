@@ -154,7 +154,7 @@ let package = Package(
         .target(
             name: "CellfleetAPI",
             dependencies: [
-                "CellfleetCoordinator", "CellfleetReports", "CellfleetMetrics", "CellDetection", "CellModel", "CellStatistics", "Scheduling",
+                "CellfleetCoordinator", "CellfleetReports", "CellfleetMetrics", "CellDetection", "CellModel", "CellStatistics", "Scheduling", "ShippedData",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),

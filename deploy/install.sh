@@ -62,7 +62,7 @@ fi
 
 # 2. The program and the schema it migrates the database with.
 install -d -m 0755 "$prefix/bin" "$prefix/share/cellfleet/schemas/migrations" "$prefix/share/cellfleet/deploy" \
-    "$prefix/share/cellfleet/profiles" "$prefix/share/cellfleet/studies"
+    "$prefix/share/cellfleet/profiles" "$prefix/share/cellfleet/studies" "$prefix/share/cellfleet/dashboard"
 install -m 0755 "$binary" "$prefix/bin/cellfleet"
 install -m 0644 "$here"/../schemas/migrations/*.sql "$prefix/share/cellfleet/schemas/migrations/"
 install -m 0755 "$here/cellfleet-backup.sh" "$here/cellfleet-restore.sh" "$prefix/share/cellfleet/deploy/"
@@ -70,6 +70,9 @@ install -m 0644 "$here/README.md" "$prefix/share/cellfleet/deploy/"
 # Cycler profiles the agent reads files with, and the shipped study files (`demo --study paper`).
 install -m 0644 "$here"/../agents/profiles/*.json "$prefix/share/cellfleet/profiles/"
 install -m 0644 "$here"/../agents/studies/*.toml "$prefix/share/cellfleet/studies/"
+# The web dashboard's static files (the HTTP API serves them at /; the chart libraries come
+# from Debian's libjs-dygraphs and libjs-chart.js in /usr/share/javascript).
+install -m 0644 "$here"/../Sources/Dashboard/* "$prefix/share/cellfleet/dashboard/"
 
 # 3. Configuration, keys and state, each readable only by who needs it.
 substitute() {

@@ -72,6 +72,7 @@ public enum APIServer {
         AlertRoutes(client: client).add(to: api)
         SchedulerRoutes(client: client).add(to: api)
         StatisticsRoutes(client: client).add(to: api)
+        DashboardFiles.addRoutes(to: router)
         return router
     }
 

@@ -19,6 +19,11 @@ public struct ShippedData: Sendable {
     /// the nearest checkout.
     public static let studies = ShippedData(environmentVariable: "CELLFLEET_STUDIES", installedName: "studies", checkoutPath: "agents/studies")
 
+    /// The web dashboard's static files (`Sources/Dashboard`: index.html, its modules and CSS),
+    /// served by the HTTP API at `/` and `/dashboard/…`: `$CELLFLEET_DASHBOARD`,
+    /// `<executable dir>/../share/cellfleet/dashboard`, `Sources/Dashboard` of the nearest checkout.
+    public static let dashboard = ShippedData(environmentVariable: "CELLFLEET_DASHBOARD", installedName: "dashboard", checkoutPath: "Sources/Dashboard")
+
     /// The directories to look in, in order (`ShippedDataSearchPath.candidates`).
     public func directories(
         explicit: String? = nil,
