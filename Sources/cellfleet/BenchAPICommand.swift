@@ -109,7 +109,8 @@ struct BenchAPICommand: AsyncParsableCommand {
                    now() - make_interval(secs => i)
             FROM generate_series(0, \(channels - 1)) i
             """,
-            "INSERT INTO test_progress (test_id, committed_seq) SELECT test_id, 1000 FROM tests",
+            // As the ingest transaction keeps them: the newest sample's test time with the mark.
+            "INSERT INTO test_progress (test_id, committed_seq, last_test_time_s) SELECT test_id, 1000, 1000 * 7200.0 FROM tests",
             """
             INSERT INTO cycle_summaries (test_id, cycle_index, charge_capacity_ah, discharge_capacity_ah, coulombic_efficiency,
                                          state_of_health, start_test_time_s, end_test_time_s)
@@ -146,7 +147,7 @@ struct BenchAPICommand: AsyncParsableCommand {
                 """, logger: logger).collect()
             inserted = upper
         }
-        _ = try await client.query("INSERT INTO test_progress (test_id, committed_seq) VALUES (\(longTest), \(samples))", logger: logger).collect()
+        _ = try await client.query("INSERT INTO test_progress (test_id, committed_seq, last_test_time_s) VALUES (\(longTest), \(samples), \(Double(samples)))", logger: logger).collect()
         _ = try await client.query("ANALYZE", logger: logger).collect()
         let generatedAt = ContinuousClock.now
         while true {

@@ -379,6 +379,12 @@ import Testing
         let down = try await HTTPTest.request(.GET, base + "/api/v1/tests/\(testID)/samples?points=100").json()
         #expect(((down["columns"] as? [String: Any])?["seq"] as? [Int])?.last == committed, "the plot ends at the newest sample")
 
+        // The ingest transaction keeps each test's newest test time beside its mark (where /stats censors).
+        #expect(try database.scalar("""
+            SELECT count(*) FROM test_progress p
+            WHERE p.last_test_time_s IS DISTINCT FROM (SELECT s.test_time_s FROM samples s WHERE s.test_id = p.test_id AND s.seq = p.committed_seq)
+            """) == 0)
+        #expect(try database.scalar("SELECT count(*) FROM test_progress WHERE last_test_time_s > 0") > 0)
         // /stats is the report `stats --database` prints (which equals `stats --input` on its lives).
         let stats = try await HTTPTest.request(.GET, base + "/api/v1/stats?group_by=scenario&unit=hours")
         #expect(stats.status == 200, "\(stats.text)")

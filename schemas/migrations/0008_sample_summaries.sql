@@ -111,3 +111,9 @@ BEGIN
     RETURN next6 - started6;
 END;
 $$;
+
+-- The test time of each test's newest committed sample, written by the ingest transaction with
+-- committed_seq: where a running test's life is censored (`GET /stats`, `stats --database`)
+-- without a look into `samples` per test (which probes every daily partition). NULL for rows
+-- committed before this migration; readers then look into `samples`.
+ALTER TABLE test_progress ADD COLUMN last_test_time_s double precision;

@@ -77,7 +77,7 @@ public enum FleetStatistics {
         let rows = try await connection.query("""
             WITH selected AS (
                 SELECT t.test_id, t.cell_id, t.agent_id, t.channel_id, t.attributes ->> \(query.groupBy) AS group_value,
-                       p.committed_seq
+                       p.committed_seq, p.last_test_time_s
                 FROM tests t LEFT JOIN test_progress p ON p.test_id = t.test_id
                 WHERE NOT EXISTS (SELECT 1 FROM unnest(\(keys)::text[], \(values)::text[]) AS f(k, v)
                                   WHERE (t.attributes ->> f.k) IS DISTINCT FROM f.v)
@@ -85,6 +85,7 @@ public enum FleetStatistics {
             SELECT s.test_id::text, s.cell_id, s.agent_id, s.channel_id, s.group_value,
                    (SELECT count(*) FROM cycle_summaries c WHERE c.test_id = s.test_id) AS completed_cycles,
                    COALESCE(
+                       s.last_test_time_s,
                        (SELECT x.test_time_s FROM samples x
                         WHERE x.test_id = s.test_id AND x.seq <= s.committed_seq AND x.test_time_s IS NOT NULL
                         ORDER BY x.seq DESC LIMIT 1),

@@ -133,9 +133,11 @@ struct IngestTransaction {
             _ = try await connection.query("""
                 UPDATE test_progress SET committed_seq = u.seq, updated_at = now(), last_sample_at = now(),
                        usual_interval_s = NULLIF(u.usual, 'NaN'::float8),
-                       sample_clock_ahead_s = COALESCE(NULLIF(u.ahead, 'NaN'::float8), test_progress.sample_clock_ahead_s)
-                FROM unnest(\(ids)::uuid[], \(sequences)::int8[], \(health.usualIntervals)::float8[], \(health.clockAhead)::float8[])
-                     AS u(test_id, seq, usual, ahead)
+                       sample_clock_ahead_s = COALESCE(NULLIF(u.ahead, 'NaN'::float8), test_progress.sample_clock_ahead_s),
+                       last_test_time_s = COALESCE(NULLIF(u.test_time, 'NaN'::float8), test_progress.last_test_time_s)
+                FROM unnest(\(ids)::uuid[], \(sequences)::int8[], \(health.usualIntervals)::float8[], \(health.clockAhead)::float8[],
+                            \(health.lastTestTimes)::float8[])
+                     AS u(test_id, seq, usual, ahead, test_time)
                 WHERE test_progress.test_id = u.test_id
                 """, logger: logger).collect()
         }
@@ -186,24 +188,32 @@ struct IngestTransaction {
     /// once this one is counted, and how far the unix time of its newest row is ahead of the
     /// coordinator's clock — NaN where unknown.
     static func arrivals(of plan: IngestPlan, deliveries: [IngestDelivery], tests: [UUID], cadences: [UUID: ArrivalCadence],
-                         databaseNowSeconds: Double, coordinatorNowSeconds: Double) -> (usualIntervals: [Double], clockAhead: [Double]) {
+                         databaseNowSeconds: Double, coordinatorNowSeconds: Double)
+        -> (usualIntervals: [Double], clockAhead: [Double], lastTestTimes: [Double]) {
         // The last new row of each batch stands for it (a source stamps its samples in order):
         // no per-row work on the ingest path.
         var newest: [UUID: Double] = [:]
+        // The test time of each test's highest new seq: where a running test's life is censored
+        // (`GET /stats`), without a look into `samples` per test.
+        var lastTestTime: [UUID: (seq: Int64, time: Double)] = [:]
         for entry in plan.rows where entry.count > 0 {
             guard case .batch(let batch) = deliveries[entry.delivery].body else { continue }
-            let last = batch.unixTimeS[entry.skip + entry.count - 1]
+            let lastRow = entry.skip + entry.count - 1
+            let last = batch.unixTimeS[lastRow]
             if last.isFinite { newest[entry.testID] = max(newest[entry.testID] ?? -.infinity, last) }
+            let seq = Int64(batch.firstSeq) + Int64(lastRow), time = batch.testTimeS[lastRow]
+            if time.isFinite, seq > lastTestTime[entry.testID]?.seq ?? .min { lastTestTime[entry.testID] = (seq, time) }
         }
-        var usualIntervals: [Double] = [], clockAhead: [Double] = []
+        var usualIntervals: [Double] = [], clockAhead: [Double] = [], lastTestTimes: [Double] = []
         for test in tests {
             var cadence = cadences[test] ?? ArrivalCadence()
             cadence.arrived(atSeconds: databaseNowSeconds)
             usualIntervals.append(cadence.usualIntervalSeconds ?? .nan)
             let latest = newest[test] ?? -.infinity
             clockAhead.append(latest.isFinite ? latest - coordinatorNowSeconds : .nan)
+            lastTestTimes.append(lastTestTime[test]?.time ?? .nan)
         }
-        return (usualIntervals, clockAhead)
+        return (usualIntervals, clockAhead, lastTestTimes)
     }
 
     /// Bytes of COPY text sent per write: large enough that the per-message overhead is small,
