@@ -54,8 +54,27 @@ public enum AlertRecords {
     /// constant memory).
     public static func forEach(_ filter: AlertFilter, connection: PostgresConnection, logger: Logger,
                                _ body: (StoredAlert) throws -> Void) async throws {
+        let rows = try await connection.query(selection(filter, beforeID: nil, newestFirst: false, limit: nil), logger: logger)
+        for try await row in rows { try body(try decode(row)) }
+    }
+
+    /// One page of the alerts the filter selects, newest first (by id): at most `limit`, with
+    /// ids below `beforeID` (the previous page's last). A keyset, so a page costs the same deep
+    /// in a fleet's history, and an alert raised while someone pages is neither shown twice nor
+    /// skipped among the older ones.
+    public static func page(_ filter: AlertFilter, beforeID: Int64?, limit: Int, connection: PostgresConnection,
+                            logger: Logger) async throws -> [StoredAlert] {
+        let rows = try await connection.query(selection(filter, beforeID: beforeID, newestFirst: true, limit: limit), logger: logger)
+        var alerts: [StoredAlert] = []
+        for try await row in rows { alerts.append(try decode(row)) }
+        return alerts
+    }
+
+    /// The one query of the listings: the filter's conditions, ids below `beforeID`, in id order
+    /// either way, at most `limit` rows (nil: all; PostgreSQL reads `LIMIT NULL` as none).
+    private static func selection(_ filter: AlertFilter, beforeID: Int64?, newestFirst: Bool, limit: Int?) -> PostgresQuery {
         let since = filter.raisedSince.map { $0.timeIntervalSince1970 }
-        let rows = try await connection.query("""
+        return """
             SELECT \(unescaped: columns) FROM alerts a
             WHERE (\(filter.state?.rawValue)::text IS NULL OR a.state = \(filter.state?.rawValue))
               AND (\(filter.testID)::uuid IS NULL OR a.test_id = \(filter.testID))
@@ -67,32 +86,10 @@ public enum AlertRecords {
               AND (\(filter.alertIDs == nil) OR a.alert_id = ANY(\(filter.alertIDs ?? [])))
               AND (\(filter.openOrSeen == nil) OR a.state <> 'resolved' OR a.alert_id = ANY(\(filter.openOrSeen?.ids ?? []))
                    OR a.alert_id > \(filter.openOrSeen?.after ?? Int64.max))
-            ORDER BY a.alert_id
-            """, logger: logger)
-        for try await row in rows { try body(try decode(row)) }
-    }
-
-    /// One page of the alerts the filter selects, newest first (by id): at most `limit`, with
-    /// ids below `beforeID` (the previous page's last). A keyset, so a page costs the same deep
-    /// in a fleet's history, and an alert raised while someone pages is neither shown twice nor
-    /// skipped among the older ones.
-    public static func page(_ filter: AlertFilter, beforeID: Int64?, limit: Int, connection: PostgresConnection,
-                            logger: Logger) async throws -> [StoredAlert] {
-        let rows = try await connection.query("""
-            SELECT \(unescaped: columns) FROM alerts a
-            WHERE (\(filter.state?.rawValue)::text IS NULL OR a.state = \(filter.state?.rawValue))
-              AND (\(filter.testID)::uuid IS NULL OR a.test_id = \(filter.testID))
-              AND (\(filter.rule)::text IS NULL OR a.rule = \(filter.rule))
-              AND (\(filter.severity)::text IS NULL OR a.severity = \(filter.severity))
-              AND (\(filter.source)::text IS NULL OR a.source = \(filter.source))
-              AND (\(filter.agentID)::text IS NULL OR a.agent_id = \(filter.agentID))
               AND (\(beforeID)::bigint IS NULL OR a.alert_id < \(beforeID))
-            ORDER BY a.alert_id DESC
-            LIMIT \(limit)
-            """, logger: logger)
-        var alerts: [StoredAlert] = []
-        for try await row in rows { alerts.append(try decode(row)) }
-        return alerts
+            ORDER BY a.alert_id \(unescaped: newestFirst ? "DESC" : "ASC")
+            LIMIT \(limit.map(Int64.init))::bigint
+            """
     }
 
     /// One alert by id, nil when there is none.
