@@ -152,6 +152,34 @@ import Testing
         }
     }
 
+    /// Migration 9 counts the cycles already stored, and its trigger keeps counting exactly: a
+    /// cycle stored again (`ON CONFLICT DO NOTHING`, as detection re-runs do) adds nothing, one
+    /// statement of many rows adds each, a delete takes away.
+    @Test func cycleCountsAreBackfilledAndKeptExactly() async throws {
+        try await withMigratedDatabase(only: Set(1...8)) { database, client in
+            let old = "00000000-0000-0000-0000-0000000000d1", new = "00000000-0000-0000-0000-0000000000d2"
+            try insertTest(database, id: old, days: 1, perDay: 2)
+            _ = try database.query("INSERT INTO cycle_summaries (test_id, cycle_index) SELECT '\(old)', g FROM generate_series(0, 6) g")
+            try await SchemaMigrations(directory: TestPaths.repositoryRoot.appendingPathComponent("schemas/migrations")).apply(client: client, logger: Self.logger)
+            #expect(try database.scalar("SELECT completed_cycles FROM test_cycle_counts WHERE test_id = '\(old)'") == 7)
+
+            _ = try database.query("""
+                INSERT INTO tests (test_id, agent_id, channel_id, cell_id, started_at) VALUES ('\(new)', 'agent', 'ch2', 'cell2', now());
+                INSERT INTO cycle_summaries (test_id, cycle_index) VALUES ('\(new)', 1);
+                INSERT INTO cycle_summaries (test_id, cycle_index) VALUES ('\(new)', 1) ON CONFLICT (test_id, cycle_index) DO NOTHING;
+                INSERT INTO cycle_summaries (test_id, cycle_index) VALUES ('\(new)', 2), ('\(new)', 3), ('\(old)', 7), ('\(old)', 6)
+                    ON CONFLICT (test_id, cycle_index) DO NOTHING;
+                DELETE FROM cycle_summaries WHERE test_id = '\(old)' AND cycle_index IN (0, 1);
+                """)
+            #expect(try database.query("SELECT test_id || ' ' || completed_cycles FROM test_cycle_counts ORDER BY test_id") == ["\(old) 6", "\(new) 3"])
+            // What the count stands for: it is the rows there are.
+            #expect(try database.scalar("""
+                SELECT count(*) FROM test_cycle_counts k
+                WHERE k.completed_cycles <> (SELECT count(*) FROM cycle_summaries c WHERE c.test_id = k.test_id)
+                """) == 0)
+        }
+    }
+
     @Test func aBadRetentionSettingIsRefused() {
         var policy = SamplePartitionPolicy()
         policy.retainSamplesDays = 0

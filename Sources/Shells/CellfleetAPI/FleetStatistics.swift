@@ -83,7 +83,7 @@ public enum FleetStatistics {
                                   WHERE (t.attributes ->> f.k) IS DISTINCT FROM f.v)
             )
             SELECT s.test_id::text, s.cell_id, s.agent_id, s.channel_id, s.group_value,
-                   (SELECT count(*) FROM cycle_summaries c WHERE c.test_id = s.test_id) AS completed_cycles,
+                   COALESCE(k.completed_cycles, 0) AS completed_cycles,
                    COALESCE(
                        s.last_test_time_s,
                        (SELECT x.test_time_s FROM samples x
@@ -92,6 +92,7 @@ public enum FleetStatistics {
                        (SELECT max(c.end_test_time_s) FROM cycle_summaries c WHERE c.test_id = s.test_id)) AS last_test_time_s,
                    e.rule, e.test_time_s, e.cycle, e.rule IS NOT NULL
             FROM selected s
+            LEFT JOIN test_cycle_counts k ON k.test_id = s.test_id
             LEFT JOIN LATERAL (\(unescaped: eventSQL(query.event))) e ON true
             ORDER BY s.group_value, s.cell_id, s.test_id
             """, logger: logger)
