@@ -1,5 +1,5 @@
--- cellfleet schema, migration 9: each test's count of completed cycles, kept as cycles are stored
--- (issue 15; docs/statistics.md §7). A test's life in cycles, censored, is that count; `/stats`
+-- cellfleet schema, migration 9: each test's count of completed cycles, kept as cycles are stored,
+-- and cycles indexed by their end (issue 15; docs/statistics.md §7). A test's life in cycles, censored, is that count; `/stats`
 -- and `stats --database` read it for every test of the fleet, and counting `cycle_summaries`
 -- per test at each request cost one index scan per test (about 190 ms for 10 000 tests of some
 -- 120 cycles each). A table of its own, not a column of `test_progress`: a row there means "this
@@ -39,3 +39,7 @@ CREATE TRIGGER cycle_summaries_count_deleted AFTER DELETE ON cycle_summaries
 
 INSERT INTO test_cycle_counts (test_id, completed_cycles)
 SELECT test_id, count(*) FROM cycle_summaries GROUP BY test_id;
+
+-- A `fail` event at test time t is at life (cycles ending before t) + 1: with this index that
+-- count is an index-only range scan of the test's cycles, not a visit to each row.
+CREATE INDEX cycle_summaries_by_end_time ON cycle_summaries (test_id, end_test_time_s);

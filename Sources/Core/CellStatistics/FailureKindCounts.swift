@@ -25,6 +25,11 @@ public struct FailureKindCounts: Sendable, Equatable {
 
 extension String {
     func trimmingWhitespace() -> String {
+        // Printable ASCII at both ends (every channel and kind name in practice): nothing to
+        // trim, and no copy — `/stats` trims one name per test of the fleet.
+        if let first = utf8.first, let last = utf8.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) {
+            return self
+        }
         var view = Substring(self)
         while let first = view.first, first.isWhitespace { view.removeFirst() }
         while let last = view.last, last.isWhitespace { view.removeLast() }

@@ -99,6 +99,11 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 return response
             }
             return try APIProblem.from(error).response(from: request, context: context)
+        } catch is CancellationError {
+            // The client went away (or the server is stopping): nobody is left to answer, and
+            // nothing failed that a person must look at.
+            context.logger.debug("request cancelled", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)"])
+            throw CancellationError()
         } catch {
             context.logger.error("request failed", metadata: [
                 "method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(String(reflecting: error))",
@@ -112,7 +117,15 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
 /// A JSON document as the API's 200s carry it (one line, keys in the order written).
 enum JSONResponse {
     static func ok(_ value: JSONText) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: value.renderBytes(pretty: false) + [0x0A])))
+        ok(rendered: value.renderBytes(pretty: false))
+    }
+
+    /// A document already rendered (compact JSON, e.g. by `JSONWriter`).
+    static func ok(rendered bytes: [UInt8]) -> Response {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(bytes.count + 1)
+        buffer.writeBytes(bytes)
+        buffer.writeInteger(UInt8(0x0A))
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
     }
 }

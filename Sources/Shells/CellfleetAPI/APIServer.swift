@@ -65,13 +65,14 @@ public enum APIServer {
                             body: .init(byteBuffer: ByteBuffer(bytes: FleetMetrics.exposition())))
         }
         let api = router.group("api/v1")
+        let shared = SharedReads()
         SessionRoutes(insecure: settings.insecure).add(to: api)
-        FleetRoutes(client: client).add(to: api)
+        FleetRoutes(client: client, shared: shared).add(to: api)
         TestRoutes(client: client).add(to: api)
         SampleRoutes(client: client).add(to: api)
         AlertRoutes(client: client).add(to: api)
         SchedulerRoutes(client: client).add(to: api)
-        StatisticsRoutes(client: client).add(to: api)
+        StatisticsRoutes(client: client, shared: shared).add(to: api)
         DashboardFiles.addRoutes(to: router)
         return router
     }

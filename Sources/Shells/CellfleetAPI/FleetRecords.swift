@@ -9,8 +9,8 @@ enum FleetRecords {
     /// every few seconds while it is).
     static let connectedWithinSeconds = 60.0
 
-    static func fleet(connection: PostgresConnection, logger: Logger) async throws -> JSONText {
-        func text(_ value: String?) -> JSONText { value.map(JSONText.string) ?? .null }
+    /// The document's UTF-8 bytes (compact JSON): written row by row as the channels arrive.
+    static func fleet(connection: PostgresConnection, logger: Logger) async throws -> [UInt8] {
         var agents: [JSONText] = []
         for try await (agent, version, lastSeen, connected) in try await connection.query("""
             SELECT agent_id, software_version, \(unescaped: TokenRecords.instant("last_seen")),
@@ -24,9 +24,12 @@ enum FleetRecords {
         }
         // A channel's state is the scheduler's (channel_schedule) where it has a row; without
         // one (no scheduler ran), running while a test runs on it, else idle.
-        var channels: [JSONText] = []
-        for try await (agent, channel, make, model, state, since, held, cell, test, lastSample, openCount, worstRank)
-            in try await connection.query("""
+        var document = JSONWriter(reservingCapacity: 1 << 16)
+        document.literal(#"{"agents":"#)
+        document.value(.array(agents))
+        document.literal(#","channels":["#)
+        var first = true
+        let rows = try await connection.query("""
             WITH open_alerts AS (
                 SELECT agent_id, channel_id, count(*) AS count,
                        min(CASE severity WHEN 'fail' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END) AS worst
@@ -48,18 +51,36 @@ enum FleetRecords {
             LEFT JOIN test_progress p ON p.test_id = t.test_id
             LEFT JOIN open_alerts o ON o.agent_id = c.agent_id AND o.channel_id = c.channel_id
             ORDER BY c.agent_id, c.channel_id
-            """, logger: logger).decode((String, String, String, String, String, String?, Bool, String?, String?, String?, Int64, Int32?).self) {
-            let worst: JSONText = worstRank.map { .string(["fail", "warn", "info"][Int($0)]) } ?? .null
-            channels.append(.object([
-                ("channel", .string("\(agent)/\(channel)")), ("agent_id", .string(agent)), ("channel_id", .string(channel)),
-                ("make", .string(make)), ("model", .string(model)), ("state", .string(state)), ("since", text(since)),
-                ("held", .bool(held)), ("cell_id", text(cell)), ("test_id", text(test)), ("last_sample_at", text(lastSample)),
-                ("open_alerts", .object([("count", .integer(Int(openCount))), ("worst_severity", worst)])),
-            ]))
+            """, logger: logger)
+        // Column by column with concrete types: the twelve-element tuple `decode` is generic over
+        // a parameter pack that is not specialised here, and looked up type metadata for every
+        // row (a third of the route's time at 10 000 channels).
+        for try await row in rows {
+            let r = row.makeRandomAccess()
+            let agent = try r[0].decode(String.self), channel = try r[1].decode(String.self)
+            if !first { document.literal(",") }
+            first = false
+            document.literal(#"{"channel":"#); document.string("\(agent)/\(channel)")
+            document.literal(#","agent_id":"#); document.string(agent)
+            document.literal(#","channel_id":"#); document.string(channel)
+            document.literal(#","make":"#); document.string(try r[2].decode(String.self))
+            document.literal(#","model":"#); document.string(try r[3].decode(String.self))
+            document.literal(#","state":"#); document.string(try r[4].decode(String.self))
+            document.literal(#","since":"#); document.string(try r[5].decode(String?.self))
+            document.literal(#","held":"#); document.bool(try r[6].decode(Bool.self))
+            document.literal(#","cell_id":"#); document.string(try r[7].decode(String?.self))
+            document.literal(#","test_id":"#); document.string(try r[8].decode(String?.self))
+            document.literal(#","last_sample_at":"#); document.string(try r[9].decode(String?.self))
+            document.literal(#","open_alerts":{"count":"#); document.integer(Int(try r[10].decode(Int64.self)))
+            document.literal(#","worst_severity":"#); document.string(try r[11].decode(Int32?.self).map { ["fail", "warn", "info"][Int($0)] })
+            document.literal("}}")
         }
         var openTotal = 0
         for try await count in try await connection.query("SELECT count(*) FROM alerts WHERE state <> 'resolved'", logger: logger)
             .decode(Int64.self) { openTotal = Int(count) }
-        return .object([("agents", .array(agents)), ("channels", .array(channels)), ("open_alerts", .integer(openTotal))])
+        document.literal(#"],"open_alerts":"#)
+        document.integer(openTotal)
+        document.literal("}")
+        return document.bytes
     }
 }

@@ -74,28 +74,41 @@ public enum FleetStatistics {
         try validate(query)
         let keys = query.attributes.map(\.key)
         let values = query.attributes.map(\.value)
-        let rows = try await connection.query("""
-            WITH selected AS (
-                SELECT t.test_id, t.cell_id, t.agent_id, t.channel_id, t.attributes ->> \(query.groupBy) AS group_value,
-                       p.committed_seq, p.last_test_time_s
-                FROM tests t LEFT JOIN test_progress p ON p.test_id = t.test_id
-                WHERE NOT EXISTS (SELECT 1 FROM unnest(\(keys)::text[], \(values)::text[]) AS f(k, v)
-                                  WHERE (t.attributes ->> f.k) IS DISTINCT FROM f.v)
-            )
-            SELECT s.test_id::text, s.cell_id, s.agent_id, s.channel_id, s.group_value,
+        let event = eventSQL(query.event)
+        // Whole-fleet joins (hash joins over tests, marks, counts and each test's first event),
+        // not a lookup per test: 10 000 tests read in tens of milliseconds. The filter is only
+        // written when there is one: its selectivity is unknown to the planner, which then
+        // guessed 50 rows and looked every test up one by one.
+        let filter = query.attributes.isEmpty ? "" : """
+            WHERE NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[]) AS f(k, v)
+                              WHERE (t.attributes ->> f.k) IS DISTINCT FROM f.v)
+            """
+        var bindings = PostgresBindings()
+        bindings.append(query.groupBy)
+        if !query.attributes.isEmpty {
+            bindings.append(keys)
+            bindings.append(values)
+        }
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: """
+            WITH first_event AS (\(event.firstEvent))
+            SELECT t.test_id::text, t.cell_id, t.agent_id, t.channel_id, t.attributes ->> $1 AS group_value,
                    COALESCE(k.completed_cycles, 0) AS completed_cycles,
                    COALESCE(
-                       s.last_test_time_s,
+                       p.last_test_time_s,
                        (SELECT x.test_time_s FROM samples x
-                        WHERE x.test_id = s.test_id AND x.seq <= s.committed_seq AND x.test_time_s IS NOT NULL
+                        WHERE x.test_id = t.test_id AND x.seq <= p.committed_seq AND x.test_time_s IS NOT NULL
                         ORDER BY x.seq DESC LIMIT 1),
-                       (SELECT max(c.end_test_time_s) FROM cycle_summaries c WHERE c.test_id = s.test_id)) AS last_test_time_s,
-                   e.rule, e.test_time_s, e.cycle, e.rule IS NOT NULL
-            FROM selected s
-            LEFT JOIN test_cycle_counts k ON k.test_id = s.test_id
-            LEFT JOIN LATERAL (\(unescaped: eventSQL(query.event))) e ON true
-            ORDER BY s.group_value, s.cell_id, s.test_id
-            """, logger: logger)
+                       (SELECT max(c.end_test_time_s) FROM cycle_summaries c WHERE c.test_id = t.test_id)) AS last_test_time_s,
+                   e.rule, e.test_time_s,
+                   CASE WHEN e.test_id IS NOT NULL THEN (\(event.cycle)) END AS cycle,
+                   e.test_id IS NOT NULL
+            FROM tests t
+            LEFT JOIN test_progress p ON p.test_id = t.test_id
+            LEFT JOIN test_cycle_counts k ON k.test_id = t.test_id
+            LEFT JOIN first_event e ON e.test_id = t.test_id
+            \(filter)
+            ORDER BY group_value, t.cell_id, t.test_id
+            """, binds: bindings), logger: logger)
         var lives = Lives(cells: [])
         for try await row in rows {
             let r = row.makeRandomAccess()
@@ -151,35 +164,35 @@ public enum FleetStatistics {
         }
     }
 
-    /// The event of one test (`s`), as a lateral subquery: its rule, test time and the cycle it
-    /// fell in, counted 1, 2, 3 … over the test's own cycles whatever the cycler's numbering
-    /// (some count from 0): an event in the k-th cycle is at life k, after k − 1 completed cycles.
-    static func eventSQL(_ event: Event) -> String {
+    /// The event of every test that has one (`first_event`: test_id, rule, test_time_s and
+    /// what `cycle` needs), and the cycle it fell in for a test `t` joined to its event `e`,
+    /// counted 1, 2, 3 … over the test's own cycles whatever the cycler's numbering (some count
+    /// from 0): an event in the k-th cycle is at life k, after k − 1 completed cycles.
+    static func eventSQL(_ event: Event) -> (firstEvent: String, cycle: String) {
         switch event {
         case .fail:
             // Fleet-health (source 'coordinator', F*) and scheduler (L1) alerts never count; a
             // resolved fail alert still does (the cell failed; what people did after is theirs).
-            return """
-                SELECT a.rule, a_time.test_time_s,
-                       (SELECT count(*) FROM cycle_summaries c
-                        WHERE c.test_id = s.test_id AND c.end_test_time_s < a_time.test_time_s) + 1 AS cycle
+            return ("""
+                SELECT DISTINCT ON (a.test_id) a.test_id, a.rule, a_time.test_time_s
                 FROM alerts a
                 CROSS JOIN LATERAL (SELECT COALESCE(a.test_time_s,
                     (SELECT x.test_time_s FROM samples x WHERE x.test_id = a.test_id AND x.seq = a.seq LIMIT 1)) AS test_time_s) a_time
-                WHERE a.test_id = s.test_id AND a.source = 'detector' AND a.severity = 'fail'
-                ORDER BY a.seq NULLS LAST, a_time.test_time_s NULLS LAST, a.alert_id
-                LIMIT 1
-                """
+                WHERE a.source = 'detector' AND a.severity = 'fail'
+                ORDER BY a.test_id, a.seq NULLS LAST, a_time.test_time_s NULLS LAST, a.alert_id
+                """, """
+                SELECT count(*) + 1 FROM cycle_summaries c WHERE c.test_id = t.test_id AND c.end_test_time_s < e.test_time_s
+                """)
         case .soh80:
-            return """
-                SELECT 'soh80'::text AS rule, COALESCE(c.end_test_time_s, c.start_test_time_s) AS test_time_s,
-                       (SELECT count(*) FROM cycle_summaries c2
-                        WHERE c2.test_id = s.test_id AND c2.cycle_index <= c.cycle_index) AS cycle
+            return ("""
+                SELECT DISTINCT ON (c.test_id) c.test_id, 'soh80'::text AS rule,
+                       COALESCE(c.end_test_time_s, c.start_test_time_s) AS test_time_s, c.cycle_index
                 FROM cycle_summaries c
-                WHERE c.test_id = s.test_id AND c.state_of_health < \(endOfLifeStateOfHealth)
-                ORDER BY c.cycle_index
-                LIMIT 1
-                """
+                WHERE c.state_of_health < \(endOfLifeStateOfHealth)
+                ORDER BY c.test_id, c.cycle_index
+                """, """
+                SELECT count(*) FROM cycle_summaries c2 WHERE c2.test_id = t.test_id AND c2.cycle_index <= e.cycle_index
+                """)
         }
     }
 

@@ -6,6 +6,7 @@ import PostgresNIO
 /// the report `cellfleet stats --input --json` prints), running tests censored.
 struct StatisticsRoutes {
     let client: PostgresClient
+    let shared: SharedReads
 
     func add(to api: RouterGroup<APIRequestContext>) {
         api.get("stats") { request, context -> Response in
@@ -22,8 +23,12 @@ struct StatisticsRoutes {
             let logger = context.logger
             do {
                 if impossible { throw FleetStatisticsError.noLives(groupBy: groupBy, excluded: 0) }
-                return JSONResponse.ok(try await client.withConnection { connection in
-                    try await FleetStatistics.report(statisticsQuery, connection: connection, logger: logger)
+                // The same query is the same report: the key spells every part of it unambiguously.
+                let key = JSONText.array(([groupBy, event.rawValue, unit.rawValue] + query.attributes.flatMap { [$0.key, $0.value] }).map(JSONText.string))
+                return JSONResponse.ok(rendered: try await shared.document("stats " + key.render(pretty: false)) { [client] in
+                    try await client.withConnection { connection in
+                        try await FleetStatistics.report(statisticsQuery, connection: connection, logger: logger).renderBytes(pretty: false)
+                    }
                 })
             } catch let error as FleetStatisticsError {
                 if case .noLives(_, let excluded) = error {

@@ -16,7 +16,9 @@ import Testing
     }
 
     func load(_ text: String) throws -> AgentConfiguration {
-        let url = TestPaths.temporaryDirectory("config").appendingPathComponent("agent.toml")
+        let directory = TestPaths.temporaryDirectory("config")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("agent.toml")
         try text.write(to: url, atomically: true, encoding: .utf8)
         return try AgentConfiguration.load(tomlFile: url)
     }

@@ -10,7 +10,9 @@ import Testing
 /// examples, and what a file's header says of its cell.
 @Suite struct WatchConfigurationTests {
     func load(_ text: String) throws -> AgentConfiguration {
-        let url = TestPaths.temporaryDirectory("watch-config").appendingPathComponent("agent.toml")
+        let directory = TestPaths.temporaryDirectory("watch-config")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("agent.toml")
         try text.write(to: url, atomically: true, encoding: .utf8)
         return try AgentConfiguration.load(tomlFile: url)
     }

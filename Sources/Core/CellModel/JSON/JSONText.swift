@@ -31,6 +31,11 @@ public enum JSONText: Sendable {
         return out
     }
 
+    /// The compact rendering appended to `out` (for `JSONWriter`).
+    public func appendCompact(to out: inout [UInt8]) {
+        write(into: &out, indent: 0, pretty: false)
+    }
+
     private static func pad(_ out: inout [UInt8], _ level: Int) {
         for _ in 0..<level { out.append(0x20); out.append(0x20) }
     }
