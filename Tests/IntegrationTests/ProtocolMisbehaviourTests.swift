@@ -238,4 +238,89 @@ import ZeroMQ
         #expect(harness.coordinator.statistics.snapshot.nonFiniteValues == 4)
         await harness.stop()
     }
+    /// Holds every commit that stages samples until the test opens it, so the deliveries sent
+    /// meanwhile queue up and are committed as one group; the database refuses the samples of
+    /// `poisonTest` (a division by zero in the transaction: a server error, as a constraint or
+    /// an encoding the edge did not foresee would be).
+    struct GateStage: CommitStage {
+        final class Gate: @unchecked Sendable {
+            private let lock = NSLock()
+            private var closed = true
+            var isClosed: Bool { lock.withLock { closed } }
+            func open() { lock.withLock { closed = false } }
+        }
+        let gate: Gate
+        let poisonTest: UUID
+
+        mutating func stage(_ samples: CommittedSamples, in transaction: PostgresConnection, logger: Logger) async throws {
+            while gate.isClosed { try await Task.sleep(for: .milliseconds(10)) }
+            if samples.testID == poisonTest {
+                _ = try await transaction.query("SELECT 1 / 0", logger: logger).collect()
+            }
+        }
+    }
+
+    /// A delivery the database refuses, in one group with a good agent's delivery: the group is
+    /// retried delivery by delivery, so the good one is acknowledged and only the offending one
+    /// is refused, with its own error (issue 17 §7: `withTransaction` wraps the server's error,
+    /// and the retry looked for it unwrapped and never ran).
+    @Test func aDeliveryTheDatabaseRefusesIsRefusedAloneWhileTheRestOfItsGroupCommits() async throws {
+        let gate = GateStage.Gate()
+        let poisonTest = UUID()
+        let harness = try await Harness(stages: [GateStage(gate: gate, poisonTest: poisonTest)])
+        let good = try RawAgent(endpoint: harness.endpoint, id: "good")
+        let bad = try RawAgent(endpoint: harness.endpoint, id: "poison")
+        defer { good.close(); bad.close() }
+        let goodTest = UUID().uuidString.lowercased(), poison = poisonTest.uuidString.lowercased()
+        try good.send(Self.start(1, test: goodTest, agent: "good"))
+        try good.send(Self.batch(2, test: goodTest, first: 1, count: 100))
+        try await Task.sleep(for: .milliseconds(300))  // the first commit is now held in the gate
+        try bad.send(Self.start(1, test: poison, agent: "poison"))
+        try bad.send(Self.batch(2, test: poison, first: 1, count: 10))
+        try good.send(Self.batch(3, test: goodTest, first: 101, count: 50))
+        try await Task.sleep(for: .milliseconds(500))  // all queued behind it: one group
+        gate.open()
+
+        await expectAck(good, [1, 2, 3])
+        await expectAck(bad, [1])
+        let refusal = await expectError(bad, .internal)
+        #expect(refusal?.deliveryID == 2)
+        #expect(refusal?.message.contains("division by zero") == true, "\(refusal?.message ?? "")")
+        #expect(harness.coordinator.statistics.snapshot.commitFailures == 2, "the group, then the poison's batch alone")
+        #expect(try harness.database.scalar("SELECT count(*) FROM samples WHERE test_id = '\(goodTest)'") == 150)
+        #expect(try harness.database.scalar("SELECT count(*) FROM samples WHERE test_id = '\(poison)'") == 0)
+        await harness.stop()
+    }
+    /// Test starts the database would refuse or store as nonsense are refused `MALFORMED` at the
+    /// edge, naming the field — not `INTERNAL`, which tells an agent to try again for ever — and
+    /// nothing of them is stored, while a good agent is served.
+    @Test func absurdTestStartsAreRefusedMalformedNamingTheField() async throws {
+        let harness = try await Harness()
+        let good = try RawAgent(endpoint: harness.endpoint, id: "good")
+        let bad = try RawAgent(endpoint: harness.endpoint, id: "absurd")
+        defer { good.close(); bad.close() }
+        let faults: [(String, (inout Cellfleet_Wire_V1_TestStart) -> Void)] = [
+            ("cell.electrode_area_m2", { $0.cell.electrodeAreaM2 = .nan }),
+            ("cell.active_mass_kg", { $0.cell.activeMassKg = -2e-6 }),
+            ("cell.cell_id", { $0.cell.cellID = "cell\u{0}1" }),
+            ("start_unix_time_s", { $0.startUnixTimeS = .nan }),
+            ("cell.cell_type", { $0.cell.cellType = .UNRECOGNIZED(9) }),
+            ("cell.attributes[coating]", { $0.cell.attributes["coating"] = "Li\u{0}AlO2" }),
+        ]
+        for (index, (field, fault)) in faults.enumerated() {
+            var envelope = Self.start(UInt64(index + 1), test: UUID().uuidString.lowercased(), agent: "absurd")
+            if case .testStart(var start) = envelope.body { fault(&start); envelope.body = .testStart(start) }
+            try bad.send(envelope)
+            let refusal = await expectError(bad, .malformed)
+            #expect(refusal?.message.contains(field) == true, "\(field): \(refusal?.message ?? "no reply")")
+        }
+        let goodTest = UUID().uuidString.lowercased()
+        try good.send(Self.start(1, test: goodTest, agent: "good"))
+        try good.send(Self.batch(2, test: goodTest, first: 1, count: 20))
+        await expectAck(good, [1, 2])
+        #expect(try harness.database.query("SELECT agent_id FROM tests") == ["good"])
+        #expect(harness.coordinator.statistics.snapshot.malformedMessages == faults.count)
+        #expect(harness.coordinator.statistics.snapshot.commitFailures == 0, "nothing reached the database")
+        await harness.stop()
+    }
 }

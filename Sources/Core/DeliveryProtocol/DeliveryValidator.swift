@@ -28,6 +28,62 @@ public enum DeliveryValidator {
         return nil
     }
 
+    /// Bounds on a test start's text (schemas/wire/README.md, "Limits"): ids and names are short,
+    /// and a start is kilobytes. Bytes of UTF-8, not characters.
+    public static let maximumIdentifierBytes = 256
+    public static let maximumAttributes = 64
+    public static let maximumAttributeKeyBytes = 256
+    public static let maximumAttributeValueBytes = 4096
+    /// Start times a test can have: from the Unix epoch to the year 3000 (PostgreSQL's timestamps
+    /// refuse NaN and overflow far beyond; a cycler's clock is not that wrong by accident).
+    public static let startTimeRangeSeconds: ClosedRange<Double> = 0 ... 32_503_680_000
+
+    /// Why the test start cannot be stored (a sentence naming the field), or nil. Everything the
+    /// database would refuse is refused here, so the refusal is `MALFORMED` with the field named,
+    /// never an `INTERNAL` failure that tells the agent to try again.
+    public static func validate(_ start: Cellfleet_Wire_V1_TestStart) -> String? {
+        let cell = start.cell
+        let texts: [(String, String)] = [
+            ("test_id", start.testID), ("agent_id", start.agentID), ("channel_id", start.channelID), ("cell.cell_id", cell.cellID),
+        ]
+        for (name, text) in texts {
+            if let problem = textProblem(text, field: name, maximumBytes: maximumIdentifierBytes) { return problem }
+        }
+        guard start.startUnixTimeS.isFinite, startTimeRangeSeconds.contains(start.startUnixTimeS) else {
+            return "start_unix_time_s is \(start.startUnixTimeS): a test starts between 1970 and 3000 (seconds since the Unix epoch)"
+        }
+        if case .UNRECOGNIZED(let value) = cell.cellType {
+            return "cell.cell_type \(value) is not a cell type this coordinator knows (CELL_TYPE_SYMMETRIC, _HALF, _FULL, or unspecified)"
+        }
+        if case .UNRECOGNIZED(let value) = cell.workingElectrode {
+            return "cell.working_electrode \(value) is not a working electrode this coordinator knows (ANODE, CATHODE, or unspecified)"
+        }
+        let quantities: [(String, Double, String)] = [
+            ("cell.electrode_area_m2", cell.electrodeAreaM2, "m²"), ("cell.active_mass_kg", cell.activeMassKg, "kg"),
+            ("cell.nominal_capacity_ah", cell.nominalCapacityAh, "Ah"),
+        ]
+        for (name, value, unit) in quantities where !(value.isFinite && value >= 0) {
+            return "\(name) is \(value) \(unit): it is a positive number, or 0 for unknown"
+        }
+        guard cell.attributes.count <= maximumAttributes else {
+            return "cell.attributes has \(cell.attributes.count) entries, more than \(maximumAttributes)"
+        }
+        for (key, value) in cell.attributes.sorted(by: { $0.key < $1.key }) {
+            if key.isEmpty { return "cell.attributes has an empty key" }
+            if let problem = textProblem(key, field: "cell.attributes key", maximumBytes: maximumAttributeKeyBytes) { return problem }
+            if let problem = textProblem(value, field: "cell.attributes[\(key)]", maximumBytes: maximumAttributeValueBytes) { return problem }
+        }
+        return cell.problem
+    }
+
+    /// A NUL byte (PostgreSQL's text cannot hold one) or text beyond its bound.
+    static func textProblem(_ text: String, field: String, maximumBytes: Int) -> String? {
+        let bytes = text.utf8.count
+        if bytes > maximumBytes { return "\(field) is \(bytes) bytes long, more than \(maximumBytes)" }
+        if text.utf8.contains(0) { return "\(field) contains a NUL byte" }
+        return nil
+    }
+
     /// Why the source quarantine cannot be recorded, or nil if its shape is fine. Its file is
     /// what the alert is about, so it must be named; a test id, when given, is a UUID. Its agent
     /// id is checked against the connection by the planner, as a test start's is.

@@ -4,10 +4,13 @@ import CellModel
 /// with nil. Values a newer peer may send that this build does not know read as unknown, as
 /// `StepType` reads unknown steps as `.other`: a v1 receiver never crashes on an additive change.
 ///
-/// Area, mass and capacity that are not positive and finite read as unknown, as they always have
-/// (v1 agents may send them). The fields added later within v1 — the working electrode and the
-/// voltage limits — are checked instead (`problem`): no older agent sends them, and a detector fed
-/// inverted limits or an anode on a full cell would judge the cell by the wrong window.
+/// Area, mass and capacity of 0 read as unknown. Negative or non-finite ones, and enum values this
+/// build does not know, are refused by the coordinator before they get here
+/// (`DeliveryValidator.validate`, issue 17: storing them as "unknown" hid an agent's fault from
+/// it); read here they still become unknown, so no reader of the core crashes on them. The fields
+/// added later within v1 — the working electrode and the voltage limits — are checked in
+/// `problem`: a detector fed inverted limits or an anode on a full cell would judge the cell by
+/// the wrong window.
 extension Cellfleet_Wire_V1_Cell {
     public init(_ metadata: CellMetadata) {
         self.init()

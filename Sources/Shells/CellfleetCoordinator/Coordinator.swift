@@ -309,9 +309,9 @@ public actor Coordinator: Service {
             heartbeat.unixTimeS = Date().timeIntervalSince1970
             send(to: routingID, WireEnvelope(.heartbeat(heartbeat)), on: link)
         case .testStart(let start):
-            if let problem = start.cell.problem {
+            if let problem = DeliveryValidator.validate(start) {
                 statistics.record(\.malformedMessages, metric: "malformed_messages")
-                logger.warning("refusing a test start with a malformed cell", metadata: ["agent": "\(agentID)", "problem": "\(problem)"])
+                logger.warning("refusing a malformed test start", metadata: ["agent": "\(agentID)", "problem": "\(problem)"])
                 reply(to: routingID, error: .malformed, problem, deliveryID: start.deliveryID, on: link)
                 return
             }
@@ -535,7 +535,7 @@ public actor Coordinator: Service {
             respond(group, result.outcomes)
         } catch {
             statistics.record(\.commitFailures, metric: "commit_failures")
-            let serverRefused = (error as? PSQLError)?.serverInfo != nil
+            let serverRefused = DatabaseRefusal.serverError(in: error) != nil
             logger.error("a group commit failed", metadata: [
                 "deliveries": "\(group.count)", "error": "\(String(reflecting: error))"])
             if serverRefused && group.count > 1 {

@@ -1,0 +1,23 @@
+import PostgresNIO
+
+/// The database's refusal of something a transaction wrote (a constraint, an encoding, a value
+/// out of range), as opposed to the database being unreachable or the connection dying.
+///
+/// It matters which: a refusal belongs to one of the deliveries in a group, so the writer retries
+/// each delivery on its own and only the offending one is refused; a lost database belongs to
+/// none of them. `withTransaction` wraps what its body threw in `PostgresTransactionError`, so the
+/// refusal is looked for inside it (checking for `PSQLError` alone never found one, and one
+/// agent's bad delivery got a good agent's deliveries in the same group refused).
+enum DatabaseRefusal {
+    static func serverError(in error: any Error) -> PSQLError? {
+        if let error = error as? PSQLError {
+            return error.serverInfo != nil ? error : nil
+        }
+        if let transaction = error as? PostgresTransactionError {
+            for inner in [transaction.beginError, transaction.closureError, transaction.commitError] {
+                if let inner, let found = serverError(in: inner) { return found }
+            }
+        }
+        return nil
+    }
+}
