@@ -314,12 +314,24 @@ import ZeroMQ
             let refusal = await expectError(bad, .malformed)
             #expect(refusal?.message.contains(field) == true, "\(field): \(refusal?.message ?? "no reply")")
         }
+        // A hello with a NUL byte is answered, not dropped on the floor; a huge version is not stored.
+        for version in ["0.9\u{0}", String(repeating: "9", count: 1000)] {
+            var hello = Cellfleet_Wire_V1_Hello()
+            hello.agentID = "absurd"
+            hello.softwareVersion = version
+            hello.minProtocolVersion = 1
+            hello.maxProtocolVersion = 1
+            try bad.send(WireEnvelope(.hello(hello)))
+            let refusal = await expectError(bad, .malformed)
+            #expect(refusal?.message.contains("software_version") == true, "\(refusal?.message ?? "no reply")")
+        }
         let goodTest = UUID().uuidString.lowercased()
         try good.send(Self.start(1, test: goodTest, agent: "good"))
         try good.send(Self.batch(2, test: goodTest, first: 1, count: 20))
         await expectAck(good, [1, 2])
         #expect(try harness.database.query("SELECT agent_id FROM tests") == ["good"])
-        #expect(harness.coordinator.statistics.snapshot.malformedMessages == faults.count)
+        #expect(try harness.database.scalar("SELECT count(*) FROM agents WHERE agent_id = 'absurd'") == 0)
+        #expect(harness.coordinator.statistics.snapshot.malformedMessages == faults.count + 2)
         #expect(harness.coordinator.statistics.snapshot.commitFailures == 0, "nothing reached the database")
         await harness.stop()
     }

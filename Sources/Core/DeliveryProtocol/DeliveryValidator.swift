@@ -76,6 +76,35 @@ public enum DeliveryValidator {
         return cell.problem
     }
 
+    /// Channels one agent may announce: a large cycler has hundreds, an agent for a whole lab a
+    /// few thousand.
+    public static let maximumChannels = 16_384
+
+    /// Why the hello cannot be registered (a sentence naming the field), or nil. `agentID` is the
+    /// id the coordinator knows the agent by (its routing id, or its CURVE key's name).
+    public static func validate(_ hello: Cellfleet_Wire_V1_Hello, agentID: String) -> String? {
+        if agentID.isEmpty { return "the agent id (the socket's routing id) is empty" }
+        if let problem = textProblem(agentID, field: "the agent id (the socket's routing id)", maximumBytes: maximumIdentifierBytes) { return problem }
+        if let problem = textProblem(hello.agentID, field: "agent_id", maximumBytes: maximumIdentifierBytes) { return problem }
+        if let problem = textProblem(hello.softwareVersion, field: "software_version", maximumBytes: maximumIdentifierBytes) { return problem }
+        guard hello.channels.count <= maximumChannels else {
+            return "channels has \(hello.channels.count) entries, more than \(maximumChannels)"
+        }
+        var seen = Set<String>()
+        for channel in hello.channels {
+            for (name, text) in [("channel_id", channel.channelID), ("cycler_make", channel.cyclerMake), ("cycler_model", channel.cyclerModel)] {
+                if let problem = textProblem(text, field: "channels[\(channel.channelID)].\(name)", maximumBytes: maximumIdentifierBytes) { return problem }
+            }
+            if channel.channelID.isEmpty { return "a channel with an empty channel_id" }
+            guard seen.insert(channel.channelID).inserted else { return "channel \(channel.channelID) is announced twice" }
+            for (name, value) in [("current_min_a", channel.currentMinA), ("current_max_a", channel.currentMaxA),
+                                  ("voltage_min_v", channel.voltageMinV), ("voltage_max_v", channel.voltageMaxV)] where !value.isFinite {
+                return "channels[\(channel.channelID)].\(name) is \(value), not a finite number"
+            }
+        }
+        return nil
+    }
+
     /// A NUL byte (PostgreSQL's text cannot hold one) or text beyond its bound.
     static func textProblem(_ text: String, field: String, maximumBytes: Int) -> String? {
         let bytes = text.utf8.count

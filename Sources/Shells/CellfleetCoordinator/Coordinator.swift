@@ -386,6 +386,12 @@ public actor Coordinator: Service {
     // MARK: registering agents
 
     private func received(_ hello: Cellfleet_Wire_V1_Hello, routingID: [UInt8], agentID: String, link: Link) {
+        if let problem = DeliveryValidator.validate(hello, agentID: agentID) {
+            statistics.record(\.malformedMessages, metric: "malformed_messages")
+            logger.warning("refusing a malformed hello", metadata: ["agent": "\(agentID.prefix(64))", "problem": "\(problem)"])
+            reply(to: routingID, error: .malformed, problem, on: link)
+            return
+        }
         let version: UInt32
         switch ProtocolNegotiation.negotiate(
             agentMinimum: hello.minProtocolVersion, agentMaximum: hello.maxProtocolVersion, coordinator: configuration.supportedProtocolVersions) {
