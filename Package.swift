@@ -106,7 +106,10 @@ let package = Package(
             dependencies: [
                 "CellModel", "CellDetection", "WireProtocol", "DeliveryProtocol", "FleetHealth", "Scheduling", "ZeroMQ", "EmbeddedPostgres", "ShippedData",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // For `ConnectionPoolError`, which the pool throws when it cannot connect (DatabaseProblem).
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

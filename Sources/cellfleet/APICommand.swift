@@ -42,7 +42,7 @@ struct APICommand: AsyncParsableCommand {
         do { migrations = try SchemaMigrations(directory: try SchemaMigrations.locateDirectory(explicit: schemas)) } catch {
             throw ValidationError("\(error)")
         }
-        let ready = MigrationGate(migrations: migrations, client: client, logger: logger)
+        let ready = MigrationGate(migrations: migrations, client: client, database: location, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: client),
@@ -56,30 +56,23 @@ struct APICommand: AsyncParsableCommand {
     }
 }
 
-/// The schema migrated before the first request (the API may start before any coordinator):
-/// retried every few seconds while the database cannot be reached, said once in the log.
+/// The schema migrated before the first request (the API may start before any coordinator),
+/// waiting for a database that cannot be used yet and saying why (`applyWhenTheDatabaseAnswers`).
 actor MigrationGate {
     let migrations: SchemaMigrations
     let client: PostgresClient
+    let database: DatabaseLocation
     let logger: Logger
 
-    init(migrations: SchemaMigrations, client: PostgresClient, logger: Logger) {
+    init(migrations: SchemaMigrations, client: PostgresClient, database: DatabaseLocation, logger: Logger) {
         self.migrations = migrations
         self.client = client
+        self.database = database
         self.logger = logger
     }
 
+    /// Returns once migrated, or when cancelled (a shutdown).
     func wait() async {
-        var warned = false
-        while !Task.isCancelled {
-            do {
-                try await migrations.apply(client: client, logger: logger)
-                return
-            } catch {
-                if !warned { logger.warning("cannot migrate the database yet; retrying every 2 s", metadata: ["error": "\(error)"]) }
-                warned = true
-                try? await Task.sleep(for: .seconds(2))
-            }
-        }
+        try? await migrations.applyWhenTheDatabaseAnswers(client: client, database: database, logger: logger)
     }
 }

@@ -170,6 +170,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         let database = try DatabaseSetup(url: database, dataDirectory: dataDir, logger: logger)
         defer { database.stop() }
         configuration.schemasDirectory = schemas
+        configuration.database = database.location
         configuration.credit = credit
         if let stopConfirmSeconds { configuration.commandDispatch.confirmWithinSeconds = stopConfirmSeconds }
         let client = PostgresClient(configuration: database.location.clientConfiguration, backgroundLogger: logger)

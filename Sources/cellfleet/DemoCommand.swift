@@ -78,6 +78,7 @@ struct DemoCommand: AsyncParsableCommand {
         let client = PostgresClient(configuration: database.location.clientConfiguration, backgroundLogger: logger)
         var coordinatorConfiguration = CoordinatorConfiguration(listenEndpoint: "tcp://127.0.0.1:\(port)", coordinatorID: "demo")
         coordinatorConfiguration.insecure = true
+        coordinatorConfiguration.database = database.location
         let coordinator = Coordinator(configuration: coordinatorConfiguration, client: client, stages: [DetectionStage()], logger: logger)
         var agentConfiguration = AgentConfiguration(
             agentID: "demo-agent", coordinatorEndpoint: "tcp://127.0.0.1:\(port)",

@@ -117,8 +117,9 @@ public struct APIService: Service {
     }
 
     public func run() async throws {
-        await ready()
-        guard !Task.isCancelled else { return }
+        // A shutdown while the database is not there yet ends the wait (and this service).
+        await cancelWhenGracefulShutdown { await ready() }
+        guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
         FleetMetrics.bootstrap()
         try await APIServer.application(client: client, settings: settings, logger: logger, onListening: onListening).run()
     }

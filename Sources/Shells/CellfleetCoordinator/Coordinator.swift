@@ -49,7 +49,8 @@ public actor Coordinator: Service {
     }
 
     private(set) var lifecycle = Lifecycle.idle
-    private var readyWaiters: [CheckedContinuation<Void, Never>] = []
+    private var readyWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    private var lastReadyWaiter = 0
     private var queue: GroupCommitQueue<[UInt8]>
     private var registrations: AgentRegistrationQueue<HelloRequest>
     /// Registrations decided and not yet started by the registration loop.
@@ -100,8 +101,23 @@ public actor Coordinator: Service {
     public func waitUntilReady() async {
         switch lifecycle {
         case .running, .finished: return
-        case .idle, .starting: await withCheckedContinuation { readyWaiters.append($0) }
+        case .idle, .starting:
+            // Cancellable: a service waiting here for a coordinator that waits for its database
+            // must let a shutdown through (it held SIGTERM up for ever).
+            lastReadyWaiter += 1
+            let id = lastReadyWaiter
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    if Task.isCancelled { continuation.resume() } else { readyWaiters[id] = continuation }
+                }
+            } onCancel: {
+                Task { await self.releaseReadyWaiter(id) }
+            }
         }
+    }
+
+    private func releaseReadyWaiter(_ id: Int) {
+        readyWaiters.removeValue(forKey: id)?.resume()
     }
 
     /// The commit stages as of the last COMMIT.
@@ -124,7 +140,7 @@ public actor Coordinator: Service {
             throw error
         }
         lifecycle = .running(link)
-        readyWaiters.forEach { $0.resume() }
+        readyWaiters.values.forEach { $0.resume() }
         readyWaiters.removeAll()
 
         let stop: @Sendable () -> Void = { [wakeWriter, wakeReader, wakeRegistrations, wakeCommands, wakePresence] in
@@ -174,13 +190,16 @@ public actor Coordinator: Service {
 
     private func finish() {
         lifecycle = .finished
-        readyWaiters.forEach { $0.resume() }
+        readyWaiters.values.forEach { $0.resume() }
         readyWaiters.removeAll()
     }
 
     private func start() async throws -> Link {
         let directory = try SchemaMigrations.locateDirectory(explicit: configuration.schemasDirectory)
-        try await SchemaMigrations(directory: directory).apply(client: client, logger: logger)
+        let migrations = try SchemaMigrations(directory: directory)
+        try await cancelWhenGracefulShutdown {
+            try await migrations.applyWhenTheDatabaseAnswers(client: self.client, database: self.configuration.database, logger: self.logger)
+        }
         let context = try ZMQContext()
         let authentication: AgentAuthentication?
         do {

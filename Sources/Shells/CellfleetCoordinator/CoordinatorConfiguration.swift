@@ -5,6 +5,9 @@ import WireProtocol
 public struct CoordinatorConfiguration: Sendable {
     /// ZeroMQ endpoint the ROUTER binds, e.g. `tcp://0.0.0.0:7341`.
     public var listenEndpoint: String
+    /// Where the database is, for sentences about it and a probe of why it cannot be reached
+    /// (`DatabaseProblem`); nil when the caller made the client some other way.
+    public var database: DatabaseLocation?
     public var coordinatorID: String
     /// Deliveries an agent may have unacknowledged at once.
     public var credit: UInt32 = 64

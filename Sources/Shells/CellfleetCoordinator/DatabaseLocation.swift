@@ -60,6 +60,19 @@ public struct DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
         return configuration
     }
 
+    /// One connection's configuration, for a probe of why the pool cannot connect
+    /// (`DatabaseProblem.diagnose`).
+    public var connectionConfiguration: PostgresConnection.Configuration {
+        var configuration: PostgresConnection.Configuration
+        if let socketDirectory {
+            configuration = .init(unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: user, password: password, database: database)
+        } else {
+            configuration = .init(host: host, port: port, username: user, password: password, database: database, tls: .disable)
+        }
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
+    }
+
     /// The URL without its password, for logs.
     public var description: String {
         let target = socketDirectory.map { "socket \($0)/.s.PGSQL.\(port)" } ?? "\(host):\(port)"

@@ -32,8 +32,8 @@ public struct SampleSummaryService: Service {
     }
 
     public func run() async throws {
-        await ready()
         await cancelWhenGracefulShutdown {
+            await ready()
             var warned = false
             while !Task.isCancelled {
                 var busy = false
