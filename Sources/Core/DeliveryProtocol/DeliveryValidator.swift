@@ -91,9 +91,10 @@ public enum DeliveryValidator {
             return "channels has \(hello.channels.count) entries, more than \(maximumChannels)"
         }
         var seen = Set<String>()
-        for channel in hello.channels {
+        for (index, channel) in hello.channels.enumerated() {
+            // By position: the id itself may be what is wrong (megabytes, or a NUL).
             for (name, text) in [("channel_id", channel.channelID), ("cycler_make", channel.cyclerMake), ("cycler_model", channel.cyclerModel)] {
-                if let problem = textProblem(text, field: "channels[\(channel.channelID)].\(name)", maximumBytes: maximumIdentifierBytes) { return problem }
+                if let problem = textProblem(text, field: "channels[\(index)].\(name)", maximumBytes: maximumIdentifierBytes) { return problem }
             }
             if channel.channelID.isEmpty { return "a channel with an empty channel_id" }
             guard seen.insert(channel.channelID).inserted else { return "channel \(channel.channelID) is announced twice" }
