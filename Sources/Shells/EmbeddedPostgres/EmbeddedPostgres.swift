@@ -46,6 +46,9 @@ public final class EmbeddedPostgres: Sendable {
         if ProcessRunner.isRoot {
             try runner.run("/bin/chown", ["-R", "\(user):\(user)", rootDirectory.path], asInvoker: true)
         }
+        // The cluster trusts whoever reaches its socket, so only its own user may (issue 17 §6):
+        // the socket's directory and the socket are the owner's alone (root, as ever, passes).
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: socketDirectory.path)
         let versionFile = clusterDirectory.appendingPathComponent("PG_VERSION")
         if !FileManager.default.fileExists(atPath: versionFile.path) {
             logger.info("initialising an embedded PostgreSQL cluster", metadata: ["directory": "\(clusterDirectory.path)"])
@@ -56,6 +59,7 @@ public final class EmbeddedPostgres: Sendable {
 
                 # cellfleet embedded cluster: Unix socket only, durable commits (acks follow COMMIT).
                 listen_addresses = ''
+                unix_socket_permissions = 0700
                 unix_socket_directories = '\(socketDirectory.path)'
                 port = \(port)
                 synchronous_commit = on
@@ -73,8 +77,9 @@ public final class EmbeddedPostgres: Sendable {
         var startedHere = false
         if try !isRunning(binaries: binaries, runner: runner) {
             logger.info("starting embedded PostgreSQL", metadata: ["socket": "\(socketDirectory.path)"])
+            // Also for clusters made before the setting was written into their configuration.
             try runner.run(binaries.pgCtl, [
-                "-D", clusterDirectory.path, "-l", logFile.path, "-w", "-t", "120", "start",
+                "-D", clusterDirectory.path, "-l", logFile.path, "-w", "-t", "120", "-o", "-c unix_socket_permissions=0700", "start",
             ])
             startedHere = true
         }
