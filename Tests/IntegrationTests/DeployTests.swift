@@ -87,6 +87,13 @@ import Testing
         defer { try? FileManager.default.removeItem(at: layout.root) }
         let database = try TestDatabase()
         defer { database.stop() }
+        // The test cluster stands for the lab's PostgreSQL, which lets the `cellfleet` service
+        // user connect. An embedded cluster is its own user's alone (issue 17 §6), so this test
+        // opens its socket to local users, as a lab's server (with its own authentication) is.
+        let socketDirectory = database.postgres.socketDirectory
+        try FileManager.default.setAttributes([.posixPermissions: 0o711], ofItemAtPath: socketDirectory.path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o777],
+                                              ofItemAtPath: socketDirectory.appendingPathComponent(".s.PGSQL.\(database.postgres.port)").path)
         let port = TestPaths.freePort()
 
         // Coordinator, then an agent pointed at it with the coordinator's public key.
