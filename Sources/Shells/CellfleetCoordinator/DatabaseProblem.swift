@@ -59,7 +59,7 @@ public enum DatabaseProblem {
             return psql.serverInfo == nil && [.connectionError, .serverClosedConnection, .uncleanShutdown].contains(psql.code)
         }
         if let transaction = error as? PostgresTransactionError {
-            return [transaction.beginError, transaction.closureError, transaction.commitError].contains { $0.map(isConnectionFailure) ?? false }
+            return transaction.causes.contains(where: isConnectionFailure)
         }
         return error is IOError || error is NIOConnectionError || error is ChannelError
     }

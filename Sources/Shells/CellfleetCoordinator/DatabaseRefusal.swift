@@ -14,10 +14,15 @@ enum DatabaseRefusal {
             return error.serverInfo != nil ? error : nil
         }
         if let transaction = error as? PostgresTransactionError {
-            for inner in [transaction.beginError, transaction.closureError, transaction.commitError] {
-                if let inner, let found = serverError(in: inner) { return found }
+            for inner in transaction.causes {
+                if let found = serverError(in: inner) { return found }
             }
         }
         return nil
     }
+}
+
+extension PostgresTransactionError {
+    /// What went wrong inside: the BEGIN, the body or the COMMIT (a failed rollback is not why).
+    var causes: [any Error] { [beginError, closureError, commitError].compactMap { $0 } }
 }
