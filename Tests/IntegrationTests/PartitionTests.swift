@@ -67,12 +67,12 @@ import Testing
                 SELECT '00000000-0000-0000-0000-0000000000a1', 200000 + g, extract(epoch FROM now()) - 20 * 86400 + g FROM generate_series(1, 50) g
                 """)
             #expect(try database.scalar("SELECT count(*) FROM samples_default WHERE unix_time_s IS NOT NULL") == 50)
-            let changes = try await SamplePartitionMaintenance(policy: SamplePartitionPolicy()).runOnce(client: client, logger: Self.logger)
+            let changes = try await SamplePartitionMaintenance(policy: SamplePartitionPolicy()).runOnce(client: client, logger: Self.logger).changes
             #expect(changes.contains { $0.action == "created" && $0.rows == 50 }, "\(changes)")
             #expect(try database.scalar("SELECT count(*) FROM samples_default WHERE unix_time_s IS NOT NULL") == 0)
             #expect(try database.scalar("SELECT count(*) FROM samples") == 100 + 1 + 50)
             // A second pass has nothing to do.
-            #expect(try await SamplePartitionMaintenance(policy: SamplePartitionPolicy()).runOnce(client: client, logger: Self.logger).isEmpty)
+            #expect(try await SamplePartitionMaintenance(policy: SamplePartitionPolicy()).runOnce(client: client, logger: Self.logger).changes.isEmpty)
         }
     }
 
@@ -83,7 +83,7 @@ import Testing
             try insertTest(database, id: old, days: 30, perDay: 24)
             try insertTest(database, id: recent, days: 2, perDay: 24)
             // A run of maintenance puts the back-dated rows into their days.
-            _ = try await SamplePartitionMaintenance(policy: SamplePartitionPolicy()).runOnce(client: client, logger: Self.logger)
+            _ = try await SamplePartitionMaintenance(policy: SamplePartitionPolicy()).runOnce(client: client, logger: Self.logger).changes
             for test in [old, recent] {
                 _ = try database.query("""
                     INSERT INTO cycle_summaries (test_id, cycle_index, discharge_capacity_ah, sample_count)
@@ -98,7 +98,7 @@ import Testing
 
             var policy = SamplePartitionPolicy()
             policy.retainSamplesDays = 7
-            let changes = try await SamplePartitionMaintenance(policy: policy).runOnce(client: client, logger: Self.logger)
+            let changes = try await SamplePartitionMaintenance(policy: policy).runOnce(client: client, logger: Self.logger).changes
             let dropped = changes.filter { $0.action == "dropped" }
             #expect(dropped.count >= 23, "\(changes)")
 
@@ -117,7 +117,7 @@ import Testing
             for change in dropped {
                 #expect(try database.scalar("SELECT count(*) FROM pg_class WHERE relname = '\(change.partition)'") == 0)
             }
-            #expect(try await SamplePartitionMaintenance(policy: policy).runOnce(client: client, logger: Self.logger).filter { $0.action == "dropped" }.isEmpty)
+            #expect(try await SamplePartitionMaintenance(policy: policy).runOnce(client: client, logger: Self.logger).changes.filter { $0.action == "dropped" }.isEmpty)
         }
     }
 

@@ -4,9 +4,15 @@ import WireProtocol
 /// Checks a delivery's shape before it reaches the database, so one malformed message can be
 /// refused alone instead of failing a transaction shared with other agents.
 public enum DeliveryValidator {
-    public static let maximumBatchSamples = 1_000_000
+    /// Samples one batch may carry: with every column, about 16 MB, within the batch's frame
+    /// limit (`WireMessageLimits`); agents send a few thousand.
+    public static let maximumBatchSamples = 200_000
+    /// Bytes of a test end's reason or a declared loss's reason, for people.
+    public static let maximumReasonBytes = 4096
 
-    /// Why the batch cannot be stored, or nil if its shape is fine.
+    /// Why the batch cannot be stored, or nil if its shape is fine. Its times must be finite:
+    /// a sample without a time has no partition and no place in the test (a NaN measurement,
+    /// in contrast, is stored as NULL and counted — a cycler's glitch, not a broken sample).
     public static func validate(_ batch: Cellfleet_Wire_V1_SampleBatch) -> String? {
         let n = batch.testTimeS.count
         guard n > 0 else { return "a sample batch with no samples" }
@@ -24,6 +30,37 @@ public enum DeliveryValidator {
         ]
         for (name, count) in optional where count != 0 && count != n {
             return "optional column \(name) has \(count) values for \(n) samples (must be 0 or \(n))"
+        }
+        for (name, column) in [("unix_time_s", batch.unixTimeS), ("test_time_s", batch.testTimeS)] {
+            if let row = column.firstIndex(where: { !$0.isFinite }) {
+                return "\(name) of sample \(batch.firstSeq + UInt64(row)) is \(column[row]): every sample has a finite time"
+            }
+        }
+        if let row = batch.unixTimeS.firstIndex(where: { !startTimeRangeSeconds.contains($0) }) {
+            return "unix_time_s of sample \(batch.firstSeq + UInt64(row)) is \(batch.unixTimeS[row]): a sample is taken between 1970 and 3000"
+        }
+        if batch.lostFromSeq != 0 {
+            guard batch.lostFromSeq < batch.firstSeq else {
+                return "lost_from_seq \(batch.lostFromSeq) must be below the batch's first_seq \(batch.firstSeq) (the lost samples precede it)"
+            }
+            if let problem = textProblem(batch.lostReason, field: "lost_reason", maximumBytes: maximumReasonBytes) { return problem }
+        }
+        return nil
+    }
+
+    /// Why the test end cannot be stored (a sentence naming the field), or nil.
+    public static func validate(_ end: Cellfleet_Wire_V1_TestEnd) -> String? {
+        if let problem = textProblem(end.testID, field: "test_id", maximumBytes: maximumIdentifierBytes) { return problem }
+        if let problem = textProblem(end.reason, field: "reason", maximumBytes: maximumReasonBytes) { return problem }
+        guard end.endUnixTimeS.isFinite, startTimeRangeSeconds.contains(end.endUnixTimeS) else {
+            return "end_unix_time_s is \(end.endUnixTimeS): a test ends between 1970 and 3000 (seconds since the Unix epoch)"
+        }
+        guard end.lastSeq <= UInt64(Int64.max) else { return "last_seq \(end.lastSeq) is out of range" }
+        if end.lostFromSeq != 0 {
+            guard end.lostFromSeq <= end.lastSeq else {
+                return "lost_from_seq \(end.lostFromSeq) must be at most last_seq \(end.lastSeq) (the lost samples are the test's last)"
+            }
+            if let problem = textProblem(end.lostReason, field: "lost_reason", maximumBytes: maximumReasonBytes) { return problem }
         }
         return nil
     }
@@ -119,6 +156,12 @@ public enum DeliveryValidator {
     /// id is checked against the connection by the planner, as a test start's is.
     public static func validate(_ quarantine: Cellfleet_Wire_V1_SourceQuarantined) -> String? {
         guard !quarantine.file.isEmpty else { return "a source quarantine that names no file" }
+        for (name, text, bound) in [("agent_id", quarantine.agentID, maximumIdentifierBytes), ("channel_id", quarantine.channelID, maximumIdentifierBytes),
+                                    ("test_id", quarantine.testID, maximumIdentifierBytes), ("file", quarantine.file, maximumReasonBytes),
+                                    ("reason", quarantine.reason, maximumReasonBytes)] {
+            if let problem = textProblem(text, field: name, maximumBytes: bound) { return problem }
+        }
+        guard quarantine.unixTimeS.isFinite else { return "unix_time_s is \(quarantine.unixTimeS), not a finite number" }
         guard quarantine.testID.isEmpty || UUID(uuidString: quarantine.testID) != nil else {
             return "a source quarantine whose test id '\(quarantine.testID)' is not a UUID (leave it empty when the file has no test)"
         }

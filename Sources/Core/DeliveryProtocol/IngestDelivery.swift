@@ -55,6 +55,11 @@ public struct IngestDelivery: Sendable, Equatable {
         part.stepIndex = slice(batch.stepIndex)
         part.stepType = slice(batch.stepType)
         part.cycleIndex = slice(batch.cycleIndex)
+        // A declared loss precedes the batch's first sample: only the first part carries it.
+        if range.lowerBound == 0 {
+            part.lostFromSeq = batch.lostFromSeq
+            part.lostReason = batch.lostReason
+        }
         return IngestDelivery(agentID: agentID, deliveryID: deliveryID, testID: testID, body: .batch(part))
     }
 }

@@ -1,8 +1,9 @@
 /// The coordinator's own alerts about the fleet rather than a cell (issue 12 §3, issue 13; rule
 /// ids are a contract). They are episodes, at most one open per test (F1, F3), agent (F2) or
-/// agent's source file (F4). F1–F3 are raised when the condition starts and resolved by the
+/// agent's source file (F4), or a hole in a test's samples (F5, one per hole). F1–F3 are raised when the condition starts and resolved by the
 /// coordinator when it ends (`FleetHealthMonitor`); F4 is raised when an agent reports a
-/// quarantined file (`SourceQuarantineAlert`) and resolved by a person.
+/// quarantined file (`SourceQuarantineAlert`) or declares samples lost (`SampleLossAlert`) and
+/// resolved by a person.
 public enum FleetHealthRule: String, Sendable, Hashable, CaseIterable, Comparable {
     /// A running test has sent nothing for longer than max(10 × its usual interval, 5 min).
     case testSilent = "F1"
@@ -13,8 +14,11 @@ public enum FleetHealthRule: String, Sendable, Hashable, CaseIterable, Comparabl
     /// An agent stopped following a source file (its earlier records changed, it shrank, or it
     /// cannot be parsed); the other files carry on.
     case sourceQuarantined = "F4"
+    /// Samples of a test will never arrive: the agent declared them lost (its spool was damaged,
+    /// or the coordinator refused them for good). The test carries on after the hole.
+    case samplesLost = "F5"
 
-    /// All four warn: the data may be late, mis-stamped or not read at all, the cells themselves
+    /// All of them warn: the data may be late, mis-stamped or not read at all, the cells themselves
     /// are not known to be failing, and a person should look — not be woken as for a fail.
     public static let severity = "warn"
 

@@ -212,6 +212,11 @@ public nonisolated enum Cellfleet_Wire_V1_ErrorCode: SwiftProtobuf.Enum, Swift.C
   /// The agent has more deliveries unacknowledged than the credit in its Welcome allows; the
   /// delivery was not read. Wait for outstanding acks, then re-send it (nothing is dropped).
   case creditExceeded // = 7
+
+  /// Added within v1: the database refuses to store this delivery, and would again (a value it
+  /// cannot hold, a failure that repeats when the delivery is committed on its own while others
+  /// commit). Do not re-send it; set it aside. Older agents treat it as any other refusal.
+  case unstorable // = 8
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -228,6 +233,7 @@ public nonisolated enum Cellfleet_Wire_V1_ErrorCode: SwiftProtobuf.Enum, Swift.C
     case 5: self = .notYourTest
     case 6: self = .internal
     case 7: self = .creditExceeded
+    case 8: self = .unstorable
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -242,6 +248,7 @@ public nonisolated enum Cellfleet_Wire_V1_ErrorCode: SwiftProtobuf.Enum, Swift.C
     case .notYourTest: return 5
     case .internal: return 6
     case .creditExceeded: return 7
+    case .unstorable: return 8
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -256,6 +263,7 @@ public nonisolated enum Cellfleet_Wire_V1_ErrorCode: SwiftProtobuf.Enum, Swift.C
     .notYourTest,
     .internal,
     .creditExceeded,
+    .unstorable,
   ]
 
 }
@@ -562,6 +570,16 @@ public nonisolated struct Cellfleet_Wire_V1_SampleBatch: Sendable {
 
   public var cycleIndex: [Int32] = []
 
+  /// Added within v1: a declaration of loss. Non-zero when the agent cannot deliver samples
+  /// lost_from_seq … first_seq − 1 of this test (its spool lost them, or the coordinator refused
+  /// them for good) and will never send them: the coordinator records those it lacks as a hole
+  /// (with `lost_reason`, for people), raises a data-quality alert and stores this batch after it.
+  /// The agent sets it only when the coordinator reported a SEQUENCE_GAP at `lost_from_seq` and
+  /// the agent holds nothing older of the test. Samples the coordinator already has are not lost.
+  public var lostFromSeq: UInt64 = 0
+
+  public var lostReason: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -583,6 +601,12 @@ public nonisolated struct Cellfleet_Wire_V1_TestEnd: Sendable {
 
   /// "completed", "stopped", "failed: …"
   public var reason: String = String()
+
+  /// Added within v1: as in SampleBatch, samples lost_from_seq … last_seq are declared lost (the
+  /// test's last samples never reached the coordinator and never will).
+  public var lostFromSeq: UInt64 = 0
+
+  public var lostReason: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -804,7 +828,7 @@ nonisolated extension Cellfleet_Wire_V1_StepType: SwiftProtobuf._ProtoNameProvid
 }
 
 nonisolated extension Cellfleet_Wire_V1_ErrorCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}MALFORMED\0\u{1}UNSUPPORTED_PROTOCOL_VERSION\0\u{1}SEQUENCE_GAP\0\u{1}UNKNOWN_TEST\0\u{1}NOT_YOUR_TEST\0\u{1}INTERNAL\0\u{1}CREDIT_EXCEEDED\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0ERROR_CODE_UNSPECIFIED\0\u{1}MALFORMED\0\u{1}UNSUPPORTED_PROTOCOL_VERSION\0\u{1}SEQUENCE_GAP\0\u{1}UNKNOWN_TEST\0\u{1}NOT_YOUR_TEST\0\u{1}INTERNAL\0\u{1}CREDIT_EXCEEDED\0\u{1}UNSTORABLE\0")
 }
 
 nonisolated extension Cellfleet_Wire_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1323,7 +1347,7 @@ nonisolated extension Cellfleet_Wire_V1_TestStart: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Cellfleet_Wire_V1_SampleBatch: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SampleBatch"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}delivery_id\0\u{3}test_id\0\u{3}first_seq\0\u{3}unix_time_s\0\u{3}test_time_s\0\u{3}voltage_v\0\u{3}current_a\0\u{3}capacity_ah\0\u{3}energy_wh\0\u{3}temperature_c\0\u{3}step_index\0\u{3}step_type\0\u{3}cycle_index\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}delivery_id\0\u{3}test_id\0\u{3}first_seq\0\u{3}unix_time_s\0\u{3}test_time_s\0\u{3}voltage_v\0\u{3}current_a\0\u{3}capacity_ah\0\u{3}energy_wh\0\u{3}temperature_c\0\u{3}step_index\0\u{3}step_type\0\u{3}cycle_index\0\u{3}lost_from_seq\0\u{3}lost_reason\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1344,6 +1368,8 @@ nonisolated extension Cellfleet_Wire_V1_SampleBatch: SwiftProtobuf.Message, Swif
       case 11: try { try decoder.decodeRepeatedInt32Field(value: &self.stepIndex) }()
       case 12: try { try decoder.decodeRepeatedEnumField(value: &self.stepType) }()
       case 13: try { try decoder.decodeRepeatedInt32Field(value: &self.cycleIndex) }()
+      case 14: try { try decoder.decodeSingularUInt64Field(value: &self.lostFromSeq) }()
+      case 15: try { try decoder.decodeSingularStringField(value: &self.lostReason) }()
       default: break
       }
     }
@@ -1389,6 +1415,12 @@ nonisolated extension Cellfleet_Wire_V1_SampleBatch: SwiftProtobuf.Message, Swif
     if !self.cycleIndex.isEmpty {
       try visitor.visitPackedInt32Field(value: self.cycleIndex, fieldNumber: 13)
     }
+    if self.lostFromSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.lostFromSeq, fieldNumber: 14)
+    }
+    if !self.lostReason.isEmpty {
+      try visitor.visitSingularStringField(value: self.lostReason, fieldNumber: 15)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1406,6 +1438,8 @@ nonisolated extension Cellfleet_Wire_V1_SampleBatch: SwiftProtobuf.Message, Swif
     if lhs.stepIndex != rhs.stepIndex {return false}
     if lhs.stepType != rhs.stepType {return false}
     if lhs.cycleIndex != rhs.cycleIndex {return false}
+    if lhs.lostFromSeq != rhs.lostFromSeq {return false}
+    if lhs.lostReason != rhs.lostReason {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1413,7 +1447,7 @@ nonisolated extension Cellfleet_Wire_V1_SampleBatch: SwiftProtobuf.Message, Swif
 
 nonisolated extension Cellfleet_Wire_V1_TestEnd: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TestEnd"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}delivery_id\0\u{3}test_id\0\u{3}last_seq\0\u{3}end_unix_time_s\0\u{1}reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}delivery_id\0\u{3}test_id\0\u{3}last_seq\0\u{3}end_unix_time_s\0\u{1}reason\0\u{3}lost_from_seq\0\u{3}lost_reason\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1426,6 +1460,8 @@ nonisolated extension Cellfleet_Wire_V1_TestEnd: SwiftProtobuf.Message, SwiftPro
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.lastSeq) }()
       case 4: try { try decoder.decodeSingularDoubleField(value: &self.endUnixTimeS) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.lostFromSeq) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.lostReason) }()
       default: break
       }
     }
@@ -1447,6 +1483,12 @@ nonisolated extension Cellfleet_Wire_V1_TestEnd: SwiftProtobuf.Message, SwiftPro
     if !self.reason.isEmpty {
       try visitor.visitSingularStringField(value: self.reason, fieldNumber: 5)
     }
+    if self.lostFromSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.lostFromSeq, fieldNumber: 6)
+    }
+    if !self.lostReason.isEmpty {
+      try visitor.visitSingularStringField(value: self.lostReason, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1456,6 +1498,8 @@ nonisolated extension Cellfleet_Wire_V1_TestEnd: SwiftProtobuf.Message, SwiftPro
     if lhs.lastSeq != rhs.lastSeq {return false}
     if lhs.endUnixTimeS != rhs.endUnixTimeS {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.lostFromSeq != rhs.lostFromSeq {return false}
+    if lhs.lostReason != rhs.lostReason {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -228,7 +228,9 @@ public actor Coordinator: Service {
                     // The receive mark is per connection: what libzmq holds for one agent while
                     // the inbox is full, before TCP pushes back on it.
                     try socket.setHighWaterMarks(send: 10_000, receive: configuration.receiveHighWaterMark)
-                    try socket.setMaximumMessageSize(bytes: 256 << 20)
+                    // Larger than any message of any kind may be: libzmq drops the connection on
+                    // its length header, before a byte of it is held (WireMessageLimits).
+                    try socket.setMaximumMessageSize(bytes: Int64(WireMessageLimits.largestMessageBytes + 4096))
                     try authentication?.configureServer(socket)
                     try socket.bind(configuration.listenEndpoint)
                     return socket
@@ -285,6 +287,12 @@ public actor Coordinator: Service {
         let agentID = message.userID ?? String(decoding: routingID, as: UTF8.self)
         if queue.usage(of: agentID).deliveries > 0, let refusal = refusalBeforeDecoding(message.frames[1], agentID: agentID) {
             refuseBeyondCredit(refusal.refusal, deliveryID: refusal.deliveryID, routingID: routingID, agentID: agentID, link: link)
+            return
+        }
+        if let problem = WireMessageLimits.problem(message.frames[1]) {
+            statistics.record(\.malformedMessages, metric: "malformed_messages")
+            logger.warning("refusing a message larger than its kind may be", metadata: ["agent": "\(agentID.prefix(64))", "problem": "\(problem)"])
+            reply(to: routingID, error: .malformed, problem, deliveryID: WireDeliveryPeek.peek(message.frames[1])?.deliveryID ?? 0, on: link)
             return
         }
         let envelope: WireEnvelope
@@ -344,6 +352,12 @@ public actor Coordinator: Service {
             }
             offer(routingID: routingID, agentID: agentID, deliveryID: batch.deliveryID, testID: batch.testID, body: .batch(batch), bytes: bytes, link: link)
         case .testEnd(let end):
+            if let problem = DeliveryValidator.validate(end) {
+                statistics.record(\.malformedMessages, metric: "malformed_messages")
+                logger.warning("refusing a malformed test end", metadata: ["agent": "\(agentID)", "problem": "\(problem)"])
+                reply(to: routingID, error: .malformed, problem, deliveryID: end.deliveryID, on: link)
+                return
+            }
             offer(routingID: routingID, agentID: agentID, deliveryID: end.deliveryID, testID: end.testID, body: .end(end), bytes: bytes, link: link)
         case .sourceQuarantined(let quarantine):
             if let problem = DeliveryValidator.validate(quarantine) {

@@ -46,7 +46,9 @@ public struct DetectionStage: CommitStage {
         // would wait for samples that will never come again.
         var live = try await state(of: testID, before: min(lastSequence, committedSequence) + 1, in: transaction, logger: logger)
         guard !live.finished else { return }
-        live.endSequence = lastSequence
+        // Once every sample the test will ever have is committed, what detection covers is the
+        // test's end, even short of `lastSequence`: samples declared lost never come.
+        live.endSequence = committedSequence >= lastSequence ? min(lastSequence, max(live.coveredSequence, 0)) : lastSequence
         var writer = DetectionWriter(test: live.context, connection: transaction, logger: logger)
         try await finishIfEnded(&live, writer: &writer)
         try await checkpointIfDue(&live, writer: &writer)

@@ -69,31 +69,39 @@ struct IngestTransaction {
         var databaseNow = 0.0
         let rows = try await connection.query("""
             SELECT p.test_id, p.committed_seq, t.agent_id, extract(epoch FROM p.last_sample_at)::float8, p.usual_interval_s,
-                   extract(epoch FROM now())::float8
+                   extract(epoch FROM now())::float8, extract(epoch FROM t.started_at)::float8,
+                   CASE WHEN t.ended_at IS NULL THEN NULL ELSE t.last_seq END
             FROM test_progress p JOIN tests t ON t.test_id = p.test_id
             WHERE p.test_id = ANY(\(planner.testsToLock))
             ORDER BY p.test_id
             FOR UPDATE OF p
             """, logger: logger)
-        for try await (testID, committed, agentID, lastArrival, usualInterval, now) in rows.decode((UUID, Int64, String, Double?, Double?, Double).self) {
-            marks[testID] = TestMark(committedSequence: committed, ownerAgentID: agentID)
+        for try await (testID, committed, agentID, lastArrival, usualInterval, now, started, endedAt)
+            in rows.decode((UUID, Int64, String, Double?, Double?, Double, Double?, Int64?).self) {
+            marks[testID] = TestMark(committedSequence: committed, ownerAgentID: agentID, startUnixTimeSeconds: started, endedAtSequence: endedAt)
             cadences[testID] = ArrivalCadence(lastArrivalSeconds: lastArrival, usualIntervalSeconds: usualInterval)
             databaseNow = now
         }
 
         // 3. Decide each delivery against the marks (cheap; nothing encoded yet).
-        let plan = planner.plan(marks: marks)
+        let plan = planner.plan(marks: marks, nowUnixTimeSeconds: databaseNow == 0 ? nil : databaseNow)
         var result = Result(outcomes: plan.outcomes, samplesCommitted: plan.samplesCommitted, samplesDuplicate: plan.samplesDuplicate)
         result.statementSeconds += lap()
 
         // 4. COPY the rows and advance the marks, in the same transaction. Rows are encoded in
         //    chunks and each chunk is sent as soon as it is full, so the server parses one chunk
         //    while the next is encoded rather than after all of them.
-        if plan.samplesCommitted > 0 {
+        // 3b. Holes the agents declared, with their F5 alerts (their marks move below, or with
+        //     the test's end).
+        for loss in plan.losses {
+            try await SampleLossRecords.record(loss, agentID: deliveries[loss.delivery].agentID, in: connection, logger: logger)
+        }
+
+        if plan.samplesCommitted > 0 || !plan.advancedMarks.isEmpty {
             var encodeDuration = Duration.zero
             var nonFinite = 0
             let deliveries = self.deliveries
-            try await connection.copyFrom(
+            if plan.samplesCommitted > 0 { try await connection.copyFrom(
                 table: "samples",
                 columns: ["test_id", "seq", "unix_time_s", "test_time_s", "voltage_v", "current_a", "capacity_ah",
                           "energy_wh", "temperature_c", "step_index", "step_type", "cycle_index"],
@@ -117,7 +125,7 @@ struct IngestTransaction {
                 }
                 nonFinite += encoder.nonFiniteValues
                 if encoder.buffer.readableBytes > 0 { try await writer.write(encoder.buffer) }
-            }
+            } }
             result.nonFiniteValues = nonFinite
             let copyAndEncode = lap()
             let encodeSeconds = encodeDuration.inSeconds

@@ -35,42 +35,94 @@ public struct SamplePartitionChange: Sendable, Equatable, CustomStringConvertibl
     public var description: String { "\(action) \(partition) (\(rows) rows)" }
 }
 
-/// Runs the partition maintenance that migration 0002 defines in SQL
-/// (`cellfleet_maintain_sample_partitions`): the database does the work in one transaction, so
-/// several coordinators may run it and a crash leaves nothing half done.
+/// Keeps `samples`' daily partitions (migrations 0002 and 0010): creates the coming days' and
+/// those of days with rows waiting in the default partition, and drops days past retention.
+///
+/// Each day is its own transaction, at most `maximumDaysPerPass` per pass, each waiting at most
+/// `lockTimeoutSeconds` for a lock: a delivery whose times span thousands of days, or a year of
+/// back-filled history, costs many short passes instead of one that stops every agent's ingest
+/// (migration 0010 says why a day's creation no longer blocks COPY). Several coordinators may run
+/// it: an advisory lock makes one do each day, and the others skip the pass.
 public struct SamplePartitionMaintenance: Sendable {
     public var policy: SamplePartitionPolicy
+    public var maximumDaysPerPass = 64
+    public var lockTimeoutSeconds = 2.0
+    /// How soon the next pass runs when this one left work undone.
+    public var backlogIntervalSeconds = 1.0
 
     public init(policy: SamplePartitionPolicy) {
         self.policy = policy
     }
 
-    /// One pass: create the coming days' partitions, move rows that fell into the default
-    /// partition to their day, drop raw samples past retention.
-    public func runOnce(client: PostgresClient, logger: Logger) async throws -> [SamplePartitionChange] {
-        let retain = policy.retainSamplesDays
-        let rows = try await client.query(
-            "SELECT change, partition_name, row_count FROM cellfleet_maintain_sample_partitions(\(policy.daysAhead)::integer, \(retain)::integer)",
-            logger: logger)
-        var changes: [SamplePartitionChange] = []
-        for try await (action, partition, moved) in rows.decode((String, String, Int64).self) {
-            changes.append(SamplePartitionChange(action: action, partition: partition, rows: moved))
-        }
-        return changes
+    /// What one pass did, and whether work is left for the next.
+    public struct Pass: Sendable, Equatable {
+        public var changes: [SamplePartitionChange] = []
+        public var workLeft = false
     }
 
-    /// Runs a pass now and then every interval until cancelled. A failed pass is logged and
+    /// One pass: up to `maximumDaysPerPass` days created or dropped, each in a transaction of its
+    /// own, then rows past retention deleted from the default partition.
+    public func runOnce(client: PostgresClient, logger: Logger) async throws -> Pass {
+        let retain = policy.retainSamplesDays
+        var work: [(change: String, day: String)] = []
+        let rows = try await client.query(
+            "SELECT change, to_char(day_utc, 'YYYY-MM-DD') FROM cellfleet_sample_partition_work(\(policy.daysAhead)::integer, \(retain)::integer)",
+            logger: logger)
+        for try await (change, day) in rows.decode((String, String).self) { work.append((change, day)) }
+        var pass = Pass(workLeft: work.count > maximumDaysPerPass)
+        let timeout = "\(Int(lockTimeoutSeconds * 1000))ms"
+        for item in work.prefix(maximumDaysPerPass) {
+            let function = item.change == "drop" ? "cellfleet_drop_sample_partition" : "cellfleet_attach_sample_partition"
+            let outcome: Int64? = try await client.withTransaction(logger: logger) { connection in
+                _ = try await connection.query("SELECT set_config('lock_timeout', \(timeout), true)", logger: logger).collect()
+                let claimed = try await connection.query("SELECT pg_try_advisory_xact_lock(7341002)", logger: logger)
+                var mine = false
+                for try await granted in claimed.decode(Bool.self) { mine = granted }
+                guard mine else { return nil }
+                let result = try await connection.query("SELECT \(unescaped: function)(\(item.day)::date)", logger: logger)
+                var value: Int64 = -1
+                for try await rows in result.decode(Int64.self) { value = rows }
+                return value
+            }
+            guard let outcome else {
+                // Another coordinator maintains the partitions right now; it will see this through.
+                pass.workLeft = true
+                return pass
+            }
+            if outcome >= 0 {
+                let name = "samples_p" + item.day.replacingOccurrences(of: "-", with: "")
+                pass.changes.append(SamplePartitionChange(action: item.change == "drop" ? "dropped" : "created", partition: name, rows: outcome))
+            }
+        }
+        if let retain {
+            let deleted = try await client.query("""
+                WITH gone AS (
+                    DELETE FROM samples_default
+                    WHERE unix_time_s < (((now() AT TIME ZONE 'UTC')::date - \(retain)::integer) - date '1970-01-01')::double precision * 86400
+                    RETURNING 1)
+                SELECT count(*) FROM gone
+                """, logger: logger)
+            for try await count in deleted.decode(Int64.self) where count > 0 {
+                pass.changes.append(SamplePartitionChange(action: "deleted", partition: "samples_default", rows: count))
+            }
+        }
+        return pass
+    }
+
+    /// Runs a pass now and then every interval until cancelled, sooner while work is left. A
+    /// failed pass (a lock not granted in time, the schema not migrated yet) is logged and
     /// retried soon; ingest does not depend on it while partitions exist days ahead.
     public func run(client: PostgresClient, logger: Logger) async {
         var failures = 0
         while !Task.isCancelled {
             var delay = policy.intervalSeconds
             do {
-                let changes = try await runOnce(client: client, logger: logger)
-                for change in changes {
+                let pass = try await runOnce(client: client, logger: logger)
+                for change in pass.changes {
                     logger.notice("sample partition maintenance", metadata: [
                         "action": "\(change.action)", "partition": "\(change.partition)", "rows": "\(change.rows)"])
                 }
+                if pass.workLeft { delay = min(delay, backlogIntervalSeconds) }
                 failures = 0
             } catch {
                 failures += 1
