@@ -12,7 +12,11 @@ extension AgentDeliveryStateMachine {
         /// The coordinator refused a delivery (or, for UNSUPPORTED_PROTOCOL_VERSION, the agent).
         /// `expectedSequence` is the coordinator's next sequence number for a SEQUENCE_GAP; the
         /// re-send starts from the oldest unacknowledged delivery, which holds it.
-        case refused(code: Cellfleet_Wire_V1_ErrorCode, deliveryID: UInt64, expectedSequence: UInt64, message: String, at: C.Instant)
+        /// `earlierOfItsTestHeld`: the spool still holds an older delivery of the same test (its
+        /// start, or samples before it), which a re-send may deliver first. When it does not, a
+        /// SEQUENCE_GAP or UNKNOWN_TEST can never be cured by waiting.
+        case refused(code: Cellfleet_Wire_V1_ErrorCode, deliveryID: UInt64, expectedSequence: UInt64, message: String,
+                     earlierOfItsTestHeld: Bool = true, at: C.Instant)
         /// The flush interval passed. `queuedInSocket` is how many messages the socket has not
         /// yet handed to the network: while it holds some, silence is not the coordinator's fault.
         case tick(at: C.Instant, queuedInSocket: Int)
@@ -32,6 +36,13 @@ extension AgentDeliveryStateMachine {
         case sendDeliveries([UInt64])
         /// Acknowledged: free these deliveries in the spool.
         case forget([UInt64])
+        /// Refused for good (MALFORMED, NOT_YOUR_TEST, UNSTORABLE, or UNKNOWN_TEST with nothing
+        /// older of its test left to send): set it aside where people can find it, then free it
+        /// in the spool. It no longer counts as outstanding.
+        case reject(UInt64, code: Cellfleet_Wire_V1_ErrorCode, message: String)
+        /// The coordinator lacks this delivery's test's samples from `fromSequence` and the agent
+        /// holds none of them: send the delivery declaring them lost (`lost_from_seq`), from now on.
+        case declareLoss(UInt64, fromSequence: UInt64)
         /// The deliveries in flight were given up for lost (or refused); sending resumes at
         /// `resumeAt`. Nothing for the shell to do but say so and count.
         case wentBack(resumeAt: UInt64, abandoned: Int, reason: GoBackReason)

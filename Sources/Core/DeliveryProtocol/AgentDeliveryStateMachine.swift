@@ -17,8 +17,13 @@ import WireProtocol
 /// - SEQUENCE_GAP: re-send from the oldest unacknowledged at once. INTERNAL: the same after 1 s.
 ///   CREDIT_EXCEEDED: send nothing new until an acknowledgement arrives and the rest of the
 ///   window is acknowledged (or the timeout hits), then re-send from the oldest unacknowledged.
-///   UNSUPPORTED_PROTOCOL_VERSION: fatal. Any other refusal: re-send after 5 s. Nothing is ever
-///   dropped.
+///   UNSUPPORTED_PROTOCOL_VERSION: fatal. MALFORMED, NOT_YOUR_TEST and UNSTORABLE: refused for
+///   good, so the delivery is set aside (`reject`) rather than re-sent without end; so is an
+///   UNKNOWN_TEST when nothing older of its test is left to send. A SEQUENCE_GAP when nothing
+///   older of its test is left: the samples from the coordinator's expected sequence number up to
+///   the delivery are declared lost on it (`declareLoss`) and it is sent again — one refusal, never
+///   a loop. Any other refusal: re-send after 5 s. Nothing is dropped without being set aside
+///   where people can find it.
 /// - A refused CURVE handshake reopens the link after 2, 4, 8, 10, 10… s, reset by a Welcome.
 /// - A command is executed once per command id; a repeat is answered with the first outcome.
 public struct AgentDeliveryStateMachine<C: Clock>: Sendable where C.Duration == Duration {
@@ -61,6 +66,10 @@ public struct AgentDeliveryStateMachine<C: Clock>: Sendable where C.Duration == 
     public private(set) var deliveriesResent = 0
     /// Error messages received from the coordinator, over this run.
     public private(set) var errorsFromCoordinator = 0
+    /// Deliveries refused for good and set aside, over this run.
+    public private(set) var deliveriesRejected = 0
+    /// Deliveries sent again declaring the samples before them lost, over this run.
+    public private(set) var lossesDeclared = 0
 
     /// - Parameters:
     ///   - outstanding: what the spool holds unacknowledged at start-up (sent again first).
@@ -99,8 +108,8 @@ public struct AgentDeliveryStateMachine<C: Clock>: Sendable where C.Duration == 
             return welcomed(credit: credit, protocolVersion: protocolVersion, now: now)
         case .acknowledged(let ids, let now):
             return acknowledged(ids, now: now)
-        case .refused(let code, let deliveryID, _, let message, let now):
-            return refused(code: code, deliveryID: deliveryID, message: message, now: now)
+        case .refused(let code, let deliveryID, let expected, let message, let earlierHeld, let now):
+            return refused(code: code, deliveryID: deliveryID, expectedSequence: expected, message: message, earlierOfItsTestHeld: earlierHeld, now: now)
         case .tick(let now, let queuedInSocket):
             return tick(now: now, queuedInSocket: queuedInSocket)
         case .linkRefused:
@@ -142,11 +151,19 @@ public struct AgentDeliveryStateMachine<C: Clock>: Sendable where C.Duration == 
         return actions + pump(now: now)
     }
 
-    private mutating func refused(code: Cellfleet_Wire_V1_ErrorCode, deliveryID: UInt64, message: String, now: C.Instant) -> [Action] {
+    private mutating func refused(code: Cellfleet_Wire_V1_ErrorCode, deliveryID: UInt64, expectedSequence: UInt64, message: String,
+                                  earlierOfItsTestHeld: Bool, now: C.Instant) -> [Action] {
         errorsFromCoordinator += 1
         switch code {
+        case .sequenceGap where !earlierOfItsTestHeld && expectedSequence > 0 && outstanding.contains(deliveryID):
+            lossesDeclared += 1
+            return [.declareLoss(deliveryID, fromSequence: expectedSequence)] + goBack(now: now, rehello: false, reason: .sequenceGap)
         case .sequenceGap:
             return goBack(now: now, rehello: false, reason: .sequenceGap)
+        case .malformed, .notYourTest, .unstorable:
+            return reject(deliveryID, code: code, message: message, now: now)
+        case .unknownTest where !earlierOfItsTestHeld:
+            return reject(deliveryID, code: code, message: message, now: now)
         case .unsupportedProtocolVersion:
             return fail("the coordinator refused this agent's protocol versions \(rules.supportedProtocolVersions): \(message)")
         case .creditExceeded:
@@ -219,6 +236,18 @@ public struct AgentDeliveryStateMachine<C: Clock>: Sendable where C.Duration == 
         lastProgressAt = now
         if rehello { phase = .greeting(lastHelloAt: nil) }
         return abandoned > 0 ? [.wentBack(resumeAt: sendCursor, abandoned: abandoned, reason: reason)] : []
+    }
+
+    /// Sets a delivery refused for good aside: it is no longer outstanding, and what was sent
+    /// after it goes on (a later delivery of its test will meet a gap and declare it).
+    private mutating func reject(_ id: UInt64, code: Cellfleet_Wire_V1_ErrorCode, message: String, now: C.Instant) -> [Action] {
+        // A refusal of a copy sent before a go-back, for a delivery already set aside.
+        guard outstanding.acknowledge(id) else { return [] }
+        inFlight.remove(id)
+        refusedForCredit.remove(id)
+        deliveriesRejected += 1
+        lastProgressAt = now
+        return [.reject(id, code: code, message: message)] + pump(now: now)
     }
 
     private mutating func backOff(for duration: Duration, now: C.Instant) -> [Action] {

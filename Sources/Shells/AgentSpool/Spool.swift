@@ -74,6 +74,8 @@ public final class Spool {
     public private(set) var producedSampleCount: Int
     /// Records found damaged at start-up and skipped (counted, logged).
     public private(set) var corruptRecordsAtOpen = 0
+    /// Bytes skipped at start-up to resynchronise after damage.
+    public private(set) var damagedBytesAtOpen = 0
 
     public var epoch: UInt64 { ledger.epoch }
     public var ackedSampleCount: Int { ledger.ackedSamples + ackedAheadSamples }
@@ -124,41 +126,68 @@ public final class Spool {
             var offset = 0
             var lastID = firstID &- 1
             var goodEnd = 0
+            var damagedInside = false
             scan: while offset < data.count {
+                var problem: String
                 switch SpoolRecord.decode(data[offset...]) {
                 case .record(let id, let payload, let size):
                     if id > ledger.ackedThrough {
-                        let info = try describe(id: id, payload: payload, segment: firstID, offset: offset, size: size)
-                        entries.append(info)
-                        producedSampleCount += info.sampleCount
-                        if info.lastSequence > 0 {
-                            spooledHighSequence[info.testID] = max(spooledHighSequence[info.testID] ?? 0, info.lastSequence)
+                        do {
+                            let info = try describe(id: id, payload: payload, segment: firstID, offset: offset, size: size)
+                            entries.append(info)
+                            producedSampleCount += info.sampleCount
+                            if info.lastSequence > 0 {
+                                spooledHighSequence[info.testID] = max(spooledHighSequence[info.testID] ?? 0, info.lastSequence)
+                            }
+                        } catch {
+                            // Its checksum held but it is no delivery: damaged before it was framed.
+                            problem = "entry \(id) is not a readable delivery: \(error)"
+                            break
                         }
                     }
                     lastID = id
                     offset += size
                     goodEnd = offset
+                    continue scan
                 case .truncated:
+                    problem = "a partial record"
+                case .corrupt(let reason):
+                    problem = reason
+                }
+                // Resynchronise: records are framed and checksummed, so the next one that checks
+                // out (with a later id) is where readable data starts again.
+                if let next = SpoolRecord.nextRecord(in: data, after: offset, followingID: lastID) {
+                    corruptRecordsAtOpen += 1
+                    damagedBytesAtOpen += next - offset
+                    damagedInside = true
+                    logger.error("spool segment has damaged bytes; skipped to the next valid record (what they held is lost and will be declared to the coordinator)",
+                                 metadata: ["segment": "\(name)", "offset": "\(offset)", "bytes": "\(next - offset)", "reason": "\(problem)"])
+                    offset = next
+                    continue scan
+                }
+                if case .truncated = SpoolRecord.decode(data[offset...]) {
                     logger.warning("spool segment ends in a partial record (an interrupted write); dropping its tail",
                                    metadata: ["segment": "\(name)", "bytes": "\(data.count - offset)"])
-                    break scan
-                case .corrupt(let reason):
+                } else {
                     corruptRecordsAtOpen += 1
-                    logger.error("spool segment has a damaged record; the rest of this segment is unreadable",
-                                 metadata: ["segment": "\(name)", "offset": "\(offset)", "reason": "\(reason)"])
-                    break scan
+                    damagedBytesAtOpen += data.count - offset
+                    logger.error("spool segment ends in damaged bytes; nothing readable follows them in this segment",
+                                 metadata: ["segment": "\(name)", "offset": "\(offset)", "reason": "\(problem)"])
                 }
+                break scan
             }
             let isLast = position == names.count - 1
-            if goodEnd < data.count {
-                if isLast {
-                    guard truncate(path, off_t(goodEnd)) == 0 else { throw SpoolError.io(operation: "truncate \(path)", errno: errno) }
-                } else {
-                    // Keep the damaged bytes for forensics, out of the way of the spool.
-                    let quarantine = path + ".damaged-\(Int(Date().timeIntervalSince1970))"
-                    _ = link(path, quarantine)
-                    guard truncate(path, off_t(goodEnd)) == 0 else { throw SpoolError.io(operation: "truncate \(path)", errno: errno) }
+            if damagedInside || (goodEnd < data.count && !isLast) {
+                // Keep the damaged bytes for forensics, out of the way of the spool (once: a
+                // reopened spool finds the same hole again).
+                let siblings = (try? FileManager.default.contentsOfDirectory(atPath: configuration.directory.path)) ?? []
+                if !siblings.contains(where: { $0.hasPrefix(name + ".damaged-") }) {
+                    _ = link(path, path + ".damaged-\(Int(Date().timeIntervalSince1970))")
                 }
+            }
+            if goodEnd < data.count {
+                // Only the unreadable tail goes; damaged bytes between records stay (never read).
+                guard truncate(path, off_t(goodEnd)) == 0 else { throw SpoolError.io(operation: "truncate \(path)", errno: errno) }
             }
             if goodEnd == 0 && !isLast {
                 unlink(path)
@@ -310,6 +339,30 @@ public final class Spool {
             }
         }
         return runs
+    }
+
+    /// The samples an entry carries (0 for anything but a batch, or one the spool does not hold).
+    public func sampleCount(ofEntry id: UInt64) -> Int {
+        entry(withID: id)?.sampleCount ?? 0
+    }
+
+    /// The test an entry belongs to (empty for one that names none), if the spool holds it.
+    public func testID(ofEntry id: UInt64) -> String? {
+        entry(withID: id)?.testID
+    }
+
+    /// Whether an unacknowledged entry older than `id` belongs to the same test: its start or
+    /// earlier samples, which a re-send can still deliver before it. When none is left, a gap
+    /// the coordinator reports before `id` can never be filled from this spool.
+    public func holdsEarlierEntry(ofTestOf id: UInt64) -> Bool {
+        guard let test = entry(withID: id)?.testID, !test.isEmpty else { return false }
+        var index = entriesHead
+        while index < entries.count, entries[index].id < id {
+            let info = entries[index]
+            if info.testID == test, !ackedAhead.contains(info.id) { return true }
+            index += 1
+        }
+        return false
     }
 
     private func readPayload(_ info: EntryInfo) throws -> [UInt8] {

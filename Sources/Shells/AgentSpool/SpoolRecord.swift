@@ -43,6 +43,28 @@ enum SpoolRecord {
         return .record(entryID: entryID, payload: bytes[(start + headerSize)..<(start + headerSize + length)], size: headerSize + length)
     }
 
+    /// Entry ids a resynchronised record may have beyond the last good one: damage loses
+    /// records, it does not skip millions of ids; a bound that keeps random bytes from passing
+    /// for a record (on top of the checksum).
+    static let maximumIDsSkipped: UInt64 = 1 << 24
+
+    /// The offset of the first record after `offset` that decodes whole, checksum and all, with an
+    /// id above `followingID` (and not absurdly far above it); nil if none does.
+    static func nextRecord(in data: [UInt8], after offset: Int, followingID: UInt64) -> Int? {
+        var candidate = offset + 1
+        while candidate + headerSize <= data.count {
+            let slice = data[candidate...]
+            let id = readUInt64(slice, at: candidate + 8)
+            let length = Int(readUInt32(slice, at: candidate))
+            if id > followingID, id - followingID <= maximumIDsSkipped, length <= data.count - candidate - headerSize,
+               case .record = decode(slice) {
+                return candidate
+            }
+            candidate += 1
+        }
+        return nil
+    }
+
     static func append(_ value: UInt32, to bytes: inout [UInt8]) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }

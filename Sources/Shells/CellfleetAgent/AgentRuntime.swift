@@ -47,6 +47,15 @@ final class AgentRuntime {
     var appendedAt: [UInt64: ContinuousClock.Instant] = [:]
     private var lastHeard: ContinuousClock.Instant?
     var spoolFullEpisodes = 0
+    /// Deliveries the coordinator refused for good, set aside beside the spool.
+    let rejected: RejectedDeliveries
+    /// Deliveries to be sent declaring the samples before them lost: the sequence number the
+    /// loss starts at (what the coordinator expected). In memory: a restarted agent meets the
+    /// same gap once more and declares it again.
+    private var lossDeclarations: [UInt64: UInt64] = [:]
+    /// Why the agent lacks samples of a test it rejected a delivery of (for the declaration's
+    /// reason); bounded, the oldest forgotten first.
+    private var rejectionsByTest: [String: String] = [:]
     /// The followed files' reads in progress and scan schedule (their durable state is in `registry`).
     var following = FollowingState()
 
@@ -60,8 +69,10 @@ final class AgentRuntime {
             configuration: .init(directory: configuration.spoolDirectory, capacityBytes: configuration.spoolCapacityBytes),
             logger: logger)
         if spool.corruptRecordsAtOpen > 0 {
-            logger.error("the spool had damaged records at start-up", metadata: ["count": "\(spool.corruptRecordsAtOpen)"])
+            logger.error("the spool had damaged records at start-up; everything readable will be delivered and what was lost declared to the coordinator",
+                         metadata: ["records": "\(spool.corruptRecordsAtOpen)", "bytes": "\(spool.damagedBytesAtOpen)"])
         }
+        rejected = RejectedDeliveries(spoolDirectory: configuration.spoolDirectory)
         registry = try ChannelRegistry.load(from: configuration.spoolDirectory, agentID: configuration.agentID)
         reportedThrough = spool.lastAppendedID
         rules = Rules(
@@ -133,11 +144,13 @@ final class AgentRuntime {
         let files = fileCounts
         return AgentSummary(
             agentID: configuration.agentID, samplesProduced: spool.producedSampleCount,
-            samplesAcked: spool.ackedSampleCount, tests: channels.count + registry.followedExperiments.values.filter { $0.testID != nil && isInScope($0) }.count,
+            samplesAcked: spool.ackedSampleCount - rejected.samples, tests: channels.count + registry.followedExperiments.values.filter { $0.testID != nil && isInScope($0) }.count,
             deliveriesResent: rules.deliveriesResent,
             spoolFullEpisodes: spoolFullEpisodes, errorsFromCoordinator: rules.errorsFromCoordinator,
             durationSeconds: startedAt.duration(to: clock.now).inSeconds,
-            filesRead: files.read, filesQuarantined: files.quarantined, quarantined: files.problems)
+            filesRead: files.read, filesQuarantined: files.quarantined, quarantined: files.problems,
+            deliveriesRejected: rejected.deliveries, samplesRejected: rejected.samples, lossesDeclared: rules.lossesDeclared,
+            spoolDamagedRecords: spool.corruptRecordsAtOpen)
     }
 
     func status() -> Agent.Status {
@@ -192,7 +205,8 @@ final class AgentRuntime {
             event = .acknowledged(ack.deliveryIds, at: now)
         case .error(let error):
             log(error)
-            event = .refused(code: error.code, deliveryID: error.deliveryID, expectedSequence: error.expectedSeq, message: error.message, at: now)
+            event = .refused(code: error.code, deliveryID: error.deliveryID, expectedSequence: error.expectedSeq, message: error.message,
+                             earlierOfItsTestHeld: spool.holdsEarlierEntry(ofTestOf: error.deliveryID), at: now)
         case .heartbeat:
             return
         case .command(let command):
@@ -219,6 +233,8 @@ final class AgentRuntime {
             logger.warning("the coordinator could not commit; backing off", metadata: metadata)
         case .creditExceeded:
             logger.warning("the coordinator holds more of our deliveries than the credit allows; waiting for acknowledgements, then re-sending", metadata: metadata)
+        case .malformed, .notYourTest, .unstorable, .unknownTest:
+            logger.warning("the coordinator refused a delivery", metadata: metadata)
         default:
             logger.error("the coordinator refused a delivery; it stays in the spool and will be retried", metadata: metadata)
         }
@@ -234,14 +250,29 @@ final class AgentRuntime {
             case .sendHeartbeat:
                 send(WireEnvelope(.heartbeat(heartbeat(now: now))))
             case .sendDeliveries(let ids):
-                for payload in try spool.payloads(ofEntries: ids) { link?.send(payload) }
+                for (id, payload) in zip(ids, try spool.payloads(ofEntries: ids)) {
+                    if let from = lossDeclarations[id] {
+                        link?.send(try declaringLoss(payload, from: from, deliveryID: id))
+                    } else {
+                        link?.send(payload)
+                    }
+                }
+            case .reject(let id, let code, let message):
+                try setAside(id, code: code, message: message)
+            case .declareLoss(let id, let from):
+                lossDeclarations[id] = from
+                logger.error("the coordinator lacks samples of a test that this agent no longer holds; declaring them lost", metadata: [
+                    "delivery": "\(id)", "test": "\(spool.testID(ofEntry: id) ?? "")", "lost_from_seq": "\(from)"])
             case .forget(let ids):
                 do {
                     try spool.acknowledge(ids)
                 } catch {
                     logger.error("could not record acknowledgements in the spool", metadata: ["error": "\(error)"])
                 }
-                for id in ids { appendedAt[id] = nil }
+                for id in ids {
+                    appendedAt[id] = nil
+                    lossDeclarations[id] = nil
+                }
             case .wentBack(let resumeAt, let abandoned, let reason):
                 if reason == .acknowledgementTimeout {
                     logger.warning("no acknowledgement in time; will re-send", metadata: ["in_flight": "\(abandoned)", "from": "\(resumeAt)"])
@@ -268,6 +299,58 @@ final class AgentRuntime {
                 send(WireEnvelope(.commandResult(result)))
             }
         }
+    }
+
+    /// Sets a delivery refused for good aside (durably), then frees it in the spool. If it
+    /// cannot be kept (the disk is full), it stays in the spool and is sent, refused and set
+    /// aside again later: nothing is dropped unseen.
+    private func setAside(_ id: UInt64, code: Cellfleet_Wire_V1_ErrorCode, message: String) throws {
+        let test = spool.testID(ofEntry: id) ?? ""
+        let samples = spool.sampleCount(ofEntry: id)
+        do {
+            let payload = try spool.payloads(ofEntries: [id])[0]
+            try rejected.setAside(payload: payload, deliveryID: id, epoch: spool.epoch, testID: test, samples: samples,
+                                  code: "\(code)", message: message)
+        } catch {
+            logger.error("could not set a refused delivery aside; it stays in the spool", metadata: ["delivery": "\(id)", "error": "\(error)"])
+            return
+        }
+        logger.error("the coordinator refused a delivery for good; set aside in the spool's rejected/ directory, not sent again", metadata: [
+            "delivery": "\(id)", "test": "\(test)", "samples": "\(samples)", "code": "\(code)", "message": "\(message)"])
+        if !test.isEmpty {
+            if rejectionsByTest.count >= 1024 { rejectionsByTest.removeAll() }
+            rejectionsByTest[test] = "delivery \(id) was refused (\(code)): \(message)"
+        }
+        try spool.acknowledge([id])
+        appendedAt[id] = nil
+        lossDeclarations[id] = nil
+    }
+
+    /// The delivery as spooled, declaring its test's samples from `from` up to it lost.
+    private func declaringLoss(_ payload: [UInt8], from: UInt64, deliveryID: UInt64) throws -> [UInt8] {
+        var envelope = try WireEnvelope(serializedBytes: payload)
+        let test = spool.testID(ofEntry: deliveryID) ?? ""
+        var reason = "the agent's spool holds none of these samples"
+        if let rejection = rejectionsByTest[test] {
+            reason += ": \(rejection)"
+        } else if spool.corruptRecordsAtOpen > 0 {
+            reason += ": \(spool.corruptRecordsAtOpen) damaged spool record(s) were skipped when the agent started"
+        }
+        // At most 4 bytes a character: within the coordinator's bound on a reason.
+        reason = String(reason.prefix(DeliveryValidator.maximumReasonBytes / 4))
+        switch envelope.body {
+        case .sampleBatch(var batch):
+            batch.lostFromSeq = from
+            batch.lostReason = reason
+            envelope.body = .sampleBatch(batch)
+        case .testEnd(var end):
+            end.lostFromSeq = from
+            end.lostReason = reason
+            envelope.body = .testEnd(end)
+        default:
+            return payload
+        }
+        return try envelope.serializedBytes()
     }
 
     private func send(_ envelope: WireEnvelope) {

@@ -15,6 +15,14 @@ public struct AgentSummary: Codable, Sendable, Equatable {
     public var filesRead = 0
     public var filesQuarantined = 0
     public var quarantined: [QuarantinedFile] = []
+    /// Deliveries the coordinator refused for good, set aside in the spool's `rejected/` (over
+    /// the spool's life), and their samples (not counted in `samples_acked`).
+    public var deliveriesRejected = 0
+    public var samplesRejected = 0
+    /// Deliveries sent declaring samples before them lost (this run).
+    public var lossesDeclared = 0
+    /// Damaged spool records skipped when this run opened the spool.
+    public var spoolDamagedRecords = 0
 
     public struct QuarantinedFile: Codable, Sendable, Equatable {
         public var file: String
@@ -33,6 +41,10 @@ public struct AgentSummary: Codable, Sendable, Equatable {
         case filesRead = "files_read"
         case filesQuarantined = "files_quarantined"
         case quarantined
+        case deliveriesRejected = "deliveries_rejected"
+        case samplesRejected = "samples_rejected"
+        case lossesDeclared = "losses_declared"
+        case spoolDamagedRecords = "spool_damaged_records"
     }
 
     public func jsonLine() -> String {

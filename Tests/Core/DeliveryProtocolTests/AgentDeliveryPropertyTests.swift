@@ -11,13 +11,15 @@ import WireProtocol
 struct AgentDeliveryPropertyTests {
     typealias Machine = AgentDeliveryStateMachine<ManualClock>
     static let codes: [Cellfleet_Wire_V1_ErrorCode] = [
-        .sequenceGap, .internal, .creditExceeded, .malformed, .unknownTest, .notYourTest, .unspecified, .UNRECOGNIZED(9),
+        .sequenceGap, .internal, .creditExceeded, .malformed, .unknownTest, .notYourTest, .unstorable, .unspecified, .UNRECOGNIZED(9),
     ]
 
     /// Checks what a machine did against what it was told, event by event.
     struct Referee {
         var appended: Set<UInt64> = []
         var forgotten: Set<UInt64> = []
+        /// Set aside: refused for good, never to be sent again.
+        var rejected: Set<UInt64> = []
         var sent: [UInt64] = []
         var violations: [String] = []
 
@@ -25,10 +27,18 @@ struct AgentDeliveryPropertyTests {
             var acknowledgedNow: Set<UInt64> = []
             if case .acknowledged(let ids, _) = event { acknowledgedNow = Set(ids) }
             if case .appended(let ids, _) = event { appended.formUnion(ids) }
+            var refusedForGood: UInt64?
+            if case .refused(let code, let id, _, _, _, _) = event, [.malformed, .notYourTest, .unstorable, .unknownTest].contains(code) {
+                refusedForGood = id
+            }
             for action in actions {
                 switch action {
+                case .reject(let id, _, _):
+                    if refusedForGood != id { violations.append("set \(id) aside without a refusal for good") }
+                    if !appended.contains(id) || forgotten.contains(id) { violations.append("set \(id) aside, which is not outstanding") }
+                    if !rejected.insert(id).inserted { violations.append("set \(id) aside twice") }
                 case .sendDeliveries(let ids):
-                    for id in ids where !appended.contains(id) || forgotten.contains(id) {
+                    for id in ids where !appended.contains(id) || forgotten.contains(id) || rejected.contains(id) {
                         violations.append("sent \(id), which is not outstanding")
                     }
                     sent += ids
@@ -37,6 +47,7 @@ struct AgentDeliveryPropertyTests {
                         if !acknowledgedNow.contains(id) { violations.append("forgot \(id) without its acknowledgement") }
                         if !appended.contains(id) { violations.append("forgot \(id), never appended") }
                         if !forgotten.insert(id).inserted { violations.append("forgot \(id) twice") }
+                        if rejected.contains(id) { violations.append("forgot \(id), which was set aside") }
                     }
                 default:
                     break
@@ -47,8 +58,8 @@ struct AgentDeliveryPropertyTests {
             } else if machine.inFlightCount != 0 {
                 violations.append("\(machine.inFlightCount) in flight while not welcomed")
             }
-            if machine.outstanding.count != appended.count - forgotten.count {
-                violations.append("\(machine.outstanding.count) outstanding, expected \(appended.count - forgotten.count)")
+            if machine.outstanding.count != appended.count - forgotten.count - rejected.count {
+                violations.append("\(machine.outstanding.count) outstanding, expected \(appended.count - forgotten.count - rejected.count)")
             }
         }
     }
@@ -94,7 +105,8 @@ struct AgentDeliveryPropertyTests {
 
     /// A coordinator that, for a while, loses deliveries, refuses them with every error code,
     /// acknowledges late, out of order and twice, and refuses the link — and then behaves.
-    /// Every appended delivery ends up acknowledged, and freed exactly once.
+    /// Every appended delivery ends up acknowledged and freed exactly once — or, refused for
+    /// good, set aside exactly once.
     @Test func withACooperativeCoordinatorEveryDeliveryIsAcknowledgedExactlyOnce() async {
         await propertyCheck(count: 200, input: Gen.uint64(in: 0...UInt64.max), Gen.int(in: 1...60), Gen.int(in: 0...300)) { seed, total, faultySteps in
             var random = SplitMix64(state: seed)
@@ -157,7 +169,8 @@ struct AgentDeliveryPropertyTests {
                 if nextID > UInt64(total) && machine.outstanding.isEmpty { break }
             }
             #expect(referee.violations.isEmpty, "\(referee.violations.prefix(5))")
-            #expect(referee.forgotten == Set(1...UInt64(total)), "after \(step) rounds: \(machine.outstanding.count) still outstanding")
+            #expect(referee.forgotten.union(referee.rejected) == Set(1...UInt64(total)), "after \(step) rounds: \(machine.outstanding.count) still outstanding")
+            #expect(referee.forgotten.isDisjoint(with: referee.rejected))
         }
     }
 }

@@ -14,7 +14,7 @@ struct AgentDeliveryScript {
         case appended(ClosedRange<UInt64>)
         case welcomed(credit: UInt32, version: UInt32 = 1)
         case acked([UInt64])
-        case refused(Cellfleet_Wire_V1_ErrorCode, delivery: UInt64 = 0, expectedSequence: UInt64 = 0, message: String = "")
+        case refused(Cellfleet_Wire_V1_ErrorCode, delivery: UInt64 = 0, expectedSequence: UInt64 = 0, message: String = "", earlierOfItsTestHeld: Bool = true)
         case tick(queued: Int = 0)
         case linkRefused
         case command(Cellfleet_Wire_V1_Command)
@@ -46,8 +46,8 @@ struct AgentDeliveryScript {
         case .appended(let ids): .appended(ids, at: now)
         case .welcomed(let credit, let version): .welcomed(credit: credit, protocolVersion: version, at: now)
         case .acked(let ids): .acknowledged(ids, at: now)
-        case .refused(let code, let delivery, let expected, let message):
-            .refused(code: code, deliveryID: delivery, expectedSequence: expected, message: message, at: now)
+        case .refused(let code, let delivery, let expected, let message, let earlierHeld):
+            .refused(code: code, deliveryID: delivery, expectedSequence: expected, message: message, earlierOfItsTestHeld: earlierHeld, at: now)
         case .tick(let queued): .tick(at: now, queuedInSocket: queued)
         case .linkRefused: .linkRefused(at: now)
         case .command(let command): .commandReceived(command, at: now)

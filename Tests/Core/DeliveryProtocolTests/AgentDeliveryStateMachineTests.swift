@@ -195,7 +195,47 @@ struct AgentDeliveryStateMachineTests {
         agent.expect(200, .acked([1]), [.forget([1]), .sendDeliveries([3])])
     }
 
-    static let slowRefusals: [Cellfleet_Wire_V1_ErrorCode] = [.malformed, .unknownTest, .notYourTest, .unspecified, .UNRECOGNIZED(42)]
+    /// Refusals a re-send may cure (UNKNOWN_TEST while the test's start is still to be sent).
+    static let slowRefusals: [Cellfleet_Wire_V1_ErrorCode] = [.unknownTest, .unspecified, .UNRECOGNIZED(42)]
+
+    /// A refusal for good is set aside at once, not re-sent: the window moves on past it.
+    @Test(arguments: [Cellfleet_Wire_V1_ErrorCode.malformed, .notYourTest, .unstorable])
+    func aRefusalForGoodSetsTheDeliveryAside(code: Cellfleet_Wire_V1_ErrorCode) {
+        var agent = AgentDeliveryScript(outstanding: 1...3)
+        #expect(agent.open(credit: 2) == [.sendDeliveries([1, 2])])
+        agent.expect(100, .refused(code, delivery: 1, message: "bad"), [.reject(1, code: code, message: "bad"), .sendDeliveries([3])])
+        #expect(agent.machine.outstanding.count == 2)
+        #expect(agent.machine.deliveriesRejected == 1)
+        // A second refusal of a copy sent before changes nothing.
+        agent.expect(150, .refused(code, delivery: 1, message: "bad"), [])
+        agent.expect(200, .acked([2, 3]), [.forget([2, 3])])
+        #expect(agent.machine.outstanding.isEmpty)
+    }
+
+    /// UNKNOWN_TEST with nothing older of the test left to send can never be cured: set aside.
+    @Test func anUnknownTestWithNothingOlderOfItsTestIsSetAside() {
+        var agent = AgentDeliveryScript(outstanding: 1...2)
+        #expect(agent.open(credit: 2) == [.sendDeliveries([1, 2])])
+        agent.expect(100, .refused(.unknownTest, delivery: 2, earlierOfItsTestHeld: false), [.reject(2, code: .unknownTest, message: "")])
+        #expect(agent.machine.outstanding.count == 1)
+    }
+
+    /// A gap before a delivery when nothing older of its test is held: declared lost on it and
+    /// sent again at once — one refusal, no loop.
+    @Test func aGapNothingCanFillIsDeclaredLost() {
+        var agent = AgentDeliveryScript(outstanding: 5...6)
+        #expect(agent.open(credit: 2) == [.sendDeliveries([5, 6])])
+        agent.expect(100, .refused(.sequenceGap, delivery: 5, expectedSequence: 40, earlierOfItsTestHeld: false), [
+            .declareLoss(5, fromSequence: 40), .wentBack(resumeAt: 5, abandoned: 2, reason: .sequenceGap),
+        ])
+        #expect(agent.at(150, .tick()).last == .sendDeliveries([5, 6]))
+        #expect(agent.machine.lossesDeclared == 1)
+        // With older samples of the test still held, a gap is only a re-send.
+        agent.expect(200, .refused(.sequenceGap, delivery: 6, expectedSequence: 41, earlierOfItsTestHeld: true), [
+            .wentBack(resumeAt: 5, abandoned: 2, reason: .sequenceGap),
+        ])
+        #expect(agent.machine.lossesDeclared == 1)
+    }
 
     @Test(arguments: [(Cellfleet_Wire_V1_ErrorCode.internal, 1000)] + slowRefusals.map { ($0, 5000) })
     func eachRefusalBacksOffForItsTime(code: Cellfleet_Wire_V1_ErrorCode, backOffMilliseconds: Int) {

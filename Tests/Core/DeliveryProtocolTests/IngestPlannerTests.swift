@@ -150,6 +150,7 @@ struct IngestPlannerTests {
         var outcomes: [IngestOutcome.Kind] = []
         var stored: [(delivery: Int, sequence: Int64)] = []
         var duplicates = 0
+        var losses: [(delivery: Int, first: Int64, last: Int64)] = []
 
         init(marks: [UUID: TestMark], deliveries: [IngestDelivery]) {
             self.marks = marks
@@ -170,10 +171,43 @@ struct IngestPlannerTests {
                 }
                 guard let test = delivery.testID, let mark = self.marks[test] else { outcomes.append(.refused(.unknownTest)); continue }
                 guard mark.ownerAgentID == delivery.agentID else { outcomes.append(.refused(.notYourTest)); continue }
-                guard case .batch(let batch) = delivery.body else { outcomes.append(.committed); continue }
-                if Int64(batch.firstSeq) > mark.committedSequence + 1 {
-                    outcomes.append(.refused(.sequenceGap))
+                // An end closes the test where its samples end, or declares the rest lost.
+                if case .end(let end) = delivery.body {
+                    let last = Int64(end.lastSeq)
+                    if last > mark.committedSequence {
+                        guard end.lostFromSeq != 0, Int64(end.lostFromSeq) <= mark.committedSequence + 1 else {
+                            outcomes.append(.refused(.sequenceGap))
+                            continue
+                        }
+                        losses.append((index, mark.committedSequence + 1, last))
+                        self.marks[test]!.committedSequence = last
+                    } else if last < mark.committedSequence {
+                        outcomes.append(.refused(.malformed))
+                        continue
+                    }
+                    self.marks[test]!.endedAtSequence = last
+                    outcomes.append(.committed)
                     continue
+                }
+                guard case .batch(let batch) = delivery.body else { outcomes.append(.committed); continue }
+                var base = mark.committedSequence
+                var loss: (Int, Int64, Int64)?
+                if Int64(batch.firstSeq) > mark.committedSequence + 1 {
+                    guard batch.lostFromSeq != 0, Int64(batch.lostFromSeq) <= mark.committedSequence + 1 else {
+                        outcomes.append(.refused(.sequenceGap))
+                        continue
+                    }
+                    loss = (index, mark.committedSequence + 1, Int64(batch.firstSeq) - 1)
+                    base = Int64(batch.firstSeq) - 1
+                }
+                let last = Int64(batch.firstSeq) + Int64(batch.testTimeS.count) - 1
+                if last > base, let end = mark.endedAtSequence, last > end {
+                    outcomes.append(.refused(.malformed))
+                    continue
+                }
+                if let loss {
+                    losses.append(loss)
+                    self.marks[test]!.committedSequence = base
                 }
                 outcomes.append(.committed)
                 for offset in 0..<batch.testTimeS.count {
@@ -200,10 +234,25 @@ struct IngestPlannerTests {
         let test = tests[Int(take(3))]
         switch take(10) {
         case 0: return D.start(id, test: test, agent: agent, claiming: agents[Int(take(2))])
-        case 1: return D.end(id, test: test, agent: agent, lastSeq: take(40))
+        case 1: return declaringLoss(D.end(id, test: test, agent: agent, lastSeq: take(40)), from: take(3) == 0 ? 1 + take(40) : 0)
         case 2: return D.quarantine(id, agent: agent, file: "f\(take(3)).mpt", test: take(2) == 0 ? nil : test, claiming: agents[Int(take(2))])
-        default: return D.batch(id, test: test, agent: agent, first: 1 + take(40), count: 1 + Int(take(12)))
+        default: return declaringLoss(D.batch(id, test: test, agent: agent, first: 1 + take(40), count: 1 + Int(take(12))), from: take(4) == 0 ? 1 + take(40) : 0)
         }
+    }
+
+    /// The delivery declaring its test's samples from `from` lost (0: declaring nothing).
+    static func declaringLoss(_ delivery: IngestDelivery, from: UInt64) -> IngestDelivery {
+        var delivery = delivery
+        switch delivery.body {
+        case .batch(var batch):
+            batch.lostFromSeq = from
+            delivery.body = .batch(batch)
+        case .end(var end):
+            end.lostFromSeq = from
+            delivery.body = .end(end)
+        default: break
+        }
+        return delivery
     }
 
     /// Marks before the group: each test absent, or at some mark owned by some agent.
@@ -239,6 +288,7 @@ struct IngestPlannerTests {
             #expect(planned.map(\.1) == model.stored.map(\.sequence))
             #expect(plan.samplesCommitted == model.stored.count)
             #expect(plan.samplesDuplicate == model.duplicates)
+            #expect(plan.losses.map { [Int64($0.delivery), $0.firstSequence, $0.lastSequence] } == model.losses.map { [Int64($0.delivery), $0.first, $0.last] })
             for (test, mark) in model.marks where mark.committedSequence != locked[test]?.committedSequence {
                 #expect(plan.advancedMarks[test] == mark.committedSequence)
             }
