@@ -75,6 +75,8 @@ public actor Coordinator: Service {
     var lastHeardAt: [String: ContinuousClock.Instant] = [:]
     /// When each delivery held for commit was read, for `cellfleet_ingest_commit_latency_seconds`.
     private var receivedAt: [GroupCommitQueue<[UInt8]>.Ticket: ContinuousClock.Instant] = [:]
+    /// Deliveries the database refused on their own, and how often (`unstorable`).
+    private var failuresAlone: [String: Int] = [:]
 
     public struct AlreadyRun: Error, CustomStringConvertible {
         public var description: String { "a coordinator runs once; make a new one" }
@@ -568,25 +570,51 @@ public actor Coordinator: Service {
             statistics.record(\.samplesCommitted, result.samplesCommitted, metric: "samples")
             statistics.record(\.samplesDuplicate, result.samplesDuplicate, metric: "samples_duplicate")
             statistics.record(\.nonFiniteValues, result.nonFiniteValues, metric: "non_finite_values")
+            statistics.record(\.samplesLost, result.samplesLost, metric: "samples_lost")
             if result.nonFiniteValues > 0 {
                 logger.warning("stored non-finite measurements as NULL", metadata: ["values": "\(result.nonFiniteValues)"])
             }
             respond(group, result.outcomes)
         } catch {
             statistics.record(\.commitFailures, metric: "commit_failures")
-            let serverRefused = DatabaseRefusal.serverError(in: error) != nil
+            let refusal = DatabaseRefusal.serverError(in: error)
             logger.error("a group commit failed", metadata: [
                 "deliveries": "\(group.count)", "error": "\(String(reflecting: error))"])
-            if serverRefused && group.count > 1 {
+            if refusal != nil && group.count > 1 {
                 // The server refused something in the group: commit each delivery on its own so
                 // one agent's bad delivery cannot hold back the others.
                 for member in group { await commit([member]) }
+            } else if let refusal, let member = group.first, let reason = unstorable(member.delivery, refusal) {
+                // Alone, and refused for what it holds (or again and again): re-sending it would
+                // fail for ever and hold up its agent's spool behind it.
+                statistics.record(\.unstorableDeliveries, metric: "unstorable_deliveries")
+                respond(group, [.refused(.unstorable, reason)])
             } else {
                 // Nothing is acknowledged; the agents back off and re-send from their spools.
                 respond(group, group.map { _ in .refused(.internal, "the coordinator could not commit: \(error)") })
             }
         }
     }
+
+    /// Why a delivery the database refused on its own is refused for good, or nil to let the
+    /// agent retry: at once when the refusal is about its data, else after it has failed alone
+    /// `maximumFailuresAlone` times (a failure that is the delivery's, not the database's,
+    /// since the others commit meanwhile).
+    private func unstorable(_ delivery: IngestDelivery, _ refusal: PSQLError) -> String? {
+        let key = "\(delivery.agentID)\u{0}\(delivery.deliveryID)"
+        if DatabaseRefusal.isAboutTheData(refusal) {
+            failuresAlone[key] = nil
+            return "the database refuses to store this delivery: \(DatabaseRefusal.describe(refusal))"
+        }
+        if failuresAlone.count >= 10_000 { failuresAlone.removeAll() }  // bounded, whatever agents send
+        let failures = failuresAlone[key, default: 0] + 1
+        failuresAlone[key] = failures
+        guard failures >= Self.maximumFailuresAlone else { return nil }
+        failuresAlone[key] = nil
+        return "the database refused this delivery \(failures) times, each time on its own: \(DatabaseRefusal.describe(refusal))"
+    }
+
+    static let maximumFailuresAlone = 5
 
     struct CommitTimedOut: Error, CustomStringConvertible {
         let seconds: Double

@@ -20,6 +20,21 @@ enum DatabaseRefusal {
         }
         return nil
     }
+
+    /// Whether the server's refusal is about the data itself, so committing the same delivery
+    /// again can only fail again: data exceptions (class 22: a value out of range, an encoding)
+    /// and integrity violations (class 23). Lock timeouts, deadlocks, a server shutting down or
+    /// out of resources are not: they pass.
+    static func isAboutTheData(_ error: PSQLError) -> Bool {
+        guard let state = error.serverInfo?[.sqlState] else { return false }
+        return state.hasPrefix("22") || state.hasPrefix("23")
+    }
+
+    /// The server's own words and code, for the refusal the agent is sent.
+    static func describe(_ error: PSQLError) -> String {
+        let message = error.serverInfo?[.message] ?? "\(error)"
+        return "\(message) (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?"))"
+    }
 }
 
 extension PostgresTransactionError {

@@ -22,6 +22,10 @@ public struct IngestCounts: Sendable, Equatable {
     /// NaN or infinite measurements, stored as NULL.
     public var nonFiniteValues = 0
     public var commitFailures = 0
+    /// Deliveries refused UNSTORABLE: the database refused them on their own, for good.
+    public var unstorableDeliveries = 0
+    /// Samples agents declared lost (holes recorded in `sample_losses`).
+    public var samplesLost = 0
     public var repliesUndeliverable = 0
     public var hellos = 0
     /// Hellos answered by a registration of the same agent already in progress or waiting.

@@ -20,6 +20,7 @@ struct IngestTransaction {
         var samplesCommitted = 0
         var samplesDuplicate = 0
         var nonFiniteValues = 0
+        var samplesLost = 0
         var encodeSeconds = 0.0
         var copySeconds = 0.0
         var statementSeconds = 0.0
@@ -94,6 +95,7 @@ struct IngestTransaction {
         // 3b. Holes the agents declared, with their F5 alerts (their marks move below, or with
         //     the test's end).
         for loss in plan.losses {
+            result.samplesLost += Int(loss.sampleCount)
             try await SampleLossRecords.record(loss, agentID: deliveries[loss.delivery].agentID, in: connection, logger: logger)
         }
 

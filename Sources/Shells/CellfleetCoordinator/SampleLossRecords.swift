@@ -14,21 +14,19 @@ enum SampleLossRecords {
         let test = loss.testID.uuidString.lowercased()
         let alert = SampleLossAlert(testID: test, firstSequence: loss.firstSequence, lastSequence: loss.lastSequence, reason: loss.reason)
         let evidence = try SourceQuarantineRecords.json(alert.evidence)
+        // The alert first: its natural key (test, rule, first lost seq) refuses it again as the
+        // hole's key refuses the hole, and the hole row can then name it.
         let rows = try await connection.query("""
-            WITH hole AS (
-                INSERT INTO sample_losses (test_id, first_seq, last_seq, agent_id, reason)
-                VALUES (\(loss.testID), \(loss.firstSequence), \(loss.lastSequence), \(agentID), \(loss.reason))
-                ON CONFLICT (test_id, first_seq) DO NOTHING
-                RETURNING test_id, first_seq),
-            raised AS (
+            WITH raised AS (
                 INSERT INTO alerts (test_id, agent_id, channel_id, cell_id, rule, severity, message, evidence, source, seq)
                 SELECT t.test_id, t.agent_id, t.channel_id, t.cell_id, \(alert.rule.rawValue), \(alert.severity), \(alert.message),
-                       \(evidence)::jsonb, 'coordinator', h.first_seq
-                FROM hole h JOIN tests t ON t.test_id = h.test_id
+                       \(evidence)::jsonb, 'coordinator', \(loss.firstSequence)
+                FROM tests t WHERE t.test_id = \(loss.testID)
                 ON CONFLICT DO NOTHING
                 RETURNING alert_id)
-            UPDATE sample_losses SET alert_id = (SELECT alert_id FROM raised)
-            WHERE test_id = \(loss.testID) AND first_seq = \(loss.firstSequence) AND EXISTS (SELECT 1 FROM raised)
+            INSERT INTO sample_losses (test_id, first_seq, last_seq, agent_id, reason, alert_id)
+            VALUES (\(loss.testID), \(loss.firstSequence), \(loss.lastSequence), \(agentID), \(loss.reason), (SELECT alert_id FROM raised))
+            ON CONFLICT (test_id, first_seq) DO NOTHING
             RETURNING alert_id
             """, logger: logger)
         for try await alertID in rows.decode(Int64?.self) {
