@@ -120,8 +120,7 @@ public enum DeliveryValidator {
     /// Why the hello cannot be registered (a sentence naming the field), or nil. `agentID` is the
     /// id the coordinator knows the agent by (its routing id, or its CURVE key's name).
     public static func validate(_ hello: Cellfleet_Wire_V1_Hello, agentID: String) -> String? {
-        if agentID.isEmpty { return "the agent id (the socket's routing id) is empty" }
-        if let problem = textProblem(agentID, field: "the agent id (the socket's routing id)", maximumBytes: maximumIdentifierBytes) { return problem }
+        if let problem = agentIDProblem(agentID) { return problem }
         if let problem = textProblem(hello.agentID, field: "agent_id", maximumBytes: maximumIdentifierBytes) { return problem }
         if let problem = textProblem(hello.softwareVersion, field: "software_version", maximumBytes: maximumIdentifierBytes) { return problem }
         guard hello.channels.count <= maximumChannels else {
@@ -141,6 +140,15 @@ public enum DeliveryValidator {
             }
         }
         return nil
+    }
+
+    /// Why the id a connection is known by (its routing id, or its CURVE key's name) cannot name
+    /// an agent, or nil. Checked for every message before anything of it is kept: a peer without
+    /// a routing id of its own gets one from libzmq that begins with a NUL byte, and such an id
+    /// in the presence or command queries would fail them for every agent.
+    public static func agentIDProblem(_ agentID: String) -> String? {
+        if agentID.isEmpty { return "the agent id (the socket's routing id) is empty" }
+        return textProblem(agentID, field: "the agent id (the socket's routing id)", maximumBytes: maximumIdentifierBytes)
     }
 
     /// A NUL byte (PostgreSQL's text cannot hold one) or text beyond its bound.

@@ -77,6 +77,8 @@ public actor Coordinator: Service {
     private var receivedAt: [GroupCommitQueue<[UInt8]>.Ticket: ContinuousClock.Instant] = [:]
     /// Deliveries the database refused on their own, and how often (`unstorable`).
     private var failuresAlone: [String: Int] = [:]
+    /// Refusals are logged at most a few a minute per kind and agent (`LogThrottle`).
+    private var refusalLogs = LogThrottle<ContinuousClock>()
 
     public struct AlreadyRun: Error, CustomStringConvertible {
         public var description: String { "a coordinator runs once; make a new one" }
@@ -274,7 +276,7 @@ public actor Coordinator: Service {
         statistics.record(\.messagesReceived, metric: "messages_received")
         guard message.frames.count == 2 else {
             statistics.record(\.malformedMessages, metric: "malformed_messages")
-            logger.warning("refusing a message that is not one frame", metadata: ["frames": "\(message.frames.count)"])
+            logRefusal("refusing a message that is not one frame", metadata: ["frames": "\(message.frames.count)"])
             if let routingID = message.frames.first {
                 reply(to: routingID, error: .malformed, "expected exactly one frame holding an Envelope", on: link)
             }
@@ -287,13 +289,20 @@ public actor Coordinator: Service {
             return
         }
         let agentID = message.userID ?? String(decoding: routingID, as: UTF8.self)
+        if let problem = DeliveryValidator.agentIDProblem(agentID) {
+            statistics.record(\.malformedMessages, metric: "malformed_messages")
+            logRefusal("refusing a message from a connection without a usable agent id; set ZMQ_ROUTING_ID to the agent id",
+                           metadata: ["problem": "\(problem)", "id_bytes": "\(routingID.count)"])
+            reply(to: routingID, error: .malformed, problem + "; set the DEALER's routing id (ZMQ_ROUTING_ID) to your agent id", on: link)
+            return
+        }
         if queue.usage(of: agentID).deliveries > 0, let refusal = refusalBeforeDecoding(message.frames[1], agentID: agentID) {
             refuseBeyondCredit(refusal.refusal, deliveryID: refusal.deliveryID, routingID: routingID, agentID: agentID, link: link)
             return
         }
         if let problem = WireMessageLimits.problem(message.frames[1]) {
             statistics.record(\.malformedMessages, metric: "malformed_messages")
-            logger.warning("refusing a message larger than its kind may be", metadata: ["agent": "\(agentID.prefix(64))", "problem": "\(problem)"])
+            logRefusal("refusing a message larger than its kind may be", metadata: ["agent": "\(agentID.prefix(64))", "problem": "\(problem)"])
             reply(to: routingID, error: .malformed, problem, deliveryID: WireDeliveryPeek.peek(message.frames[1])?.deliveryID ?? 0, on: link)
             return
         }
@@ -302,14 +311,14 @@ public actor Coordinator: Service {
             envelope = try WireEnvelope(serializedBytes: message.frames[1])
         } catch {
             statistics.record(\.malformedMessages, metric: "malformed_messages")
-            logger.warning("refusing a frame that is not a wire Envelope", metadata: ["agent": "\(agentID)", "bytes": "\(message.frames[1].count)"])
+            logRefusal("refusing a frame that is not a wire Envelope", metadata: ["agent": "\(agentID)", "bytes": "\(message.frames[1].count)"])
             reply(to: routingID, error: .malformed, "the frame is not a cellfleet Envelope: \(error)", on: link)
             return
         }
         // A hello is read whatever its envelope version: its version range is what is negotiated.
         guard configuration.supportedProtocolVersions.contains(envelope.protocolVersion) || envelope.isHello else {
             statistics.record(\.unsupportedProtocolVersion, metric: "unsupported_protocol_version")
-            logger.warning("refusing a message of an unsupported protocol version",
+            logRefusal("refusing a message of an unsupported protocol version",
                            metadata: ["agent": "\(agentID)", "version": "\(envelope.protocolVersion)"])
             reply(to: routingID, error: .unsupportedProtocolVersion,
                   "protocol version \(envelope.protocolVersion) is not supported; this coordinator speaks \(configuration.supportedProtocolVersions)",
@@ -340,7 +349,7 @@ public actor Coordinator: Service {
         case .testStart(let start):
             if let problem = DeliveryValidator.validate(start) {
                 statistics.record(\.malformedMessages, metric: "malformed_messages")
-                logger.warning("refusing a malformed test start", metadata: ["agent": "\(agentID)", "problem": "\(problem)"])
+                logRefusal("refusing a malformed test start", metadata: ["agent": "\(agentID)", "problem": "\(problem)"])
                 reply(to: routingID, error: .malformed, problem, deliveryID: start.deliveryID, on: link)
                 return
             }
@@ -348,7 +357,7 @@ public actor Coordinator: Service {
         case .sampleBatch(let batch):
             if let problem = DeliveryValidator.validate(batch) {
                 statistics.record(\.malformedMessages, metric: "malformed_messages")
-                logger.warning("refusing a malformed sample batch", metadata: ["agent": "\(agentID)", "problem": "\(problem)"])
+                logRefusal("refusing a malformed sample batch", metadata: ["agent": "\(agentID)", "problem": "\(problem)"])
                 reply(to: routingID, error: .malformed, problem, deliveryID: batch.deliveryID, on: link)
                 return
             }
@@ -356,7 +365,7 @@ public actor Coordinator: Service {
         case .testEnd(let end):
             if let problem = DeliveryValidator.validate(end) {
                 statistics.record(\.malformedMessages, metric: "malformed_messages")
-                logger.warning("refusing a malformed test end", metadata: ["agent": "\(agentID)", "problem": "\(problem)"])
+                logRefusal("refusing a malformed test end", metadata: ["agent": "\(agentID)", "problem": "\(problem)"])
                 reply(to: routingID, error: .malformed, problem, deliveryID: end.deliveryID, on: link)
                 return
             }
@@ -364,7 +373,7 @@ public actor Coordinator: Service {
         case .sourceQuarantined(let quarantine):
             if let problem = DeliveryValidator.validate(quarantine) {
                 statistics.record(\.malformedMessages, metric: "malformed_messages")
-                logger.warning("refusing a malformed source quarantine", metadata: ["agent": "\(agentID)", "problem": "\(problem)"])
+                logRefusal("refusing a malformed source quarantine", metadata: ["agent": "\(agentID)", "problem": "\(problem)"])
                 reply(to: routingID, error: .malformed, problem, deliveryID: quarantine.deliveryID, on: link)
                 return
             }
@@ -413,7 +422,7 @@ public actor Coordinator: Service {
 
     private func refuseBeyondCredit(_ refusal: IngestRefusal, deliveryID: UInt64, routingID: [UInt8], agentID: String, link: Link) {
         statistics.record(\.creditExceeded, metric: "credit_exceeded")
-        logger.warning("refused a delivery beyond the agent's credit", metadata: [
+        logRefusal("refused a delivery beyond the agent's credit", metadata: [
             "agent": "\(agentID)", "delivery": "\(deliveryID)", "reason": "\(refusal.message)"])
         reply(to: routingID, error: refusal.code, refusal.message, deliveryID: deliveryID, on: link)
     }
@@ -423,7 +432,7 @@ public actor Coordinator: Service {
     private func received(_ hello: Cellfleet_Wire_V1_Hello, routingID: [UInt8], agentID: String, link: Link) {
         if let problem = DeliveryValidator.validate(hello, agentID: agentID) {
             statistics.record(\.malformedMessages, metric: "malformed_messages")
-            logger.warning("refusing a malformed hello", metadata: ["agent": "\(agentID.prefix(64))", "problem": "\(problem)"])
+            logRefusal("refusing a malformed hello", metadata: ["agent": "\(agentID.prefix(64))", "problem": "\(problem)"])
             reply(to: routingID, error: .malformed, problem, on: link)
             return
         }
@@ -434,7 +443,7 @@ public actor Coordinator: Service {
             version = agreed
         case .refused(let message):
             statistics.record(\.unsupportedProtocolVersion, metric: "unsupported_protocol_version")
-            logger.warning("refused an agent with no protocol version in common", metadata: ["agent": "\(agentID)", "reason": "\(message)"])
+            logRefusal("refused an agent with no protocol version in common", metadata: ["agent": "\(agentID)", "reason": "\(message)"])
             reply(to: routingID, error: .unsupportedProtocolVersion, message, on: link)
             return
         }
@@ -513,6 +522,19 @@ public actor Coordinator: Service {
         connectedAgents[agentID] = request.routingID
         wakeCommands.yield()
         logger.info("agent connected", metadata: ["agent": "\(agentID)", "version": "\(hello.softwareVersion)", "channels": "\(hello.channels.count)"])
+    }
+
+    /// A refusal's warning, unless this kind from this agent was logged often enough this minute.
+    private func logRefusal(_ message: Logger.Message, metadata: Logger.Metadata) {
+        let agent = metadata["agent"].map { "\($0)".prefix(64) } ?? ""
+        switch refusalLogs.admit("\(message)|\(agent)", now: .now) {
+        case .suppress:
+            return
+        case .log(let suppressed):
+            var metadata = metadata
+            if suppressed > 0 { metadata["suppressed_since_last"] = "\(suppressed)" }
+            logger.warning(message, metadata: metadata)
+        }
     }
 
     // MARK: replying
@@ -681,7 +703,7 @@ public actor Coordinator: Service {
                 default: break
                 }
                 if refusal.code != .internal {
-                    logger.warning("refused a delivery", metadata: [
+                    logRefusal("refused a delivery", metadata: [
                         "agent": "\(delivery.agentID)", "delivery": "\(delivery.deliveryID)", "code": "\(refusal.code)", "reason": "\(refusal.message)"])
                 }
                 reply(to: completed.replyAddress, error: refusal.code, refusal.message, deliveryID: delivery.deliveryID,
