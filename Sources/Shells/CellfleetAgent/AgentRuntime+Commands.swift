@@ -1,3 +1,4 @@
+import AgentSpool
 import DeliveryProtocol
 import Foundation
 import WireProtocol
@@ -20,6 +21,8 @@ extension AgentRuntime {
         } catch let refusal as CommandRefusal {
             return CommandOutcome(commandID: id, ok: false, message: refusal.message)
         } catch {
+            // A full disk: the command's effect was not spooled, and the agent waits for room.
+            if error.isSpoolOutOfSpace { noteOutOfSpace(error, now: now) }
             return CommandOutcome(commandID: id, ok: false, message: "could not execute: \(error)")
         }
     }
@@ -36,6 +39,7 @@ extension AgentRuntime {
             try endTest(on: index, reason: stop.reason.isEmpty ? "stopped" : "stopped: \(stop.reason)", now: now)
             try syncSpool(now: now)
         } catch {
+            if error.isSpoolOutOfSpace { noteOutOfSpace(error, now: now) }
             throw CommandRefusal(message: "could not stop: \(error)")
         }
         return "channel \(stop.channelID) stopped"
@@ -45,11 +49,14 @@ extension AgentRuntime {
         guard let index = channels.firstIndex(where: { $0.channelID == start.channelID }) else {
             throw CommandRefusal(message: "there is no channel \(start.channelID) on this agent (it has \(channels.map(\.channelID).joined(separator: ", ")))")
         }
-        guard production == .producing || production == .spoolFull else {
+        guard production == .producing || production == .spoolFull || production == .diskFull else {
             throw CommandRefusal(message: "the agent has finished producing and starts no more tests")
         }
         if let running = channels[index].runningTest {
             throw CommandRefusal(message: "channel \(start.channelID) is running test \(running.testID); stop it first")
+        }
+        if case .waitingToStart(let testID, _) = channels[index].activity {
+            throw CommandRefusal(message: "channel \(start.channelID) is about to start test \(testID) (held back by a full disk); stop it first")
         }
         let request = try SimulatedTestRequest.parse(start, channelIndex: index, cellIDPrefix: configuration.agentID)
         if let other = channels.first(where: { $0.runningTest?.testID == request.testID }) {
