@@ -27,6 +27,13 @@ extension AgentRuntime {
         }
     }
 
+    /// While appends fail for a full disk a command is refused at once, changing nothing, rather
+    /// than half done (its effect appended but not durable when its outcome is sent).
+    private func refuseWhileDiskFull() throws {
+        guard production == .diskFull, let episode = diskFull else { return }
+        throw CommandRefusal(message: "the agent's spool file system is full (\(episode.firstFailure)); try again when it has room")
+    }
+
     private func stopChannel(_ stop: Cellfleet_Wire_V1_StopChannel, now: ContinuousClock.Instant) throws -> String {
         guard let index = channels.firstIndex(where: { $0.channelID == stop.channelID && !$0.isIdle }) else {
             if let followed = registry.followedExperiments.values.first(where: { $0.channelID == stop.channelID && !$0.ended && isInScope($0) }) {
@@ -35,6 +42,7 @@ extension AgentRuntime {
             }
             throw CommandRefusal(message: "no running test on channel \(stop.channelID)")
         }
+        try refuseWhileDiskFull()
         do {
             try endTest(on: index, reason: stop.reason.isEmpty ? "stopped" : "stopped: \(stop.reason)", now: now)
             try syncSpool(now: now)
@@ -58,6 +66,7 @@ extension AgentRuntime {
         if case .waitingToStart(let testID, _) = channels[index].activity {
             throw CommandRefusal(message: "channel \(start.channelID) is about to start test \(testID) (held back by a full disk); stop it first")
         }
+        try refuseWhileDiskFull()
         let request = try SimulatedTestRequest.parse(start, channelIndex: index, cellIDPrefix: configuration.agentID)
         if let other = channels.first(where: { $0.runningTest?.testID == request.testID }) {
             throw CommandRefusal(message: "test \(request.testID) is already running on channel \(other.channelID)")
