@@ -163,7 +163,7 @@ struct DemoMonitor: Service {
                     format: "t=%4.0fs  ingest %7d samples/s  committed %9d  acked %9d  lag %5.2fs  spool files %7.1f kB, %d deliveries unacked%@%@",
                     Date().timeIntervalSince(started), rate, counts.samplesCommitted, status.samplesAcked, status.lagSeconds,
                     Double(status.spoolBytes) / 1000, status.unackedDeliveries,
-                    status.connected ? "" : "  [not connected]", status.backPressured ? "  [SPOOL FULL]" : "")
+                    status.connected ? "" : "  [not connected]", status.diskFull ? "  [DISK FULL]" : status.backPressured ? "  [SPOOL FULL]" : "")
                 say(line)
             }
         }

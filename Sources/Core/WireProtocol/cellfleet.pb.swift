@@ -704,6 +704,10 @@ public nonisolated struct Cellfleet_Wire_V1_Heartbeat: Sendable {
   /// Seconds since the oldest unacknowledged delivery was appended; 0 when none is waiting.
   public var oldestUnackedAgeS: Double = 0
 
+  /// Added within v1: the spool's file system is full, so the agent has stopped taking samples
+  /// (it still delivers what is spooled, and resumes when there is room). Older agents send false.
+  public var spoolDiskFull: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1647,7 +1651,7 @@ nonisolated extension Cellfleet_Wire_V1_Error: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Cellfleet_Wire_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Heartbeat"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}unix_time_s\0\u{3}spool_reported\0\u{3}spool_depth_deliveries\0\u{3}spool_bytes\0\u{3}oldest_unacked_age_s\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}unix_time_s\0\u{3}spool_reported\0\u{3}spool_depth_deliveries\0\u{3}spool_bytes\0\u{3}oldest_unacked_age_s\0\u{3}spool_disk_full\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1660,6 +1664,7 @@ nonisolated extension Cellfleet_Wire_V1_Heartbeat: SwiftProtobuf.Message, SwiftP
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.spoolDepthDeliveries) }()
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.spoolBytes) }()
       case 5: try { try decoder.decodeSingularDoubleField(value: &self.oldestUnackedAgeS) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.spoolDiskFull) }()
       default: break
       }
     }
@@ -1681,6 +1686,9 @@ nonisolated extension Cellfleet_Wire_V1_Heartbeat: SwiftProtobuf.Message, SwiftP
     if self.oldestUnackedAgeS.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.oldestUnackedAgeS, fieldNumber: 5)
     }
+    if self.spoolDiskFull != false {
+      try visitor.visitSingularBoolField(value: self.spoolDiskFull, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1690,6 +1698,7 @@ nonisolated extension Cellfleet_Wire_V1_Heartbeat: SwiftProtobuf.Message, SwiftP
     if lhs.spoolDepthDeliveries != rhs.spoolDepthDeliveries {return false}
     if lhs.spoolBytes != rhs.spoolBytes {return false}
     if lhs.oldestUnackedAgeS != rhs.oldestUnackedAgeS {return false}
+    if lhs.spoolDiskFull != rhs.spoolDiskFull {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

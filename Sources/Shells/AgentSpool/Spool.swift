@@ -9,8 +9,11 @@ import Glibc
 /// here, made durable, and only then sent; it leaves when the coordinator acknowledges it.
 ///
 /// Layout: append-only segment files `segment-<first id>.log` of checksummed records
-/// (`SpoolRecord`) plus `ledger.json` (`SpoolLedger`). The spool is bounded: `hasRoom` tells the
-/// producers to stop taking samples (back-pressure) instead of dropping any.
+/// (`SpoolRecord`) plus `ledger.json` (`SpoolLedger`) and `space-reserve` (`SpaceReserve`). The
+/// spool is bounded: `hasRoom` tells the producers to stop taking samples (back-pressure) instead
+/// of dropping any. A full file system is the same back-pressure, found out later: an append, a
+/// sync or a file stored beside the spool throws `SpoolError.outOfSpace` and leaves the spool as
+/// it was, so the caller waits and tries again (docs/delivery.md §2.7).
 ///
 /// Not thread-safe: one owner (the agent's actor) uses it.
 ///
@@ -20,12 +23,26 @@ public final class Spool {
         public var directory: URL
         public var capacityBytes: Int
         public var segmentBytes: Int
+        /// Kept allocated beside the segments so that the ledger can be stored on a full disk
+        /// (`SpaceReserve`); 0 keeps none.
+        public var reserveBytes: Int
+        /// Tests only: file operations made to fail (a full disk without filling one).
+        public var faults: SpoolFaultInjection?
 
-        public init(directory: URL, capacityBytes: Int = 1 << 30, segmentBytes: Int? = nil) {
+        public init(directory: URL, capacityBytes: Int = 1 << 30, segmentBytes: Int? = nil, reserveBytes: Int = 1 << 20,
+                    faults: SpoolFaultInjection? = nil) {
             self.directory = directory
             self.capacityBytes = capacityBytes
             self.segmentBytes = segmentBytes ?? max(64 << 10, min(16 << 20, capacityBytes / 8))
+            self.reserveBytes = reserveBytes
+            self.faults = faults
         }
+
+        /// A fully acknowledged active segment at least this large is released at once rather
+        /// than when the next segment starts: acknowledged data gives its room back within about
+        /// this much, not a whole segment (16 MiB). Smaller ones wait, so that an agent keeping up
+        /// does not replace the ledger and create a segment on every acknowledgement.
+        var activeReleaseBytes: Int { min(1 << 20, segmentBytes / 4) }
     }
 
     /// What the spool knows of one entry without reading it back.
@@ -44,6 +61,8 @@ public final class Spool {
         let path: String
         let fd: Int32
         var size: Int
+        /// How much of `size` a sync made durable; the rest is in `Spool.unsynced` too.
+        var durableSize: Int
         var lastID: UInt64
 
         init(firstID: UInt64, path: String, fd: Int32, size: Int, lastID: UInt64) {
@@ -51,6 +70,7 @@ public final class Spool {
             self.path = path
             self.fd = fd
             self.size = size
+            durableSize = size
             self.lastID = lastID
         }
         deinit { close(fd) }
@@ -68,6 +88,16 @@ public final class Spool {
     private var nextID: UInt64
     private var unsyncedSegmentCreated = false
     private var spooledHighSequence: [String: UInt64] = [:]
+    /// The records of the last segment after its `durableSize`, kept until a sync makes them
+    /// durable: after a failed fdatasync the kernel may have dropped them from its cache without
+    /// saying so again, so they are cut off the file and written once more from here.
+    private var unsynced: [UInt8] = []
+    /// The file holds only the last segment's durable part; `unsynced` must be written back
+    /// before anything else is appended or synced.
+    private var unsyncedNeedRewrite = false
+    /// false while a new spool's ledger waits for room to be stored: nothing is appended before.
+    private var ledgerStored = true
+    private let reserve: SpaceReserve
 
     public private(set) var durableThrough: UInt64
     /// Samples appended over the spool's whole life, across agent restarts.
@@ -76,6 +106,10 @@ public final class Spool {
     public private(set) var corruptRecordsAtOpen = 0
     /// Bytes skipped at start-up to resynchronise after damage.
     public private(set) var damagedBytesAtOpen = 0
+
+    /// Whether the last append, sync or store found the file system full (cleared by an append
+    /// that goes through). While it is, a fully acknowledged active segment is released at once.
+    public private(set) var isOutOfSpace = false
 
     public var epoch: UInt64 { ledger.epoch }
     public var ackedSampleCount: Int { ledger.ackedSamples + ackedAheadSamples }
@@ -92,11 +126,15 @@ public final class Spool {
         return nil
     }
 
+    /// Opening needs no free space (an agent restarted on a full disk starts and delivers): a
+    /// new spool's ledger and the space reserve are stored as soon as there is room, before the
+    /// first append.
     public init(configuration: Configuration, logger: Logger = Logger(label: "cellfleet.spool")) throws {
         self.configuration = configuration
         self.logger = logger
         let directory = configuration.directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        reserve = SpaceReserve(directory: directory, bytes: configuration.reserveBytes, faults: configuration.faults)
         if let ledger = try SpoolLedger.load(from: directory) {
             self.ledger = ledger
         } else {
@@ -104,13 +142,23 @@ public final class Spool {
             var epoch = UInt64(Date().timeIntervalSince1970 * 1_000_000)
             epoch ^= UInt64.random(in: 0...UInt64(UInt16.max))
             self.ledger = SpoolLedger(epoch: epoch)
-            try ledger.store(in: directory)
+            ledgerStored = false
         }
         self.nextID = ledger.ackedThrough + 1
         self.producedSampleCount = ledger.ackedSamples
         self.durableThrough = ledger.ackedThrough
         try recover()
         durableThrough = nextID - 1
+        do {
+            if !ledgerStored {
+                try storeLedger()
+                ledgerStored = true
+            }
+            try reserve.take()
+        } catch let error as SpoolError where error.isOutOfSpace {
+            isOutOfSpace = true
+            logger.warning("the spool's file system is full at start-up; appending waits for room", metadata: ["error": "\(error)"])
+        }
     }
 
     // MARK: recovery
@@ -222,6 +270,14 @@ public final class Spool {
 
     // MARK: appending
 
+    /// Bytes the spool's file system has free for it (statvfs), nil if it cannot tell. Only a
+    /// hint: a quota, or another writer, can make an append fail all the same.
+    public var availableBytes: Int? {
+        var status = statvfs()
+        guard statvfs(configuration.directory.path, &status) == 0 else { return nil }
+        return Int(status.f_bavail) * Int(status.f_frsize)
+    }
+
     /// Whether an entry of about `bytes` fits without exceeding the capacity.
     public func hasRoom(forBytes bytes: Int) -> Bool {
         usedBytes + bytes + SpoolRecord.headerSize <= configuration.capacityBytes
@@ -229,29 +285,29 @@ public final class Spool {
 
     /// Appends a delivery; `makeEnvelope` receives its delivery id. Not durable until `sync()`.
     /// The caller checks `hasRoom` first: a full spool is back-pressure, not an error to swallow.
+    /// On a full file system it throws `SpoolError.outOfSpace` and the spool is as it was: no
+    /// id taken, no byte of the record left in the segment.
     @discardableResult
     public func append(_ makeEnvelope: (UInt64) -> Cellfleet_Wire_V1_Envelope) throws -> UInt64 {
         let id = nextID
         let payload: [UInt8] = try makeEnvelope(id).serializedBytes()
         guard payload.count <= SpoolRecord.maximumPayloadSize else { throw SpoolError.entryTooLarge(bytes: payload.count) }
         let record = SpoolRecord.encode(entryID: id, payload: payload)
-        let segment = try activeSegment(for: record.count, firstID: id)
-        let offset = segment.size
-        try record.withUnsafeBytes { bytes in
-            var written = 0
-            while written < bytes.count {
-                let n = write(segment.fd, bytes.baseAddress! + written, bytes.count - written)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    // Leave the file as it was: a partial record would be a torn tail.
-                    _ = ftruncate(segment.fd, off_t(offset))
-                    throw SpoolError.io(operation: "write \(segment.path)", errno: errno)
-                }
-                written += n
-            }
+        let segment: Segment
+        let offset: Int
+        do {
+            try prepareToAppend()
+            segment = try activeSegment(for: record.count, firstID: id)
+            offset = segment.size
+            try writeAll(record, to: segment, at: offset)
+        } catch let error as SpoolError where error.isOutOfSpace {
+            isOutOfSpace = true
+            throw error
         }
+        isOutOfSpace = false
         segment.size += record.count
         segment.lastID = id
+        unsynced.append(contentsOf: record)
         let info = try describe(id: id, payload: payload[...], segment: segment.firstID, offset: offset, size: record.count)
         entries.append(info)
         producedSampleCount += info.sampleCount
@@ -260,31 +316,101 @@ public final class Spool {
         return id
     }
 
+    /// What must be in place before a record is appended: the ledger of a new spool, the
+    /// records a failed sync cut off, and the space reserve (appends never take its room).
+    private func prepareToAppend() throws {
+        if !ledgerStored {
+            try storeLedger()
+            ledgerStored = true
+        }
+        if unsyncedNeedRewrite { try rewriteUnsynced() }
+        try reserve.take()
+    }
+
+    /// Writes `bytes` at the end of `segment` (`offset`, its size). A failure part-way cuts the
+    /// file back to `offset`: a partial record would be a torn tail.
+    private func writeAll(_ bytes: [UInt8], to segment: Segment, at offset: Int) throws {
+        guard !bytes.isEmpty else { return }
+        let injected = configuration.faults?.consume(.write)
+        var failure: Int32?
+        bytes.withUnsafeBytes { buffer in
+            let limit = injected == nil ? buffer.count : buffer.count / 2
+            var written = 0
+            while written < limit {
+                let n = write(segment.fd, buffer.baseAddress! + written, limit - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                written += n
+            }
+        }
+        guard let code = failure ?? injected else { return }
+        guard ftruncate(segment.fd, off_t(offset)) == 0 else {
+            // The torn bytes stay: appending after them would hide every later record.
+            throw SpoolError.io(operation: "truncate \(segment.path) back after a failed write", errno: errno)
+        }
+        throw SpoolError.failure("write \(segment.path)", errno: code)
+    }
+
+    /// fdatasync of `segment`; when it fails the file is cut back to its durable part and the
+    /// records after it are written again from `unsynced` before the next sync or append.
+    private func makeDurable(_ segment: Segment) throws {
+        guard segment.size > segment.durableSize else { return }
+        let code = configuration.faults?.consume(.sync) ?? (fdatasync(segment.fd) == 0 ? nil : errno)
+        if let code {
+            _ = ftruncate(segment.fd, off_t(segment.durableSize))
+            unsyncedNeedRewrite = true
+            throw SpoolError.failure("fdatasync \(segment.path)", errno: code)
+        }
+        segment.durableSize = segment.size
+        unsynced.removeAll(keepingCapacity: true)
+    }
+
+    private func rewriteUnsynced() throws {
+        guard let segment = segments.last else {
+            unsyncedNeedRewrite = false
+            return
+        }
+        guard ftruncate(segment.fd, off_t(segment.durableSize)) == 0 else {
+            throw SpoolError.io(operation: "truncate \(segment.path)", errno: errno)
+        }
+        try writeAll(unsynced, to: segment, at: segment.durableSize)
+        unsyncedNeedRewrite = false
+    }
+
     private func activeSegment(for recordSize: Int, firstID: UInt64) throws -> Segment {
         if let last = segments.last, last.size == 0 || last.size + recordSize <= configuration.segmentBytes {
             return last
         }
+        // The previous segment durable first: only the last one keeps records in `unsynced`.
+        if let previous = segments.last { try makeDurable(previous) }
         let path = configuration.directory.appendingPathComponent(String(format: "segment-%020llu.log", firstID)).path
+        if let injected = configuration.faults?.consume(.createSegment) { throw SpoolError.failure("create \(path)", errno: injected) }
         let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw SpoolError.io(operation: "create \(path)", errno: errno) }
-        if let previous = segments.last, fdatasync(previous.fd) != 0 {
-            throw SpoolError.io(operation: "fdatasync \(previous.path)", errno: errno)
-        }
+        guard fd >= 0 else { throw SpoolError.failure("create \(path)", errno: errno) }
         let segment = Segment(firstID: firstID, path: path, fd: fd, size: 0, lastID: firstID &- 1)
         segments.append(segment)
         unsyncedSegmentCreated = true
         return segment
     }
 
-    /// Makes every appended entry durable (one fdatasync for many appends: group commit).
+    /// Makes every appended entry durable (one fdatasync for many appends: group commit). On a
+    /// full file system it throws `outOfSpace`; the entries stay appended, not yet durable, and
+    /// a later sync tries again.
     public func sync() throws {
-        guard durableThrough < nextID - 1 else { return }
-        if let segment = segments.last, fdatasync(segment.fd) != 0 {
-            throw SpoolError.io(operation: "fdatasync \(segment.path)", errno: errno)
-        }
-        if unsyncedSegmentCreated {
-            try DurableFile.syncDirectory(configuration.directory)
-            unsyncedSegmentCreated = false
+        guard durableThrough < nextID - 1 || unsyncedNeedRewrite else { return }
+        do {
+            if unsyncedNeedRewrite { try rewriteUnsynced() }
+            if let segment = segments.last { try makeDurable(segment) }
+            if unsyncedSegmentCreated {
+                try DurableFile.syncDirectory(configuration.directory)
+                unsyncedSegmentCreated = false
+            }
+        } catch let error as SpoolError where error.isOutOfSpace {
+            isOutOfSpace = true
+            throw error
         }
         durableThrough = nextID - 1
     }
@@ -431,22 +557,69 @@ public final class Spool {
         return low < entries.count && entries[low].id == id ? entries[low] : nil
     }
 
+    /// Frees the segments whose entries are all acknowledged, if any: what an acknowledgement
+    /// does, tried again by the agent while its disk is full (the ledger store may have failed,
+    /// or the active segment become releasable since).
+    public func releaseAcknowledged() throws {
+        try releaseAcknowledgedSegments()
+    }
+
     /// Ledger first (durably), then unlink: a crash in between leaves a segment whose entries are
     /// already known to be acknowledged, which recovery skips.
+    ///
+    /// The active segment goes too once everything in it is acknowledged and it is worth it
+    /// (`activeReleaseBytes`, or at once on a full disk): the next append starts a new one.
     private func releaseAcknowledgedSegments() throws {
-        let releasable = segments.dropLast().filter { $0.lastID <= ledger.ackedThrough && $0.lastID != $0.firstID &- 1 }
+        var releasable = segments.dropLast().filter { $0.lastID <= ledger.ackedThrough && $0.lastID != $0.firstID &- 1 }
+        if let active = segments.last, active.lastID != active.firstID &- 1, active.lastID <= ledger.ackedThrough,
+           active.size == active.durableSize, !unsyncedNeedRewrite,
+           isOutOfSpace || active.size >= configuration.activeReleaseBytes {
+            releasable.append(active)
+        }
         guard !releasable.isEmpty else { return }
-        try ledger.store(in: configuration.directory)
+        try storeLedger()
         for segment in releasable {
             unlink(segment.path)
         }
         let released = Set(releasable.map(\.firstID))
         segments.removeAll { released.contains($0.firstID) }
+        if isOutOfSpace {
+            // Room came back: hold the reserve again before anything else takes it.
+            try? reserve.take()
+        }
     }
 
     /// Persists the ledger (clean shutdown), so a restart re-sends as little as possible.
     public func checkpoint() throws {
         try sync()
-        try ledger.store(in: configuration.directory)
+        try storeLedger()
+    }
+
+    /// Persists the ledger alone: what `checkpoint` does after its sync.
+    public func storeLedger() throws {
+        try storeBeside(SpoolLedger.fileName, ledger.encoded())
+    }
+
+    /// Replaces a small file in the spool's directory durably (`DurableFile`). On a full file
+    /// system the space reserve is given up for it and the store tried once more; the reserve is
+    /// taken again when there is room, before the next append.
+    public func storeBeside(_ fileName: String, _ data: Data) throws {
+        let url = configuration.directory.appendingPathComponent(fileName)
+        do {
+            try DurableFile.replace(url, with: data, faults: configuration.faults)
+        } catch SpoolError.outOfSpace where reserve.isHeld && reserve.bytes > 0 {
+            logger.warning("the spool's file system is full; giving up the space reserve to store a file",
+                           metadata: ["file": "\(fileName)", "reserve_bytes": "\(reserve.bytes)"])
+            reserve.giveUp()
+            do {
+                try DurableFile.replace(url, with: data, faults: configuration.faults)
+            } catch let error as SpoolError where error.isOutOfSpace {
+                isOutOfSpace = true
+                throw error
+            }
+        } catch let error as SpoolError where error.isOutOfSpace {
+            isOutOfSpace = true
+            throw error
+        }
     }
 }

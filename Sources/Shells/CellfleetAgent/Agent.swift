@@ -21,7 +21,10 @@ public actor Agent: Service {
         public var unackedDeliveries: Int
         public var lagSeconds: Double
         public var connected: Bool
+        /// Not taking samples: the spool is at its capacity, or its file system is full.
         public var backPressured: Bool
+        /// The spool's file system is full (production waits for room; delivery goes on).
+        public var diskFull = false
         /// Followed files: how many, how many read to their end or quarantined, and their bytes
         /// in all and read so far (what a progress bar estimates the time left from).
         public var files = 0

@@ -11,6 +11,9 @@ struct AgentChannel {
         /// No test: a StartTest may start one.
         case idle
         case running(RunningTest)
+        /// A test whose TestStart found the spool's file system full (an agent started on a full
+        /// disk): it starts, as it would have, once there is room.
+        case waitingToStart(testID: String, source: SimulatedChannel)
     }
 
     struct RunningTest {
@@ -40,5 +43,8 @@ struct AgentChannel {
         return nil
     }
 
-    var isIdle: Bool { runningTest == nil }
+    var isIdle: Bool {
+        if case .idle = activity { return true }
+        return false
+    }
 }

@@ -1,3 +1,4 @@
+import AgentSpool
 import Foundation
 import CellSimulator
 import CyclerReaders
@@ -12,6 +13,8 @@ public struct AgentConfiguration: Sendable {
     public var coordinatorEndpoint: String
     public var spoolDirectory: URL
     public var spoolCapacityBytes: Int = 1 << 30
+    /// Tests only: the spool's file operations made to fail (a full disk without filling one).
+    public var spoolFaults: SpoolFaultInjection?
     /// Simulated channels (the first source); 0 = none.
     public var simulatedChannels: Int = 0
     /// The simulated channels start idle and run only what the coordinator starts on them

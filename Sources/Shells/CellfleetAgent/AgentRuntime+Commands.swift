@@ -1,3 +1,4 @@
+import AgentSpool
 import DeliveryProtocol
 import Foundation
 import WireProtocol
@@ -20,8 +21,17 @@ extension AgentRuntime {
         } catch let refusal as CommandRefusal {
             return CommandOutcome(commandID: id, ok: false, message: refusal.message)
         } catch {
+            // A full disk: the command's effect was not spooled, and the agent waits for room.
+            if error.isSpoolOutOfSpace { noteOutOfSpace(error, now: now) }
             return CommandOutcome(commandID: id, ok: false, message: "could not execute: \(error)")
         }
+    }
+
+    /// While appends fail for a full disk a command is refused at once, changing nothing, rather
+    /// than half done (its effect appended but not durable when its outcome is sent).
+    private func refuseWhileDiskFull() throws {
+        guard production == .diskFull, let episode = diskFull else { return }
+        throw CommandRefusal(message: "the agent's spool file system is full (\(episode.firstFailure)); try again when it has room")
     }
 
     private func stopChannel(_ stop: Cellfleet_Wire_V1_StopChannel, now: ContinuousClock.Instant) throws -> String {
@@ -32,10 +42,12 @@ extension AgentRuntime {
             }
             throw CommandRefusal(message: "no running test on channel \(stop.channelID)")
         }
+        try refuseWhileDiskFull()
         do {
             try endTest(on: index, reason: stop.reason.isEmpty ? "stopped" : "stopped: \(stop.reason)", now: now)
             try syncSpool(now: now)
         } catch {
+            if error.isSpoolOutOfSpace { noteOutOfSpace(error, now: now) }
             throw CommandRefusal(message: "could not stop: \(error)")
         }
         return "channel \(stop.channelID) stopped"
@@ -45,12 +57,16 @@ extension AgentRuntime {
         guard let index = channels.firstIndex(where: { $0.channelID == start.channelID }) else {
             throw CommandRefusal(message: "there is no channel \(start.channelID) on this agent (it has \(channels.map(\.channelID).joined(separator: ", ")))")
         }
-        guard production == .producing || production == .spoolFull else {
+        guard production == .producing || production == .spoolFull || production == .diskFull else {
             throw CommandRefusal(message: "the agent has finished producing and starts no more tests")
         }
         if let running = channels[index].runningTest {
             throw CommandRefusal(message: "channel \(start.channelID) is running test \(running.testID); stop it first")
         }
+        if case .waitingToStart(let testID, _) = channels[index].activity {
+            throw CommandRefusal(message: "channel \(start.channelID) is about to start test \(testID) (held back by a full disk); stop it first")
+        }
+        try refuseWhileDiskFull()
         let request = try SimulatedTestRequest.parse(start, channelIndex: index, cellIDPrefix: configuration.agentID)
         if let other = channels.first(where: { $0.runningTest?.testID == request.testID }) {
             throw CommandRefusal(message: "test \(request.testID) is already running on channel \(other.channelID)")

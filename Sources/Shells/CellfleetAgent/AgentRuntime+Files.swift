@@ -1,3 +1,4 @@
+import AgentSpool
 import CellModel
 import CyclerReaders
 import FileFollowing
@@ -107,7 +108,9 @@ extension AgentRuntime {
     func storeFollowingIfDirty(force: Bool = false) throws {
         let unixNow = Date().timeIntervalSince1970
         guard following.registryDirty, force || unixNow - following.lastRegistryStore >= Self.registryStoreIntervalSeconds else { return }
-        try registry.store(in: configuration.spoolDirectory)
+        // On a full disk it stays dirty and is tried again after the interval.
+        following.lastRegistryStore = unixNow
+        guard try storeRegistry(now: clock.now) else { return }
         following.registryDirty = false
         following.lastRegistryStore = unixNow
     }
@@ -171,9 +174,10 @@ extension AgentRuntime {
             if var experiment = experiments[key] {
                 if let later = experiment.parts.last, later.partNumber > naming.part, later.recordsSpooled > 0 || experiment.samplesSpooled > 0 {
                     let reason = "it is part \(naming.part) of an experiment whose later part \(later.relativePath) was already sent; parts must appear in order"
+                    // Spooled first: on a full disk the next scan finds the file again.
+                    try spoolQuarantine(channelID: experiment.channelID, testID: experiment.testID, file: relativePath, reason: reason, now: instant)
                     following.unfollowable[absolute] = reason
                     logger.error("QUARANTINED a followed file: not taken", metadata: ["file": "\(absolute)", "reason": "\(reason)", "what_to_do": "rename it as a part of its own experiment, or import it separately"])
-                    try spoolQuarantine(channelID: experiment.channelID, testID: experiment.testID, file: relativePath, reason: reason, now: instant)
                     continue
                 }
                 experiment.parts.append(part)
@@ -185,9 +189,9 @@ extension AgentRuntime {
                 do {
                     channelID = try watch.channel.channelID(fileName: fileName, stem: naming.stem)
                 } catch {
+                    try spoolQuarantine(channelID: "", testID: nil, file: relativePath, reason: error.description, now: instant)
                     following.unfollowable[absolute] = error.description
                     logger.error("QUARANTINED a followed file: no channel for it", metadata: ["file": "\(absolute)", "reason": "\(error.description)", "what_to_do": "fix the watch's channel rule or rename the file"])
-                    try spoolQuarantine(channelID: "", testID: nil, file: relativePath, reason: error.description, now: instant)
                     continue
                 }
                 experiments[key] = FollowedExperiment(watchDirectory: folder, experimentKey: experimentKey, channelID: channelID, parts: [part])
@@ -355,26 +359,33 @@ extension AgentRuntime {
         }
         if !columns.isEmpty {
             following.lastActivity = unixNow
-            if experiment.testID == nil {
-                try startFollowedTest(&experiment, key: key, first: columns, part: advanced, cursor: cursor, watch: watch, now: now)
-            }
-            if active > 0, columns.count > 0, part.recordsSpooled == 0, let last = experiment.lastTestTimeSeconds,
-               columns.testTimeSeconds[0] < last {
-                // A later part whose clock starts again: continue the test's time.
-                let offset = last
-                advanced.testTimeOffsetSeconds = offset
-                cursor.testTimeOffsetSeconds = offset
-                advanced.prefixHash = RecordPrefixHash()
-                var shifted = SampleColumns()
-                for i in 0..<columns.count {
-                    var sample = columns[i]
-                    sample.testTimeSeconds += offset
-                    shifted.append(sample)
-                    advanced.prefixHash.add(sample)
+            do {
+                if experiment.testID == nil {
+                    try startFollowedTest(&experiment, key: key, first: columns, part: advanced, cursor: cursor, watch: watch, now: now)
                 }
-                columns = shifted
+                if active > 0, columns.count > 0, part.recordsSpooled == 0, let last = experiment.lastTestTimeSeconds,
+                   columns.testTimeSeconds[0] < last {
+                    // A later part whose clock starts again: continue the test's time.
+                    let offset = last
+                    advanced.testTimeOffsetSeconds = offset
+                    cursor.testTimeOffsetSeconds = offset
+                    advanced.prefixHash = RecordPrefixHash()
+                    var shifted = SampleColumns()
+                    for i in 0..<columns.count {
+                        var sample = columns[i]
+                        sample.testTimeSeconds += offset
+                        shifted.append(sample)
+                        advanced.prefixHash.add(sample)
+                    }
+                    columns = shifted
+                }
+                try spoolFollowedSamples(&experiment, key: key, columns: columns, now: now)
+            } catch where error.isSpoolOutOfSpace {
+                // The cursor read past what is spooled: the next try reads again from the
+                // point the registry holds, after the last batch that went in.
+                following.cursors[key] = nil
+                throw error
             }
-            try spoolFollowedSamples(&experiment, key: key, columns: columns, now: now)
         }
         if let profile = advanced.profileName, part.profileName == nil { logger.info("reading a followed file", metadata: ["file": "\(path)", "profile": "\(profile)"]) }
         if case .newRecords(let includeUnterminated) = cursor.mode, atEnd {
@@ -408,10 +419,6 @@ extension AgentRuntime {
         experiment.testID = testID
         experiment.fingerprint = fingerprint
         let spooled = spool.highestSequence(forTest: testID)
-        if spooled > experiment.samplesSpooled {
-            // An earlier run spooled this test's start and samples but stopped before recording it.
-            following.pendingSkip[key, default: 0] += spooled - experiment.samplesSpooled
-        }
         let absolute = experiment.watchDirectory + "/" + part.relativePath
         // The lab's own statements win: the sidecar for this file, then the watch's defaults,
         // then what the instrument's header says (often the software's defaults, left as they
@@ -443,6 +450,12 @@ extension AgentRuntime {
             return WireEnvelope(.testStart(start))
         }
         appendedAt[spool.lastAppendedID] = now
+        // Only once the start is spooled: a start that found the disk full is tried again.
+        if spooled > experiment.samplesSpooled {
+            // An earlier run spooled this test's start and samples but stopped before recording
+            // it. (The most, not a sum: a start spooled before the disk filled is spooled again.)
+            following.pendingSkip[key] = max(following.pendingSkip[key] ?? 0, spooled - experiment.samplesSpooled)
+        }
         logger.info("a followed file starts a test", metadata: ["file": "\(absolute)", "test": "\(testID)", "channel": "\(experiment.channelID)", "profile": "\(cursor.profileName)"])
         for warning in cursor.warnings { logger.warning("reading a followed file", metadata: ["file": "\(absolute)", "warning": "\(warning)"]) }
     }
@@ -451,22 +464,24 @@ extension AgentRuntime {
     private func spoolFollowedSamples(_ experiment: inout FollowedExperiment, key: String, columns: SampleColumns, now: ContinuousClock.Instant) throws {
         guard let testID = experiment.testID else { return }
         var batch = columns
-        if let skip = following.pendingSkip[key], skip > 0 {
-            let dropped = Int(min(UInt64(batch.count), skip))
+        var dropped = 0
+        let skip = following.pendingSkip[key] ?? 0
+        if skip > 0 {
+            dropped = Int(min(UInt64(batch.count), skip))
             var rest = SampleColumns()
             for i in dropped..<batch.count { rest.append(batch[i]) }
             batch = rest
-            experiment.samplesSpooled += UInt64(dropped)
-            following.pendingSkip[key] = skip - UInt64(dropped) == 0 ? nil : skip - UInt64(dropped)
         }
         if !batch.isEmpty {
-            let first = experiment.samplesSpooled + 1
+            let first = experiment.samplesSpooled + UInt64(dropped) + 1
             try spool.append { id in
                 WireEnvelope(.sampleBatch(Cellfleet_Wire_V1_SampleBatch(deliveryID: id, testID: testID, firstSeq: first, columns: batch)))
             }
             appendedAt[spool.lastAppendedID] = now
-            experiment.samplesSpooled += UInt64(batch.count)
         }
+        // Only after the append went through: on a full disk the same records are read again.
+        if skip > 0 { following.pendingSkip[key] = skip - UInt64(dropped) == 0 ? nil : skip - UInt64(dropped) }
+        experiment.samplesSpooled += UInt64(dropped + batch.count)
         if let last = columns.testTimeSeconds.last { experiment.lastTestTimeSeconds = last }
     }
 

@@ -1,3 +1,4 @@
+import AgentSpool
 import CellModel
 import Foundation
 import WireProtocol
@@ -34,11 +35,22 @@ extension AgentRuntime {
                 let source = try SimulatedChannel(
                     channelIndex: index, scenario: scenario, seed: configuration.seed, testSecondsPerSample: testSecondsPerSample,
                     cellIDPrefix: configuration.agentID, pacing: pacing(from: origin))
-                try startTest(on: index, testID: UUID().uuidString.lowercased(), source: source, now: now, unixTime: unixTime)
+                let testID = UUID().uuidString.lowercased()
+                do {
+                    try startTest(on: index, testID: testID, source: source, now: now, unixTime: unixTime)
+                } catch where error.isSpoolOutOfSpace {
+                    // Started on a full disk: the test starts when there is room (`produce`).
+                    channels[index].activity = .waitingToStart(testID: testID, source: source)
+                    noteOutOfSpace(error, now: now)
+                }
             }
         }
-        try syncSpool(now: now)
-        try registry.store(in: configuration.spoolDirectory)
+        do {
+            try syncSpool(now: now)
+        } catch where error.isSpoolOutOfSpace {
+            noteOutOfSpace(error, now: now)
+        }
+        try storeRegistry(now: now)
     }
 
     /// Re-creates a test's source where it stood and skips what the spool already holds.
@@ -92,8 +104,10 @@ extension AgentRuntime {
         channels[index].activity = .running(.init(testID: testID, source: source, nextSequence: 1))
     }
 
-    /// Spools the test's end; the channel falls idle.
+    /// Spools the test's end; the channel falls idle. A test still waiting to start has
+    /// nothing to end.
     func endTest(on index: Int, reason: String, now: ContinuousClock.Instant) throws {
+        if case .waitingToStart = channels[index].activity { channels[index].activity = .idle }
         guard let test = channels[index].runningTest else { return }
         try spoolTestEnd(testID: test.testID, lastSequence: test.nextSequence - 1, reason: reason, now: now)
         registry.tests[channels[index].channelID] = nil
@@ -120,7 +134,7 @@ extension AgentRuntime {
             try endTest(on: index, reason: "completed", now: now)
         }
         try syncSpool(now: now)
-        try registry.store(in: configuration.spoolDirectory)
+        try storeRegistry(now: now)
     }
 
     func isDoneProducing(now: ContinuousClock.Instant) -> Bool {
@@ -131,7 +145,13 @@ extension AgentRuntime {
             return channels.allSatisfy(\.isIdle) || configuration.durationSeconds.map { startedAt.duration(to: now).inSeconds >= $0 } ?? true
         }
         if configuration.unpaced, let limit = configuration.samplesPerChannel {
-            return channels.allSatisfy { ($0.runningTest?.producedThisRun ?? limit) >= limit }
+            return channels.allSatisfy { channel in
+                switch channel.activity {
+                case .idle: true
+                case .running(let test): test.producedThisRun >= limit
+                case .waitingToStart: false
+                }
+            }
         }
         if let duration = configuration.durationSeconds, startedAt.duration(to: now).inSeconds >= duration { return true }
         // A scheduled agent's idle channels wait for the next test; it runs until stopped.
@@ -140,9 +160,19 @@ extension AgentRuntime {
 
     /// Takes what each running channel has ready into the spool, one batch per channel; a full
     /// spool holds every source back instead (nothing is dropped).
+    ///
+    /// A full file system throws `SpoolError.outOfSpace` from an append. The channel's test is a
+    /// copy taken here and written back only after its batch is in the spool, so the samples
+    /// the failed append held are taken again, the same, once there is room.
     func produce(now: ContinuousClock.Instant) throws {
         let unixTime = Date().timeIntervalSince1970 + configuration.sampleClockOffsetSeconds
         for index in channels.indices {
+            if case .waitingToStart(let testID, let source) = channels[index].activity {
+                try startTest(on: index, testID: testID, source: source, now: now, unixTime: Date().timeIntervalSince1970)
+                registryStoreDue = true  // stored after the spool's sync, as at start-up
+                logger.notice("a test held back by the full disk starts", metadata: ["channel": "\(channels[index].channelID)", "test": "\(testID)"])
+                continue
+            }
             guard case .running(var test) = channels[index].activity else { continue }
             if index == 0, let after = configuration.silenceFirstChannelAfterSeconds, startedAt.duration(to: now).inSeconds >= after { continue }
             let limit = configuration.unpaced
@@ -171,7 +201,7 @@ extension AgentRuntime {
             case .testEnded:
                 // The test ran its course: end it; the channel falls idle.
                 try endTest(on: index, reason: "completed", now: now)
-                try registry.store(in: configuration.spoolDirectory)
+                registryStoreDue = true
             case .samples(let columns):
                 let testID = test.testID, first = test.nextSequence
                 try spool.append { id in
@@ -185,11 +215,18 @@ extension AgentRuntime {
         }
     }
 
-    private func holdBackSources(for duration: Duration) {
+    func holdBackSources(for duration: Duration) {
         for index in channels.indices {
-            guard case .running(var test) = channels[index].activity else { continue }
-            test.source.holdBack(for: duration)
-            channels[index].activity = .running(test)
+            switch channels[index].activity {
+            case .idle:
+                continue
+            case .running(var test):
+                test.source.holdBack(for: duration)
+                channels[index].activity = .running(test)
+            case .waitingToStart(let testID, var source):
+                source.holdBack(for: duration)
+                channels[index].activity = .waitingToStart(testID: testID, source: source)
+            }
         }
     }
 }

@@ -19,6 +19,9 @@ final class AgentRuntime {
         case producing
         /// Not taking samples: the spool is at capacity until the coordinator acknowledges more.
         case spoolFull
+        /// Not taking samples: the spool's file system is full (`diskFull` says since when and
+        /// when to try again). Delivery and acknowledgements go on.
+        case diskFull
         /// The tests are ended; waiting until every delivery is acknowledged.
         case draining
         /// Asked to stop: what is unacknowledged stays in the spool for the next run.
@@ -56,6 +59,12 @@ final class AgentRuntime {
     /// Why the agent lacks samples of a test it rejected a delivery of (for the declaration's
     /// reason); bounded, the oldest forgotten first.
     private var rejectionsByTest: [String: String] = [:]
+    /// The full disk this run is waiting out, if any (`AgentRuntime+DiskFull`).
+    var diskFull: DiskFullEpisode?
+    var diskFullEpisodes = 0
+    /// `channels.json` changed and could not be stored yet (a full disk), or is to be stored
+    /// after the next sync of the spool.
+    var registryStoreDue = false
     /// The followed files' reads in progress and scan schedule (their durable state is in `registry`).
     var following = FollowingState()
 
@@ -66,7 +75,8 @@ final class AgentRuntime {
         self.receive = receive
         startedAt = clock.now
         spool = try Spool(
-            configuration: .init(directory: configuration.spoolDirectory, capacityBytes: configuration.spoolCapacityBytes),
+            configuration: .init(directory: configuration.spoolDirectory, capacityBytes: configuration.spoolCapacityBytes,
+                                 faults: configuration.spoolFaults),
             logger: logger)
         if spool.corruptRecordsAtOpen > 0 {
             logger.error("the spool had damaged records at start-up; everything readable will be delivered and what was lost declared to the coordinator",
@@ -81,6 +91,9 @@ final class AgentRuntime {
             executedCommands: registry.commands ?? ExecutedCommands(), now: startedAt)
         credentials = try AgentCredentials.load(for: configuration, logger: logger)
         context = try ZMQContext()
+        if spool.isOutOfSpace {
+            noteOutOfSpace(SpoolError.outOfSpace(operation: "open the spool \(configuration.spoolDirectory.path)", errno: ENOSPC), now: startedAt)
+        }
         do {
             try setUpChannels()
             setUpFollowing()
@@ -98,22 +111,43 @@ final class AgentRuntime {
         if case .failed(let reason) = rules.phase { throw AgentConfiguration.Invalid(description: reason) }
         if production == .stopping { return .finished }
         let now = clock.now
-        if production == .producing || production == .spoolFull {
-            if isDoneProducing(now: now) {
-                try endTests()
-                production = .draining
-                logger.info("finished producing; waiting for the coordinator to acknowledge everything",
-                            metadata: ["unacked": "\(spool.unackedEntryCount)"])
+        let appendedBefore = spool.lastAppendedID
+        var retried = false
+        if production == .producing || production == .spoolFull || production == .diskFull {
+            if production == .diskFull, let episode = diskFull, now < episode.retryAt {
+                holdBackSources(for: flushInterval)
             } else {
-                try produce(now: now)
-                if isFollowingFiles {
-                    try followFiles(now: now)
-                    if configuration.importing { try endImportedTests(now: now) }
+                retried = production == .diskFull
+                if retried { retryAfterDiskFull(now: now) }
+                do {
+                    if isDoneProducing(now: now) {
+                        try endTests()
+                        production = .draining
+                        logger.info("finished producing; waiting for the coordinator to acknowledge everything",
+                                    metadata: ["unacked": "\(spool.unackedEntryCount)"])
+                    } else {
+                        try produce(now: now)
+                        if isFollowingFiles {
+                            try followFiles(now: now)
+                            if configuration.importing { try endImportedTests(now: now) }
+                        }
+                    }
+                } catch where error.isSpoolOutOfSpace {
+                    noteOutOfSpace(error, now: now)
+                    holdBackSources(for: flushInterval)
                 }
             }
         }
-        try syncSpool(now: now)
-        try storeFollowingIfDirty()
+        do {
+            try syncSpool(now: now)
+            if registryStoreDue { try storeRegistry(now: now) }
+            try storeFollowingIfDirty()
+        } catch where error.isSpoolOutOfSpace {
+            noteOutOfSpace(error, now: now)
+        }
+        if diskFull != nil, production != .diskFull, retried || spool.lastAppendedID > appendedBefore {
+            noteDiskFullOver(appended: spool.lastAppendedID > appendedBefore, now: now)
+        }
         if link?.takeRefusal() == true { _ = rules.handle(.linkRefused(at: now)) }
         try perform(rules.handle(.tick(at: now, queuedInSocket: link?.queuedCount ?? 0)), now: now)
         if production == .draining && spool.unackedEntryCount == 0 { return .finished }
@@ -122,16 +156,45 @@ final class AgentRuntime {
 
     func requestStop() { production = .stopping }
 
+    var flushInterval: Duration { .milliseconds(Int64(configuration.flushIntervalSeconds * 1000)) }
+
     /// Makes everything durable (the ledger, the sources' resume points) and closes the link.
+    /// On a full disk what cannot be stored is said and left: the files already there are
+    /// consistent, and the next start re-sends or re-takes what they do not cover.
     func finish() throws -> AgentSummary {
         close()
-        try spool.checkpoint()
-        for channel in channels {
-            guard let test = channel.runningTest else { continue }
-            registry.tests[channel.channelID]?.resume = .init(afterSequence: test.nextSequence - 1, token: try test.source.encodedResumeToken())
+        var synced = true
+        do {
+            try spool.sync()
+        } catch where error.isSpoolOutOfSpace {
+            synced = false
+            logger.warning("the spool's file system is full: the last samples taken could not be made durable; the next start takes them again from their sources",
+                           metadata: ["error": "\(error)"])
         }
-        try registry.store(in: configuration.spoolDirectory)
-        return summary()
+        do {
+            try spool.storeLedger()
+        } catch where error.isSpoolOutOfSpace {
+            logger.warning("the spool's file system is full: the ledger could not be stored; the next start re-sends what was acknowledged since it was last stored (the coordinator drops the copies)",
+                           metadata: ["error": "\(error)"])
+        }
+        // Resume points past what the spool holds durably would skip samples: kept as stored.
+        if synced {
+            for channel in channels {
+                guard let test = channel.runningTest else { continue }
+                registry.tests[channel.channelID]?.resume = .init(afterSequence: test.nextSequence - 1, token: try test.source.encodedResumeToken())
+            }
+            try storeRegistry(now: clock.now)
+            if registryStoreDue {
+                logger.warning("the spool's file system is full: channels.json could not be stored; the next start carries on from the one stored before")
+            }
+        }
+        let summary = summary()
+        if summary.deliveriesUnacked > 0 {
+            logger.notice("stopping with deliveries not yet acknowledged; they stay in the spool and are sent on the next start", metadata: [
+                "deliveries_unacked": "\(summary.deliveriesUnacked)", "samples_unacked": "\(summary.samplesUnacked)",
+                "spool": "\(configuration.spoolDirectory.path)"])
+        }
+        return summary
     }
 
     func close() {
@@ -146,7 +209,9 @@ final class AgentRuntime {
             agentID: configuration.agentID, samplesProduced: spool.producedSampleCount,
             samplesAcked: spool.ackedSampleCount - rejected.samples, tests: channels.count + registry.followedExperiments.values.filter { $0.testID != nil && isInScope($0) }.count,
             deliveriesResent: rules.deliveriesResent,
-            spoolFullEpisodes: spoolFullEpisodes, errorsFromCoordinator: rules.errorsFromCoordinator,
+            spoolFullEpisodes: spoolFullEpisodes, diskFullEpisodes: diskFullEpisodes,
+            deliveriesUnacked: spool.unackedEntryCount, samplesUnacked: spool.producedSampleCount - spool.ackedSampleCount,
+            errorsFromCoordinator: rules.errorsFromCoordinator,
             durationSeconds: startedAt.duration(to: clock.now).inSeconds,
             filesRead: files.read, filesQuarantined: files.quarantined, quarantined: files.problems,
             deliveriesRejected: rejected.deliveries, samplesRejected: rejected.samples, lossesDeclared: rules.lossesDeclared,
@@ -160,7 +225,8 @@ final class AgentRuntime {
         var status = Agent.Status(
             samplesProduced: spool.producedSampleCount, samplesAcked: spool.ackedSampleCount,
             spoolBytes: spool.usedBytes, unackedDeliveries: spool.unackedEntryCount,
-            lagSeconds: lag, connected: rules.isWelcomed && heardLately, backPressured: production == .spoolFull)
+            lagSeconds: lag, connected: rules.isWelcomed && heardLately,
+            backPressured: production == .spoolFull || production == .diskFull, diskFull: diskFull != nil)
         fileProgress(into: &status)
         return status
     }
@@ -175,10 +241,12 @@ final class AgentRuntime {
         heartbeat.spoolDepthDeliveries = UInt64(max(0, spool.unackedEntryCount))
         heartbeat.spoolBytes = UInt64(max(0, spool.usedBytes))
         heartbeat.oldestUnackedAgeS = rules.outstanding.oldest.flatMap { appendedAt[$0] }.map { $0.duration(to: now).inSeconds } ?? 0
+        heartbeat.spoolDiskFull = diskFull != nil
         return heartbeat
     }
 
-    /// Syncs the spool and tells the delivery rules what became durable.
+    /// Syncs the spool and tells the delivery rules what became durable. On a full disk it
+    /// throws `outOfSpace` and the entries wait, appended, for a later sync.
     func syncSpool(now: ContinuousClock.Instant) throws {
         try spool.sync()
         let last = spool.lastAppendedID
@@ -243,6 +311,9 @@ final class AgentRuntime {
     // MARK: performing the rules' actions
 
     func perform(_ actions: [Rules.Action], now: ContinuousClock.Instant) throws {
+        /// A command's outcome not stored (a full disk) is not sent: the coordinator sends the
+        /// command again, and the outcome goes once it is stored.
+        var outcomeUnstored = false
         for action in actions {
             switch action {
             case .sendHello:
@@ -266,6 +337,9 @@ final class AgentRuntime {
             case .forget(let ids):
                 do {
                     try spool.acknowledge(ids)
+                } catch where error.isSpoolOutOfSpace {
+                    // Recorded in memory; the segments are freed when the ledger can be stored.
+                    noteOutOfSpace(error, now: now)
                 } catch {
                     logger.error("could not record acknowledgements in the spool", metadata: ["error": "\(error)"])
                 }
@@ -290,8 +364,9 @@ final class AgentRuntime {
                 try perform(rules.handle(.commandExecuted(outcome)), now: now)
             case .persistCommandOutcome:
                 registry.commands = rules.executedCommands
-                try registry.store(in: configuration.spoolDirectory)
+                outcomeUnstored = try !storeRegistry(now: now)
             case .sendCommandResult(let outcome):
+                if outcomeUnstored { continue }
                 var result = Cellfleet_Wire_V1_CommandResult()
                 result.commandID = outcome.commandID
                 result.ok = outcome.ok

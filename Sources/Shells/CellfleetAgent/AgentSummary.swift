@@ -9,6 +9,12 @@ public struct AgentSummary: Codable, Sendable, Equatable {
     public var tests: Int
     public var deliveriesResent: Int
     public var spoolFullEpisodes: Int
+    /// Times the spool's file system was found full and production stopped until it had room.
+    public var diskFullEpisodes = 0
+    /// What is still in the spool unacknowledged when the agent stops (a SIGTERM before the
+    /// coordinator acknowledged everything): it is sent on the next start on this spool.
+    public var deliveriesUnacked = 0
+    public var samplesUnacked = 0
     public var errorsFromCoordinator: Int
     public var durationSeconds: Double
     /// Followed files read to their end, and those quarantined now (with why).
@@ -36,6 +42,9 @@ public struct AgentSummary: Codable, Sendable, Equatable {
         case tests
         case deliveriesResent = "deliveries_resent"
         case spoolFullEpisodes = "spool_full_episodes"
+        case diskFullEpisodes = "disk_full_episodes"
+        case deliveriesUnacked = "deliveries_unacked"
+        case samplesUnacked = "samples_unacked"
         case errorsFromCoordinator = "errors_from_coordinator"
         case durationSeconds = "duration_seconds"
         case filesRead = "files_read"

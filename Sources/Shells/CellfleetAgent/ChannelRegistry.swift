@@ -1,3 +1,4 @@
+import AgentSpool
 import CellModel
 import DeliveryProtocol
 import Foundation
@@ -47,18 +48,16 @@ struct ChannelRegistry: Codable {
         return try JSONDecoder().decode(ChannelRegistry.self, from: Data(contentsOf: url))
     }
 
-    func store(in directory: URL) throws {
-        let url = directory.appendingPathComponent(Self.fileName)
-        let temporary = url.appendingPathExtension("tmp")
+    /// What `channels.json` holds. The agent stores it through its spool
+    /// (`Spool.storeBeside`: atomic and durable, and possible on a full disk).
+    func encoded() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try encoder.encode(self).write(to: temporary)
-        let handle = try FileHandle(forUpdating: temporary)
-        try handle.synchronize()
-        try handle.close()
-        guard rename(temporary.path, url.path) == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
-        }
+        return try encoder.encode(self)
+    }
+
+    func store(in directory: URL) throws {
+        try DurableFile.replace(directory.appendingPathComponent(Self.fileName), with: encoded())
     }
 }
 

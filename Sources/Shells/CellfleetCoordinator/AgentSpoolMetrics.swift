@@ -14,6 +14,7 @@ enum AgentSpoolMetrics {
         Gauge(label: "cellfleet_agent_spool_bytes", dimensions: agent).record(Double(heartbeat.spoolBytes))
         let age = heartbeat.oldestUnackedAgeS
         Gauge(label: "cellfleet_agent_ack_lag_seconds", dimensions: agent).record(age.isFinite ? max(0, age) : 0)
+        Gauge(label: "cellfleet_agent_spool_disk_full", dimensions: agent).record(heartbeat.spoolDiskFull ? 1 : 0)
     }
 
     /// An agent counts as connected while heard within this: it heartbeats every second.

@@ -86,6 +86,8 @@ extension FleetMetric {
         FleetMetric("cellfleet_agent_spool_bytes", .gauge, labels: ["agent"], help: "Bytes the agent's spool takes on disk, as its last heartbeat reported."),
         FleetMetric("cellfleet_agent_ack_lag_seconds", .gauge, labels: ["agent"],
                     help: "Seconds since the agent's oldest unacknowledged delivery was appended, as its last heartbeat reported (0 when nothing waits)."),
+        FleetMetric("cellfleet_agent_spool_disk_full", .gauge, labels: ["agent"],
+                    help: "1 while the agent's last heartbeat reported its spool's file system full (it takes no samples until there is room, and still delivers), 0 otherwise."),
     ]
 
     static let alerting: [FleetMetric] = [
