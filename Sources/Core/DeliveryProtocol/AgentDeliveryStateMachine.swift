@@ -6,7 +6,8 @@ import WireProtocol
 /// off, fail, execute a command). The agent's shell performs the actions.
 ///
 /// The rules (docs/delivery.md):
-/// - Hello every `helloInterval` until welcomed; a heartbeat every `heartbeatInterval`.
+/// - Hello every `helloInterval` until welcomed; a heartbeat every `heartbeatInterval` — neither
+///   while the socket still holds unsent messages (the link is down), so a reconnect says one.
 /// - A Welcome sets the credit (1…`maximumCredit`) and sends from the oldest unacknowledged
 ///   delivery: whatever was in flight before is abandoned and sent again (go-back-N). A Welcome
 ///   in a protocol version the agent does not speak is fatal.
@@ -181,11 +182,15 @@ public struct AgentDeliveryStateMachine<C: Clock>: Sendable where C.Duration == 
 
     private mutating func tick(now: C.Instant, queuedInSocket: Int) -> [Action] {
         var actions: [Action] = []
-        if case .greeting(let lastHelloAt) = phase, lastHelloAt.map({ $0.duration(to: now) >= rules.helloInterval }) ?? true {
+        // Nothing more is said while the socket still holds what was said before (the link is
+        // down): a hello and a heartbeat a second through a two-minute outage were 116 hellos
+        // and as many welcomes — each a go-back — the moment the link came back. One is enough.
+        if case .greeting(let lastHelloAt) = phase, queuedInSocket == 0,
+           lastHelloAt.map({ $0.duration(to: now) >= rules.helloInterval }) ?? true {
             actions.append(.sendHello)
             phase = .greeting(lastHelloAt: now)
         }
-        if lastHeartbeatAt.map({ $0.duration(to: now) >= rules.heartbeatInterval }) ?? true {
+        if queuedInSocket == 0, lastHeartbeatAt.map({ $0.duration(to: now) >= rules.heartbeatInterval }) ?? true {
             actions.append(.sendHeartbeat)
             lastHeartbeatAt = now
         }

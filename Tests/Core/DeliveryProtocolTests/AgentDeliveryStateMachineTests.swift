@@ -195,6 +195,22 @@ struct AgentDeliveryStateMachineTests {
         agent.expect(200, .acked([1]), [.forget([1]), .sendDeliveries([3])])
     }
 
+    /// Through an outage the socket keeps what it could not send: no hello or heartbeat piles
+    /// up behind it, and one hello goes once it is through.
+    @Test func anOutageSaysHelloOnceWhenTheLinkIsBack() {
+        var agent = AgentDeliveryScript(outstanding: 1...3)
+        #expect(agent.at(0, .tick()) == [.sendHello, .sendHeartbeat])
+        var hellos = 0
+        for second in 1...120 {
+            let actions = agent.at(second * 1000, .tick(queued: 2))
+            hellos += actions.filter { $0 == .sendHello }.count
+            #expect(!actions.contains(.sendHeartbeat))
+        }
+        #expect(hellos == 0)
+        #expect(agent.at(121_000, .tick(queued: 0)) == [.sendHello, .sendHeartbeat])
+        #expect(agent.at(121_100, .welcomed(credit: 3)) == [.sendDeliveries([1, 2, 3])])
+    }
+
     /// Refusals a re-send may cure (UNKNOWN_TEST while the test's start is still to be sent).
     static let slowRefusals: [Cellfleet_Wire_V1_ErrorCode] = [.unknownTest, .unspecified, .UNRECOGNIZED(42)]
 
