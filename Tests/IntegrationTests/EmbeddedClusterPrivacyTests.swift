@@ -26,4 +26,26 @@ import Testing
         // Its own user (and the coordinator, as root) still can.
         #expect(try database.query("SELECT 1") == ["1"])
     }
+
+    /// A data directory below a directory others cannot enter: the coordinator says which and
+    /// what to do, and changes no directory outside its data directory (it used to add o+x to
+    /// each, silently opening a private home directory).
+    @Test(.enabled(if: getuid() == 0, "needs root: the embedded cluster then runs as the postgres user"))
+    func noDirectoryOutsideTheDataDirectoryIsWidened() throws {
+        let base = TestPaths.temporaryDirectory("private-parent")
+        defer { try? FileManager.default.removeItem(at: base) }
+        let privateParent = base.appendingPathComponent("home")
+        try FileManager.default.createDirectory(at: privateParent, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: privateParent.path)
+        let dataDirectory = privateParent.appendingPathComponent("cellfleet-data")
+        let coordinator = try TestProcess(TestPaths.cellfleet, [
+            "coordinator", "--data-dir", dataDirectory.path, "--listen", "tcp://127.0.0.1:\(TestPaths.freePort())", "--insecure",
+        ])
+        let status = coordinator.process.isRunning ? { coordinator.process.waitUntilExit(); return coordinator.process.terminationStatus }() : coordinator.process.terminationStatus
+        #expect(status != 0)
+        #expect(coordinator.stderr.contains("cannot enter \(privateParent.path)"), "\(coordinator.stderr.suffix(2000))")
+        #expect(coordinator.stderr.contains("setfacl"))
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: privateParent.path)[.posixPermissions] as? Int)
+        #expect(mode == 0o700, "the private parent is now \(String(mode, radix: 8))")
+    }
 }

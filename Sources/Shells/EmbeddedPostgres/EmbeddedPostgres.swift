@@ -39,7 +39,7 @@ public final class EmbeddedPostgres: Sendable {
         let runner = ProcessRunner(asUser: ProcessRunner.isRoot ? user : nil)
         try FileManager.default.createDirectory(at: rootDirectory, withIntermediateDirectories: true)
         if ProcessRunner.isRoot {
-            // Directories made by mktemp -d are 0700: the postgres user could not reach its cluster.
+            // The cluster runs as the postgres user, who must be able to reach it.
             try ensureTraversable(rootDirectory)
         }
         try FileManager.default.createDirectory(at: socketDirectory, withIntermediateDirectories: true)
@@ -123,20 +123,29 @@ public final class EmbeddedPostgres: Sendable {
         return try runner.status(binaries.pgCtl, ["-D", clusterDirectory.path, "status"]) == 0
     }
 
-    /// Gives "others" the search (x) bit on the data directory's ancestors that lack it, so the
-    /// postgres user can reach its cluster: only traversal, never listing or reading.
+    /// Makes sure the postgres user can reach its cluster without widening anyone else's
+    /// directories (issue 17 §6): the cluster's own directory and the data directory holding it
+    /// are cellfleet's and get the search (x) bit for others — traversal only, never listing;
+    /// any directory above them that others cannot search is reported, not changed.
     private func ensureTraversable(_ directory: URL) throws {
-        var current = directory.standardizedFileURL
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: current.path)
+        let cluster = directory.standardizedFileURL
+        let dataDirectory = cluster.deletingLastPathComponent()
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: cluster.path)
+        let dataMode = (try FileManager.default.attributesOfItem(atPath: dataDirectory.path)[.posixPermissions] as? Int) ?? 0
+        if dataMode & 0o001 == 0 {
+            try FileManager.default.setAttributes([.posixPermissions: dataMode | 0o001], ofItemAtPath: dataDirectory.path)
+        }
+        var current = dataDirectory
         while current.path != "/" {
             current = current.deletingLastPathComponent()
             let attributes = try FileManager.default.attributesOfItem(atPath: current.path)
             let mode = (attributes[.posixPermissions] as? Int) ?? 0
             if mode & 0o001 == 0 {
-                logger.notice(
-                    "adding o+x to a directory so the postgres user can reach the embedded cluster",
-                    metadata: ["directory": "\(current.path)", "mode": "\(String(mode, radix: 8))"])
-                try FileManager.default.setAttributes([.posixPermissions: mode | 0o001], ofItemAtPath: current.path)
+                throw EmbeddedPostgresError("""
+                    the embedded PostgreSQL runs as user \(user), which cannot enter \(current.path) (mode \(String(mode, radix: 8))) \
+                    on the way to \(dataDirectory.path): choose a data directory it can reach (--data-dir under /var/lib or /var/tmp, say), \
+                    or let it pass yourself (setfacl -m u:\(user):x \(current.path)); cellfleet does not change directories it does not own
+                    """)
             }
         }
     }
