@@ -206,7 +206,7 @@ let package = Package(
             path: "Tests/Core/CellDetectionTests"
         ),
         .testTarget(
-            name: "CyclerReadersTests", dependencies: ["CyclerReaders", "CellModel", propertyBased],
+            name: "CyclerReadersTests", dependencies: ["CyclerReaders", "CellModel", "TestSupport", propertyBased],
             path: "Tests/Core/CyclerReadersTests", resources: [.copy("Fixtures")]
         ),
         .testTarget(
