@@ -11,7 +11,7 @@ struct IngestLossAndEndTests {
     let a = D.testA
 
     func declaring(_ delivery: IngestDelivery, from: UInt64, reason: String = "spool damaged") -> IngestDelivery {
-        IngestPlannerTests.declaringLoss(delivery, from: from).withLossReason(reason)
+        IngestPlannerTests.declaringLoss(delivery, from: from, reason: reason)
     }
 
     @Test func aBatchDeclaringTheSamplesBeforeItLostRecordsTheHoleAndIsStored() {
@@ -122,22 +122,6 @@ extension IngestOutcome {
     var refusal: IngestRefusal? {
         if case .refused(let refusal) = self { return refusal }
         return nil
-    }
-}
-
-extension IngestDelivery {
-    func withLossReason(_ reason: String) -> IngestDelivery {
-        var delivery = self
-        switch delivery.body {
-        case .batch(var batch):
-            batch.lostReason = reason
-            delivery.body = .batch(batch)
-        case .end(var end):
-            end.lostReason = reason
-            delivery.body = .end(end)
-        default: break
-        }
-        return delivery
     }
 }
 

@@ -241,14 +241,16 @@ struct IngestPlannerTests {
     }
 
     /// The delivery declaring its test's samples from `from` lost (0: declaring nothing).
-    static func declaringLoss(_ delivery: IngestDelivery, from: UInt64) -> IngestDelivery {
+    static func declaringLoss(_ delivery: IngestDelivery, from: UInt64, reason: String = "") -> IngestDelivery {
         var delivery = delivery
         switch delivery.body {
         case .batch(var batch):
             batch.lostFromSeq = from
+            batch.lostReason = reason
             delivery.body = .batch(batch)
         case .end(var end):
             end.lostFromSeq = from
+            end.lostReason = reason
             delivery.body = .end(end)
         default: break
         }

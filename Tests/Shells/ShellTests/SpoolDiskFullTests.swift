@@ -13,18 +13,7 @@ import WireProtocol
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-diskfull-\(UUID().uuidString)")
 
     func batch(_ id: UInt64, firstSeq: UInt64, count: Int, test: String = "t") -> Cellfleet_Wire_V1_Envelope {
-        var batch = Cellfleet_Wire_V1_SampleBatch()
-        batch.deliveryID = id
-        batch.testID = test
-        batch.firstSeq = firstSeq
-        batch.testTimeS = (0..<count).map { Double(firstSeq) + Double($0) }
-        batch.voltageV = Array(repeating: 0.2, count: count)
-        batch.currentA = Array(repeating: 1e-4, count: count)
-        batch.unixTimeS = Array(repeating: 1.7e9, count: count)
-        var envelope = Cellfleet_Wire_V1_Envelope()
-        envelope.protocolVersion = 1
-        envelope.body = .sampleBatch(batch)
-        return envelope
+        SpoolTests().batch(id, test: test, firstSeq: firstSeq, count: count)
     }
 
     /// Appends `count` batches of `samples` after what the spool holds.
