@@ -32,7 +32,16 @@ struct SourceQuarantineAlertTests {
     }
 
     @Test func f4IsAFleetHealthRuleThatWarns() {
-        #expect(FleetHealthRule.allCases.map(\.rawValue) == ["F1", "F2", "F3", "F4"])
+        #expect(FleetHealthRule.allCases.map(\.rawValue) == ["F1", "F2", "F3", "F4", "F5"])
         #expect(FleetHealthRule(rawValue: "F4") == .sourceQuarantined)
+    }
+
+    @Test func f5SaysWhichSamplesAreLostAndWhy() {
+        let alert = SampleLossAlert(testID: "t", firstSequence: 11, lastSequence: 20, reason: "damaged\nspool records")
+        #expect(alert.rule == .samplesLost && alert.severity == "warn")
+        #expect(alert.message == "10 samples lost (11…20); the test continues after the hole: damaged spool records")
+        #expect(alert.evidence == ["first_seq": "11", "last_seq": "20", "samples": "10", "reason": "damaged\nspool records"])
+        #expect(SampleLossAlert(testID: "t", firstSequence: 5, lastSequence: 5, reason: "").message
+                == "1 sample lost (5…5); the test continues after the hole: the agent gave no reason")
     }
 }
