@@ -27,7 +27,7 @@ struct AlertFilterOptions: ParsableArguments {
     @Option(help: "Only alerts of this severity: fail, warn or info.")
     var severity: String?
 
-    @Option(help: "Only alerts from this source: detector (the rules `cellfleet detect` runs) or coordinator (fleet health, F1–F4).")
+    @Option(help: "Only alerts from this source: detector (the rules `cellfleet detect` runs) or coordinator (fleet health, F1–F5).")
     var source: String?
 
     func validate() throws {

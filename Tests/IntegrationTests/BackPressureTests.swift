@@ -7,7 +7,7 @@ import WireProtocol
 /// batches is refused with CREDIT_EXCEEDED, the coordinator's memory stays bounded, and a good
 /// agent beside it is served as if alone — through a real coordinator process and its database.
 /// At the same time a hostile agent sends a 200 MB hello (cut off by libzmq on its length), test
-/// starts with NaN, negative and NUL-byte fields and batches with NaN times: each refused
+/// starts with NaN, negative and NUL-byte fields and batches with infinite times: each refused
 /// `MALFORMED`, none `INTERNAL`, nothing of them stored.
 ///
 /// The bound: the coordinator holds at most `pendingSamplesPerAgent` (1 M) samples or 64 MiB
@@ -184,7 +184,7 @@ import WireProtocol
 
     /// A 200 MB hello — from a process of its own (pyzmq), so building and sending it loads
     /// neither the coordinator's cores' share of this process nor the flooder beside it — then
-    /// absurd test starts and NaN-timed batches; the codes of the answers.
+    /// absurd test starts and batches stamped at infinity; the codes of the answers.
     static func hostileAgent(port: Int) async throws -> [Cellfleet_Wire_V1_ErrorCode] {
         let python = ProcessInfo.processInfo.environment["CELLFLEET_PYTHON"] ?? "python3"
         let huge = try TestProcess(python, ["-c", """
@@ -219,7 +219,7 @@ import WireProtocol
         for start in [nanArea, negativeMass, nul] { client.send(WireEnvelope(.testStart(start))) }
         for id: UInt64 in [4, 5] {
             var batch = Cellfleet_Wire_V1_SampleBatch.test(deliveryID: id, testID: test, firstSeq: 1, count: 1000)
-            batch.unixTimeS[0] = .nan
+            batch.unixTimeS[0] = .infinity
             client.send(WireEnvelope(.sampleBatch(batch)))
         }
         let deadline = Date().addingTimeInterval(120)

@@ -82,7 +82,7 @@ import WireProtocol
         await helpers.expectAck(bad, [1])
         var id: UInt64 = 2
         let faults: [(String, (inout Cellfleet_Wire_V1_SampleBatch) -> Void)] = [
-            ("unix_time_s of sample 1 ", { $0.unixTimeS[0] = .nan }),
+            ("unix_time_s of sample 1 ", { $0.unixTimeS[0] = .infinity }),
             ("test_time_s of sample 3 ", { $0.testTimeS[2] = -.infinity }),
             // A delivery whose times span 3 000 days from the test's start.
             ("outside what the test can hold", { $0.unixTimeS[9] = 1.7e9 + 3_000 * 86_400 }),

@@ -10,6 +10,11 @@ import Testing
 ///
 ///     CELLFLEET_SOAK_ROUNDS=10 swift test -c release --filter KillSoakTests
 ///
+/// or drive a release `cellfleet` from the debug tests:
+///
+///     swift build -c release --product cellfleet --scratch-path .build-rel
+///     CELLFLEET_BINARY=.build-rel/release/cellfleet CELLFLEET_SOAK_ROUNDS=10 swift test --skip-build --filter KillSoakTests
+///
 /// (CELLFLEET_SOAK_SEED changes the sequence of kills.)
 @Suite(.serialized) struct KillSoakTests {
     static let rounds = ProcessInfo.processInfo.environment["CELLFLEET_SOAK_ROUNDS"].flatMap(Int.init)

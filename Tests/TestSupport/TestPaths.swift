@@ -8,8 +8,12 @@ public enum TestPaths {
     /// The repository root, from this file's location.
     public static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The `cellfleet` executable built next to the test bundle.
+    /// The `cellfleet` executable built next to the test bundle, or the one CELLFLEET_BINARY
+    /// names (a release build driven by the debug tests: the soak).
     public static var cellfleet: String {
+        if let binary = ProcessInfo.processInfo.environment["CELLFLEET_BINARY"], FileManager.default.isExecutableFile(atPath: binary) {
+            return binary
+        }
         let bundleDirectory = Bundle.main.bundleURL.deletingLastPathComponent()
         for candidate in [
             bundleDirectory.appendingPathComponent("cellfleet").path,

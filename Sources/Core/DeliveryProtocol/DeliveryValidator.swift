@@ -10,9 +10,10 @@ public enum DeliveryValidator {
     /// Bytes of a test end's reason or a declared loss's reason, for people.
     public static let maximumReasonBytes = 4096
 
-    /// Why the batch cannot be stored, or nil if its shape is fine. Its times must be finite:
-    /// a sample without a time has no partition and no place in the test (a NaN measurement,
-    /// in contrast, is stored as NULL and counted — a cycler's glitch, not a broken sample).
+    /// Why the batch cannot be stored, or nil if its shape is fine. Its times must not be
+    /// infinite (no instrument stamps a sample at infinity, and such a row would land where no
+    /// partition ever holds it). A NaN time or measurement is stored as NULL and counted: real
+    /// exports have rows without a date (an instrument without a clock, a last row cut short).
     public static func validate(_ batch: Cellfleet_Wire_V1_SampleBatch) -> String? {
         let n = batch.testTimeS.count
         guard n > 0 else { return "a sample batch with no samples" }
@@ -32,11 +33,11 @@ public enum DeliveryValidator {
             return "optional column \(name) has \(count) values for \(n) samples (must be 0 or \(n))"
         }
         for (name, column) in [("unix_time_s", batch.unixTimeS), ("test_time_s", batch.testTimeS)] {
-            if let row = column.firstIndex(where: { !$0.isFinite }) {
-                return "\(name) of sample \(batch.firstSeq + UInt64(row)) is \(column[row]): every sample has a finite time"
+            if let row = column.firstIndex(where: \.isInfinite) {
+                return "\(name) of sample \(batch.firstSeq + UInt64(row)) is \(column[row]): a time is finite (or NaN, unknown)"
             }
         }
-        if let row = batch.unixTimeS.firstIndex(where: { !startTimeRangeSeconds.contains($0) }) {
+        if let row = batch.unixTimeS.firstIndex(where: { !$0.isNaN && !startTimeRangeSeconds.contains($0) }) {
             return "unix_time_s of sample \(batch.firstSeq + UInt64(row)) is \(batch.unixTimeS[row]): a sample is taken between 1970 and 3000"
         }
         if batch.lostFromSeq != 0 {
