@@ -76,7 +76,9 @@ public actor Coordinator: Service {
     /// When each delivery held for commit was read, for `cellfleet_ingest_commit_latency_seconds`.
     private var receivedAt: [GroupCommitQueue<[UInt8]>.Ticket: ContinuousClock.Instant] = [:]
     /// Deliveries the database refused on their own, and how often (`unstorable`).
-    private var failuresAlone: [String: Int] = [:]
+    private var failuresAlone: [String: (failures: Int, commitsBefore: Int)] = [:]
+    /// Group commits that succeeded, over this run (for `unstorable`).
+    private var commitsSucceeded = 0
     /// Refusals are logged at most a few a minute per kind and agent (`LogThrottle`).
     private var refusalLogs = LogThrottle<ContinuousClock>()
 
@@ -579,6 +581,7 @@ public actor Coordinator: Service {
                 }
             }
             // Committed: the stages' copies become theirs.
+            commitsSucceeded += 1
             self.stages = result.stages
             for index in self.stages.indices { self.stages[index].didCommit() }
             let total = started.duration(to: clock.now)
@@ -620,20 +623,26 @@ public actor Coordinator: Service {
 
     /// Why a delivery the database refused on its own is refused for good, or nil to let the
     /// agent retry: at once when the refusal is about its data, else after it has failed alone
-    /// `maximumFailuresAlone` times (a failure that is the delivery's, not the database's,
-    /// since the others commit meanwhile).
+    /// `maximumFailuresAlone` times with other commits succeeding in between — then the failure
+    /// is the delivery's, not the database's. A refusal that says the database is unavailable
+    /// (shutting down, starting, out of connections) never counts: a restart must not make
+    /// deliveries unstorable.
     private func unstorable(_ delivery: IngestDelivery, _ refusal: PSQLError) -> String? {
         let key = "\(delivery.agentID)\u{0}\(delivery.deliveryID)"
         if DatabaseRefusal.isAboutTheData(refusal) {
             failuresAlone[key] = nil
             return "the database refuses to store this delivery: \(DatabaseRefusal.describe(refusal))"
         }
+        guard !DatabaseRefusal.isAboutTheDatabase(refusal) else { return nil }
         if failuresAlone.count >= 10_000 { failuresAlone.removeAll() }  // bounded, whatever agents send
-        let failures = failuresAlone[key, default: 0] + 1
-        failuresAlone[key] = failures
+        let previous = failuresAlone[key]
+        // Counted only if something else committed since this delivery last failed.
+        guard previous.map({ $0.commitsBefore < commitsSucceeded }) ?? true else { return nil }
+        let failures = (previous?.failures ?? 0) + 1
+        failuresAlone[key] = (failures, commitsSucceeded)
         guard failures >= Self.maximumFailuresAlone else { return nil }
         failuresAlone[key] = nil
-        return "the database refused this delivery \(failures) times, each time on its own: \(DatabaseRefusal.describe(refusal))"
+        return "the database refused this delivery \(failures) times, each time on its own while others committed: \(DatabaseRefusal.describe(refusal))"
     }
 
     static let maximumFailuresAlone = 5

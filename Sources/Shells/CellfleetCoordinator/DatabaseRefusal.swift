@@ -30,6 +30,15 @@ enum DatabaseRefusal {
         return state.hasPrefix("22") || state.hasPrefix("23")
     }
 
+    /// Whether the refusal says the database is not available right now — a connection failure
+    /// (class 08), a rolled-back transaction (40: deadlock, serialization), resources (53),
+    /// a lock not granted (55), an operator shutting it down or starting it (57), a system error
+    /// (58) — which no delivery is to blame for, however often it repeats.
+    static func isAboutTheDatabase(_ error: PSQLError) -> Bool {
+        guard let state = error.serverInfo?[.sqlState] else { return true }
+        return ["08", "40", "53", "55", "57", "58"].contains(String(state.prefix(2)))
+    }
+
     /// The server's own words and code, for the refusal the agent is sent.
     static func describe(_ error: PSQLError) -> String {
         let message = error.serverInfo?[.message] ?? "\(error)"

@@ -141,7 +141,7 @@ struct DeliveryTimesValidationTests {
         #expect(DeliveryValidator.validate(batch { $0.testTimeS[0] = -.infinity })?.contains("test_time_s of sample 10") == true)
         #expect(DeliveryValidator.validate(batch { $0.unixTimeS[4] = -5 })?.contains("between 1970 and 3000") == true)
         // NaN is unknown, stored as NULL: a measurement, or the date of a row an export left
-        // without one (a real LAND export's last row has none).
+        // without one (one of the real files the file-source test follows has such a row).
         #expect(DeliveryValidator.validate(batch { $0.voltageV[1] = .nan }) == nil)
         #expect(DeliveryValidator.validate(batch { $0.unixTimeS[4] = .nan }) == nil)
         #expect(DeliveryValidator.validate(batch { $0.unixTimeS = Array(repeating: .nan, count: 5) }) == nil)
