@@ -173,7 +173,8 @@ public struct IngestPlanner: Sendable {
     }
 
     /// Why the times of these rows cannot be the test's (a sentence naming the first such
-    /// time), or nil. Non-finite times never get here (`DeliveryValidator`).
+    /// time), or nil. Infinite times never get here (`DeliveryValidator`); a NaN time is unknown
+    /// and passes (it compares false).
     static func implausibleTime(_ batch: Cellfleet_Wire_V1_SampleBatch, rows: Range<Int>, mark: TestMark?, nowUnixTimeSeconds: Double?) -> String? {
         guard let start = mark?.startUnixTimeSeconds else { return nil }
         let earliest = start - plausibleBeforeStartSeconds

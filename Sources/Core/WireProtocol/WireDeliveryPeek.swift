@@ -82,7 +82,8 @@ public struct WireDeliveryPeek: Sendable, Equatable {
         return (id, samples)
     }
 
-    private struct Reader {
+    /// The protobuf wire format's field headers, read in place (also `WireMessageLimits`).
+    struct Reader {
         let buffer: UnsafeBufferPointer<UInt8>
         var position: Int
         let end: Int

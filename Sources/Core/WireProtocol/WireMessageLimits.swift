@@ -43,32 +43,15 @@ public enum WireMessageLimits {
 
     /// The envelope's first body field number (10…), read from the top-level field headers only.
     static func bodyField(_ frame: [UInt8]) -> Int? {
-        var position = 0
-        func varint() -> UInt64? {
-            var value: UInt64 = 0
-            var shift: UInt64 = 0
-            while position < frame.count, shift < 64 {
-                let byte = frame[position]
-                position += 1
-                value |= UInt64(byte & 0x7F) << shift
-                if byte & 0x80 == 0 { return value }
-                shift += 7
+        frame.withUnsafeBufferPointer { buffer in
+            var reader = WireDeliveryPeek.Reader(buffer: buffer, position: 0, end: buffer.count)
+            // protocol_version (a varint) may come before the body; nothing else is expected there.
+            for _ in 0..<4 {
+                guard let (field, wireType) = reader.tag() else { return nil }
+                if field >= 10, wireType == 2 { return field }
+                guard wireType == 0 || wireType == 2, reader.skip(wireType) else { return nil }
             }
             return nil
         }
-        // protocol_version (a varint) may come before the body; nothing else is expected there.
-        for _ in 0..<4 {
-            guard let key = varint() else { return nil }
-            let field = Int(key >> 3), wireType = Int(key & 7)
-            if field >= 10, wireType == 2 { return field }
-            switch wireType {
-            case 0: guard varint() != nil else { return nil }
-            case 2:
-                guard let length = varint(), length <= UInt64(frame.count - position) else { return nil }
-                position += Int(length)
-            default: return nil
-            }
-        }
-        return nil
     }
 }
