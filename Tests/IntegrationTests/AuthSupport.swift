@@ -55,9 +55,13 @@ final class WireTestClient: @unchecked Sendable {
     private let lock = NSLock()
     private var received: [WireEnvelope] = []
     private var reader: Task<Void, Never>?
+    private var monitor: ZMQSocketLoop?
+    private var disconnectCount = 0
 
-    init(endpoint: String, routingID: String, key: CurveKeyFile?, serverPublicKey: String?) throws {
+    /// - Parameter watchConnection: count the connection's drops (`disconnects`).
+    init(endpoint: String, routingID: String, key: CurveKeyFile?, serverPublicKey: String?, watchConnection: Bool = false) throws {
         context = try ZMQContext()
+        let monitorEndpoint = "inproc://wire-test-client-monitor-\(UUID().uuidString)"
         loop = try ZMQSocketLoop(name: "wire-test-client", context: context) { context in
             let socket = try ZMQSocket(context: context, type: .dealer)
             try socket.setLinger(milliseconds: 0)
@@ -65,8 +69,24 @@ final class WireTestClient: @unchecked Sendable {
             if let key, let secret = key.secretKey, let serverPublicKey {
                 try socket.makeCurveClient(publicKey: key.publicKey, secretKey: secret, serverPublicKey: serverPublicKey)
             }
+            if watchConnection { try socket.monitor(endpoint: monitorEndpoint) }
             try socket.connect(endpoint)
             return socket
+        }
+        if watchConnection {
+            let monitor = try ZMQSocketLoop(name: "wire-test-client-monitor", context: context) { context in
+                let socket = try ZMQSocket(context: context, type: .pair)
+                try socket.setLinger(milliseconds: 0)
+                try socket.connect(monitorEndpoint)
+                return socket
+            }
+            self.monitor = monitor
+            let events = monitor.messages
+            Task { [weak self] in
+                for await event in events where ZMQMonitorEvent(frames: event.frames) == .disconnected {
+                    self?.lock.withLock { self?.disconnectCount += 1 }
+                }
+            }
         }
         let messages = loop.messages
         reader = Task { [weak self] in
@@ -89,6 +109,9 @@ final class WireTestClient: @unchecked Sendable {
 
     /// Messages queued and not yet taken by libzmq (a sender that floods waits on this).
     var pendingSendCount: Int { loop.pendingSendCount }
+
+    /// How often the connection dropped so far (with `watchConnection`).
+    var disconnects: Int { lock.withLock { disconnectCount } }
 
     /// Every message received so far that is not a heartbeat, without removing it.
     var receivedSoFar: [WireEnvelope] {
@@ -137,6 +160,7 @@ final class WireTestClient: @unchecked Sendable {
     }
 
     func close() {
+        monitor?.stop()
         loop.stop()
         reader?.cancel()
         context.terminate()

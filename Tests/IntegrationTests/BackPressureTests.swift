@@ -89,7 +89,7 @@ import WireProtocol
         let idle = Self.memory(of: coordinator.pid)
 
         // The flooder: welcomed with a credit, which it then ignores.
-        let flooder = try WireTestClient(endpoint: "tcp://127.0.0.1:\(port)", routingID: "flooder", key: nil, serverPublicKey: nil)
+        let flooder = try WireTestClient(endpoint: "tcp://127.0.0.1:\(port)", routingID: "flooder", key: nil, serverPublicKey: nil, watchConnection: true)
         defer { flooder.close() }
         let welcome = try #require(await flooder.handshake(agentID: "flooder"))
         let credit = Int(welcome.welcome.credit)
@@ -149,6 +149,10 @@ import WireProtocol
         peakSeen = max(peakSeen, await sampler.value)
         let final = Self.memory(of: coordinator.pid)
 
+        // The coordinator pushes back on the flooder by not reading it; that must never cut its
+        // connection (ZMTP heartbeats did, every few seconds, losing what was in flight — the
+        // deliveries that then got no answer).
+        #expect(flooder.disconnects == 0, "the flooder's connection was cut \(flooder.disconnects) times")
         #expect(ids.isSubset(of: Set(answered.keys)), "unanswered: \(ids.subtracting(answered.keys).sorted().prefix(20))")
         #expect(answered.values.allSatisfy { $0.count == 1 }, "a delivery answered twice")
         let codes = answered.values.compactMap { replies -> Cellfleet_Wire_V1_ErrorCode? in
@@ -166,7 +170,7 @@ import WireProtocol
         #expect(try database.scalar("SELECT count(DISTINCT seq) FROM samples WHERE test_id = '\(test)'") == flooded)
         #expect(try database.scalar("SELECT coalesce(max(seq), 0) FROM samples WHERE test_id = '\(test)'") == flooded)
 
-        print("back-pressure: coordinator RSS idle \(idle.rssMB) MB, peak seen \(peakSeen) MB, VmHWM \(final.peakMB) MB (bound \(Self.rssBoundMB) MB); flood: \(acked) acked, \(creditExceeded) CREDIT_EXCEEDED, \(codes.count - creditExceeded) SEQUENCE_GAP, \(flooded) rows; good agent alone \(String(format: "%.1f", alone.seconds)) s, beside the flood \(String(format: "%.1f", beside.seconds)) s")
+        print("back-pressure: coordinator RSS idle \(idle.rssMB) MB, peak seen \(peakSeen) MB, VmHWM \(final.peakMB) MB (bound \(Self.rssBoundMB) MB); flood: \(acked) acked, \(creditExceeded) CREDIT_EXCEEDED, \(codes.count - creditExceeded) SEQUENCE_GAP, \(flooded) rows; flooder's connection cut \(flooder.disconnects) times; good agent alone \(String(format: "%.1f", alone.seconds)) s, beside the flood \(String(format: "%.1f", beside.seconds)) s")
         #expect(final.peakMB > 0 && final.peakMB < Self.rssBoundMB, "codes \(Set(codes)); coordinator: \(coordinator.stderr.split(separator: "\n").filter { $0.contains("error") || $0.contains("warning") }.suffix(30).joined(separator: "\n"))")
         // Served as if alone: never refused (its re-sends after a timeout crossing their acks
         // are late copies, not over its credit), and not starved. The time is only a coarse

@@ -23,7 +23,8 @@ final class AgentLink {
             try socket.setLinger(milliseconds: 0)
             // Do not queue onto a connection that is not up: the spool is our queue.
             try socket.setImmediate(true)
-            try socket.setHeartbeat(intervalMilliseconds: 1000, timeoutMilliseconds: 3000, ttlMilliseconds: 6000)
+            // Never ZMTP heartbeats: they cut a connection we push back on (ZMQConnectionLiveness).
+            try socket.detectDeadConnectionsByKeepalive()
             try socket.setReconnect(intervalMilliseconds: 100, maximumMilliseconds: 5000)
             try socket.connect(configuration.coordinatorEndpoint)
             return socket

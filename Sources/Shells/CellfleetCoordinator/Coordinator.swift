@@ -230,7 +230,8 @@ public actor Coordinator: Service {
                     // A restarted agent reconnecting with its routing id takes over the old connection.
                     try socket.setRouterHandover(true)
                     try socket.setLinger(milliseconds: 0)
-                    try socket.setHeartbeat(intervalMilliseconds: 1000, timeoutMilliseconds: 3000, ttlMilliseconds: 6000)
+                    // Never ZMTP heartbeats: they cut a connection we push back on (ZMQConnectionLiveness).
+                    try socket.detectDeadConnectionsByKeepalive()
                     // The receive mark is per connection: what libzmq holds for one agent while
                     // the inbox is full, before TCP pushes back on it.
                     try socket.setHighWaterMarks(send: 10_000, receive: configuration.receiveHighWaterMark)

@@ -95,7 +95,8 @@ public final class ZMQSocket {
             throw ZMQError.last("zmq_setsockopt ZMQ_MAXMSGSIZE")
         }
     }
-    /// ZMTP heartbeats close dead TCP connections so libzmq reconnects; they say nothing to us.
+    /// ZMTP heartbeats: not used by cellfleet (they cut connections under back-pressure, see
+    /// `ZMQConnectionLiveness`); kept so a test can show why.
     public func setHeartbeat(intervalMilliseconds: Int32, timeoutMilliseconds: Int32, ttlMilliseconds: Int32) throws {
         try setOption(ZMQ_HEARTBEAT_IVL, intervalMilliseconds)
         try setOption(ZMQ_HEARTBEAT_TIMEOUT, timeoutMilliseconds)
