@@ -583,6 +583,8 @@ public actor Coordinator: Service {
             }
             // Committed: the stages' copies become theirs.
             commitsSucceeded += 1
+            // A delivery that failed alone before and has now committed starts afresh.
+            if !failuresAlone.isEmpty { for delivery in deliveries { failuresAlone[Self.failureKey(delivery)] = nil } }
             self.stages = result.stages
             for index in self.stages.indices { self.stages[index].didCommit() }
             let total = started.duration(to: clock.now)
@@ -629,7 +631,7 @@ public actor Coordinator: Service {
     /// (shutting down, starting, out of connections) never counts: a restart must not make
     /// deliveries unstorable.
     private func unstorable(_ delivery: IngestDelivery, _ refusal: PSQLError) -> String? {
-        let key = "\(delivery.agentID)\u{0}\(delivery.deliveryID)"
+        let key = Self.failureKey(delivery)
         if DatabaseRefusal.isAboutTheData(refusal) {
             failuresAlone[key] = nil
             return "the database refuses to store this delivery: \(DatabaseRefusal.describe(refusal))"
@@ -647,6 +649,8 @@ public actor Coordinator: Service {
     }
 
     static let maximumFailuresAlone = 5
+
+    private static func failureKey(_ delivery: IngestDelivery) -> String { "\(delivery.agentID)\u{0}\(delivery.deliveryID)" }
 
     struct CommitTimedOut: Error, CustomStringConvertible {
         let seconds: Double
