@@ -65,6 +65,8 @@ let package = Package(
         // The coordinator's fleet-health rules (F1 test silent, F2 agent lost, F3 clock ahead, F4
         // source file quarantined) and the usual-interval estimator, fed observations and a clock.
         .target(name: "FleetHealth", path: "Sources/Core/FleetHealth"),
+        // Samples compacted into exact, bit-packed columnar chunks (issue 16 §4).
+        .target(name: "SampleCompaction", path: "Sources/Core/SampleCompaction"),
         // Which queued cell goes on which free channel, and what a study's finished test counts as
         // (docs/scheduling.md): decisions from state, no I/O.
         .target(name: "Scheduling", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")], path: "Sources/Core/Scheduling"),
@@ -223,6 +225,7 @@ let package = Package(
             path: "Tests/Core/AlertRoutingTests"
         ),
         .testTarget(name: "FleetHealthTests", dependencies: ["FleetHealth", propertyBased], path: "Tests/Core/FleetHealthTests"),
+        .testTarget(name: "SampleCompactionTests", dependencies: ["SampleCompaction", "CellModel", "TestSupport", propertyBased], path: "Tests/Core/SampleCompactionTests"),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", propertyBased], path: "Tests/Core/SchedulingTests"),
         .testTarget(name: "FileFollowingTests", dependencies: ["FileFollowing", "CellModel", propertyBased], path: "Tests/Core/FileFollowingTests"),
         // The tools, on the core's fixtures.

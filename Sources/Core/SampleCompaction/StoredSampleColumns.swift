@@ -1,0 +1,53 @@
+/// Rows of the `samples` table, by column, as stored: every column but `seq` may be NULL (a
+/// NaN measurement is stored as NULL, a cycler may not record a column at all). This is what a
+/// chunk holds and gives back, bit for bit.
+public struct StoredSampleColumns: Sendable, Equatable {
+    public var seq: [Int64] = []
+    public var unixTimeSeconds: [Double?] = []
+    public var testTimeSeconds: [Double?] = []
+    public var voltageVolts: [Double?] = []
+    public var currentAmperes: [Double?] = []
+    public var capacityAmpHours: [Double?] = []
+    public var energyWattHours: [Double?] = []
+    public var temperatureCelsius: [Double?] = []
+    public var stepIndex: [Int32?] = []
+    public var stepType: [Int16?] = []
+    public var cycleIndex: [Int32?] = []
+
+    public init() {}
+
+    public var count: Int { seq.count }
+
+    /// The names of the `samples` columns, in the order a chunk stores them.
+    public static let columnNames = [
+        "seq", "unix_time_s", "test_time_s", "voltage_v", "current_a", "capacity_ah", "energy_wh",
+        "temperature_c", "step_index", "step_type", "cycle_index",
+    ]
+
+    /// Every column as long as `seq`.
+    public var isRectangular: Bool {
+        let n = seq.count
+        return [unixTimeSeconds.count, testTimeSeconds.count, voltageVolts.count, currentAmperes.count, capacityAmpHours.count,
+                energyWattHours.count, temperatureCelsius.count, stepIndex.count, stepType.count, cycleIndex.count].allSatisfy { $0 == n }
+    }
+
+    public mutating func reserveCapacity(_ rows: Int) {
+        seq.reserveCapacity(rows)
+        for path in Self.doubleColumns { self[keyPath: path].reserveCapacity(rows) }
+        stepIndex.reserveCapacity(rows)
+        stepType.reserveCapacity(rows)
+        cycleIndex.reserveCapacity(rows)
+    }
+
+    /// Bit for bit: `==` on doubles takes NaN for unequal and −0 for +0; compaction promises more.
+    public func isBitIdentical(to other: StoredSampleColumns) -> Bool {
+        guard seq == other.seq, stepIndex == other.stepIndex, stepType == other.stepType, cycleIndex == other.cycleIndex else { return false }
+        return Self.doubleColumns.allSatisfy { path in
+            self[keyPath: path].map { $0?.bitPattern } == other[keyPath: path].map { $0?.bitPattern }
+        }
+    }
+
+    static var doubleColumns: [WritableKeyPath<StoredSampleColumns, [Double?]>] {
+        [\.unixTimeSeconds, \.testTimeSeconds, \.voltageVolts, \.currentAmperes, \.capacityAmpHours, \.energyWattHours, \.temperatureCelsius]
+    }
+}
