@@ -107,6 +107,7 @@ let package = Package(
             name: "CellfleetCoordinator",
             dependencies: [
                 "CellModel", "CellDetection", "WireProtocol", "DeliveryProtocol", "FleetHealth", "Scheduling", "ZeroMQ", "EmbeddedPostgres", "ShippedData",
+                "SampleCompaction",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 // For `ConnectionPoolError`, which the pool throws when it cannot connect (DatabaseProblem).
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
@@ -160,6 +161,7 @@ let package = Package(
             name: "CellfleetAPI",
             dependencies: [
                 "CellfleetCoordinator", "CellfleetReports", "CellfleetMetrics", "CellDetection", "CellModel", "CellStatistics", "Scheduling", "ShippedData",
+                "SampleCompaction",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -189,6 +191,7 @@ let package = Package(
                 "CellModel", "CellDetection", "CellSimulator", "CyclerReaders", "CellStatistics",
                 "CellfleetAgent", "CellfleetCoordinator", "EmbeddedPostgres", "ShippedData",
                 "CellfleetBenchmarks", "CellfleetReports", "AlertDelivery", "FileFollowing", "Scheduling", "CellfleetAPI", "CellfleetMetrics",
+                "SampleCompaction",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

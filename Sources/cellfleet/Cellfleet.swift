@@ -13,7 +13,7 @@ struct Cellfleet: AsyncParsableCommand {
             InspectCommand.self, ConvertCommand.self, ProfileCommand.self,
             StatsCommand.self, TestsCommand.self,
             AlertsCommand.self, ExportCommand.self, CyclesCommand.self,
-            StudyCommand.self, CellsCommand.self, QueueCommand.self, ChannelsCommand.self,
+            StudyCommand.self, CellsCommand.self, QueueCommand.self, ChannelsCommand.self, CompactCommand.self,
             BenchCommand.self,
             KeygenCommand.self,
         ]

@@ -26,6 +26,19 @@ struct BitWriter {
 
     mutating func write(bit: Bool) { write(bit ? 1 : 0, bits: 1) }
 
+    /// Bits written so far.
+    var bitCount: Int { bytes.count * 8 + used }
+
+    /// Appends everything `other` holds, bit for bit (a candidate encoding, once chosen).
+    mutating func append(_ other: BitWriter) {
+        if used == 0 {
+            bytes.append(contentsOf: other.bytes)
+        } else {
+            for byte in other.bytes { write(UInt64(byte), bits: 8) }
+        }
+        if other.used > 0 { write(UInt64(other.current >> UInt8(8 - other.used)), bits: other.used) }
+    }
+
     /// The bytes, the last one padded with zero bits.
     mutating func finish() -> [UInt8] {
         if used > 0 {

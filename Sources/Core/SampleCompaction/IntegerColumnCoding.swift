@@ -36,15 +36,18 @@ enum IntegerColumnCoding {
         return values
     }
 
-    /// '0' for 0; '10' + 6 bits, '110' + 13, '1110' + 20; '1111' + 64 for anything larger
-    /// (zig-zagged, so small negative differences are small too).
+    /// '0' for 0; '10' + 6 bits, '110' + 13, '1110' + 20, '11110' + 32; '11111' + 64 for
+    /// anything larger (zig-zagged, so small negative differences are small too). The 32-bit
+    /// class is for the bit patterns of doubles computed from float32 readings, whose noise
+    /// moves a double's pattern by about 2^29.
     private static func writeSecondDifference(_ zigzagged: UInt64, into writer: inout BitWriter) {
         switch zigzagged {
         case 0: writer.write(0, bits: 1)
         case ..<(1 << 6): writer.write(0b10, bits: 2); writer.write(zigzagged, bits: 6)
         case ..<(1 << 13): writer.write(0b110, bits: 3); writer.write(zigzagged, bits: 13)
         case ..<(1 << 20): writer.write(0b1110, bits: 4); writer.write(zigzagged, bits: 20)
-        default: writer.write(0b1111, bits: 4); writer.write(zigzagged, bits: 64)
+        case ..<(1 << 32): writer.write(0b11110, bits: 5); writer.write(zigzagged, bits: 32)
+        default: writer.write(0b11111, bits: 5); writer.write(zigzagged, bits: 64)
         }
     }
 
@@ -53,6 +56,7 @@ enum IntegerColumnCoding {
         guard try reader.readBit() else { return try reader.read(bits: 6) }
         guard try reader.readBit() else { return try reader.read(bits: 13) }
         guard try reader.readBit() else { return try reader.read(bits: 20) }
+        guard try reader.readBit() else { return try reader.read(bits: 32) }
         return try reader.read(bits: 64)
     }
 

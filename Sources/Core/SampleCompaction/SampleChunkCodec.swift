@@ -32,6 +32,28 @@ public enum SampleChunkCodec {
         return header + writer.finish()
     }
 
+    /// Bits each column takes in a chunk of `columns`, in `columnNames` order: where the bytes go.
+    public static func bitsByColumn(_ columns: StoredSampleColumns) -> [Int] {
+        var bits: [Int] = []
+        var writer = BitWriter()
+        IntegerColumnCoding.encode(columns.seq, into: &writer)
+        bits.append(writer.bitCount)
+        for path in StoredSampleColumns.doubleColumns {
+            var writer = BitWriter()
+            let column = columns[keyPath: path]
+            PresenceCoding.encode(column.map { $0 != nil }, into: &writer)
+            DoubleColumnCoding.encode(column.compactMap { $0 }, into: &writer)
+            bits.append(writer.bitCount)
+        }
+        for column in [columns.stepIndex.map { $0.map(Int64.init) }, columns.stepType.map { $0.map(Int64.init) }, columns.cycleIndex.map { $0.map(Int64.init) }] {
+            var writer = BitWriter()
+            PresenceCoding.encode(column.map { $0 != nil }, into: &writer)
+            IntegerColumnCoding.encode(column.compactMap { $0 }, into: &writer)
+            bits.append(writer.bitCount)
+        }
+        return bits
+    }
+
     public static func decode(_ bytes: [UInt8]) throws(SampleChunkError) -> StoredSampleColumns {
         guard let version = bytes.first else { throw .truncated }
         guard version == format else { throw .unknownFormat(version) }

@@ -2,6 +2,8 @@ import CellModel
 import Foundation
 import Logging
 import PostgresNIO
+import SampleCompaction
+import CellfleetCoordinator
 
 /// A test's samples as the API reads them: raw pages in sequence order, or a shape-preserving
 /// downsample built from the summary (migration 0008) where the range is long, from raw samples
@@ -20,18 +22,10 @@ enum SampleRecords {
         var toTime: Double?
     }
 
-    static let columns = """
-        seq, unix_time_s, test_time_s, voltage_v, current_a, capacity_ah, energy_wh, temperature_c, step_index, step_type, cycle_index
-        """
-
     /// Up to `limit` samples in `range` with seq above `after`, in sequence order.
     static func page(test: UUID, range: Range, after: Int64?, limit: Int, connection: PostgresConnection, logger: Logger) async throws -> [Row] {
-        try await rows(connection.query("""
-            SELECT \(unescaped: columns) FROM samples
-            WHERE test_id = \(test)
-              AND (\(after)::bigint IS NULL OR seq > \(after)) AND \(unescaped: rangeSQL(range))
-            ORDER BY seq LIMIT \(limit)
-            """, logger: logger))
+        try await StoredSampleReads.page(test: test, after: after ?? .min, limit: limit, condition: condition(range),
+                                         connection: connection, logger: logger).map(Row.init(stored:))
     }
 
     struct Downsample: Sendable {
@@ -93,22 +87,34 @@ enum SampleRecords {
         let end = min(committed, range.toSeq ?? committed)
         guard end >= start else { return [] }
         let stride = thinned ? max(1, (end - start + 1 + rawTailMaximum - 1) / rawTailMaximum) : 1
-        return try await rows(connection.query("""
-            SELECT \(unescaped: columns) FROM samples
-            WHERE test_id = \(test) AND seq >= \(start) AND (\(stride) = 1 OR seq % \(stride) = 0 OR seq = \(end))
-              AND \(unescaped: rangeSQL(range))
-            ORDER BY seq
-            """, logger: logger))
+        let inRange = condition(range)
+        let thinnedRange = StoredSampleReads.Condition(sql: "(\(stride) = 1 OR seq % \(stride) = 0 OR seq = \(end)) AND \(inRange.sql)") { row in
+            (stride == 1 || row.seq % stride == 0 || row.seq == end) && inRange.matches(row)
+        }
+        return try await StoredSampleReads.page(test: test, after: start - 1, limit: .max, condition: thinnedRange,
+                                                connection: connection, logger: logger).map(Row.init(stored:))
     }
 
     private static func summaryPoints(test: UUID, level: Int, from: Int64 = 0, below: Int64, range: Range, connection: PostgresConnection,
                                       logger: Logger) async throws -> [Row] {
         guard below > from else { return [] }
         return try await rows(connection.query("""
-            SELECT \(unescaped: columns) FROM sample_summary_points
+            SELECT \(unescaped: SampleChunkStore.columns) FROM sample_summary_points
             WHERE test_id = \(test) AND level = \(Int16(level)) AND seq >= \(from) AND seq < \(below) AND \(unescaped: rangeSQL(range))
             ORDER BY seq
             """, logger: logger))
+    }
+
+    /// The range as a condition on fresh rows (SQL) and on compacted ones (the same test in Swift).
+    private static func condition(_ range: Range) -> StoredSampleReads.Condition {
+        StoredSampleReads.Condition(sql: rangeSQL(range)) { row in
+            if let from = range.fromSeq, row.seq < from { return false }
+            if let to = range.toSeq, row.seq > to { return false }
+            // As in SQL, a NULL test time is in no time range.
+            if let from = range.fromTime, !(row.testTimeSeconds.map { $0 >= from } ?? false) { return false }
+            if let to = range.toTime, !(row.testTimeSeconds.map { $0 <= to } ?? false) { return false }
+            return true
+        }
     }
 
     /// The range's conditions, written into the SQL: only integers and finite doubles (checked
@@ -124,13 +130,18 @@ enum SampleRecords {
 
     private static func rows(_ sequence: PostgresRowSequence) async throws -> [Row] {
         var rows: [Row] = []
-        for try await (seq, unix, time, voltage, current, capacity, energy, temperature, step, stepType, cycle) in sequence.decode(
-            (Int64, Double?, Double?, Double?, Double?, Double?, Double?, Double?, Int32?, Int16?, Int32?).self) {
-            rows.append(Row(seq: seq, sample: Sample(
-                unixTimeSeconds: unix ?? .nan, testTimeSeconds: time ?? .nan, voltageVolts: voltage ?? .nan, currentAmperes: current ?? .nan,
-                capacityAmpHours: capacity, energyWattHours: energy, temperatureCelsius: temperature, stepIndex: step,
-                stepType: stepType.map { StepType(rawValue: Int32($0)) ?? .other } ?? .unknown, cycleIndex: cycle)))
-        }
+        for try await row in sequence.decode(SampleChunkStore.RowTuple.self) { rows.append(Row(stored: SampleChunkStore.storedRow(row))) }
         return rows
+    }
+}
+
+extension SampleRecords.Row {
+    /// A stored row as a sample: a NULL measurement is NaN again, a NULL step type unknown.
+    init(stored row: StoredSampleColumns.Row) {
+        self.init(seq: row.seq, sample: Sample(
+            unixTimeSeconds: row.unixTimeSeconds ?? .nan, testTimeSeconds: row.testTimeSeconds ?? .nan, voltageVolts: row.voltageVolts ?? .nan,
+            currentAmperes: row.currentAmperes ?? .nan, capacityAmpHours: row.capacityAmpHours, energyWattHours: row.energyWattHours,
+            temperatureCelsius: row.temperatureCelsius, stepIndex: row.stepIndex,
+            stepType: row.stepType.map { StepType(rawValue: Int32($0)) ?? .other } ?? .unknown, cycleIndex: row.cycleIndex))
     }
 }

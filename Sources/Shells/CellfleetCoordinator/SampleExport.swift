@@ -2,6 +2,7 @@ import CellModel
 import Foundation
 import Logging
 import PostgresNIO
+import SampleCompaction
 
 /// `cellfleet export`: a test's stored samples as a Battery Data Format CSV that `cellfleet
 /// detect` reads, in sequence order, every number in Swift's shortest round-trip digits.
@@ -33,24 +34,19 @@ public enum SampleExport {
             var summary = Summary(columns: layout.columns.map(\.name))
             var after = Int64.min
             while true {
-                let rows = try await connection.query("""
-                    SELECT seq, unix_time_s, test_time_s, voltage_v, current_a, capacity_ah, energy_wh, temperature_c,
-                           step_index, step_type, cycle_index
-                    FROM samples WHERE test_id = \(testID) AND seq > \(after) ORDER BY seq LIMIT \(pageSize)
-                    """, logger: logger)
-                var count = 0
-                for try await (seq, unix, time, voltage, current, capacity, energy, temperature, step, stepType, cycle) in rows.decode(
-                    (Int64, Double?, Double?, Double?, Double?, Double?, Double?, Double?, Int32?, Int16?, Int32?).self) {
-                    count += 1
-                    after = seq
-                    guard let time, let voltage, let current else {
+                let rows = try await StoredSampleReads.page(test: testID, after: after, limit: pageSize, connection: connection, logger: logger)
+                let count = rows.count
+                for row in rows {
+                    after = row.seq
+                    guard let time = row.testTimeSeconds, let voltage = row.voltageVolts, let current = row.currentAmperes else {
                         summary.invalidSamplesLeftOut += 1
                         continue
                     }
                     let sample = Sample(
-                        unixTimeSeconds: unix ?? .nan, testTimeSeconds: time, voltageVolts: voltage, currentAmperes: current,
-                        capacityAmpHours: capacity, energyWattHours: energy, temperatureCelsius: temperature, stepIndex: step,
-                        stepType: stepType.map { StepType(rawValue: Int32($0)) ?? .other } ?? .unknown, cycleIndex: cycle)
+                        unixTimeSeconds: row.unixTimeSeconds ?? .nan, testTimeSeconds: time, voltageVolts: voltage, currentAmperes: current,
+                        capacityAmpHours: row.capacityAmpHours, energyWattHours: row.energyWattHours, temperatureCelsius: row.temperatureCelsius,
+                        stepIndex: row.stepIndex, stepType: row.stepType.map { StepType(rawValue: Int32($0)) ?? .other } ?? .unknown,
+                        cycleIndex: row.cycleIndex)
                     try writer.write(sample)
                     summary.rows += 1
                 }
@@ -61,18 +57,15 @@ public enum SampleExport {
         }
     }
 
-    /// The columns of the test's file: the required ones, and each optional one some row has.
+    /// The columns of the test's file: the required ones, and each optional one some row has
+    /// (fresh or compacted).
     public static func layout(test testID: UUID, connection: PostgresConnection, logger: Logger) async throws -> BatteryDataFormat.Layout {
-        let rows = try await connection.query("""
-            SELECT count(unix_time_s), count(temperature_c), count(cycle_index), count(step_index), count(capacity_ah),
-                   count(energy_wh), count(*) FILTER (WHERE step_type IS NOT NULL AND step_type <> 0)
-            FROM samples WHERE test_id = \(testID)
-            """, logger: logger)
-        for try await (unix, temperature, cycle, step, capacity, energy, stepType) in rows.decode((Int, Int, Int, Int, Int, Int, Int).self) {
-            return .exported(hasUnixTime: unix > 0, hasTemperature: temperature > 0, hasCycle: cycle > 0, hasStep: step > 0,
-                             hasCapacity: capacity > 0, hasEnergy: energy > 0, hasStepType: stepType > 0)
+        let mask = try await StoredSampleReads.columnMask(test: testID, connection: connection, logger: logger)
+        func has(_ column: String) -> Bool {
+            mask & (1 << StoredSampleColumns.columnNames.firstIndex(of: column)!) != 0
         }
-        return .exported(hasUnixTime: false, hasTemperature: false, hasCycle: false, hasStep: false,
-                         hasCapacity: false, hasEnergy: false, hasStepType: false)
+        return .exported(hasUnixTime: has("unix_time_s"), hasTemperature: has("temperature_c"), hasCycle: has("cycle_index"),
+                         hasStep: has("step_index"), hasCapacity: has("capacity_ah"), hasEnergy: has("energy_wh"),
+                         hasStepType: mask & (1 << 11) != 0)
     }
 }

@@ -105,6 +105,16 @@ public struct SamplePartitionMaintenance: Sendable {
             for try await count in deleted.decode(Int64.self) where count > 0 {
                 pass.changes.append(SamplePartitionChange(action: "deleted", partition: "samples_default", rows: count))
             }
+            // Compacted samples of those days go with them, a chunk at a time (migration 0011).
+            let chunks = try await client.query("""
+                WITH gone AS (
+                    DELETE FROM sample_chunks WHERE day_utc < (now() AT TIME ZONE 'UTC')::date - \(retain)::integer
+                    RETURNING row_count)
+                SELECT coalesce(sum(row_count), 0)::bigint FROM gone
+                """, logger: logger)
+            for try await count in chunks.decode(Int64.self) where count > 0 {
+                pass.changes.append(SamplePartitionChange(action: "deleted", partition: "sample_chunks", rows: count))
+            }
         }
         return pass
     }

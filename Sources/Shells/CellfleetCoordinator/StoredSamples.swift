@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// A test's samples read back from `samples` for live detection's replays, as the columns the
+/// A test's samples read back (fresh or compacted, `StoredSampleReads`) for live detection's replays, as the columns the
 /// ingest path would have handed the detector: a NULL measurement (a non-finite value stored as
 /// NULL) is NaN again, and an optional column is present where any of its rows has a value.
 enum StoredSamples {
@@ -15,21 +15,16 @@ enum StoredSamples {
 
     /// The stored samples with sequence numbers `from…through`, split where some are missing.
     static func read(test testID: UUID, from: Int64, through: Int64, connection: PostgresConnection, logger: Logger) async throws -> [Run] {
-        let rows = try await connection.query("""
-            SELECT seq, unix_time_s, test_time_s, voltage_v, current_a, capacity_ah, energy_wh, temperature_c,
-                   step_index, step_type, cycle_index
-            FROM samples WHERE test_id = \(testID) AND seq BETWEEN \(from) AND \(through) ORDER BY seq
-            """, logger: logger)
         var runs: [Run] = []
         var builder = RunBuilder()
-        for try await (seq, unix, time, voltage, current, capacity, energy, temperature, step, stepType, cycle) in rows.decode(
-            (Int64, Double?, Double?, Double?, Double?, Double?, Double?, Double?, Int32?, Int16?, Int32?).self) {
-            if let first = builder.firstSequence, seq != first + Int64(builder.count) {
+        for row in try await StoredSampleReads.range(test: testID, from: from, through: through, connection: connection, logger: logger) {
+            if let first = builder.firstSequence, row.seq != first + Int64(builder.count) {
                 runs.append(builder.run())
                 builder = RunBuilder()
             }
-            builder.append(seq: seq, unix: unix, time: time, voltage: voltage, current: current, capacity: capacity, energy: energy,
-                           temperature: temperature, step: step, stepType: stepType, cycle: cycle)
+            builder.append(seq: row.seq, unix: row.unixTimeSeconds, time: row.testTimeSeconds, voltage: row.voltageVolts,
+                           current: row.currentAmperes, capacity: row.capacityAmpHours, energy: row.energyWattHours,
+                           temperature: row.temperatureCelsius, step: row.stepIndex, stepType: row.stepType, cycle: row.cycleIndex)
         }
         if builder.count > 0 { runs.append(builder.run()) }
         return runs

@@ -57,4 +57,29 @@ import Testing
         #expect(try SampleChunkCodec.decode(bytes).isBitIdentical(to: day))
         #expect(Double(bytes.count) / Double(day.count) < 16)
     }
+
+    /// Our readers multiply by a unit's scale (mA → A by 0.001): a column of float32 milliamps,
+    /// or of decimal milliamp-hours, so converted, still takes the cheap paths.
+    @Test func readerUnitConversionsStayCheapAndExact() throws {
+        var random = SplitMix64(state: 11)
+        var level: Float = 1.2345
+        var floatMilliamps: [Double] = [], decimalMilliampHours: [Double] = []
+        for index in 0..<20_000 {
+            level += Float(Int(random.next() % 7) - 3) * 1e-4
+            floatMilliamps.append(Double(level) * 1e-3)
+            decimalMilliampHours.append(Double("\(index / 10_000).\(String(index % 10_000).leftPadded(to: 4))")! * 1e-3)
+        }
+        #expect(DoubleColumnCoding.singlePrecisionMultiplier(of: floatMilliamps) == 1)
+        #expect(DoubleColumnCoding.decimalScale(of: decimalMilliampHours) != nil)
+        for column in [floatMilliamps, decimalMilliampHours] {
+            var day = Self.cyclingDay(rows: column.count)
+            day.currentAmperes = column
+            let bytes = SampleChunkCodec.encode(day)
+            #expect(try SampleChunkCodec.decode(bytes).isBitIdentical(to: day))
+            var constant = day
+            constant.currentAmperes = Array(repeating: 0.001, count: column.count)
+            let extraBytesPerSample = Double(bytes.count - SampleChunkCodec.encode(constant).count) / Double(column.count)
+            #expect(extraBytesPerSample < 2.5, "the column costs \(extraBytesPerSample) bytes a sample")
+        }
+    }
 }
