@@ -39,6 +39,15 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(help: "Keep raw samples for this many days (whole days, UTC), then drop their partitions; per-cycle summaries, alerts and tests are kept. Default: keep forever.")
     var retainSamplesDays: Int?
 
+    @Option(help: "Compact raw samples into exact columnar chunks once their UTC day ended this many days ago (docs/compaction.md).")
+    var compactAfterDays: Double = 1
+
+    @Flag(inversion: .prefixedNo, help: "Compact old samples (the first pass --compact-first-after-seconds after start, then hourly).")
+    var compact = true
+
+    @Option(help: "Seconds after start before the first compaction pass.")
+    var compactFirstAfterSeconds: Double = 600
+
     @Flag(help: "Accept agents without CURVE: no authentication, no encryption (explicit opt-out).")
     var insecure = false
 
@@ -146,6 +155,11 @@ struct CoordinatorCommand: AsyncParsableCommand {
         var partitions = SamplePartitionPolicy()
         partitions.retainSamplesDays = retainSamplesDays
         do { try partitions.validate() } catch { throw ValidationError("\(error)") }
+        guard compactAfterDays.isFinite, compactAfterDays >= 0 else { throw ValidationError("--compact-after-days must be 0 or more") }
+        var compaction = SampleCompactionPolicy()
+        compaction.olderThanSeconds = compactAfterDays * 86_400
+        guard compactFirstAfterSeconds.isFinite, compactFirstAfterSeconds >= 0 else { throw ValidationError("--compact-first-after-seconds must be 0 or more") }
+        compaction.firstPassDelaySeconds = compactFirstAfterSeconds
         // Host and process: two coordinators on one machine are told apart on the outbox rows.
         let delivery = try alertDeliveryConfiguration(coordinatorID: "\(configuration.coordinatorID)/\(ProcessInfo.processInfo.processIdentifier)")
 
@@ -182,6 +196,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
                 .init(service: coordinator, successTerminationBehavior: .gracefullyShutdownGroup,
                       failureTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: SamplePartitionService(client: client, policy: partitions, logger: logger)),
+                // With --no-compact it returns at once, which must not end the coordinator.
+                .init(service: SampleCompactionService(client: client, policy: compact ? compaction : nil, logger: logger),
+                      successTerminationBehavior: .ignore),
                 .init(service: AlertDeliveryService(
                     configuration: delivery, client: client, ready: { await coordinator.waitUntilReady() },
                     logger: Logger(label: "cellfleet.alert-delivery")),
@@ -245,6 +262,20 @@ struct SamplePartitionService: Service {
     func run() async throws {
         try await cancelWhenGracefulShutdown {
             await SamplePartitionMaintenance(policy: policy).run(client: client, logger: logger)
+        }
+    }
+}
+
+/// Compacts old samples into `sample_chunks` (`--compact-after-days`), unless `--no-compact`.
+struct SampleCompactionService: Service {
+    let client: PostgresClient
+    let policy: SampleCompactionPolicy?
+    let logger: Logger
+
+    func run() async throws {
+        guard let policy else { return }
+        try await cancelWhenGracefulShutdown {
+            await SampleCompactionPass(policy: policy).run(client: client, logger: logger)
         }
     }
 }

@@ -227,4 +227,29 @@ import Testing
         #expect(try database.scalar("SELECT count(*) FROM samples WHERE unix_time_s < extract(epoch FROM now()) - 2 * 86400") == 0)
         #expect(try await Self.export(database, test: ids[5], into: folder, name: "after") == exportBefore)
     }
+
+    /// The coordinator compacts by itself (`--compact-after-days`), and not at all with
+    /// `--no-compact`, which leaves it running.
+    @Test func theCoordinatorCompactsOldDaysUnlessToldNotTo() async throws {
+        let database = try TestDatabase()
+        defer { database.stop() }
+        let total = 4 * 20_000
+        _ = try await Self.insertHistory(database, tests: 4, samples: 20_000, intervalSeconds: 12, daysAgo: 2.5)
+        let old = "SELECT count(*) FROM samples WHERE unix_time_s < floor(extract(epoch FROM now()) / 86400 - 1) * 86400"
+        let oldRows = try database.scalar(old)
+        #expect(oldRows > 0)
+
+        let idle = try await TestProcess.insecureCoordinator(database, port: TestPaths.freePort(), ["--no-compact", "--compact-first-after-seconds", "0"])
+        try await Task.sleep(for: .seconds(4))
+        #expect(idle.process.isRunning, "--no-compact must not end the coordinator: \(idle.stderr.suffix(1000))")
+        #expect(try database.scalar("SELECT count(*) FROM sample_chunks") == 0)
+        idle.terminate()
+
+        let coordinator = try await TestProcess.insecureCoordinator(database, port: TestPaths.freePort(), ["--compact-first-after-seconds", "1"])
+        defer { coordinator.terminate() }
+        #expect(await eventually(timeoutSeconds: 120) { (try? database.scalar(old)) == 0 }, "\(coordinator.stderr.suffix(2000))")
+        try Self.expectEachSampleOnce(database, total: total, "after the coordinator's compaction")
+        #expect(try database.scalar("SELECT coalesce(sum(row_count), 0) FROM sample_chunks") == oldRows)
+        #expect(coordinator.stderr.contains("compacted old samples"))
+    }
 }

@@ -98,6 +98,10 @@ public enum FleetStatistics {
                        (SELECT x.test_time_s FROM samples x
                         WHERE x.test_id = t.test_id AND x.seq <= p.committed_seq AND x.test_time_s IS NOT NULL
                         ORDER BY x.seq DESC LIMIT 1),
+                       -- Its last samples compacted (migration 0011): the newest chunk's latest time.
+                       (SELECT k2.max_test_time_s FROM sample_chunks k2
+                        WHERE k2.test_id = t.test_id AND k2.first_seq <= p.committed_seq AND k2.max_test_time_s IS NOT NULL
+                        ORDER BY k2.last_seq DESC LIMIT 1),
                        (SELECT max(c.end_test_time_s) FROM cycle_summaries c WHERE c.test_id = t.test_id)) AS last_test_time_s,
                    e.rule, e.test_time_s,
                    CASE WHEN e.test_id IS NOT NULL THEN (\(event.cycle)) END AS cycle,

@@ -7,6 +7,9 @@ public struct SampleCompactionPolicy: Sendable, Equatable {
     /// A UTC day is compacted once its end is at least this old (issue 16: one day by default).
     public var olderThanSeconds: Double = 86_400
     public var intervalSeconds: Double = 3600
+    /// The first pass waits this long after start: a coordinator starting serves its agents
+    /// first, and a backlog of old days is no reason to compete with them for the database.
+    public var firstPassDelaySeconds: Double = 600
 
     public init() {}
 }
@@ -69,6 +72,32 @@ public struct SampleCompactionPass: Sendable {
             total.testDays += pass.testDays
             total.compacted.add(pass.compacted)
             if pass.testDays == 0 || pass.compacted.rows == 0 { return total }
+        }
+    }
+
+    /// Runs passes until cancelled: the first after `firstPassDelaySeconds`, then one every
+    /// interval, back to back while a pass leaves work. A failed pass is logged and retried.
+    public func run(client: PostgresClient, logger: Logger) async {
+        var delay = policy.firstPassDelaySeconds
+        var failures = 0
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: .seconds(delay)) } catch { return }
+            delay = policy.intervalSeconds
+            do {
+                let pass = try await runOnce(client: client, logger: logger)
+                if pass.compacted.rows > 0 {
+                    logger.notice("compacted old samples", metadata: [
+                        "test_days": "\(pass.testDays)", "samples": "\(pass.compacted.rows)", "chunks": "\(pass.compacted.chunks)",
+                        "bytes": "\(pass.compacted.bytes)"])
+                }
+                if pass.workLeft && pass.compacted.rows > 0 { delay = 1 }
+                failures = 0
+            } catch {
+                failures += 1
+                logger.log(level: failures <= 3 ? .debug : .error, "sample compaction failed; retrying",
+                           metadata: ["error": "\(String(reflecting: error))"])
+                delay = min(delay, 10)
+            }
         }
     }
 }
