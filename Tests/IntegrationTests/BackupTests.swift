@@ -27,7 +27,16 @@ import Testing
             INSERT INTO cycle_summaries (test_id, cycle_index, sample_count) SELECT test_id, 1000000, 10 FROM tests;
             INSERT INTO alerts (test_id, rule, severity, message) SELECT test_id, 'Q1', 'info', 'kept' FROM tests;
             """)
-        let tables = ["samples", "tests", "test_progress", "agents", "channels", "cycle_summaries", "alerts", "schema_migrations"]
+        // Back-filled history, compacted in part (migration 0011): chunks are restored too.
+        let exports = TestPaths.temporaryDirectory("backup-exports")
+        defer { try? FileManager.default.removeItem(at: exports) }
+        let history = try await CompactionEndToEndTests.insertHistory(database, tests: 1, samples: 20_000, intervalSeconds: 12, daysAgo: 2.5)[0]
+        let compacted = try await CompactionEndToEndTests.compact(database)
+        #expect((compacted["samples"] as? Int ?? 0) > 0, "\(compacted)")
+        let exported = try await CompactionEndToEndTests.export(database, test: history, into: exports, name: "history-before")
+        let chunkBytes = "SELECT md5(string_agg(encode(columns, 'hex'), '' ORDER BY test_id, first_seq)) FROM sample_chunks"
+        let chunksBefore = try database.query(chunkBytes)
+        let tables = ["samples", "sample_chunks", "tests", "test_progress", "agents", "channels", "cycle_summaries", "alerts", "schema_migrations"]
         func counts() throws -> [String: Int] {
             var result: [String: Int] = [:]
             for table in tables { result[table] = try database.scalar("SELECT count(*) FROM \(table)") }
@@ -57,6 +66,8 @@ import Testing
         let after = try counts()
         #expect(after == before)
         #expect(try database.scalar("SELECT count(*) FROM (SELECT DISTINCT test_id, seq FROM samples) d") == before["samples"]!)
+        #expect(try database.query(chunkBytes) == chunksBefore)
+        #expect(try await CompactionEndToEndTests.export(database, test: history, into: exports, name: "history-after") == exported)
 
         // The restore refuses to run over a live cluster.
         let refused = try TestProcess("/bin/sh", [restore, backup, postgres.clusterDirectory.path, postgres.user])
