@@ -6,6 +6,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure cellfleet against a reference on this machine.",
-        subcommands: [BenchIngestCommand.self, BenchAPICommand.self, BenchAlertsCommand.self, BenchDetectCommand.self, BenchParseCommand.self, BenchStatsCommand.self, BenchScheduleCommand.self, BenchTailCommand.self]
+        subcommands: [BenchIngestCommand.self, BenchCompactCommand.self, BenchAPICommand.self, BenchAlertsCommand.self, BenchDetectCommand.self, BenchParseCommand.self, BenchStatsCommand.self, BenchScheduleCommand.self, BenchTailCommand.self]
     )
 }
