@@ -104,7 +104,13 @@ import Testing
             LEFT JOIN samples p ON p.test_id = s.test_id AND p.seq = s.seq - 1
             WHERE t.attributes->>'source_file' = 'LFP-02_Channel_13_Wb_1.csv' GROUP BY s.test_id
             """)
-        #expect(lfp == ["\(2 * newareRecords)|t|t"], "\(lfp)")
+        // (Failed once in a full run on a busy machine, 15 230 of 18 130 rows: what the agent set
+        // aside and what the coordinator refused say which side lost them.)
+        #expect(lfp == ["\(2 * newareRecords)|t|t"], """
+            \(lfp); set aside: \((try? String(contentsOf: root.appendingPathComponent("spool/rejected/index.jsonl"), encoding: .utf8)) ?? "nothing")
+            coordinator: \(coordinator.stderr.split(separator: "\n").filter { $0.contains("refus") || $0.contains("error") }.suffix(20).joined(separator: "\n"))
+            agent: \(agent.stderr.suffix(4000))
+            """)
 
         // Novonix: the header's mass and capacity, the watch's area, type and batch.
         let novonix = try database.query("""
@@ -126,6 +132,57 @@ import Testing
         try await Task.sleep(for: .seconds(3))
         #expect(try database.scalar("SELECT count(*) FROM tests") == 4)
         #expect(try database.scalar("SELECT count(*) FROM samples") == records.count + 2 * newareRecords + 207 + (try Self.rows(of: "synthetic/land_synthetic.csv")))
+    }
+
+    /// Both parts of a split experiment already old when the agent finds them: the first part
+    /// is idle the moment it has been read, but only that part is finished — the test goes on
+    /// in the second part and ends idle after it, with every record of both.
+    @Test func anOldFirstPartIdleOnceReadHandsOnToTheNextPart() async throws {
+        let database = try TestDatabase()
+        let port = TestPaths.freePort()
+        let root = TestPaths.temporaryDirectory("watch-old-parts")
+        let watch = root.appendingPathComponent("export")
+        try FileManager.default.createDirectory(at: watch, withIntermediateDirectories: true)
+        defer {
+            database.stop()
+            try? FileManager.default.removeItem(at: root)
+        }
+        let coordinator = try await TestProcess.insecureCoordinator(database, port: port)
+        defer { coordinator.terminate() }
+        let neware = try String(contentsOf: Self.fixtures.appendingPathComponent("neware_csv/neware_uio.csv"), encoding: .utf8)
+        let records = neware.split(separator: "\n").count - 1
+        let anHourAgo = Date().addingTimeInterval(-3600)
+        for part in 1...2 {
+            let file = watch.appendingPathComponent("LFP-09_Channel_4_Wb_\(part).csv")
+            try neware.write(to: file, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.modificationDate: anHourAgo], ofItemAtPath: file.path)
+        }
+        let config = root.appendingPathComponent("agent.toml")
+        try """
+            agent_id = "old-parts-pc"
+            [coordinator]
+            endpoint = "tcp://127.0.0.1:\(port)"
+            insecure = true
+            [spool]
+            directory = "spool"
+            [cycler]
+            make = "Neware"
+            model = "BTS4000"
+            [[watch]]
+            directory = "export"
+            channel = "_Channel_(\\\\d+)(?:_Wb_\\\\d+)?\\\\.csv$"
+            settle_seconds = 1
+            poll_seconds = 0.3
+            idle_end_hours = 0.002
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let agent = try TestProcess(TestPaths.cellfleet, ["agent", "--config", config.path])
+        defer { agent.terminate() }
+        #expect(await eventually(timeoutSeconds: 120) {
+            try database.scalar("SELECT count(*) FROM tests WHERE end_reason = 'idle'") == 1
+        }, "the test ended idle: \((try? database.query("SELECT attributes->>'source_file', end_reason FROM tests")) ?? []) \(agent.stderr.suffix(3000))")
+        #expect(try database.scalar("SELECT count(*) FROM tests") == 1)
+        #expect(try database.query("SELECT count(*), max(seq) FROM samples") == ["\(2 * records)|\(2 * records)"],
+                "both parts, numbered on: \(agent.stderr.suffix(3000))")
     }
 
     static func rows(of fixture: String) throws -> Int {

@@ -268,6 +268,16 @@ extension AgentRuntime {
                 return
             }
             var decision = part.rules.observe(observation, now: unixNow)
+            if case .end = decision, !isLast {
+                // Idle, but a later part of the experiment exists: only this part is finished
+                // (everything it holds was read — idle is decided only then); the test goes on
+                // in the next part. Ending the test here lost the later part on a busy machine,
+                // where reading the first part outlasted the idle time.
+                experiment.parts[active] = part
+                registry.followedExperiments[key] = experiment
+                following.registryDirty = true
+                return
+            }
             if decision == .wait, !isLast || following.finalReads { decision = part.rules.finalDecision() }
             if decision == .wait, !isLast, part.rules.isReadToEnd {
                 // A later part exists: this one is finished.
