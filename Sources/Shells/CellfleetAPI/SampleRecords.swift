@@ -136,12 +136,7 @@ enum SampleRecords {
 }
 
 extension SampleRecords.Row {
-    /// A stored row as a sample: a NULL measurement is NaN again, a NULL step type unknown.
     init(stored row: StoredSampleColumns.Row) {
-        self.init(seq: row.seq, sample: Sample(
-            unixTimeSeconds: row.unixTimeSeconds ?? .nan, testTimeSeconds: row.testTimeSeconds ?? .nan, voltageVolts: row.voltageVolts ?? .nan,
-            currentAmperes: row.currentAmperes ?? .nan, capacityAmpHours: row.capacityAmpHours, energyWattHours: row.energyWattHours,
-            temperatureCelsius: row.temperatureCelsius, stepIndex: row.stepIndex,
-            stepType: row.stepType.map { StepType(rawValue: Int32($0)) ?? .other } ?? .unknown, cycleIndex: row.cycleIndex))
+        self.init(seq: row.seq, sample: Sample(stored: row))
     }
 }

@@ -38,15 +38,11 @@ public enum SampleExport {
                 let count = rows.count
                 for row in rows {
                     after = row.seq
-                    guard let time = row.testTimeSeconds, let voltage = row.voltageVolts, let current = row.currentAmperes else {
+                    guard row.testTimeSeconds != nil, row.voltageVolts != nil, row.currentAmperes != nil else {
                         summary.invalidSamplesLeftOut += 1
                         continue
                     }
-                    let sample = Sample(
-                        unixTimeSeconds: row.unixTimeSeconds ?? .nan, testTimeSeconds: time, voltageVolts: voltage, currentAmperes: current,
-                        capacityAmpHours: row.capacityAmpHours, energyWattHours: row.energyWattHours, temperatureCelsius: row.temperatureCelsius,
-                        stepIndex: row.stepIndex, stepType: row.stepType.map { StepType(rawValue: Int32($0)) ?? .other } ?? .unknown,
-                        cycleIndex: row.cycleIndex)
+                    let sample = Sample(stored: row)
                     try writer.write(sample)
                     summary.rows += 1
                 }
