@@ -34,9 +34,7 @@ struct CompactCommand: AsyncParsableCommand {
         let started = ContinuousClock.now
         let pass = try await DatabaseClient.with(url: database, logger: logger) { client in
             _ = try await migrations.apply(client: client, logger: logger)
-            var compaction = SampleCompactionPass(policy: policy)
-            compaction.explain = true
-            return try await compaction.runUntilDone(client: client, logger: logger)
+            return try await SampleCompactionPass(policy: policy).runUntilDone(client: client, logger: logger)
         }
         let seconds = (ContinuousClock.now - started).inSeconds
         let perSample = pass.compacted.rows > 0 ? Double(pass.compacted.bytes) / Double(pass.compacted.rows) : 0

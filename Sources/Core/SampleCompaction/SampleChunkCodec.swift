@@ -8,7 +8,10 @@ public enum SampleChunkCodec {
     /// A chunk holds at most this many rows; a header claiming more is damage, not a chunk.
     public static let maximumRows = 1 << 20
 
-    public static func encode(_ columns: StoredSampleColumns) -> [UInt8] {
+    public static func encode(_ columns: StoredSampleColumns) -> [UInt8] { encodeCountingBits(columns).bytes }
+
+    /// The chunk, and the bits each column takes in it (`columnNames` order): where the bytes go.
+    public static func encodeCountingBits(_ columns: StoredSampleColumns) -> (bytes: [UInt8], columnBits: [Int]) {
         precondition(columns.isRectangular, "a chunk's columns must all have one value a row")
         precondition(columns.count <= maximumRows, "a chunk holds at most \(maximumRows) rows")
         var header: [UInt8] = [format]
@@ -18,40 +21,27 @@ public enum SampleChunkCodec {
             count >>= 7
         }
         header.append(UInt8(count))
-        var writer = BitWriter(reservingBits: columns.count * 48)
-        IntegerColumnCoding.encode(columns.seq, into: &writer)
+        // Each column into a writer of its own, then one stream of them all.
+        var encoded: [BitWriter] = []
+        var seq = BitWriter(reservingBits: columns.count)
+        IntegerColumnCoding.encode(columns.seq, into: &seq)
+        encoded.append(seq)
         for path in StoredSampleColumns.doubleColumns {
             let column = columns[keyPath: path]
+            var writer = BitWriter(reservingBits: columns.count * 8)
             PresenceCoding.encode(column.map { $0 != nil }, into: &writer)
             DoubleColumnCoding.encode(column.compactMap { $0 }, into: &writer)
+            encoded.append(writer)
         }
         for column in [columns.stepIndex.map { $0.map(Int64.init) }, columns.stepType.map { $0.map(Int64.init) }, columns.cycleIndex.map { $0.map(Int64.init) }] {
+            var writer = BitWriter(reservingBits: columns.count)
             PresenceCoding.encode(column.map { $0 != nil }, into: &writer)
             IntegerColumnCoding.encode(column.compactMap { $0 }, into: &writer)
+            encoded.append(writer)
         }
-        return header + writer.finish()
-    }
-
-    /// Bits each column takes in a chunk of `columns`, in `columnNames` order: where the bytes go.
-    public static func bitsByColumn(_ columns: StoredSampleColumns) -> [Int] {
-        var bits: [Int] = []
-        var writer = BitWriter()
-        IntegerColumnCoding.encode(columns.seq, into: &writer)
-        bits.append(writer.bitCount)
-        for path in StoredSampleColumns.doubleColumns {
-            var writer = BitWriter()
-            let column = columns[keyPath: path]
-            PresenceCoding.encode(column.map { $0 != nil }, into: &writer)
-            DoubleColumnCoding.encode(column.compactMap { $0 }, into: &writer)
-            bits.append(writer.bitCount)
-        }
-        for column in [columns.stepIndex.map { $0.map(Int64.init) }, columns.stepType.map { $0.map(Int64.init) }, columns.cycleIndex.map { $0.map(Int64.init) }] {
-            var writer = BitWriter()
-            PresenceCoding.encode(column.map { $0 != nil }, into: &writer)
-            IntegerColumnCoding.encode(column.compactMap { $0 }, into: &writer)
-            bits.append(writer.bitCount)
-        }
-        return bits
+        var stream = BitWriter(reservingBits: encoded.reduce(0) { $0 + $1.bitCount })
+        for writer in encoded { stream.append(writer) }
+        return (header + stream.finish(), encoded.map(\.bitCount))
     }
 
     public static func decode(_ bytes: [UInt8]) throws(SampleChunkError) -> StoredSampleColumns {

@@ -14,7 +14,7 @@ public enum SampleChunkStore {
         public var rows = 0
         public var chunks = 0
         public var bytes = 0
-        /// Bits by column (`StoredSampleColumns.columnNames`), when asked for.
+        /// Bits by column (`StoredSampleColumns.columnNames`).
         public var columnBits: [Int] = []
 
         mutating func add(_ other: Compacted) {
@@ -34,7 +34,7 @@ public enum SampleChunkStore {
     /// out of `samples` into chunks. Run it inside a transaction: the rows leave with `DELETE …
     /// RETURNING` and the chunks are inserted on the same connection, so they commit together or
     /// not at all, and exactly the rows deleted are the rows kept.
-    static func compact(test: UUID, day: Int64, explain: Bool = false, connection: PostgresConnection, logger: Logger) async throws -> Compacted {
+    static func compact(test: UUID, day: Int64, connection: PostgresConnection, logger: Logger) async throws -> Compacted {
         // The widened range lets the planner prune partitions; `floor` decides.
         let deleted = try await connection.query("""
             DELETE FROM samples
@@ -51,7 +51,7 @@ public enum SampleChunkStore {
         while start < rows.endIndex {
             let end = min(start + rowsPerChunk, rows.endIndex)
             let chunk = StoredSampleColumns(rows: rows[start..<end])
-            let bytes = SampleChunkCodec.encode(chunk)
+            let (bytes, columnBits) = SampleChunkCodec.encodeCountingBits(chunk)
             let testTimes = chunk.testTimeSeconds.compactMap { $0 }
             _ = try await connection.query("""
                 INSERT INTO sample_chunks (test_id, first_seq, last_seq, row_count, day_utc, min_test_time_s, max_test_time_s,
@@ -60,8 +60,7 @@ public enum SampleChunkStore {
                         \(testTimes.min()), \(testTimes.max()), \(Int32(chunk.columnMask)), \(Int16(SampleChunkCodec.format)),
                         \(ByteBuffer(bytes: bytes)))
                 """, logger: logger).collect()
-            compacted.add(Compacted(rows: chunk.count, chunks: 1, bytes: bytes.count,
-                                    columnBits: explain ? SampleChunkCodec.bitsByColumn(chunk) : []))
+            compacted.add(Compacted(rows: chunk.count, chunks: 1, bytes: bytes.count, columnBits: columnBits))
             start = end
         }
         return compacted

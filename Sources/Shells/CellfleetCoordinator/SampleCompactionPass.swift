@@ -21,8 +21,6 @@ public struct SampleCompactionPass: Sendable {
     public var policy: SampleCompactionPolicy
     public var maximumTestDaysPerPass = 64
     public var lockTimeoutSeconds = 2.0
-    /// Count the bits of each column too (`cellfleet compact` reports where the bytes go).
-    public var explain = false
 
     public init(policy: SampleCompactionPolicy) {
         self.policy = policy
@@ -54,7 +52,7 @@ public struct SampleCompactionPass: Sendable {
         for item in work.prefix(maximumTestDaysPerPass) {
             let compacted = try await client.withTransaction(logger: logger) { connection in
                 _ = try await connection.query("SELECT set_config('lock_timeout', \(timeout), true)", logger: logger).collect()
-                return try await SampleChunkStore.compact(test: item.test, day: item.day, explain: explain, connection: connection, logger: logger)
+                return try await SampleChunkStore.compact(test: item.test, day: item.day, connection: connection, logger: logger)
             }
             pass.testDays += 1
             pass.compacted.add(compacted)

@@ -2,6 +2,7 @@ import CellModel
 import Foundation
 import Logging
 import PostgresNIO
+import SampleCompaction
 
 /// A test's samples read back (fresh or compacted, `StoredSampleReads`) for live detection's replays, as the columns the
 /// ingest path would have handed the detector: a NULL measurement (a non-finite value stored as
@@ -22,9 +23,7 @@ enum StoredSamples {
                 runs.append(builder.run())
                 builder = RunBuilder()
             }
-            builder.append(seq: row.seq, unix: row.unixTimeSeconds, time: row.testTimeSeconds, voltage: row.voltageVolts,
-                           current: row.currentAmperes, capacity: row.capacityAmpHours, energy: row.energyWattHours,
-                           temperature: row.temperatureCelsius, step: row.stepIndex, stepType: row.stepType, cycle: row.cycleIndex)
+            builder.append(row)
         }
         if builder.count > 0 { runs.append(builder.run()) }
         return runs
@@ -37,20 +36,20 @@ enum StoredSamples {
         var capacity: [Double?] = [], energy: [Double?] = [], temperature: [Double?] = []
         var step: [Int32?] = [], cycle: [Int32?] = []
 
-        mutating func append(seq: Int64, unix: Double?, time: Double?, voltage: Double?, current: Double?, capacity: Double?, energy: Double?,
-                             temperature: Double?, step: Int32?, stepType: Int16?, cycle: Int32?) {
-            if firstSequence == nil { firstSequence = seq }
+        mutating func append(_ row: StoredSampleColumns.Row) {
+            if firstSequence == nil { firstSequence = row.seq }
             count += 1
-            columns.unixTimeSeconds.append(unix ?? .nan)
-            columns.testTimeSeconds.append(time ?? .nan)
-            columns.voltageVolts.append(voltage ?? .nan)
-            columns.currentAmperes.append(current ?? .nan)
-            columns.stepType.append(stepType.flatMap { StepType(rawValue: Int32($0)) } ?? (stepType == nil ? .unknown : .other))
-            self.capacity.append(capacity)
-            self.energy.append(energy)
-            self.temperature.append(temperature)
-            self.step.append(step)
-            self.cycle.append(cycle)
+            let sample = Sample(stored: row)
+            columns.unixTimeSeconds.append(sample.unixTimeSeconds)
+            columns.testTimeSeconds.append(sample.testTimeSeconds)
+            columns.voltageVolts.append(sample.voltageVolts)
+            columns.currentAmperes.append(sample.currentAmperes)
+            columns.stepType.append(sample.stepType)
+            capacity.append(row.capacityAmpHours)
+            energy.append(row.energyWattHours)
+            temperature.append(row.temperatureCelsius)
+            step.append(row.stepIndex)
+            cycle.append(row.cycleIndex)
         }
 
         func run() -> Run {
